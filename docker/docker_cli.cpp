@@ -1,0 +1,438 @@
+#include "docker/docker_cli.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "docker/masking.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace pallet::docker {
+namespace {
+
+// Variables the docker CLI reads itself: their values go on argv, not into its environment.
+bool docker_reads_variable(const std::string& name) {
+    static const std::set<std::string> k_names = {
+        "HOME",       "PATH",       "TMPDIR",  "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+        "ALL_PROXY",  "http_proxy", "https_proxy", "no_proxy", "all_proxy"};
+    return name.rfind("DOCKER_", 0) == 0 || name.rfind("XDG_", 0) == 0 || k_names.count(name) > 0;
+}
+
+std::string last_line(const std::string& text) {
+    auto lines = util::split(util::trim(text), '\n');
+    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+        auto line = util::trim(*it);
+        if (!line.empty()) {
+            return line;
+        }
+    }
+    return "no error output";
+}
+
+std::vector<std::string> filter_args(const std::vector<std::string>& label_filters) {
+    std::vector<std::string> args;
+    for (const auto& filter : label_filters) {
+        args.push_back("--filter");
+        args.push_back("label=" + filter);
+    }
+    return args;
+}
+
+void append_labels(std::vector<std::string>& args, const Labels& labels) {
+    for (const auto& [key, value] : labels) {
+        args.push_back("--label");
+        args.push_back(key + "=" + value);
+    }
+}
+
+bool is_name_conflict(const Result& result) {
+    return result.err.find("is already in use") != std::string::npos ||
+           result.err.find("Conflict.") != std::string::npos;
+}
+
+}  // namespace
+
+DockerCli::DockerCli(Runner& runner, DockerTarget target, bool dry_run)
+    : m_runner(runner), m_target(std::move(target)), m_dry_run(dry_run) {
+    m_dry_run_sink = [](const std::string& line) { std::fputs((line + "\n").c_str(), stdout); };
+}
+
+void DockerCli::set_dry_run_sink(std::function<void(const std::string&)> sink) {
+    m_dry_run_sink = std::move(sink);
+}
+
+std::string DockerCli::display(const std::vector<std::string>& args, const Command& command) const {
+    std::vector<std::string> shown = {m_target.program};
+    shown.insert(shown.end(), m_target.global_args.begin(), m_target.global_args.end());
+    for (size_t i = 0; i < args.size(); ++i) {
+        const bool env_flag = i > 0 && (args[i - 1] == "--env" || args[i - 1] == "-e");
+        if (env_flag) {
+            auto eq = args[i].find('=');
+            std::string key = args[i].substr(0, eq);
+            std::string value;
+            if (eq != std::string::npos) {
+                value = args[i].substr(eq + 1);
+            } else if (auto it = command.extra_env.find(key); it != command.extra_env.end()) {
+                value = it->second;
+            }
+            shown.push_back(key + "=" + mask_value(key, value));
+        } else {
+            shown.push_back(mask_url_passwords(args[i]));
+        }
+    }
+    return util::shell_join(shown);
+}
+
+Result DockerCli::execute(std::vector<std::string> args, Command options, bool is_change) {
+    if (is_change && m_dry_run) {
+        m_dry_run_sink(display(args, options));
+        return Result{};
+    }
+    options.argv = {m_target.program};
+    options.argv.insert(options.argv.end(), m_target.global_args.begin(),
+                        m_target.global_args.end());
+    options.argv.insert(options.argv.end(), args.begin(), args.end());
+    const auto start = std::chrono::steady_clock::now();
+    Result result;
+    try {
+        result = m_runner.run(options);
+    } catch (...) {
+        if (m_debug) {
+            fmt::print(stderr, "docker-pallet: debug: {} (interrupted)\n", display(args, options));
+        }
+        throw;
+    }
+    if (m_debug) {
+        const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - start);
+        fmt::print(stderr, "docker-pallet: debug: {} ({} ms, exit {})\n", display(args, options),
+                   elapsed.count(), result.exit_code);
+    }
+    return result;
+}
+
+Result DockerCli::query(std::vector<std::string> args) {
+    auto summary = args.size() > 1 ? args[0] + " " + args[1] : args.at(0);
+    Result result = execute(std::move(args), Command{}, false);
+    if (!result.ok()) {
+        fail(summary, result);
+    }
+    return result;
+}
+
+void DockerCli::change(std::vector<std::string> args, Command options) {
+    auto summary = args.size() > 1 ? args[0] + " " + args[1] : args.at(0);
+    Result result = execute(std::move(args), std::move(options), true);
+    if (!result.ok()) {
+        fail(summary, result);
+    }
+}
+
+void DockerCli::fail(const std::string& summary, const Result& result) {
+    std::string why = last_line(result.err);
+    if (why.find("Cannot connect to the Docker daemon") != std::string::npos ||
+        why.find("error during connect") != std::string::npos) {
+        throw Error(fmt::format("cannot reach the Docker engine: {}\nStart the engine, or choose "
+                                "one with --context or --host.",
+                                why));
+    }
+    throw Error(fmt::format("docker {} failed: {}", summary, why));
+}
+
+void DockerCli::cleanup(std::vector<std::string> args) {
+    Command options;
+    options.on_cancel = OnCancel::finish;
+    try {
+        Result result = execute(args, options, true);
+        if (!result.ok() && result.err.find("No such") == std::string::npos &&
+            result.err.find("not found") == std::string::npos) {
+            fmt::print(stderr, "docker-pallet: warning: could not clean up: {}\n",
+                       last_line(result.err));
+        }
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "docker-pallet: warning: could not clean up: {}\n", e.what());
+    }
+}
+
+std::optional<ImageRecord> DockerCli::inspect_image(const std::string& ref) {
+    Result result = execute({"image", "inspect", ref}, Command{}, false);
+    if (!result.ok()) {
+        if (result.err.find("No such") != std::string::npos) {
+            return std::nullopt;
+        }
+        fail("image inspect", result);
+    }
+    return parse_image_inspect(result.out);
+}
+
+std::vector<ContainerRecord> DockerCli::list_containers(
+    const std::vector<std::string>& label_filters) {
+    std::vector<std::string> args = {"container", "ls", "--all", "--quiet", "--no-trunc"};
+    auto filters = filter_args(label_filters);
+    args.insert(args.end(), filters.begin(), filters.end());
+    auto ids = util::split(util::trim(query(args).out), '\n');
+    std::vector<std::string> inspect = {"container", "inspect"};
+    for (auto& id : ids) {
+        if (!util::trim(id).empty()) {
+            inspect.push_back(util::trim(id));
+        }
+    }
+    if (inspect.size() == 2) {
+        return {};
+    }
+    // A container removed between the two calls makes inspect fail for it alone: keep the rest.
+    Result result = execute(inspect, Command{}, false);
+    if (!result.ok() && util::trim(result.out).empty()) {
+        fail("container inspect", result);
+    }
+    return parse_container_inspect(result.out);
+}
+
+std::optional<ContainerRecord> DockerCli::inspect_container(const std::string& name) {
+    Result result = execute({"container", "inspect", name}, Command{}, false);
+    if (!result.ok()) {
+        if (result.err.find("No such") != std::string::npos) {
+            return std::nullopt;
+        }
+        fail("container inspect", result);
+    }
+    auto records = parse_container_inspect(result.out);
+    if (records.empty()) {
+        return std::nullopt;
+    }
+    return records.front();
+}
+
+std::vector<VolumeRecord> DockerCli::list_volumes(const std::vector<std::string>& label_filters) {
+    std::vector<std::string> args = {"volume", "ls", "--format", "{{json .}}"};
+    auto filters = filter_args(label_filters);
+    args.insert(args.end(), filters.begin(), filters.end());
+    return parse_volume_lines(query(args).out);
+}
+
+std::vector<std::string> DockerCli::list_networks(const std::vector<std::string>& label_filters) {
+    std::vector<std::string> args = {"network", "ls", "--format", "{{.Name}}"};
+    auto filters = filter_args(label_filters);
+    args.insert(args.end(), filters.begin(), filters.end());
+    std::vector<std::string> names;
+    for (const auto& line : util::split(query(args).out, '\n')) {
+        if (!util::trim(line).empty()) {
+            names.push_back(util::trim(line));
+        }
+    }
+    return names;
+}
+
+void DockerCli::import_empty_image(const std::string& tag) {
+    Command options;
+    options.stdin_data = std::string(1024, '\0');  // an empty tar archive
+    options.on_cancel = OnCancel::finish;
+    change({"image", "import", "--change", "CMD [\"/pallet-record\"]", "-", tag}, options);
+}
+
+bool DockerCli::pull_image(const std::string& ref, std::string& why) {
+    Result result = execute({"image", "pull", "--quiet", ref}, Command{}, false);
+    if (!result.ok()) {
+        why = last_line(result.err);
+    }
+    return result.ok();
+}
+
+void DockerCli::exec_with_input(const std::string& container,
+                                const std::vector<std::string>& argv, const std::string& input) {
+    std::vector<std::string> args = {"container", "exec", "--interactive", container};
+    args.insert(args.end(), argv.begin(), argv.end());
+    Command options;
+    options.stdin_data = input;
+    options.on_cancel = OnCancel::finish;
+    change(args, options);
+}
+
+bool DockerCli::exec_succeeds(const std::string& container, const std::vector<std::string>& argv) {
+    std::vector<std::string> args = {"container", "exec", container};
+    args.insert(args.end(), argv.begin(), argv.end());
+    return execute(args, Command{}, false).ok();
+}
+
+void DockerCli::create_network(const std::string& name, const Labels& labels) {
+    std::vector<std::string> args = {"network", "create"};
+    append_labels(args, labels);
+    args.push_back(name);
+    change(args);
+}
+
+void DockerCli::create_volume(const std::string& name, const Labels& labels) {
+    std::vector<std::string> args = {"volume", "create"};
+    append_labels(args, labels);
+    args.push_back(name);
+    change(args);
+}
+
+std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool detach) {
+    std::vector<std::string> args = {"container", "run"};
+    if (detach) {
+        args.push_back("--detach");
+    }
+    if (spec.remove_on_exit) {
+        args.push_back("--rm");
+    }
+    if (!spec.name.empty()) {
+        args.insert(args.end(), {"--name", spec.name});
+    }
+    append_labels(args, spec.labels);
+    if (!spec.network.empty()) {
+        args.insert(args.end(), {"--network", spec.network});
+    }
+    for (const auto& alias : spec.network_aliases) {
+        args.insert(args.end(), {"--network-alias", alias});
+    }
+    for (const auto& mount : spec.mounts) {
+        std::string value = fmt::format("type=volume,source={},target={}", mount.volume, mount.target);
+        if (mount.read_only) {
+            value += ",readonly";
+        }
+        args.insert(args.end(), {"--mount", value});
+    }
+    if (spec.publish) {
+        args.insert(args.end(), {"--publish", *spec.publish});
+    }
+    if (spec.stop_timeout) {
+        args.insert(args.end(), {"--stop-timeout", std::to_string(*spec.stop_timeout)});
+    }
+    if (!spec.restart.empty()) {
+        args.insert(args.end(), {"--restart", spec.restart});
+    }
+    for (const auto& [key, value] : spec.env) {
+        args.push_back("--env");
+        args.push_back(docker_reads_variable(key) ? key + "=" + value : key);
+    }
+    args.push_back(spec.image);
+    args.insert(args.end(), spec.command.begin(), spec.command.end());
+    return args;
+}
+
+std::map<std::string, std::string> DockerCli::run_env(const ContainerSpec& spec) {
+    std::map<std::string, std::string> env;
+    for (const auto& [key, value] : spec.env) {
+        if (!docker_reads_variable(key)) {
+            env[key] = value;
+        }
+    }
+    return env;
+}
+
+int DockerCli::run_attached(const ContainerSpec& spec) {
+    Command options;
+    options.output = Output::inherit;
+    options.extra_env = run_env(spec);
+    Result result = execute(run_args(spec, false), options, true);
+    // 125: docker itself failed (bad flag, unknown image); 126/127: the command could not run.
+    return result.exit_code;
+}
+
+StartOutcome DockerCli::run_detached(const ContainerSpec& spec) {
+    Command options;
+    options.extra_env = run_env(spec);
+    options.on_cancel = OnCancel::finish;  // a half-run `docker run -d` would leave a created container
+    Result result = execute(run_args(spec, true), options, true);
+    if (result.ok()) {
+        return StartOutcome::started;
+    }
+    if (is_name_conflict(result)) {
+        return StartOutcome::name_taken;
+    }
+    fail("container run", result);
+}
+
+StartOutcome DockerCli::create_container(const ContainerSpec& spec) {
+    auto args = run_args(spec, false);
+    args[1] = "create";
+    Command options;
+    options.extra_env = run_env(spec);
+    options.on_cancel = OnCancel::finish;
+    Result result = execute(args, options, true);
+    if (result.ok()) {
+        return StartOutcome::started;
+    }
+    if (is_name_conflict(result)) {
+        return StartOutcome::name_taken;
+    }
+    fail("container create", result);
+}
+
+int DockerCli::wait_container(const std::string& name) {
+    Result result = query({"container", "wait", name});
+    try {
+        return std::stoi(util::trim(result.out));
+    } catch (const std::exception&) {
+        throw Error(fmt::format("docker container wait {}: unexpected output", name));
+    }
+}
+
+void DockerCli::stream_logs(const std::string& name, bool follow) {
+    std::vector<std::string> args = {"container", "logs"};
+    if (follow) {
+        args.push_back("--follow");
+    }
+    args.push_back(name);
+    Command options;
+    options.output = Output::inherit;
+    options.kill_grace = std::chrono::milliseconds(2000);
+    Result result = execute(args, options, false);
+    if (!result.ok()) {
+        throw Error(fmt::format("docker container logs {} failed (exit {})", name, result.exit_code));
+    }
+}
+
+std::string DockerCli::logs_tail(const std::string& name, int lines) {
+    Result result =
+        execute({"container", "logs", "--tail", std::to_string(lines), name}, Command{}, false);
+    return result.out + result.err;
+}
+
+void DockerCli::rename_container(const std::string& from, const std::string& to) {
+    change({"container", "rename", from, to});
+}
+
+void DockerCli::stop_containers(const std::vector<std::string>& names) {
+    if (names.empty()) {
+        return;
+    }
+    std::vector<std::string> args = {"container", "stop"};
+    args.insert(args.end(), names.begin(), names.end());
+    Command options;
+    options.on_cancel = OnCancel::finish;
+    change(args, options);
+}
+
+void DockerCli::remove_containers(const std::vector<std::string>& names) {
+    if (names.empty()) {
+        return;
+    }
+    std::vector<std::string> args = {"container", "rm", "--force", "--volumes"};
+    args.insert(args.end(), names.begin(), names.end());
+    cleanup(args);
+}
+
+void DockerCli::remove_networks(const std::vector<std::string>& names) {
+    if (names.empty()) {
+        return;
+    }
+    std::vector<std::string> args = {"network", "rm"};
+    args.insert(args.end(), names.begin(), names.end());
+    cleanup(args);
+}
+
+void DockerCli::remove_volumes(const std::vector<std::string>& names) {
+    if (names.empty()) {
+        return;
+    }
+    std::vector<std::string> args = {"volume", "rm", "--force"};
+    args.insert(args.end(), names.begin(), names.end());
+    cleanup(args);
+}
+
+}  // namespace pallet::docker

@@ -1,0 +1,117 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "docker/records.h"
+#include "docker/runner.h"
+
+namespace pallet::docker {
+
+// A named volume mounted into a container.
+struct Mount {
+    std::string volume;
+    std::string target;
+    bool read_only = false;
+};
+
+// Everything the plugin ever asks of `docker run`.
+struct ContainerSpec {
+    std::string name;
+    std::string image;
+    std::vector<std::string> command;
+    std::vector<std::pair<std::string, std::string>> env;  // in order
+    Labels labels;
+    std::string network;
+    std::vector<std::string> network_aliases;
+    std::vector<Mount> mounts;
+    std::optional<std::string> publish;  // e.g. "127.0.0.1:8080:8000"
+    std::optional<int> stop_timeout;     // seconds between SIGTERM and SIGKILL
+    std::string restart;                 // e.g. "unless-stopped"; empty for none
+    bool remove_on_exit = false;         // --rm
+};
+
+// How `docker` is reached: the program and the user's global flags, passed on verbatim.
+struct DockerTarget {
+    std::string program = "docker";
+    std::vector<std::string> global_args;
+};
+
+// Outcome of starting a uniquely named container.
+enum class StartOutcome { started, name_taken };
+
+// The docker adapter: every docker command the plugin runs is built here and run through the
+// Runner. Queries always run; changes are printed instead under --dry-run. Never prints data.
+class DockerCli {
+public:
+    DockerCli(Runner& runner, DockerTarget target, bool dry_run = false);
+
+    // Logs every docker command with its duration to stderr (docker's -D / -l debug).
+    void set_debug(bool debug) { m_debug = debug; }
+    // Under dry-run, the line printed for each change goes here (default: stdout).
+    void set_dry_run_sink(std::function<void(const std::string&)> sink);
+    bool dry_run() const { return m_dry_run; }
+
+    std::optional<ImageRecord> inspect_image(const std::string& ref);
+    // Containers with all these labels (key or key=value), running or not; one ps, one inspect.
+    std::vector<ContainerRecord> list_containers(const std::vector<std::string>& label_filters);
+    std::optional<ContainerRecord> inspect_container(const std::string& name);
+    std::vector<VolumeRecord> list_volumes(const std::vector<std::string>& label_filters);
+    std::vector<std::string> list_networks(const std::vector<std::string>& label_filters);
+
+    // Imports an empty image under `tag` (for label-only record containers).
+    void import_empty_image(const std::string& tag);
+    // Pulls an image; false (with docker's words in `why`) when it cannot be pulled.
+    bool pull_image(const std::string& ref, std::string& why);
+    // Runs `argv` in a running container, feeding it `input`; throws with docker's words.
+    void exec_with_input(const std::string& container, const std::vector<std::string>& argv,
+                         const std::string& input);
+    // Runs `argv` in a running container; true when it exits 0.
+    bool exec_succeeds(const std::string& container, const std::vector<std::string>& argv);
+    void create_network(const std::string& name, const Labels& labels);
+    void create_volume(const std::string& name, const Labels& labels);
+    // Runs in the foreground with live output; returns the container's exit status.
+    int run_attached(const ContainerSpec& spec);
+    // Starts in the background. name_taken when another container already has spec.name.
+    StartOutcome run_detached(const ContainerSpec& spec);
+    // Creates without starting (a record that only carries labels). name_taken as above.
+    StartOutcome create_container(const ContainerSpec& spec);
+    // Blocks until the container exits; returns its exit code. Cancellable.
+    int wait_container(const std::string& name);
+    // Streams the container's output to the user's terminal.
+    void stream_logs(const std::string& name, bool follow);
+    // The last `lines` lines of a container's output (stdout and stderr), for error messages.
+    std::string logs_tail(const std::string& name, int lines);
+    void rename_container(const std::string& from, const std::string& to);
+    // SIGTERM, then SIGKILL after the container's own stop timeout.
+    void stop_containers(const std::vector<std::string>& names);
+
+    // Removal, used for cleanup: never cancellable, never throws; reports failures on stderr.
+    void remove_containers(const std::vector<std::string>& names);
+    void remove_networks(const std::vector<std::string>& names);
+    void remove_volumes(const std::vector<std::string>& names);
+
+    // The argv (after the program and global flags) that run_* would use; for tests.
+    static std::vector<std::string> run_args(const ContainerSpec& spec, bool detach);
+    // The environment the docker process needs for `run_args(spec)` (values kept off argv).
+    static std::map<std::string, std::string> run_env(const ContainerSpec& spec);
+
+private:
+    Result execute(std::vector<std::string> args, Command options, bool is_change);
+    Result query(std::vector<std::string> args);
+    void change(std::vector<std::string> args, Command options = {});
+    void cleanup(std::vector<std::string> args);
+    [[noreturn]] static void fail(const std::string& summary, const Result& result);
+    std::string display(const std::vector<std::string>& args, const Command& command) const;
+
+    Runner& m_runner;
+    DockerTarget m_target;
+    bool m_dry_run;
+    bool m_debug = false;
+    std::function<void(const std::string&)> m_dry_run_sink;
+};
+
+}  // namespace pallet::docker

@@ -1,0 +1,13 @@
+#pragma once
+
+#include "docker/runner.h"
+
+namespace pallet::docker {
+
+// The real Runner: spawns processes with Boost.Process. The only user of Boost.Process.
+class ProcessRunner : public Runner {
+public:
+    Result run(const Command& command) override;
+};
+
+}  // namespace pallet::docker

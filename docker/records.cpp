@@ -1,0 +1,180 @@
+#include "docker/records.h"
+
+#include <ctime>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace pallet::docker {
+namespace {
+
+using nlohmann::json;
+
+std::string text_field(const json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::vector<std::string> string_list(const json& object, const char* key) {
+    std::vector<std::string> out;
+    auto it = object.find(key);
+    if (it != object.end() && it->is_array()) {
+        for (const auto& item : *it) {
+            if (item.is_string()) {
+                out.push_back(item.get<std::string>());
+            }
+        }
+    }
+    return out;
+}
+
+Labels label_map(const json& object) {
+    Labels labels;
+    auto it = object.find("Labels");
+    if (it != object.end() && it->is_object()) {
+        for (const auto& [key, value] : it->items()) {
+            if (value.is_string()) {
+                labels[key] = value.get<std::string>();
+            }
+        }
+    }
+    return labels;
+}
+
+json parse(const std::string& text, const char* what) {
+    try {
+        return json::parse(text);
+    } catch (const json::exception& e) {
+        throw Error(fmt::format("unexpected output from docker {}: {}", what, e.what()));
+    }
+}
+
+}  // namespace
+
+std::string ContainerRecord::label(const std::string& key) const {
+    auto it = labels.find(key);
+    return it == labels.end() ? std::string() : it->second;
+}
+
+std::string VolumeRecord::label(const std::string& key) const {
+    auto it = labels.find(key);
+    return it == labels.end() ? std::string() : it->second;
+}
+
+std::vector<ContainerRecord> parse_container_inspect(const std::string& json_text) {
+    std::vector<ContainerRecord> records;
+    const json doc = parse(json_text, "container inspect");
+    if (!doc.is_array()) {
+        return records;
+    }
+    for (const auto& item : doc) {
+        ContainerRecord record;
+        record.id = text_field(item, "Id");
+        record.name = text_field(item, "Name");
+        if (!record.name.empty() && record.name.front() == '/') {
+            record.name.erase(0, 1);
+        }
+        record.image_id = text_field(item, "Image");
+        record.created = text_field(item, "Created");
+        if (auto config = item.find("Config"); config != item.end() && config->is_object()) {
+            record.image = text_field(*config, "Image");
+            record.labels = label_map(*config);
+        }
+        if (auto state = item.find("State"); state != item.end() && state->is_object()) {
+            record.status = text_field(*state, "Status");
+            record.running = state->value("Running", false);
+            record.exit_code = state->value("ExitCode", 0);
+            record.started_at = text_field(*state, "StartedAt");
+            record.finished_at = text_field(*state, "FinishedAt");
+            if (auto health = state->find("Health"); health != state->end() && health->is_object()) {
+                record.health = text_field(*health, "Status");
+            }
+        }
+        if (auto network = item.find("NetworkSettings"); network != item.end() && network->is_object()) {
+            if (auto ports = network->find("Ports"); ports != network->end() && ports->is_object()) {
+                for (const auto& [port, bindings] : ports->items()) {
+                    if (!bindings.is_array()) {
+                        continue;
+                    }
+                    for (const auto& binding : bindings) {
+                        record.published.push_back(fmt::format("{}:{}->{}",
+                                                               text_field(binding, "HostIp"),
+                                                               text_field(binding, "HostPort"), port));
+                    }
+                }
+            }
+        }
+        records.push_back(std::move(record));
+    }
+    return records;
+}
+
+ImageRecord parse_image_inspect(const std::string& json_text) {
+    const json doc = parse(json_text, "image inspect");
+    ImageRecord record;
+    if (!doc.is_array() || doc.empty()) {
+        return record;
+    }
+    const json& item = doc.front();
+    record.id = text_field(item, "Id");
+    record.repo_digests = string_list(item, "RepoDigests");
+    if (auto config = item.find("Config"); config != item.end() && config->is_object()) {
+        record.labels = label_map(*config);
+        record.entrypoint = string_list(*config, "Entrypoint");
+        record.cmd = string_list(*config, "Cmd");
+        record.user = text_field(*config, "User");
+    }
+    return record;
+}
+
+Labels parse_label_string(const std::string& text) {
+    Labels labels;
+    if (text.empty()) {
+        return labels;
+    }
+    for (const auto& pair : util::split(text, ',')) {
+        auto eq = pair.find('=');
+        if (eq == std::string::npos) {
+            labels[pair] = "";
+        } else {
+            labels[pair.substr(0, eq)] = pair.substr(eq + 1);
+        }
+    }
+    return labels;
+}
+
+std::vector<VolumeRecord> parse_volume_lines(const std::string& text) {
+    std::vector<VolumeRecord> volumes;
+    for (const auto& line : util::split(text, '\n')) {
+        if (util::trim(line).empty()) {
+            continue;
+        }
+        const json item = parse(line, "volume ls");
+        volumes.push_back(VolumeRecord{text_field(item, "Name"),
+                                       parse_label_string(text_field(item, "Labels"))});
+    }
+    return volumes;
+}
+
+std::optional<double> parse_docker_time(const std::string& text) {
+    if (text.size() < 19 || text.rfind("0001-", 0) == 0) {
+        return std::nullopt;
+    }
+    std::tm tm{};
+    if (::strptime(text.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) {
+        return std::nullopt;
+    }
+    double seconds = static_cast<double>(::timegm(&tm));
+    if (text.size() > 20 && text[19] == '.') {
+        double scale = 0.1;
+        for (size_t i = 20; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+            seconds += (text[i] - '0') * scale;
+            scale /= 10;
+        }
+    }
+    return seconds;
+}
+
+}  // namespace pallet::docker

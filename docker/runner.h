@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pallet::docker {
+
+// Where a command's stdout and stderr go.
+enum class Output {
+    capture,  // both drained together into Result::out and Result::err
+    inherit,  // straight to the user's terminal (live output)
+};
+
+// What a cancellation does to a running command.
+enum class OnCancel {
+    terminate,  // SIGTERM, then SIGKILL after the grace period; the run then throws Cancelled
+    finish,     // let it run to the end (cleanup commands)
+};
+
+// One program to run: argv[0] is looked up in PATH unless it contains a slash.
+struct Command {
+    std::vector<std::string> argv;
+    std::map<std::string, std::string> extra_env;  // added to the inherited environment
+    std::optional<std::string> stdin_data;         // otherwise stdin is /dev/null
+    Output output = Output::capture;
+    OnCancel on_cancel = OnCancel::terminate;
+    std::chrono::milliseconds kill_grace{10'000};
+};
+
+// How a command ended. Exit code and signal are kept apart.
+struct Result {
+    int exit_code = 0;  // meaningful when signal == 0
+    int signal = 0;     // the signal that ended the process, or 0
+    std::string out;
+    std::string err;
+    bool ok() const { return signal == 0 && exit_code == 0; }
+};
+
+// Runs commands: the one seam between the plugin and the processes it starts.
+class Runner {
+public:
+    virtual ~Runner() = default;
+    // Runs to completion. Throws Cancelled if the user cancelled and the command was terminated,
+    // Error if the program cannot be started.
+    virtual Result run(const Command& command) = 0;
+};
+
+}  // namespace pallet::docker

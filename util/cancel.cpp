@@ -1,0 +1,132 @@
+#include "util/cancel.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "util/error.h"
+
+namespace pallet::cancel {
+namespace {
+
+std::atomic<int> g_signal{0};  // the first cancelling signal; SIGINT stands for the socket too
+int g_pipe[2] = {-1, -1};
+
+void make_pipe() {
+    static const bool made = [] {
+        if (::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+            std::abort();
+        }
+        return true;
+    }();
+    (void)made;
+}
+
+void trigger(int signal_number) {
+    int expected = 0;
+    if (g_signal.compare_exchange_strong(expected, signal_number)) {
+        const char byte = 1;
+        [[maybe_unused]] ssize_t n = ::write(g_pipe[1], &byte, 1);
+    }
+}
+
+extern "C" void on_signal(int signal_number) { trigger(signal_number); }
+
+// Connects to the docker CLI's plugin socket; its EOF means the user cancelled.
+void watch_plugin_socket() {
+    const char* name = std::getenv("DOCKER_CLI_PLUGIN_SOCKET");
+    if (name == nullptr || *name == '\0') {
+        return;
+    }
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return;
+    }
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::string path = name;
+    socklen_t length = 0;
+    if (path.front() == '@') {
+        path.erase(0, 1);
+        if (path.size() + 1 > sizeof(address.sun_path)) {
+            ::close(fd);
+            return;
+        }
+        address.sun_path[0] = '\0';
+        std::memcpy(address.sun_path + 1, path.data(), path.size());
+        length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + path.size());
+    } else {
+        if (path.size() >= sizeof(address.sun_path)) {
+            ::close(fd);
+            return;
+        }
+        std::memcpy(address.sun_path, path.data(), path.size());
+        length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+    }
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+        ::close(fd);
+        return;
+    }
+    std::thread([fd] {
+        char buffer[64];
+        while (true) {
+            ssize_t n = ::read(fd, buffer, sizeof buffer);
+            if (n > 0) {
+                continue;
+            }
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            break;
+        }
+        trigger(SIGINT);
+    }).detach();
+}
+
+}  // namespace
+
+void install() {
+    make_pipe();
+    struct sigaction action {};
+    action.sa_handler = on_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGTERM, &action, nullptr);
+    const bool under_docker = std::getenv("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND") != nullptr;
+    const bool has_socket = std::getenv("DOCKER_CLI_PLUGIN_SOCKET") != nullptr;
+    watch_plugin_socket();
+    if (under_docker && !has_socket) {
+        // Older docker CLIs have no socket: when the CLI dies, so should we, in order.
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() == 1) {
+            trigger(SIGTERM);
+        }
+    }
+}
+
+bool requested() { return g_signal.load() != 0; }
+
+int wait_fd() {
+    make_pipe();
+    return g_pipe[0];
+}
+
+int exit_code() { return g_signal.load() == SIGTERM ? k_exit_sigterm : k_exit_sigint; }
+
+void request() {
+    make_pipe();
+    trigger(SIGINT);
+}
+
+}  // namespace pallet::cancel

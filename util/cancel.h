@@ -1,0 +1,21 @@
+#pragma once
+
+namespace pallet::cancel {
+
+// Installs SIGINT/SIGTERM handlers and connects to DOCKER_CLI_PLUGIN_SOCKET when set.
+// From then on any of them requests cancellation, once.
+void install();
+
+// True once cancellation was requested.
+bool requested();
+
+// A descriptor that becomes readable (and stays so) once cancellation is requested.
+int wait_fd();
+
+// 130 for SIGINT or a closed plugin socket, 143 for SIGTERM.
+int exit_code();
+
+// Requests cancellation as if SIGINT had arrived (tests, and the socket watcher).
+void request();
+
+}  // namespace pallet::cancel
