@@ -1,0 +1,400 @@
+#include "plugin/app.h"
+
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "docker/process_runner.h"
+#include "metadata/metadata.h"
+#include "pallet_version.h"
+#include "phases/deploy.h"
+#include "phases/env_commands.h"
+#include "phases/logs.h"
+#include "phases/serve.h"
+#include "phases/status.h"
+#include "phases/test.h"
+#include "plugin/completion.h"
+#include "plugin/help_formatter.h"
+#include "plugin/invocation.h"
+#include "plugin/settings.h"
+#include "util/cancel.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace pallet::plugin {
+namespace {
+
+using phases::Context;
+using phases::Format;
+
+// Everything a command needs; built only once a command that needs it runs.
+struct Runtime {
+    Invocation invocation;
+    bool dry_run = false;
+    bool quiet = false;
+    std::unique_ptr<docker::ProcessRunner> runner;
+    std::unique_ptr<docker::DockerCli> docker;
+    std::unique_ptr<Settings> settings;
+    std::unique_ptr<Context> context;
+
+    Context& get() {
+        if (!context) {
+            settings = std::make_unique<Settings>(invocation.config_dir);
+            runner = std::make_unique<docker::ProcessRunner>();
+            docker::DockerTarget target;
+            const char* original = std::getenv("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND");
+            target.program = original != nullptr && *original != '\0' ? original : "docker";
+            target.global_args = invocation.global_args;
+            docker = std::make_unique<docker::DockerCli>(*runner, target, dry_run);
+            docker->set_debug(invocation.debug);
+            context = std::make_unique<Context>(Context{
+                *docker, [this](const std::string& name) { return settings->get(name); },
+                current_user(), current_host(), quiet});
+            settings->get("router-image");  // a broken config.json is reported before any work
+        }
+        return *context;
+    }
+
+    static std::string current_user() {
+        if (const char* user = std::getenv("USER"); user != nullptr && *user != '\0') {
+            return user;
+        }
+        if (const passwd* entry = ::getpwuid(::getuid()); entry != nullptr) {
+            return entry->pw_name;
+        }
+        return std::to_string(::getuid());
+    }
+
+    static std::string current_host() {
+        char name[256] = {};
+        if (::gethostname(name, sizeof name - 1) != 0) {
+            return "unknown";
+        }
+        return name;
+    }
+};
+
+Format parse_format(const std::string& text) {
+    if (text == "json") {
+        return Format::json;
+    }
+    return Format::table;
+}
+
+void add_format_option(CLI::App* command, std::string& value) {
+    command->add_option("--format", value, "Output format: table or json (one object a line)")
+        ->check(CLI::IsMember({"table", "json"}))
+        ->default_str("table");
+}
+
+CLI::App* add_command(CLI::App& parent, const std::string& name, const std::string& description) {
+    CLI::App* command = parent.add_subcommand(name, description);
+    command->group("Commands");
+    return command;
+}
+
+std::optional<std::chrono::seconds> wait_value(const CLI::Option* option, const std::string& text,
+                                               const std::string& path) {
+    if (option->count() == 0) {
+        return std::nullopt;
+    }
+    if (text.empty()) {
+        return std::chrono::seconds(0);
+    }
+    auto duration = util::parse_duration(text);
+    if (!duration) {
+        throw UsageError(fmt::format("invalid duration \"{}\" for --wait (use 90s, 5m or 1h)", text),
+                         path);
+    }
+    return duration;
+}
+
+const CLI::App* deepest_selected(const CLI::App* app) {
+    for (const CLI::App* sub : app->get_subcommands()) {
+        return deepest_selected(sub);
+    }
+    return app;
+}
+
+int usage_error(const std::string& message, const std::string& path) {
+    fmt::print(stderr, "docker-pallet: {}\nSee '{} --help'.\n", message, path);
+    return k_exit_usage;
+}
+
+// A handler that does nothing: SIGPIPE then fails the write with EPIPE instead of killing us,
+// and, unlike SIG_IGN, is reset for the programs we start.
+extern "C" void ignore_signal(int) {}
+
+int dispatch(Runtime& runtime) {
+    CLI::App app{metadata::k_short_description, "pallet"};
+    auto formatter = std::make_shared<HelpFormatter>();
+    formatter->column_width(28);
+    formatter->label("TEXT", "string");
+    formatter->label("INT", "int");
+    formatter->label("REQUIRED", "");
+    app.formatter(formatter);
+    app.set_help_flag("-h,--help", "Print usage");
+    app.fallthrough();
+    app.require_subcommand(1);
+    app.add_flag("--dry-run", runtime.dry_run,
+                 "Print the docker commands that would change the engine instead of running them");
+
+    std::function<int()> action;
+
+    // test
+    phases::TestOptions test;
+    auto* test_cmd = add_command(app, "test", "Run the image's test suite with its services");
+    test_cmd->add_option("IMAGE", test.image, "The application image")->required();
+    test_cmd->add_option("ARGS", test.args, "Arguments passed to the test command (after --)");
+    test_cmd->add_option("-e,--env", test.env, "Set a variable (KEY=VALUE)");
+    test_cmd->add_option("--env-file", test.env_files, "Read variables from a file");
+    test_cmd->add_flag("--keep", test.keep, "Keep the test environment for inspection");
+    test_cmd->callback([&] { action = [&] { return phases::run_test(runtime.get(), test); }; });
+
+    // env
+    auto* env_cmd = add_command(app, "env", "Manage environments");
+    env_cmd->require_subcommand(1);
+    phases::EnvCreateOptions create;
+    auto* env_create = add_command(*env_cmd, "create", "Create an environment");
+    env_create->add_option("ENV", create.name, "Environment name")->required();
+    env_create->add_option("--kind", create.kind, "ENVIRONMENT given to the app")
+        ->check(CLI::IsMember({"dev_local", "dev", "test", "uat", "staging", "prod"}));
+    env_create->add_option("--site-domain", create.site_domain, "SITE_DOMAIN (default localhost)");
+    env_create->add_option("--site-protocol", create.site_protocol, "SITE_PROTOCOL")
+        ->check(CLI::IsMember({"http", "https"}));
+    env_create->add_option("--port", create.port,
+                           "Host port of the site, [ADDRESS:]PORT (default: 127.0.0.1, any free)");
+    env_create->callback(
+        [&] { action = [&] { return phases::run_env_create(runtime.get(), create); }; });
+
+    std::string env_format = "table";
+    bool env_quiet = false;
+    auto* env_ls = add_command(*env_cmd, "ls", "List environments");
+    add_format_option(env_ls, env_format);
+    env_ls->add_flag("-q,--quiet", env_quiet, "Only print names");
+    env_ls->callback([&] {
+        action = [&] { return phases::run_env_ls(runtime.get(), parse_format(env_format), env_quiet); };
+    });
+
+    std::string env_name;
+    auto* env_show = add_command(*env_cmd, "show", "Show an environment's settings");
+    env_show->add_option("ENV", env_name, "Environment name")->required();
+    add_format_option(env_show, env_format);
+    env_show->callback([&] {
+        action = [&] {
+            return phases::run_env_show(runtime.get(), env_name, parse_format(env_format));
+        };
+    });
+
+    std::vector<std::string> env_pairs;
+    auto* env_set = add_command(*env_cmd, "set", "Set variables of an environment");
+    env_set->add_option("ENV", env_name, "Environment name")->required();
+    env_set->add_option("KEY=VALUE", env_pairs, "Variables to set")->required();
+    env_set->callback(
+        [&] { action = [&] { return phases::run_env_set(runtime.get(), env_name, env_pairs); }; });
+
+    auto* env_unset = add_command(*env_cmd, "unset", "Remove variables of an environment");
+    env_unset->add_option("ENV", env_name, "Environment name")->required();
+    env_unset->add_option("KEY", env_pairs, "Variables to remove")->required();
+    env_unset->callback(
+        [&] { action = [&] { return phases::run_env_unset(runtime.get(), env_name, env_pairs); }; });
+
+    bool rm_volumes = false;
+    auto* env_rm = add_command(*env_cmd, "rm", "Remove an environment (same as docker pallet rm)");
+    env_rm->add_option("ENV", env_name, "Environment name")->required();
+    env_rm->add_flag("--volumes", rm_volumes, "Also remove its /storage and /static volumes");
+    env_rm->callback(
+        [&] { action = [&] { return phases::run_rm(runtime.get(), env_name, rm_volumes); }; });
+
+    // deploy, serve, release
+    phases::DeployOptions deploy;
+    std::string wait_text;
+    auto* deploy_cmd = add_command(app, "deploy", "Run a version's deploy command (migrations)");
+    deploy_cmd->add_option("ENV", deploy.env, "Environment name")->required();
+    deploy_cmd->add_option("IMAGE", deploy.image, "The application image")->required();
+    auto* deploy_wait = deploy_cmd->add_option(
+        "--wait", wait_text, "Wait for another version's deploy to end (optionally at most DURATION)");
+    deploy_wait->expected(0, 1);
+    deploy_cmd->callback([&] {
+        deploy.wait = wait_value(deploy_wait, wait_text, command_path(deploy_cmd));
+        action = [&] { return phases::run_deploy(runtime.get(), deploy); };
+    });
+
+    phases::ServeOptions serve;
+    auto* serve_cmd = add_command(app, "serve", "Serve a deployed version, replacing the old one");
+    serve_cmd->add_option("ENV", serve.env, "Environment name")->required();
+    serve_cmd->add_option("IMAGE", serve.image, "The version to serve (default: the current one)");
+    serve_cmd->add_option("--replicas", serve.replicas, "Number of serve containers")
+        ->check(CLI::Range(1, 64));
+    serve_cmd->callback([&] { action = [&] { return phases::run_serve(runtime.get(), serve); }; });
+
+    phases::DeployOptions release;
+    std::optional<int> release_replicas;
+    auto* release_cmd = add_command(app, "release", "Deploy a version, then serve it");
+    release_cmd->add_option("ENV", release.env, "Environment name")->required();
+    release_cmd->add_option("IMAGE", release.image, "The application image")->required();
+    auto* release_wait = release_cmd->add_option(
+        "--wait", wait_text, "Wait for another version's deploy to end (optionally at most DURATION)");
+    release_wait->expected(0, 1);
+    release_cmd->add_option("--replicas", release_replicas, "Number of serve containers")
+        ->check(CLI::Range(1, 64));
+    release_cmd->callback([&] {
+        release.wait = wait_value(release_wait, wait_text, command_path(release_cmd));
+        action = [&] { return phases::run_release(runtime.get(), release, release_replicas); };
+    });
+
+    // status, history, logs
+    std::optional<std::string> status_env;
+    std::string format = "table";
+    auto* status_cmd = add_command(app, "status", "Show what each environment serves");
+    status_cmd->add_option("ENV", status_env, "Only this environment");
+    add_format_option(status_cmd, format);
+    status_cmd->callback([&] {
+        action = [&] { return phases::run_status(runtime.get(), status_env, parse_format(format)); };
+    });
+
+    auto* history_cmd = add_command(app, "history", "List the deploys and serves of an environment");
+    history_cmd->add_option("ENV", env_name, "Environment name")->required();
+    add_format_option(history_cmd, format);
+    history_cmd->callback([&] {
+        action = [&] { return phases::run_history(runtime.get(), env_name, parse_format(format)); };
+    });
+
+    std::string logs_phase = "serve";
+    bool follow = false;
+    auto* logs_cmd = add_command(app, "logs", "Show the output of the last deploy or of serving");
+    logs_cmd->add_option("ENV", env_name, "Environment name")->required();
+    logs_cmd->add_option("--phase", logs_phase, "deploy or serve")
+        ->check(CLI::IsMember({"deploy", "serve"}))
+        ->default_str("serve");
+    logs_cmd->add_flag("-f,--follow", follow, "Follow the output");
+    logs_cmd->callback([&] {
+        action = [&] { return phases::run_logs(runtime.get(), env_name, logs_phase, follow); };
+    });
+
+    // stop, rm
+    auto* stop_cmd = add_command(app, "stop", "Stop serving an environment");
+    stop_cmd->add_option("ENV", env_name, "Environment name")->required();
+    stop_cmd->callback([&] { action = [&] { return phases::run_stop(runtime.get(), env_name); }; });
+
+    auto* rm_cmd = add_command(app, "rm", "Remove an environment");
+    rm_cmd->add_option("ENV", env_name, "Environment name")->required();
+    rm_cmd->add_flag("--volumes", rm_volumes, "Also remove its /storage and /static volumes");
+    rm_cmd->callback(
+        [&] { action = [&] { return phases::run_rm(runtime.get(), env_name, rm_volumes); }; });
+
+    // version
+    std::string version_format = "table";
+    auto* version_cmd = add_command(app, "version", "Show the plugin version");
+    version_cmd->add_option("--format", version_format, "Output format: pretty or json")
+        ->check(CLI::IsMember({"pretty", "table", "json"}));
+    version_cmd->callback([&] {
+        action = [&] {
+            if (version_format == "json") {
+                fmt::print("{}\n", nlohmann::json{{"Version", k_version}}.dump());
+            } else {
+                fmt::print("docker-pallet version {}\n", k_version);
+            }
+            return 0;
+        };
+    });
+
+    std::vector<std::string> args = runtime.invocation.args;
+    if (runtime.invocation.help) {
+        args.push_back("--help");
+    }
+    std::reverse(args.begin(), args.end());
+    try {
+        app.parse(args);
+    } catch (const CLI::CallForHelp&) {
+        std::cout << app.help();
+        return 0;
+    } catch (const CLI::RequiredError& e) {
+        const CLI::App* at = deepest_selected(&app);
+        // `docker pallet` alone: show help, like docker.
+        if (runtime.invocation.args.empty()) {
+            std::cout << app.help();
+            return 0;
+        }
+        if (!at->get_subcommands({}).empty() && runtime.invocation.args.back() == at->get_name()) {
+            std::cout << at->help();  // a command group alone: its help, like `docker network`
+            return 0;
+        }
+        if (!at->get_subcommands({}).empty() && at->get_subcommands().empty()) {
+            // A command was needed here: name what was given instead.
+            for (const auto& word : runtime.invocation.args) {
+                if (word.size() > 1 && word[0] == '-') {
+                    return usage_error(fmt::format("unknown flag: {}", word), command_path(at));
+                }
+            }
+            const std::string given = runtime.invocation.args.back();
+            return usage_error(fmt::format("unknown command \"{}\"", given), command_path(at));
+        }
+        return usage_error(e.what(), command_path(at));
+    } catch (const CLI::ExtrasError& e) {
+        std::string extra = e.what();
+        extra = extra.substr(extra.rfind(": ") + 2);
+        return usage_error(extra.rfind('-', 0) == 0 ? fmt::format("unknown flag: {}", extra)
+                                                    : fmt::format("unexpected argument: {}", extra),
+                           command_path(deepest_selected(&app)));
+    } catch (const CLI::ParseError& e) {
+        return usage_error(e.what(), command_path(deepest_selected(&app)));
+    }
+    return action ? action() : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    Runtime runtime;
+    try {
+        runtime.invocation = parse_invocation(args);
+        switch (runtime.invocation.kind) {
+            case Invocation::Kind::metadata:
+                fmt::print("{}\n", metadata::plugin_metadata_json());
+                return 0;
+            case Invocation::Kind::hooks:
+                return 0;
+            case Invocation::Kind::complete:
+                fmt::print("{}", complete(runtime.invocation.args));
+                return 0;
+            case Invocation::Kind::run:
+                break;
+        }
+        struct sigaction action {};
+        action.sa_handler = ignore_signal;
+        sigemptyset(&action.sa_mask);
+        ::sigaction(SIGPIPE, &action, nullptr);
+        cancel::install();
+        int code = dispatch(runtime);
+        std::fflush(stdout);
+        if (cancel::requested()) {
+            return cancel::exit_code();
+        }
+        return code;
+    } catch (const Cancelled&) {
+        std::fflush(stdout);
+        return cancel::exit_code();
+    } catch (const UsageError& e) {
+        return usage_error(e.what(), e.command_path());
+    } catch (const Error& e) {
+        std::fflush(stdout);
+        fmt::print(stderr, "docker-pallet: error: {}\n", e.what());
+        return e.exit_code();
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        fmt::print(stderr, "docker-pallet: error: {}\n", e.what());
+        return k_exit_failure;
+    }
+}
+
+}  // namespace pallet::plugin

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace pallet::plugin {
+
+// The plugin's own settings: PALLET_<NAME> variables, then `plugins.pallet` in the docker
+// config.json (docker's map of plugin settings). Command-line flags win over both; callers apply
+// them. The config file is read on first use only, never for metadata or help.
+class Settings {
+public:
+    // `config_dir`: docker's --config, else $DOCKER_CONFIG, else ~/.docker.
+    explicit Settings(std::optional<std::string> config_dir);
+
+    // "router-image" is read from PALLET_ROUTER_IMAGE, then plugins.pallet["router-image"].
+    std::optional<std::string> get(const std::string& name);
+
+    // The resolved docker config directory.
+    const std::string& config_dir() const { return m_config_dir; }
+
+private:
+    void load();
+
+    std::string m_config_dir;
+    bool m_loaded = false;
+    std::map<std::string, std::string> m_file_values;
+};
+
+}  // namespace pallet::plugin
