@@ -1,0 +1,36 @@
+#pragma once
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "docker/docker_cli.h"
+
+namespace pallet::phases {
+
+// Output formats of listing commands (docker's --format table|json).
+enum class Format { table, json };
+
+// What every use case gets from the command line layer.
+struct Context {
+    docker::DockerCli& docker;
+    // The plugin's settings (PALLET_* variables, plugins.pallet in config.json).
+    std::function<std::optional<std::string>(const std::string&)> setting;
+    std::string actor_user;  // who runs this command
+    std::string actor_host;  // and where
+    bool quiet = false;
+
+    // A progress line on stderr: "=> text". Silent under --quiet.
+    template <typename... Args>
+    void step(fmt::format_string<Args...> format, Args&&... args) const {
+        if (!quiet) {
+            fmt::print(stderr, "=> {}\n", fmt::format(format, std::forward<Args>(args)...));
+            std::fflush(stderr);
+        }
+    }
+};
+
+}  // namespace pallet::phases

@@ -1,0 +1,145 @@
+#include "phases/deploy.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "phases/phase_env.h"
+#include "state/environments.h"
+#include "state/history.h"
+#include "state/labels.h"
+#include "util/cancel.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace pallet::phases {
+namespace {
+
+// A container named as the lock but never started is a deploy whose `docker run` is in
+// progress; past this age its starter died and it no longer holds the lock.
+constexpr double k_stale_created_seconds = 60;
+
+std::string since(double epoch_seconds) {
+    const auto age = static_cast<long long>(state::now_seconds() - epoch_seconds);
+    return fmt::format("{} ago", util::format_duration(std::chrono::seconds(std::max(0LL, age))));
+}
+
+std::string describe(const docker::ContainerRecord& record) {
+    return fmt::format("{} (started by {}@{} {})", record.label(state::label::k_version),
+                       record.label(state::label::k_user), record.label(state::label::k_host),
+                       since(state::created_at(record)));
+}
+
+void pause_or_cancel(std::chrono::milliseconds duration) {
+    const auto end = std::chrono::steady_clock::now() + duration;
+    while (std::chrono::steady_clock::now() < end) {
+        if (cancel::requested()) {
+            throw Cancelled();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+// Shows the deploy's output live and returns its exit code. On cancellation the deploy goes on.
+int follow(Context& context, const std::string& env, const std::string& container,
+           const std::string& version) {
+    try {
+        context.docker.stream_logs(container, true);
+        const int code = context.docker.wait_container(container);
+        if (code == 0) {
+            context.step("deploy of {} to {} succeeded", version, env);
+        } else {
+            fmt::print(stderr,
+                       "docker-pallet: error: deploy of {} to {} failed (exit {}); it will not be "
+                       "served. See docker pallet logs {} --phase deploy\n",
+                       version, env, code, env);
+        }
+        return code;
+    } catch (const Cancelled&) {
+        fmt::print(stderr,
+                   "docker-pallet: the deploy goes on in container {} (a deploy is never killed); "
+                   "follow it with: docker pallet logs {} --phase deploy -f\n",
+                   container, env);
+        throw;
+    }
+}
+
+}  // namespace
+
+int run_deploy(Context& context, const DeployOptions& options) {
+    state::validate_env_name(options.env, "docker pallet deploy");
+    ResolvedImage image = resolve_image(context, options.image);
+    state::EnvironmentStore store(context.docker);
+    state::Environment env = store.ensure(options.env);
+
+    docker::ContainerSpec spec = phase_container(context, env, state::phase::k_deploy, image);
+    spec.name = state::deploy_container(env.name);
+
+    const auto started_waiting = std::chrono::steady_clock::now();
+    bool announced_wait = false;
+    while (true) {
+        if (cancel::requested()) {
+            throw Cancelled();
+        }
+        docker::StartOutcome outcome;
+        try {
+            outcome = context.docker.run_detached(spec);
+        } catch (const Error& e) {
+            // The container exists but could not start (no deploy command, bad user...):
+            // keep it as a failed deploy in the history and free the lock.
+            if (auto record = context.docker.inspect_container(spec.name);
+                record && !record->running &&
+                record->label(state::label::k_image_id) == image.record.id) {
+                state::archive_deploy(context.docker, env.name, *record);
+            }
+            throw Error(fmt::format("the deploy of {} could not start: {}", options.image, e.what()));
+        }
+        if (outcome == docker::StartOutcome::started) {
+            if (context.docker.dry_run()) {
+                return 0;
+            }
+            context.step("deploying {} to {} (container {})", options.image, env.name, spec.name);
+            return follow(context, env.name, spec.name, options.image);
+        }
+
+        auto holder = context.docker.inspect_container(spec.name);
+        if (!holder) {
+            continue;  // removed meanwhile: try again
+        }
+        if (holder->running) {
+            if (holder->label(state::label::k_image_id) == image.record.id) {
+                context.step("a deploy of the same version is running: {}; following it",
+                             describe(*holder));
+                return follow(context, env.name, holder->id, options.image);
+            }
+            if (!options.wait) {
+                throw Error(fmt::format(
+                    "another version is being deployed to {}: {}.\nWait for it with --wait, or "
+                    "follow it with: docker pallet logs {} --phase deploy -f",
+                    env.name, describe(*holder), env.name));
+            }
+            if (options.wait->count() > 0 &&
+                std::chrono::steady_clock::now() - started_waiting > *options.wait) {
+                throw Error(fmt::format("gave up waiting after {} for the deploy of {} to end",
+                                        util::format_duration(*options.wait), describe(*holder)));
+            }
+            if (!announced_wait) {
+                context.step("waiting for the deploy of {} to end", describe(*holder));
+                announced_wait = true;
+            }
+            pause_or_cancel(std::chrono::milliseconds(500));
+            continue;
+        }
+        if (holder->status == "created" &&
+            state::now_seconds() - state::created_at(*holder) < k_stale_created_seconds) {
+            pause_or_cancel(std::chrono::milliseconds(200));  // being started right now
+            continue;
+        }
+        // Finished (or a start that was abandoned): it becomes history, the lock is free.
+        state::archive_deploy(context.docker, env.name, *holder);
+    }
+}
+
+}  // namespace pallet::phases

@@ -1,0 +1,142 @@
+#include "phases/env_commands.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "docker/masking.h"
+#include "phases/phase_env.h"
+#include "state/environments.h"
+#include "util/error.h"
+#include "util/text_table.h"
+
+namespace pallet::phases {
+namespace {
+
+void apply_port(state::Environment& env, const std::string& text) {
+    std::string port = text;
+    if (auto colon = text.rfind(':'); colon != std::string::npos) {
+        env.bind_address = text.substr(0, colon);
+        port = text.substr(colon + 1);
+    }
+    try {
+        size_t used = 0;
+        env.port = std::stoi(port, &used);
+        if (used != port.size() || env.port < 1 || env.port > 65535) {
+            throw std::invalid_argument("range");
+        }
+    } catch (const std::exception&) {
+        throw UsageError(fmt::format("invalid --port \"{}\": use PORT or ADDRESS:PORT, for example "
+                                     "8080 or 0.0.0.0:80",
+                                     text),
+                         "docker pallet env create");
+    }
+}
+
+nlohmann::ordered_json to_json(const state::Environment& env, bool masked) {
+    nlohmann::ordered_json variables = nlohmann::ordered_json::object();
+    for (const auto& [key, value] : env.variables) {
+        variables[key] = masked ? docker::mask_value(key, value) : value;
+    }
+    return {{"Name", env.name},
+            {"Kind", env.kind},
+            {"SiteDomain", env.site_domain},
+            {"SiteProtocol", env.site_protocol},
+            {"Address", env.bind_address},
+            {"Port", env.port},
+            {"Variables", variables}};
+}
+
+}  // namespace
+
+int run_env_create(Context& context, const EnvCreateOptions& options) {
+    state::validate_env_name(options.name, "docker pallet env create");
+    state::Environment env;
+    env.name = options.name;
+    env.kind = options.kind.value_or(env.kind);
+    env.site_domain = options.site_domain.value_or(env.site_domain);
+    env.site_protocol = options.site_protocol.value_or(env.site_protocol);
+    if (options.port) {
+        apply_port(env, *options.port);
+    }
+    state::EnvironmentStore(context.docker).create(env);
+    context.step("created environment {} ({})", env.name, env.kind);
+    return 0;
+}
+
+int run_env_ls(Context& context, Format format, bool quiet) {
+    auto envs = state::EnvironmentStore(context.docker).list();
+    if (quiet) {
+        for (const auto& env : envs) {
+            fmt::print("{}\n", env.name);
+        }
+        return 0;
+    }
+    if (format == Format::json) {
+        for (const auto& env : envs) {
+            fmt::print("{}\n", to_json(env, true).dump());
+        }
+        return 0;
+    }
+    util::TextTable table({"NAME", "KIND", "SITE", "ADDRESS", "VARIABLES"});
+    for (const auto& env : envs) {
+        table.add_row({env.name, env.kind, env.site_protocol + "://" + env.site_domain,
+                       env.port == 0 ? env.bind_address + ":auto"
+                                     : fmt::format("{}:{}", env.bind_address, env.port),
+                       std::to_string(env.variables.size())});
+    }
+    fmt::print("{}", table.render());
+    return 0;
+}
+
+int run_env_show(Context& context, const std::string& name, Format format) {
+    state::validate_env_name(name, "docker pallet env show");
+    auto env = state::EnvironmentStore(context.docker).get(name);
+    if (format == Format::json) {
+        fmt::print("{}\n", to_json(env, true).dump());
+        return 0;
+    }
+    fmt::print("Name:          {}\nKind:          {}\nSite:          {}://{}\nAddress:       {}:{}\n",
+               env.name, env.kind, env.site_protocol, env.site_domain, env.bind_address,
+               env.port == 0 ? std::string("auto") : std::to_string(env.port));
+    fmt::print("Variables:\n");
+    for (const auto& [key, value] : env.variables) {
+        fmt::print("  {}={}\n", key, docker::mask_value(key, value));
+    }
+    return 0;
+}
+
+int run_env_set(Context& context, const std::string& name, const std::vector<std::string>& pairs) {
+    state::validate_env_name(name, "docker pallet env set");
+    for (const auto& pair : pairs) {
+        if (pair.find('=') == std::string::npos) {
+            throw UsageError(fmt::format("expected KEY=VALUE, got \"{}\"", pair),
+                             "docker pallet env set");
+        }
+        validate_variable_name(pair.substr(0, pair.find('=')), "docker pallet env set");
+    }
+    state::EnvironmentStore store(context.docker);
+    auto env = store.get(name);
+    parse_variables(pairs, {}, env.variables);
+    store.save(env);
+    context.step("set {} variable(s) of {}; they apply from the next deploy or serve", pairs.size(),
+                 name);
+    return 0;
+}
+
+int run_env_unset(Context& context, const std::string& name, const std::vector<std::string>& keys) {
+    state::validate_env_name(name, "docker pallet env unset");
+    state::EnvironmentStore store(context.docker);
+    auto env = store.get(name);
+    for (const auto& key : keys) {
+        validate_variable_name(key, "docker pallet env unset");
+        if (env.variables.erase(key) == 0) {
+            throw Error(fmt::format("{} has no variable {}", name, key));
+        }
+    }
+    store.save(env);
+    context.step("removed {} variable(s) of {}", keys.size(), name);
+    return 0;
+}
+
+}  // namespace pallet::phases

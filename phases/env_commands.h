@@ -1,0 +1,25 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "phases/context.h"
+
+namespace pallet::phases {
+
+struct EnvCreateOptions {
+    std::string name;
+    std::optional<std::string> kind;
+    std::optional<std::string> site_domain;
+    std::optional<std::string> site_protocol;
+    std::optional<std::string> port;  // HOSTPORT or ADDRESS:HOSTPORT
+};
+
+int run_env_create(Context& context, const EnvCreateOptions& options);
+int run_env_ls(Context& context, Format format, bool quiet);
+int run_env_show(Context& context, const std::string& name, Format format);
+int run_env_set(Context& context, const std::string& name, const std::vector<std::string>& pairs);
+int run_env_unset(Context& context, const std::string& name, const std::vector<std::string>& keys);
+
+}  // namespace pallet::phases

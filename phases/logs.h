@@ -1,0 +1,12 @@
+#pragma once
+
+#include <string>
+
+#include "phases/context.h"
+
+namespace pallet::phases {
+
+// `docker pallet logs ENV`: output of the last deploy, or of the serve containers.
+int run_logs(Context& context, const std::string& env, const std::string& phase, bool follow);
+
+}  // namespace pallet::phases

@@ -1,0 +1,134 @@
+#include "phases/phase_env.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "state/labels.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace pallet::phases {
+
+ResolvedImage resolve_image(Context& context, const std::string& ref) {
+    if (auto record = context.docker.inspect_image(ref)) {
+        return ResolvedImage{ref, *record};
+    }
+    context.step("pulling {}", ref);
+    std::string why;
+    if (!context.docker.pull_image(ref, why)) {
+        throw Error(fmt::format("image {} is not on the engine and could not be pulled: {}\nBuild "
+                                "it (docker build -t {} .) or check its name.",
+                                ref, why, ref));
+    }
+    if (auto record = context.docker.inspect_image(ref)) {
+        return ResolvedImage{ref, *record};
+    }
+    throw Error(fmt::format("image {} could not be found after pulling it", ref));
+}
+
+void validate_variable_name(const std::string& key, const std::string& command_path) {
+    bool valid = !key.empty() && !(key[0] >= '0' && key[0] <= '9');
+    for (char c : key) {
+        valid = valid && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                          (c >= '0' && c <= '9') || c == '_');
+    }
+    if (!valid) {
+        throw UsageError(fmt::format("invalid variable name \"{}\": use letters, digits and _, "
+                                     "not starting with a digit (KEY=VALUE)",
+                                     key),
+                         command_path);
+    }
+}
+
+namespace {
+
+void add_variable(const std::string& item, std::map<std::string, std::string>& into,
+                  const std::string& where) {
+    auto eq = item.find('=');
+    std::string key = item.substr(0, eq);
+    validate_variable_name(key, where);
+    if (eq != std::string::npos) {
+        into[key] = item.substr(eq + 1);
+    } else if (const char* value = std::getenv(key.c_str()); value != nullptr) {
+        into[key] = value;
+    }
+}
+
+}  // namespace
+
+void parse_variables(const std::vector<std::string>& items,
+                     const std::vector<std::string>& files,
+                     std::map<std::string, std::string>& into) {
+    for (const auto& path : files) {
+        std::ifstream file(path);
+        if (!file) {
+            throw Error(fmt::format("cannot read env file {}", path));
+        }
+        std::string line;
+        int number = 0;
+        while (std::getline(file, line)) {
+            ++number;
+            std::string trimmed = util::trim(line);
+            if (trimmed.empty() || trimmed[0] == '#') {
+                continue;
+            }
+            if (trimmed.find_first_of(" \t") < trimmed.find('=')) {
+                throw Error(fmt::format("{}:{}: expected KEY=VALUE, got \"{}\"", path, number,
+                                        trimmed));
+            }
+            try {
+                add_variable(line.substr(line.find_first_not_of(" \t")), into, "docker pallet");
+            } catch (const UsageError& e) {
+                throw Error(fmt::format("{}:{}: {}", path, number, e.what()));
+            }
+        }
+    }
+    for (const auto& item : items) {
+        add_variable(item, into, "docker pallet");
+    }
+}
+
+std::vector<std::pair<std::string, std::string>> phase_variables(const state::Environment& env,
+                                                                 const std::string& phase) {
+    std::vector<std::pair<std::string, std::string>> vars = {
+        {"SITE_PROTOCOL", env.site_protocol},
+        {"SITE_DOMAIN", env.site_domain},
+        {"ENVIRONMENT", env.kind},
+    };
+    for (const auto& [key, value] : env.variables) {
+        if (key == "SITE_PROTOCOL" || key == "SITE_DOMAIN" || key == "ENVIRONMENT") {
+            continue;
+        }
+        if (key.find("DEPLOY") != std::string::npos && phase != state::phase::k_deploy) {
+            continue;
+        }
+        if ((key == "WEB_CONCURRENCY" || key == "WORKER_CONCURRENCY") &&
+            phase != state::phase::k_serve) {
+            continue;
+        }
+        vars.emplace_back(key, value);
+    }
+    return vars;
+}
+
+docker::ContainerSpec phase_container(const Context& context, const state::Environment& env,
+                                      const std::string& phase, const ResolvedImage& image) {
+    docker::ContainerSpec spec;
+    spec.image = image.record.id.empty() ? image.ref : image.record.id;
+    spec.command = {phase};
+    spec.env = phase_variables(env, phase);
+    spec.labels = state::base_labels(env.name, phase);
+    spec.labels[state::label::k_version] = image.ref;
+    spec.labels[state::label::k_image_id] = image.record.id;
+    spec.labels[state::label::k_user] = context.actor_user;
+    spec.labels[state::label::k_host] = context.actor_host;
+    spec.labels[state::label::k_started] = std::to_string(state::now_seconds());
+    spec.network = state::network_name(env.name);
+    spec.mounts = {{state::storage_volume(env.name), "/storage", false},
+                   {state::static_volume(env.name), "/static", false}};
+    return spec;
+}
+
+}  // namespace pallet::phases

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "phases/context.h"
+#include "phases/deploy.h"
+
+namespace pallet::phases {
+
+struct ServeOptions {
+    std::string env;
+    std::optional<std::string> image;  // default: the version the environment serves now
+    std::optional<int> replicas;       // default: as now, else 1
+};
+
+// `docker pallet serve`: serves a successfully deployed version, replacing the one that serves.
+int run_serve(Context& context, const ServeOptions& options);
+
+// `docker pallet release`: deploy, then serve the same version.
+int run_release(Context& context, const DeployOptions& deploy, std::optional<int> replicas);
+
+// `docker pallet stop`: stops serving the environment (its router and serve containers).
+int run_stop(Context& context, const std::string& env);
+
+// `docker pallet rm`: removes the environment; its volumes too with `volumes`.
+int run_rm(Context& context, const std::string& env, bool volumes);
+
+}  // namespace pallet::phases

@@ -1,0 +1,189 @@
+#include "phases/status.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "state/environments.h"
+#include "state/history.h"
+#include "state/labels.h"
+#include "util/error.h"
+#include "util/strings.h"
+#include "util/text_table.h"
+
+namespace pallet::phases {
+namespace {
+
+using nlohmann::ordered_json;
+
+std::string rfc3339(double epoch_seconds) {
+    if (epoch_seconds <= 0) {
+        return "";
+    }
+    std::time_t t = static_cast<std::time_t>(epoch_seconds);
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
+
+std::string ago(double epoch_seconds) {
+    if (epoch_seconds <= 0) {
+        return "-";
+    }
+    auto age = static_cast<long long>(static_cast<double>(state::now_seconds()) - epoch_seconds);
+    return util::format_duration(std::chrono::seconds(std::max(0LL, age))) + " ago";
+}
+
+std::string short_id(const std::string& image_id) {
+    auto colon = image_id.find(':');
+    std::string hex = colon == std::string::npos ? image_id : image_id.substr(colon + 1);
+    return hex.substr(0, 12);
+}
+
+struct EnvStatus {
+    std::string name;
+    std::string kind;
+    std::string serving;
+    int running = 0;
+    int replicas = 0;
+    std::string url;
+    std::optional<state::HistoryEntry> last_deploy;
+};
+
+}  // namespace
+
+int run_status(Context& context, const std::optional<std::string>& only, Format format) {
+    if (only) {
+        state::validate_env_name(*only, "docker pallet status");
+    }
+    // One listing of everything the plugin manages: the docker calls do not grow with the
+    // number of environments.
+    std::vector<std::string> filters = {fmt::format("{}=true", state::label::k_managed)};
+    if (only) {
+        filters.push_back(state::env_filter(*only));
+    }
+    auto records = context.docker.list_containers(filters);
+    std::map<std::string, EnvStatus> envs;
+    std::map<std::string, int> generations;
+    for (const auto& record : records) {
+        const std::string env = record.label(state::label::k_env);
+        const std::string phase = record.label(state::label::k_phase);
+        if (phase == state::phase::k_config) {
+            int generation = std::atoi(record.label(state::label::k_generation).c_str());
+            if (generation >= generations[env]) {
+                generations[env] = generation;
+                envs[env].name = env;
+                auto settings = nlohmann::json::parse(record.label(state::label::k_settings), nullptr, false);
+                envs[env].kind = settings.is_object() ? settings.value("kind", "") : "";
+            }
+        }
+    }
+    for (const auto& record : records) {
+        const std::string env = record.label(state::label::k_env);
+        auto it = envs.find(env);
+        if (it == envs.end()) {
+            continue;
+        }
+        EnvStatus& status = it->second;
+        const std::string phase = record.label(state::label::k_phase);
+        if (phase == state::phase::k_serve) {
+            ++status.replicas;
+            if (record.running) {
+                ++status.running;
+                status.serving = record.label(state::label::k_version);
+            }
+        } else if (phase == state::phase::k_router && record.running && !record.published.empty()) {
+            const std::string& published = record.published.front();
+            status.url = fmt::format("http://{}/", published.substr(0, published.find("->")));
+        } else if (phase == state::phase::k_deploy) {
+            auto entry = state::deploy_entry(record);
+            if (!status.last_deploy || status.last_deploy->started < entry.started) {
+                status.last_deploy = entry;
+            }
+        }
+    }
+    if (only && envs.find(*only) == envs.end()) {
+        throw Error(fmt::format("no environment named {} on this engine (docker pallet env ls lists "
+                                "them)",
+                                *only));
+    }
+    if (format == Format::json) {
+        for (const auto& [name, status] : envs) {
+            ordered_json line = {{"Name", name},
+                                 {"Kind", status.kind},
+                                 {"Serving", status.serving},
+                                 {"Running", status.running},
+                                 {"Replicas", status.replicas},
+                                 {"URL", status.url}};
+            if (status.last_deploy) {
+                line["LastDeploy"] = {{"Version", status.last_deploy->version},
+                                      {"Result", status.last_deploy->result},
+                                      {"Started", rfc3339(status.last_deploy->started)}};
+            } else {
+                line["LastDeploy"] = nullptr;
+            }
+            fmt::print("{}\n", line.dump());
+        }
+        return 0;
+    }
+    util::TextTable table({"ENVIRONMENT", "KIND", "SERVING", "REPLICAS", "URL", "LAST DEPLOY"});
+    for (const auto& [name, status] : envs) {
+        std::string last = "-";
+        if (status.last_deploy) {
+            last = fmt::format("{} {} ({})", status.last_deploy->version, status.last_deploy->result,
+                               ago(status.last_deploy->started));
+        }
+        table.add_row({name, status.kind, status.serving.empty() ? "-" : status.serving,
+                       fmt::format("{}/{}", status.running, status.replicas),
+                       status.url.empty() ? "-" : status.url, last});
+    }
+    fmt::print("{}", table.render());
+    return 0;
+}
+
+int run_history(Context& context, const std::string& env, Format format) {
+    state::validate_env_name(env, "docker pallet history");
+    state::EnvironmentStore(context.docker).get(env);
+    std::vector<state::HistoryEntry> entries = state::serve_entries(context.docker, env);
+    for (const auto& record : state::deploy_records(context.docker, env)) {
+        entries.push_back(state::deploy_entry(record));
+    }
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const auto& a, const auto& b) { return a.started > b.started; });
+    if (format == Format::json) {
+        for (const auto& entry : entries) {
+            ordered_json line = {{"Phase", entry.phase},
+                                 {"Version", entry.version},
+                                 {"ImageID", entry.image_id},
+                                 {"Result", entry.result},
+                                 {"Started", rfc3339(entry.started)},
+                                 {"DurationSeconds", nullptr},
+                                 {"User", entry.user},
+                                 {"Host", entry.host},
+                                 {"Container", entry.container}};
+            if (entry.duration) {
+                line["DurationSeconds"] = *entry.duration;
+            }
+            fmt::print("{}\n", line.dump());
+        }
+        return 0;
+    }
+    util::TextTable table({"PHASE", "VERSION", "IMAGE ID", "RESULT", "STARTED", "DURATION", "BY"});
+    for (const auto& entry : entries) {
+        table.add_row({entry.phase, entry.version, short_id(entry.image_id), entry.result,
+                       ago(entry.started),
+                       entry.duration ? util::format_duration(std::chrono::seconds(
+                                            static_cast<long long>(*entry.duration + 0.5)))
+                                      : "-",
+                       entry.user + "@" + entry.host});
+    }
+    fmt::print("{}", table.render());
+    return 0;
+}
+
+}  // namespace pallet::phases

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "phases/context.h"
+
+namespace pallet::phases {
+
+struct TestOptions {
+    std::string image;
+    std::vector<std::string> env;        // KEY=VALUE
+    std::vector<std::string> env_files;  // files of KEY=VALUE lines
+    bool keep = false;                   // leave the transient environment for inspection
+    std::vector<std::string> args;       // extra arguments after `test`
+};
+
+// `docker pallet test`: runs the image's test command in a transient environment of its own;
+// returns the suite's exit code.
+int run_test(Context& context, const TestOptions& options);
+
+}  // namespace pallet::phases

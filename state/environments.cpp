@@ -1,0 +1,206 @@
+#include "state/environments.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "state/labels.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace pallet::state {
+namespace {
+
+using nlohmann::json;
+
+std::string config_name(const std::string& env, int generation) {
+    return fmt::format("pallet-{}-config-{}", env, generation);
+}
+
+std::string to_json(const Environment& env) {
+    json doc = {{"kind", env.kind},
+                {"site_domain", env.site_domain},
+                {"site_protocol", env.site_protocol},
+                {"bind_address", env.bind_address},
+                {"port", env.port},
+                {"variables", env.variables}};
+    return doc.dump();
+}
+
+Environment from_record(const docker::ContainerRecord& record) {
+    Environment env;
+    env.name = record.label(label::k_env);
+    try {
+        env.generation = std::stoi(record.label(label::k_generation));
+        json doc = json::parse(record.label(label::k_settings));
+        env.kind = doc.value("kind", env.kind);
+        env.site_domain = doc.value("site_domain", env.site_domain);
+        env.site_protocol = doc.value("site_protocol", env.site_protocol);
+        env.bind_address = doc.value("bind_address", env.bind_address);
+        env.port = doc.value("port", 0);
+        env.variables = doc.value("variables", std::map<std::string, std::string>{});
+    } catch (const std::exception& e) {
+        throw Error(fmt::format("the settings of environment {} on the engine are damaged ({}); "
+                                "remove it with: docker pallet rm {}",
+                                env.name, e.what(), env.name));
+    }
+    return env;
+}
+
+// The newest generation per environment.
+std::map<std::string, Environment> newest(const std::vector<docker::ContainerRecord>& records) {
+    std::map<std::string, Environment> envs;
+    for (const auto& record : records) {
+        Environment env = from_record(record);
+        auto it = envs.find(env.name);
+        if (it == envs.end() || it->second.generation < env.generation) {
+            envs[env.name] = env;
+        }
+    }
+    return envs;
+}
+
+}  // namespace
+
+void validate_env_name(const std::string& name, const std::string& command_path) {
+    if (!util::is_dns_label(name) || name.size() > 40) {
+        throw UsageError(
+            fmt::format("invalid environment name \"{}\": use 1 to 40 lowercase letters, digits and "
+                        "inner hyphens (for example: staging, pr-42)",
+                        name),
+            command_path);
+    }
+}
+
+std::optional<Environment> EnvironmentStore::find(const std::string& name) {
+    auto envs = newest(m_docker.list_containers(
+        {fmt::format("{}=true", label::k_managed), env_filter(name), phase_filter(phase::k_config)}));
+    auto it = envs.find(name);
+    if (it == envs.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+Environment EnvironmentStore::get(const std::string& name) {
+    auto env = find(name);
+    if (!env) {
+        throw Error(fmt::format("no environment named {} on this engine; create it with: docker "
+                                "pallet env create {} (docker pallet env ls lists them)",
+                                name, name));
+    }
+    return *env;
+}
+
+std::vector<Environment> EnvironmentStore::list() {
+    auto envs = newest(m_docker.list_containers(
+        {fmt::format("{}=true", label::k_managed), phase_filter(phase::k_config)}));
+    std::vector<Environment> out;
+    for (auto& [name, env] : envs) {
+        out.push_back(env);
+    }
+    return out;
+}
+
+void EnvironmentStore::ensure_record_image() {
+    if (!m_docker.inspect_image(k_record_image)) {
+        m_docker.import_empty_image(k_record_image);
+    }
+}
+
+bool EnvironmentStore::write(const Environment& env, int generation) {
+    docker::ContainerSpec spec;
+    spec.name = config_name(env.name, generation);
+    spec.image = k_record_image;
+    spec.labels = base_labels(env.name, phase::k_config);
+    spec.labels[label::k_generation] = std::to_string(generation);
+    spec.labels[label::k_settings] = to_json(env);
+    return m_docker.create_container(spec) == docker::StartOutcome::started;
+}
+
+void EnvironmentStore::ensure_resources(const std::string& name) {
+    auto labels = base_labels(name, "environment");
+    if (m_docker.list_networks({env_filter(name)}).empty()) {
+        m_docker.create_network(network_name(name), labels);
+    }
+    labels[label::k_role] = "storage";
+    m_docker.create_volume(storage_volume(name), labels);
+    labels[label::k_role] = "static";
+    m_docker.create_volume(static_volume(name), labels);
+}
+
+Environment EnvironmentStore::create(const Environment& settings) {
+    if (find(settings.name)) {
+        throw Error(fmt::format("environment {} exists already; change it with docker pallet env "
+                                "set, or remove it with docker pallet rm {}",
+                                settings.name, settings.name));
+    }
+    ensure_record_image();
+    Environment env = settings;
+    env.generation = 1;
+    if (!write(env, 1)) {
+        throw Error(fmt::format("environment {} was created by someone else just now",
+                                settings.name));
+    }
+    ensure_resources(env.name);
+    return env;
+}
+
+Environment EnvironmentStore::ensure(const std::string& name) {
+    if (auto env = find(name)) {
+        ensure_resources(name);
+        return *env;
+    }
+    ensure_record_image();
+    Environment env;
+    env.name = name;
+    env.generation = 1;
+    if (!write(env, 1)) {
+        return get(name);  // created concurrently: use theirs
+    }
+    ensure_resources(name);
+    return env;
+}
+
+void EnvironmentStore::save(const Environment& env) {
+    ensure_record_image();
+    const int generation = env.generation + 1;
+    if (!write(env, generation)) {
+        throw Error(fmt::format(
+            "environment {} was changed by someone else meanwhile; look with docker pallet env "
+            "show {} and try again",
+            env.name, env.name));
+    }
+    std::vector<std::string> old;
+    for (int g = 1; g < generation; ++g) {
+        old.push_back(config_name(env.name, g));
+    }
+    // Older generations are removed by name; those already gone are skipped quietly.
+    auto records = m_docker.list_containers({env_filter(env.name), phase_filter(phase::k_config)});
+    std::vector<std::string> remove;
+    for (const auto& record : records) {
+        if (std::find(old.begin(), old.end(), record.name) != old.end()) {
+            remove.push_back(record.name);
+        }
+    }
+    m_docker.remove_containers(remove);
+}
+
+void EnvironmentStore::remove(const std::string& name, bool volumes) {
+    std::vector<std::string> containers;
+    for (const auto& record : m_docker.list_containers({env_filter(name)})) {
+        containers.push_back(record.name);
+    }
+    m_docker.remove_containers(containers);
+    m_docker.remove_networks(m_docker.list_networks({env_filter(name)}));
+    if (volumes) {
+        std::vector<std::string> names;
+        for (const auto& volume : m_docker.list_volumes({env_filter(name)})) {
+            names.push_back(volume.name);
+        }
+        m_docker.remove_volumes(names);
+    }
+}
+
+}  // namespace pallet::state

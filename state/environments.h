@@ -1,0 +1,54 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "docker/docker_cli.h"
+
+namespace pallet::state {
+
+// An environment's settings, as kept on the engine.
+struct Environment {
+    std::string name;
+    std::string kind = "dev";  // ENVIRONMENT
+    std::string site_domain = "localhost";
+    std::string site_protocol = "http";
+    std::string bind_address = "127.0.0.1";
+    int port = 0;  // 0: the engine picks a free one when serving starts
+    std::map<std::string, std::string> variables;
+    int generation = 0;
+};
+
+// Refuses (UsageError) a name that is not a short DNS-safe word.
+void validate_env_name(const std::string& name, const std::string& command_path);
+
+// Environments on the engine. Settings are labels of label-only "config record" containers,
+// one per generation; container names are unique on an engine, so two writers never both win.
+class EnvironmentStore {
+public:
+    explicit EnvironmentStore(docker::DockerCli& docker) : m_docker(docker) {}
+
+    std::optional<Environment> find(const std::string& name);
+    // Throws an Error that says how to create it when missing.
+    Environment get(const std::string& name);
+    std::vector<Environment> list();
+    // Creates the environment, its network and volumes. Throws if it exists.
+    Environment create(const Environment& settings);
+    // The environment, created with defaults when missing; its network and volumes exist after.
+    Environment ensure(const std::string& name);
+    // Stores changed settings as a new generation.
+    void save(const Environment& env);
+    // Removes everything labelled with the environment (volumes only with `volumes`).
+    void remove(const std::string& name, bool volumes);
+
+private:
+    void ensure_record_image();
+    void ensure_resources(const std::string& name);
+    bool write(const Environment& env, int generation);
+
+    docker::DockerCli& m_docker;
+};
+
+}  // namespace pallet::state

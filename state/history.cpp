@@ -1,0 +1,116 @@
+#include "state/history.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "state/labels.h"
+
+namespace pallet::state {
+
+double created_at(const docker::ContainerRecord& record) {
+    return docker::parse_docker_time(record.created).value_or(0);
+}
+
+namespace {
+
+void newest_first(std::vector<docker::ContainerRecord>& records) {
+    std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
+        return created_at(a) > created_at(b);
+    });
+}
+
+}  // namespace
+
+std::vector<docker::ContainerRecord> deploy_records(docker::DockerCli& docker,
+                                                    const std::string& env) {
+    auto records = docker.list_containers({env_filter(env), phase_filter(phase::k_deploy)});
+    newest_first(records);
+    return records;
+}
+
+HistoryEntry deploy_entry(const docker::ContainerRecord& record) {
+    HistoryEntry entry;
+    entry.phase = phase::k_deploy;
+    entry.version = record.label(label::k_version);
+    entry.image_id = record.label(label::k_image_id);
+    entry.user = record.label(label::k_user);
+    entry.host = record.label(label::k_host);
+    entry.container = record.name;
+    auto started = docker::parse_docker_time(record.started_at);
+    auto finished = docker::parse_docker_time(record.finished_at);
+    entry.started = started.value_or(created_at(record));
+    if (record.running) {
+        entry.result = "running";
+    } else if (!started) {
+        entry.result = "not started";
+    } else if (record.exit_code == 0) {
+        entry.result = "succeeded";
+    } else {
+        entry.result = fmt::format("failed (exit {})", record.exit_code);
+    }
+    if (started && finished && !record.running) {
+        entry.duration = std::max(0.0, *finished - *started);
+    }
+    return entry;
+}
+
+std::vector<HistoryEntry> serve_entries(docker::DockerCli& docker, const std::string& env) {
+    auto records = docker.list_containers({env_filter(env), phase_filter(phase::k_serve_record)});
+    newest_first(records);
+    std::vector<HistoryEntry> entries;
+    for (const auto& record : records) {
+        HistoryEntry entry;
+        entry.phase = phase::k_serve;
+        entry.version = record.label(label::k_version);
+        entry.image_id = record.label(label::k_image_id);
+        entry.result = record.label(label::k_result);
+        entry.user = record.label(label::k_user);
+        entry.host = record.label(label::k_host);
+        entry.started = created_at(record);
+        try {
+            entry.duration = std::stod(record.label("io.pallet.duration"));
+        } catch (const std::exception&) {
+        }
+        entries.push_back(entry);
+    }
+    return entries;
+}
+
+void record_serve(docker::DockerCli& docker, const std::string& env, const HistoryEntry& entry,
+                  const std::string& detail) {
+    docker::ContainerSpec spec;
+    spec.name = fmt::format("pallet-{}-served-{}", env, now_millis());
+    spec.image = k_record_image;
+    spec.labels = base_labels(env, phase::k_serve_record);
+    spec.labels[label::k_version] = entry.version;
+    spec.labels[label::k_image_id] = entry.image_id;
+    spec.labels[label::k_result] = entry.result;
+    spec.labels[label::k_user] = entry.user;
+    spec.labels[label::k_host] = entry.host;
+    spec.labels[label::k_detail] = detail;
+    if (entry.duration) {
+        spec.labels["io.pallet.duration"] = fmt::format("{:.1f}", *entry.duration);
+    }
+    docker.create_container(spec);
+}
+
+void archive_deploy(docker::DockerCli& docker, const std::string& env,
+                    const docker::ContainerRecord& record, size_t keep) {
+    try {
+        // By id: the lock name may already belong to a newer deploy.
+        docker.rename_container(record.id, fmt::format("pallet-{}-deploy-{}", env, now_millis()));
+    } catch (const std::exception&) {
+        // Another deploy archived it first.
+    }
+    auto records = deploy_records(docker, env);
+    std::vector<std::string> old;
+    for (size_t i = keep; i < records.size(); ++i) {
+        if (!records[i].running) {
+            old.push_back(records[i].id);
+        }
+    }
+    docker.remove_containers(old);
+}
+
+}  // namespace pallet::state

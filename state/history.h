@@ -1,0 +1,46 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "docker/docker_cli.h"
+
+namespace pallet::state {
+
+// One line of an environment's history.
+struct HistoryEntry {
+    std::string phase;     // deploy or serve
+    std::string version;   // the image reference
+    std::string image_id;  // sha256:...
+    std::string result;    // running, succeeded, failed (exit N), not started, serving, replaced...
+    double started = 0;    // seconds since the epoch
+    std::optional<double> duration;  // seconds; none while running
+    std::string user;
+    std::string host;
+    std::string container;  // deploy: its container (logs)
+};
+
+// The deploy containers of an environment (the running one and the kept ones), newest first.
+std::vector<docker::ContainerRecord> deploy_records(docker::DockerCli& docker,
+                                                    const std::string& env);
+
+// The deploy record as a history line.
+HistoryEntry deploy_entry(const docker::ContainerRecord& record);
+
+// The serve records of an environment as history lines, newest first.
+std::vector<HistoryEntry> serve_entries(docker::DockerCli& docker, const std::string& env);
+
+// Keeps a serve event (which version started or stopped serving, by whom) on the engine.
+void record_serve(docker::DockerCli& docker, const std::string& env, const HistoryEntry& entry,
+                  const std::string& detail);
+
+// Moves a finished deploy container out of the lock name, keeping it as history; drops
+// history beyond the newest `keep` deploys. Safe when another process does the same.
+void archive_deploy(docker::DockerCli& docker, const std::string& env,
+                    const docker::ContainerRecord& record, size_t keep = 30);
+
+// Creation time of a container in seconds since the epoch (0 when unknown).
+double created_at(const docker::ContainerRecord& record);
+
+}  // namespace pallet::state

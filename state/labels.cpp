@@ -1,0 +1,41 @@
+#include "state/labels.h"
+
+#include <chrono>
+#include <fmt/format.h>
+#include <random>
+
+namespace pallet::state {
+
+std::string network_name(const std::string& env) { return "pallet-" + env; }
+std::string storage_volume(const std::string& env) { return "pallet-" + env + "-storage"; }
+std::string static_volume(const std::string& env) { return "pallet-" + env + "-static"; }
+std::string deploy_container(const std::string& env) { return "pallet-" + env + "-deploy"; }
+std::string router_container(const std::string& env) { return "pallet-" + env + "-router"; }
+
+std::string env_filter(const std::string& env) { return fmt::format("{}={}", label::k_env, env); }
+std::string phase_filter(const std::string& phase) {
+    return fmt::format("{}={}", label::k_phase, phase);
+}
+
+docker::Labels base_labels(const std::string& env, const std::string& phase) {
+    return {{label::k_managed, "true"}, {label::k_env, env}, {label::k_phase, phase}};
+}
+
+long long now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+long long now_millis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string random_id() {
+    std::random_device device;
+    return fmt::format("{:08x}", device());
+}
+
+}  // namespace pallet::state

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <string>
+
+#include "docker/records.h"
+
+namespace pallet::state {
+
+// Labels on everything the plugin creates. The engine is the only store: these are the schema.
+namespace label {
+inline constexpr const char* k_managed = "io.pallet.managed";        // "true"
+inline constexpr const char* k_env = "io.pallet.env";                // environment name
+inline constexpr const char* k_phase = "io.pallet.phase";            // see phase::
+inline constexpr const char* k_version = "io.pallet.version";        // image reference as given
+inline constexpr const char* k_image_id = "io.pallet.image-id";      // sha256:...
+inline constexpr const char* k_user = "io.pallet.user";              // who ran the command
+inline constexpr const char* k_host = "io.pallet.host";              // where
+inline constexpr const char* k_started = "io.pallet.started";        // unix time, seconds
+inline constexpr const char* k_generation = "io.pallet.generation";  // config records
+inline constexpr const char* k_settings = "io.pallet.settings";      // config records: JSON
+inline constexpr const char* k_result = "io.pallet.result";          // serve records
+inline constexpr const char* k_detail = "io.pallet.detail";          // serve records
+inline constexpr const char* k_test_run = "io.pallet.test-run";      // test runs
+inline constexpr const char* k_role = "io.pallet.role";              // volumes: storage, static
+}  // namespace label
+
+namespace phase {
+inline constexpr const char* k_test = "test";
+inline constexpr const char* k_deploy = "deploy";
+inline constexpr const char* k_serve = "serve";
+inline constexpr const char* k_router = "router";
+inline constexpr const char* k_config = "config";
+inline constexpr const char* k_serve_record = "serve-record";
+}  // namespace phase
+
+// Names of an environment's objects on the engine.
+std::string network_name(const std::string& env);
+std::string storage_volume(const std::string& env);
+std::string static_volume(const std::string& env);
+std::string deploy_container(const std::string& env);
+std::string router_container(const std::string& env);
+
+// "io.pallet.env=staging": a label filter for docker's --filter label=...
+std::string env_filter(const std::string& env);
+std::string phase_filter(const std::string& phase);
+
+// The labels every object of this environment carries.
+docker::Labels base_labels(const std::string& env, const std::string& phase);
+
+// The image every label-only record container is created from: an empty image the plugin
+// imports itself when missing (no registry needed).
+inline constexpr const char* k_record_image = "pallet-record:1";
+
+// Seconds since the epoch, now.
+long long now_seconds();
+// Milliseconds since the epoch, now: unique-enough suffixes for record names.
+long long now_millis();
+// A random 8-hex-digit id.
+std::string random_id();
+
+}  // namespace pallet::state
