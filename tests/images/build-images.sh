@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Builds the images the end-to-end tests use, without any registry, reusing those that exist.
+#   busybox:     pallet-test-busybox:1   (static busybox from Debian's busybox-static, < 1 s)
+#   conformance: pallet-conformance:v1, :v2, :broken-deploy, :unhealthy (the conformance app)
+#   debian:      pallet-test-debian:bookworm (debootstrap, about 30 s, once per machine)
+#   nginx:       pallet-test-nginx:1 (Debian's nginx-light, the router in tests)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+docker_cmd="${DOCKER:-docker}"
+
+have() { "$docker_cmd" image inspect "$1" >/dev/null 2>&1; }
+say() { echo "build-images: $*" >&2; }
+# docker build, quiet unless it fails.
+build() {
+    local log; log="$(mktemp)"
+    if ! "$docker_cmd" build -q "$@" >"$log" 2>&1; then
+        cat "$log" >&2; rm -f "$log"; return 1
+    fi
+    rm -f "$log"
+}
+
+build_busybox() {
+    have pallet-test-busybox:1 && return
+    local ctx; ctx="$(mktemp -d)"
+    cp /bin/busybox "$ctx/busybox"
+    cp "$here/busybox/Dockerfile" "$ctx/Dockerfile"
+    say "building pallet-test-busybox:1"
+    build -t pallet-test-busybox:1 "$ctx"
+    rm -rf "$ctx"
+}
+
+build_conformance() {
+    local tag args
+    for spec in "v1:--build-arg VERSION=v1" "v2:--build-arg VERSION=v2" \
+                "v3:--build-arg VERSION=v3" \
+                "broken-deploy:--build-arg VERSION=broken-deploy --build-arg DEPLOY_EXIT=3" \
+                "unhealthy:--build-arg VERSION=unhealthy --build-arg SERVE_MODE=unhealthy" \
+                "no-deploy:--build-arg VERSION=no-deploy --build-arg ENTRY=none"; do
+        tag="${spec%%:*}"; args="${spec#*:}"
+        have "pallet-conformance:$tag" && continue
+        say "building pallet-conformance:$tag"
+        # shellcheck disable=SC2086
+        build $args -t "pallet-conformance:$tag" "$here/conformance"
+    done
+}
+
+build_debian() {
+    have pallet-test-debian:bookworm && return
+    command -v debootstrap >/dev/null || { say "debootstrap is missing (apt-get install debootstrap)"; exit 1; }
+    local root; root="$(mktemp -d)"
+    say "debootstrap bookworm (about 30 s)"
+    debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/tmp/pallet-debootstrap.log 2>&1 \
+        || { tail -20 /tmp/pallet-debootstrap.log >&2; exit 1; }
+    tar -C "$root" -c . | "$docker_cmd" import - pallet-test-debian:bookworm >/dev/null
+    rm -rf "$root"
+}
+
+build_nginx() {
+    have pallet-test-nginx:1 && return
+    build_debian
+    say "building pallet-test-nginx:1"
+    build -t pallet-test-nginx:1 "$here/nginx"
+}
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(busybox conformance nginx)
+for target in "${targets[@]}"; do
+    case "$target" in
+        busybox) build_busybox ;;
+        conformance) build_busybox; build_conformance ;;
+        debian) build_debian ;;
+        nginx) build_nginx ;;
+        *) say "unknown image set: $target"; exit 2 ;;
+    esac
+done

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "docker/runner.h"
+
+namespace pallet::testing {
+
+// A Runner that records every command and answers from a script (default: success, no output).
+class FakeRunner : public docker::Runner {
+public:
+    docker::Result run(const docker::Command& command) override {
+        commands.push_back(command);
+        if (answers.empty()) {
+            return {};
+        }
+        docker::Result result = answers.front();
+        answers.pop_front();
+        return result;
+    }
+    void answer(int exit_code, std::string out = "", std::string err = "") {
+        docker::Result result;
+        result.exit_code = exit_code;
+        result.out = std::move(out);
+        result.err = std::move(err);
+        answers.push_back(result);
+    }
+    std::vector<docker::Command> commands;
+    std::deque<docker::Result> answers;
+};
+
+}  // namespace pallet::testing

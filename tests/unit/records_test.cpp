@@ -1,0 +1,62 @@
+#include "docker/records.h"
+
+#include <gtest/gtest.h>
+
+namespace pallet::docker {
+namespace {
+
+TEST(Records, ContainerInspect) {
+    const std::string json = R"([{
+      "Id": "abc", "Name": "/pallet-s-deploy", "Image": "sha256:img",
+      "Created": "2026-11-24T10:00:00.5Z",
+      "Config": {"Image": "app:1", "Labels": {"io.pallet.env": "s", "io.pallet.phase": "deploy"}},
+      "State": {"Status": "exited", "Running": false, "ExitCode": 3,
+                "StartedAt": "2026-11-24T10:00:01.25Z", "FinishedAt": "2026-11-24T10:00:11.25Z"},
+      "NetworkSettings": {"Ports": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}}
+    }])";
+    auto records = parse_container_inspect(json);
+    ASSERT_EQ(records.size(), 1u);
+    const auto& r = records[0];
+    EXPECT_EQ(r.name, "pallet-s-deploy");
+    EXPECT_EQ(r.image, "app:1");
+    EXPECT_EQ(r.image_id, "sha256:img");
+    EXPECT_EQ(r.label("io.pallet.phase"), "deploy");
+    EXPECT_EQ(r.label("missing"), "");
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_FALSE(r.running);
+    EXPECT_EQ(r.published, std::vector<std::string>{"127.0.0.1:8080->80/tcp"});
+    EXPECT_DOUBLE_EQ(*parse_docker_time(r.finished_at) - *parse_docker_time(r.started_at), 10.0);
+}
+
+TEST(Records, ZeroTimesAreAbsent) {
+    EXPECT_FALSE(parse_docker_time("0001-01-01T00:00:00Z").has_value());
+    EXPECT_FALSE(parse_docker_time("garbage").has_value());
+    EXPECT_DOUBLE_EQ(*parse_docker_time("1970-01-01T00:01:00Z"), 60.0);
+}
+
+TEST(Records, ImageInspect) {
+    auto image = parse_image_inspect(R"([{"Id": "sha256:x", "RepoDigests": [],
+        "Config": {"User": "1234", "Entrypoint": ["/app/app.sh"], "Cmd": null,
+                   "Labels": {"io.pallet.services": "postgres"}}}])");
+    EXPECT_EQ(image.id, "sha256:x");
+    EXPECT_EQ(image.user, "1234");
+    EXPECT_EQ(image.entrypoint, std::vector<std::string>{"/app/app.sh"});
+    EXPECT_TRUE(image.cmd.empty());
+    EXPECT_EQ(image.labels.at("io.pallet.services"), "postgres");
+}
+
+TEST(Records, VolumeLinesAndLabelStrings) {
+    auto volumes = parse_volume_lines(
+        "{\"Driver\":\"local\",\"Labels\":\"io.pallet.env=s,io.pallet.role=storage\",\"Name\":\"v\"}\n");
+    ASSERT_EQ(volumes.size(), 1u);
+    EXPECT_EQ(volumes[0].name, "v");
+    EXPECT_EQ(volumes[0].label("io.pallet.role"), "storage");
+    EXPECT_TRUE(parse_label_string("").empty());
+}
+
+TEST(Records, MalformedJsonIsAnError) {
+    EXPECT_ANY_THROW(parse_container_inspect("not json"));
+}
+
+}  // namespace
+}  // namespace pallet::docker

@@ -1,0 +1,55 @@
+#include "util/strings.h"
+
+#include <gtest/gtest.h>
+
+#include "util/text_table.h"
+
+namespace pallet::util {
+namespace {
+
+TEST(Strings, ShellQuote) {
+    EXPECT_EQ(shell_quote("plain-word_1.2:/x"), "plain-word_1.2:/x");
+    EXPECT_EQ(shell_quote(""), "''");
+    EXPECT_EQ(shell_quote("a b"), "'a b'");
+    EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
+    EXPECT_EQ(shell_join({"docker", "run", "{{json .}}"}), "docker run '{{json .}}'");
+}
+
+TEST(Strings, DnsLabels) {
+    EXPECT_TRUE(is_dns_label("staging"));
+    EXPECT_TRUE(is_dns_label("pr-42"));
+    EXPECT_FALSE(is_dns_label(""));
+    EXPECT_FALSE(is_dns_label("-x"));
+    EXPECT_FALSE(is_dns_label("x-"));
+    EXPECT_FALSE(is_dns_label("Prod"));
+    EXPECT_FALSE(is_dns_label("a_b"));
+    EXPECT_FALSE(is_dns_label(std::string(64, 'a')));
+}
+
+TEST(Strings, Durations) {
+    EXPECT_EQ(parse_duration("90")->count(), 90);
+    EXPECT_EQ(parse_duration("90s")->count(), 90);
+    EXPECT_EQ(parse_duration("5m")->count(), 300);
+    EXPECT_EQ(parse_duration("1h1m30s")->count(), 3690);
+    EXPECT_FALSE(parse_duration("").has_value());
+    EXPECT_FALSE(parse_duration("m").has_value());
+    EXPECT_FALSE(parse_duration("5x").has_value());
+    EXPECT_EQ(format_duration(std::chrono::seconds(5)), "5s");
+    EXPECT_EQ(format_duration(std::chrono::seconds(125)), "2m05s");
+    EXPECT_EQ(format_duration(std::chrono::seconds(3720)), "1h02m");
+}
+
+TEST(Strings, SplitJoinTrim) {
+    EXPECT_EQ(split("a|b||c", '|'), (std::vector<std::string>{"a", "b", "", "c"}));
+    EXPECT_EQ(join({"a", "b"}, ", "), "a, b");
+    EXPECT_EQ(trim("  x y \n"), "x y");
+}
+
+TEST(TextTable, PadsLikeDocker) {
+    TextTable table({"NAME", "KIND"});
+    table.add_row({"staging", "dev"});
+    EXPECT_EQ(table.render(), "NAME      KIND\nstaging   dev\n");
+}
+
+}  // namespace
+}  // namespace pallet::util
