@@ -58,7 +58,7 @@ struct Runtime {
             context = std::make_unique<Context>(Context{
                 *docker, [this](const std::string& name) { return settings->get(name); },
                 current_user(), current_host(), quiet});
-            settings->get("router-image");  // a broken config.json is reported before any work
+            settings->check();  // a broken config.json is reported before any work
         }
         return *context;
     }
@@ -152,10 +152,14 @@ int dispatch(Runtime& runtime) {
     // test
     phases::TestOptions test;
     auto* test_cmd = add_command(app, "test", "Run the image's test suite with its services");
+    test_cmd->footer("Arguments after -- are passed to the image's test command.");
     test_cmd->add_option("IMAGE", test.image, "The application image")->required();
-    test_cmd->add_option("ARGS", test.args, "Arguments passed to the test command (after --)");
-    test_cmd->add_option("-e,--env", test.env, "Set a variable (KEY=VALUE)");
-    test_cmd->add_option("--env-file", test.env_files, "Read variables from a file");
+    test_cmd->add_option("-e,--env", test.env, "Set a variable (KEY=VALUE)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    test_cmd->add_option("--env-file", test.env_files, "Read variables from a file")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     test_cmd->add_flag("--keep", test.keep, "Keep the test environment for inspection");
     test_cmd->callback([&] { action = [&] { return phases::run_test(runtime.get(), test); }; });
 
@@ -172,6 +176,10 @@ int dispatch(Runtime& runtime) {
         ->check(CLI::IsMember({"http", "https"}));
     env_create->add_option("--port", create.port,
                            "Host port of the site, [ADDRESS:]PORT (default: 127.0.0.1, any free)");
+    env_create->add_option("--health-path", create.health_path,
+                           "Path a new serve container must answer before it gets traffic (default /)");
+    env_create->add_option("--health-timeout", create.health_timeout,
+                           "How long a new version has to become healthy (default 60s)");
     env_create->callback(
         [&] { action = [&] { return phases::run_env_create(runtime.get(), create); }; });
 
@@ -308,6 +316,11 @@ int dispatch(Runtime& runtime) {
     });
 
     std::vector<std::string> args = runtime.invocation.args;
+    // Everything after `--` belongs to the application's command, untouched by our parser.
+    if (auto dashes = std::find(args.begin(), args.end(), "--"); dashes != args.end()) {
+        test.args.assign(dashes + 1, args.end());
+        args.erase(dashes, args.end());
+    }
     if (runtime.invocation.help) {
         args.push_back("--help");
     }

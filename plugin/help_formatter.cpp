@@ -44,6 +44,9 @@ std::string HelpFormatter::make_help(const CLI::App* app, std::string name,
             out += make_group("Global Options", false, globals);
         }
     }
+    if (subcommands_of(app).empty() && !app->get_footer().empty()) {
+        out += "\n" + app->get_footer() + "\n";
+    }
     if (!subcommands_of(app).empty()) {
         out += fmt::format("\nRun '{} COMMAND --help' for more information on a command.\n",
                            command_path(app));

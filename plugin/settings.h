@@ -17,6 +17,13 @@ public:
     // "router-image" is read from PALLET_ROUTER_IMAGE, then plugins.pallet["router-image"].
     std::optional<std::string> get(const std::string& name);
 
+    // Reads config.json now; throws an Error that says what is wrong with it.
+    void check() {
+        if (!m_loaded) {
+            load();
+        }
+    }
+
     // The resolved docker config directory.
     const std::string& config_dir() const { return m_config_dir; }
 

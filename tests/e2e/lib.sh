@@ -1,0 +1,126 @@
+# Shared setup of the end-to-end tests: a real engine, the built plugin installed into a
+# temporary DOCKER_CONFIG, the test images, unique names, and cleanup that always runs.
+# Source it; then call `setup`. Assertions count into a summary printed at the end.
+set -uo pipefail
+
+E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$E2E_DIR/../.." && pwd)"
+: "${PALLET_BINARY:?set PALLET_BINARY to the built docker-pallet}"
+DOCKER="${DOCKER:-docker}"
+RUN_ID="e$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+E2E_ENVS=()
+E2E_PIDS=()
+PASSED=0
+FAILED=0
+
+log() { echo "[$(date +%T)] $*" >&2; }
+
+pass() { PASSED=$((PASSED + 1)); echo "ok: $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*" >&2; }
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() {
+    if [ "$1" == "$2" ]; then pass "$3"; else fail "$3: expected [$2], got [$1]"; fi
+}
+# expect_contains HAYSTACK NEEDLE WHAT
+expect_contains() {
+    if [[ "$1" == *"$2"* ]]; then pass "$3"; else fail "$3: [$2] not in: $1"; fi
+}
+expect_not_contains() {
+    if [[ "$1" != *"$2"* ]]; then pass "$3"; else fail "$3: [$2] unexpectedly in: $1"; fi
+}
+
+# A unique environment name for this run; cleaned up at the end.
+env_name() {
+    local name="$RUN_ID-$1"
+    E2E_ENVS+=("$name")
+    echo "$name"
+}
+
+# Everything labelled with an environment of this run, as a list of ids/names.
+leftovers() {
+    local env
+    for env in "${E2E_ENVS[@]}"; do
+        "$DOCKER" ps -aq --filter "label=io.pallet.env=$env"
+        "$DOCKER" network ls -q --filter "label=io.pallet.env=$env"
+        "$DOCKER" volume ls -q --filter "label=io.pallet.env=$env"
+    done
+}
+
+remove_env_objects() {
+    local env
+    for env in "${E2E_ENVS[@]}"; do
+        "$DOCKER" ps -aq --filter "label=io.pallet.env=$env" | xargs -r "$DOCKER" rm -f >/dev/null 2>&1
+        "$DOCKER" network ls -q --filter "label=io.pallet.env=$env" | xargs -r "$DOCKER" network rm >/dev/null 2>&1
+        "$DOCKER" volume ls -q --filter "label=io.pallet.env=$env" | xargs -r "$DOCKER" volume rm -f >/dev/null 2>&1
+    done
+}
+
+# Test runs leave nothing: a leftover test container, network or volume is a failure.
+test_run_leftovers() {
+    "$DOCKER" ps -aq --filter label=io.pallet.test-run
+    "$DOCKER" network ls -q --filter label=io.pallet.test-run
+    "$DOCKER" volume ls -q --filter label=io.pallet.test-run
+}
+
+finish() {
+    local pid
+    for pid in "${E2E_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+    remove_env_objects
+    rm -rf "$E2E_CONFIG"
+    echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+}
+
+setup() {
+    if ! "$DOCKER" info >/dev/null 2>&1; then
+        echo "SKIP: no Docker engine answers (scripts/test.sh starts one)" >&2
+        exit 77
+    fi
+    E2E_CONFIG="$(mktemp -d /tmp/pallet-e2e.XXXXXX)"
+    mkdir -p "$E2E_CONFIG/cli-plugins"
+    cp "$PALLET_BINARY" "$E2E_CONFIG/cli-plugins/docker-pallet"
+    export DOCKER_CONFIG="$E2E_CONFIG"
+    export PALLET_ROUTER_IMAGE=pallet-test-nginx:1
+    trap 'finish; exit $?' EXIT
+    trap 'exit 130' INT TERM
+    "$REPO_DIR/tests/images/build-images.sh" conformance nginx
+}
+
+# Runs `docker pallet ARGS...`, capturing stdout, stderr and the exit code into OUT, ERR, CODE.
+pallet() {
+    local out err
+    out="$(mktemp)"; err="$(mktemp)"
+    "$DOCKER" pallet "$@" >"$out" 2>"$err"
+    CODE=$?
+    OUT="$(cat "$out")"; ERR="$(cat "$err")"
+    rm -f "$out" "$err"
+}
+
+# The records the conformance application wrote into an environment's /storage.
+records() {
+    "$DOCKER" run --rm -v "pallet-$1-storage:/storage:ro" --entrypoint sh pallet-conformance:v1 \
+        -c 'for f in /storage/records/*.rec; do [ -f "$f" ] && { echo "== $f"; cat "$f"; }; done; true'
+}
+
+# The value of KEY in the records of PHASE (one line per record).
+record_values() {  # ENV PHASE KEY
+    records "$1" | awk -v phase="$2" -v key="$3" '
+        /^== / { p = "" } /^phase=/ { p = substr($0, 7) }
+        p == phase && index($0, key "=") == 1 { print substr($0, length(key) + 2) }'
+}
+
+# The environment's URL from docker pallet status.
+env_url() {
+    "$DOCKER" pallet status "$1" --format json | sed -n 's/.*"URL":"\([^"]*\)".*/\1/p'
+}
+
+# Waits up to $2 seconds for a process to end; true when it did.
+wait_gone() {
+    local i
+    for i in $(seq 1 $(( $2 * 10 ))); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    return 1
+}

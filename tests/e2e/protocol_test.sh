@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The CLI-plugin protocol through the real docker CLI: discovery, metadata, help, global flags,
+# exit codes, usage errors, both docker clients, bad input.
+source "$(dirname "$0")/lib.sh"
+setup
+
+# Discovery.
+help_text="$("$DOCKER" --help 2>&1)"
+expect_contains "$help_text" "pallet*" "docker --help lists the plugin"
+expect_not_contains "$help_text" "Invalid Plugins" "no invalid plugins"
+info_text="$("$DOCKER" info 2>&1)"
+expect_contains "$info_text" "pallet: Test, deploy and serve Pallet applications" "docker info lists it"
+expect_not_contains "$info_text" "WARNING: Plugin" "docker info has no plugin warning"
+
+# Metadata: one JSON object, nothing else.
+meta="$("$PALLET_BINARY" docker-cli-plugin-metadata)"
+expect_eq "$(echo "$meta" | wc -l)" "1" "metadata is one line"
+expect_eq "$(echo "$meta" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["SchemaVersion"], bool(d["Vendor"]), "Experimental" in d)')" \
+    "0.1.0 True False" "metadata fields"
+
+# Help: four spellings, same text, stdout, exit 0, docker's shape.
+pallet --help; h1="$OUT"; c1=$CODE
+h2="$("$DOCKER" help pallet)"; c2=$?
+h3="$("$DOCKER" --help pallet)"; c3=$?
+expect_eq "$c1$c2$c3" "000" "help exits 0"
+expect_eq "$h2" "$h1" "docker help pallet = docker pallet --help"
+expect_eq "$h3" "$h1" "docker --help pallet = docker pallet --help"
+expect_eq "${h1%%$'\n'*}" "Usage:  docker pallet COMMAND [OPTIONS]" "help starts with Usage"
+for cmd in test deploy serve release status history logs stop rm version "env create" "env ls"; do
+    pallet $cmd --help; a="$OUT"
+    b="$("$DOCKER" help pallet $cmd)"
+    c="$("$DOCKER" --help pallet $cmd)"
+    if [ "$a" == "$b" ] && [ "$a" == "$c" ] && [[ "$a" == "Usage:  docker pallet $cmd"* ]]; then
+        pass "help of $cmd in three spellings"
+    else
+        fail "help of $cmd differs or is misshaped: $a"
+    fi
+done
+
+# Version.
+pallet version --format json
+expect_contains "$OUT" '"Version":' "version --format json"
+
+# Usage errors: one line, a hint, exit 125.
+pallet deploy onlyone
+expect_eq "$CODE" "125" "missing argument exits 125"
+expect_contains "$ERR" "See 'docker pallet deploy --help'." "usage error hints at --help"
+pallet frobnicate
+expect_eq "$CODE" "125" "unknown command exits 125"
+expect_contains "$ERR" 'unknown command "frobnicate"' "unknown command named"
+pallet status --bogus
+expect_eq "$CODE" "125" "unknown flag exits 125"
+expect_contains "$ERR" "unknown flag: --bogus" "unknown flag named"
+pallet deploy Bad_Name pallet-conformance:v1
+expect_eq "$CODE" "125" "invalid environment name exits 125"
+expect_contains "$ERR" 'invalid environment name "Bad_Name"' "invalid name explained"
+
+# Global flags reach the engine the plugin talks to.
+for flags in "--context default" "-H unix:///var/run/docker.sock" "--config $E2E_CONFIG"; do
+    # shellcheck disable=SC2086
+    out="$("$DOCKER" $flags pallet status 2>&1)"; code=$?
+    expect_eq "$code" "0" "status with $flags"
+done
+out="$("$DOCKER" -H unix:///nonexistent/docker.sock pallet status 2>&1)"; code=$?
+expect_eq "$code" "1" "-H to a dead socket fails"
+expect_contains "$out" "cannot reach the Docker engine" "-H was passed on to docker"
+expect_contains "$out" "nonexistent/docker.sock" "docker's own words are kept"
+out="$("$DOCKER" -D pallet status 2>&1 >/dev/null)"
+expect_contains "$out" "docker-pallet: debug: docker -D container ls" "-D logs docker commands with the global flag"
+out="$("$DOCKER" --context no-such-context pallet status 2>&1)"; code=$?
+expect_eq "$code" "1" "unknown --context fails"
+expect_contains "$out" "no-such-context" "the context is named"
+
+# Exit codes pass through docker unchanged.
+pallet test pallet-conformance:v1 -e TEST_EXIT=42
+expect_eq "$CODE" "42" "test exit code passes through docker"
+
+# Debian's older client (no plugin socket) finds and runs the plugin too.
+if [ -x /usr/bin/docker ]; then
+    out="$(/usr/bin/docker pallet version 2>&1)"
+    expect_contains "$out" "docker-pallet version" "docker 20.10 client runs the plugin"
+    out="$(/usr/bin/docker pallet test pallet-conformance:v1 -e TEST_EXIT=3 2>&1)"; code=$?
+    expect_eq "$code" "3" "exit code through the 20.10 client"
+fi
+
+# Hooks and completion.
+out="$("$PALLET_BINARY" pallet docker-cli-plugin-hooks '{}')"; code=$?
+expect_eq "$code:$out" "0:" "hooks exit 0 quietly"
+out="$("$DOCKER" __complete pallet de 2>/dev/null)"
+expect_contains "$out" "deploy" "completion offers deploy"
+
+# Bad input: broken config.json, docker missing from PATH.
+bad="$(mktemp -d)"; mkdir -p "$bad/cli-plugins"; cp "$PALLET_BINARY" "$bad/cli-plugins/"
+echo '{ not json' > "$bad/config.json"
+out="$("$DOCKER" --config "$bad" pallet status 2>&1)"; code=$?
+expect_eq "$code" "1" "malformed config.json fails"
+expect_contains "$out" "config.json is not valid JSON" "malformed config.json explained"
+rm -rf "$bad"
+out="$(env -i PATH=/nonexistent HOME="$HOME" "$PALLET_BINARY" status 2>&1)"; code=$?
+expect_eq "$code" "1" "missing docker fails"
+expect_contains "$out" "not found in PATH" "missing docker explained"
+
+# Standalone use.
+out="$("$PALLET_BINARY" status 2>&1)"; code=$?
+expect_eq "$code" "0" "standalone docker-pallet status"
