@@ -328,6 +328,9 @@ int DockerCli::run_attached(const ContainerSpec& spec) {
     Command options;
     options.output = Output::inherit;
     options.extra_env = run_env(spec);
+    // On cancellation docker passes SIGTERM on to the container; one that ignores it (a shell
+    // as PID 1) is killed soon after, so that Ctrl-C answers within seconds.
+    options.kill_grace = std::chrono::milliseconds(3000);
     Result result = execute(run_args(spec, false), options, true);
     // 125: docker itself failed (bad flag, unknown image); 126/127: the command could not run.
     return result.exit_code;
@@ -372,14 +375,14 @@ int DockerCli::wait_container(const std::string& name) {
     }
 }
 
-void DockerCli::stream_logs(const std::string& name, bool follow) {
+void DockerCli::stream_logs(const std::string& name, bool follow, Output output) {
     std::vector<std::string> args = {"container", "logs"};
     if (follow) {
         args.push_back("--follow");
     }
     args.push_back(name);
     Command options;
-    options.output = Output::inherit;
+    options.output = output;
     options.kill_grace = std::chrono::milliseconds(2000);
     Result result = execute(args, options, false);
     if (!result.ok()) {

@@ -81,8 +81,9 @@ public:
     StartOutcome create_container(const ContainerSpec& spec);
     // Blocks until the container exits; returns its exit code. Cancellable.
     int wait_container(const std::string& name);
-    // Streams the container's output to the user's terminal.
-    void stream_logs(const std::string& name, bool follow);
+    // Streams the container's output to the user's terminal (stdout, or stderr when it is
+    // progress rather than the command's data).
+    void stream_logs(const std::string& name, bool follow, Output output = Output::inherit);
     // The last `lines` lines of a container's output (stdout and stderr), for error messages.
     std::string logs_tail(const std::string& name, int lines);
     void rename_container(const std::string& from, const std::string& to);

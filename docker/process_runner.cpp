@@ -141,8 +141,11 @@ Result ProcessRunner::run(const Command& command) {
             child = bp::child(exe, bp::args(args), env, ChildSetup{}, spawn_error, io...);
         };
         const int no_fd = -1;
-        ChildFds fds{command.stdin_data ? in_pipe.read_end : no_fd,
-                     capture ? out_pipe.write_end : no_fd, capture ? err_pipe.write_end : no_fd};
+        const int out_target = capture ? out_pipe.write_end
+                               : command.output == Output::stderr ? STDERR_FILENO
+                                                                  : no_fd;
+        ChildFds fds{command.stdin_data ? in_pipe.read_end : no_fd, out_target,
+                     capture ? err_pipe.write_end : no_fd};
         if (command.stdin_data) {
             start(fds);
         } else {

@@ -12,6 +12,7 @@ namespace pallet::docker {
 enum class Output {
     capture,  // both drained together into Result::out and Result::err
     inherit,  // straight to the user's terminal (live output)
+    stderr,   // both to the user's stderr (live output that is not the command's data)
 };
 
 // What a cancellation does to a running command.

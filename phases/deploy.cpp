@@ -46,7 +46,8 @@ void pause_or_cancel(std::chrono::milliseconds duration) {
 int follow(Context& context, const std::string& env, const std::string& container,
            const std::string& version) {
     try {
-        context.docker.stream_logs(container, true);
+        // The deploy's output is progress of this command: stderr, so stdout stays data.
+        context.docker.stream_logs(container, true, docker::Output::stderr);
         const int code = context.docker.wait_container(container);
         if (code == 0) {
             context.step("deploy of {} to {} succeeded", version, env);

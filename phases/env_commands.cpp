@@ -8,6 +8,7 @@
 #include "phases/phase_env.h"
 #include "state/environments.h"
 #include "util/error.h"
+#include "util/strings.h"
 #include "util/text_table.h"
 
 namespace pallet::phases {
@@ -44,6 +45,8 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool masked) {
             {"SiteProtocol", env.site_protocol},
             {"Address", env.bind_address},
             {"Port", env.port},
+            {"HealthPath", env.health_path},
+            {"HealthTimeoutSeconds", env.health_timeout},
             {"Variables", variables}};
 }
 
@@ -58,6 +61,21 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
     env.site_protocol = options.site_protocol.value_or(env.site_protocol);
     if (options.port) {
         apply_port(env, *options.port);
+    }
+    env.health_path = options.health_path.value_or(env.health_path);
+    if (env.health_path.empty() || env.health_path[0] != '/') {
+        throw UsageError(fmt::format("invalid --health-path \"{}\": it must start with /",
+                                     env.health_path),
+                         "docker pallet env create");
+    }
+    if (options.health_timeout) {
+        auto timeout = util::parse_duration(*options.health_timeout);
+        if (!timeout || timeout->count() < 1) {
+            throw UsageError(fmt::format("invalid --health-timeout \"{}\": use 30s, 2m...",
+                                         *options.health_timeout),
+                             "docker pallet env create");
+        }
+        env.health_timeout = static_cast<int>(timeout->count());
     }
     state::EnvironmentStore(context.docker).create(env);
     context.step("created environment {} ({})", env.name, env.kind);
@@ -96,9 +114,11 @@ int run_env_show(Context& context, const std::string& name, Format format) {
         fmt::print("{}\n", to_json(env, true).dump());
         return 0;
     }
-    fmt::print("Name:          {}\nKind:          {}\nSite:          {}://{}\nAddress:       {}:{}\n",
+    fmt::print("Name:          {}\nKind:          {}\nSite:          {}://{}\nAddress:       {}:{}\n"
+               "Health check:  GET {} within {}s\n",
                env.name, env.kind, env.site_protocol, env.site_domain, env.bind_address,
-               env.port == 0 ? std::string("auto") : std::to_string(env.port));
+               env.port == 0 ? std::string("auto") : std::to_string(env.port), env.health_path,
+               env.health_timeout);
     fmt::print("Variables:\n");
     for (const auto& [key, value] : env.variables) {
         fmt::print("  {}={}\n", key, docker::mask_value(key, value));

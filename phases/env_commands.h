@@ -14,6 +14,8 @@ struct EnvCreateOptions {
     std::optional<std::string> site_domain;
     std::optional<std::string> site_protocol;
     std::optional<std::string> port;  // HOSTPORT or ADDRESS:HOSTPORT
+    std::optional<std::string> health_path;
+    std::optional<std::string> health_timeout;  // a duration: 90s, 5m
 };
 
 int run_env_create(Context& context, const EnvCreateOptions& options);

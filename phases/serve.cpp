@@ -18,7 +18,6 @@ namespace pallet::phases {
 namespace {
 
 constexpr int k_stop_timeout_seconds = 10;
-constexpr auto k_health_timeout = std::chrono::seconds(60);
 constexpr auto k_drain = std::chrono::milliseconds(1500);
 
 std::vector<docker::ContainerRecord> serve_containers(Context& context, const std::string& env) {
@@ -71,18 +70,19 @@ void require_deployed(Context& context, const std::string& env, const ResolvedIm
 }
 
 // Waits until every container answers HTTP; false with `evidence` when one does not in time.
-bool wait_healthy(Context& context, Router& router, const std::vector<std::string>& names,
-                  std::string& evidence) {
-    const auto deadline = std::chrono::steady_clock::now() + k_health_timeout;
+bool wait_healthy(Context& context, const state::Environment& env, Router& router,
+                  const std::vector<std::string>& names, std::string& evidence) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(env.health_timeout);
     for (const auto& name : names) {
-        while (!router.answers(name, "/")) {
+        while (!router.answers(name, env.health_path)) {
             auto record = context.docker.inspect_container(name);
             if (!record || !record->running || std::chrono::steady_clock::now() > deadline) {
                 evidence = fmt::format(
-                    "{} {} on port 8000 at /. Its last output:\n{}", name,
+                    "{} {} on port 8000 at {}. Its last output:\n{}", name,
                     record && record->running ? "did not answer HTTP in time"
                                               : fmt::format("exited (exit {})", record ? record->exit_code : -1),
-                    context.docker.logs_tail(name, 20));
+                    env.health_path, context.docker.logs_tail(name, 20));
                 return false;
             }
             sleep_or_cancel(std::chrono::milliseconds(250));
@@ -135,7 +135,7 @@ int run_serve(Context& context, const ServeOptions& options) {
             router.start(fresh);
         }
         std::string evidence;
-        if (!wait_healthy(context, router, fresh, evidence)) {
+        if (!wait_healthy(context, env, router, fresh, evidence)) {
             if (!router_was_running) {
                 context.docker.remove_containers({state::router_container(env.name)});
             }

@@ -24,6 +24,8 @@ std::string to_json(const Environment& env) {
                 {"site_protocol", env.site_protocol},
                 {"bind_address", env.bind_address},
                 {"port", env.port},
+                {"health_path", env.health_path},
+                {"health_timeout", env.health_timeout},
                 {"variables", env.variables}};
     return doc.dump();
 }
@@ -39,6 +41,8 @@ Environment from_record(const docker::ContainerRecord& record) {
         env.site_protocol = doc.value("site_protocol", env.site_protocol);
         env.bind_address = doc.value("bind_address", env.bind_address);
         env.port = doc.value("port", 0);
+        env.health_path = doc.value("health_path", env.health_path);
+        env.health_timeout = doc.value("health_timeout", env.health_timeout);
         env.variables = doc.value("variables", std::map<std::string, std::string>{});
     } catch (const std::exception& e) {
         throw Error(fmt::format("the settings of environment {} on the engine are damaged ({}); "

@@ -17,6 +17,8 @@ struct Environment {
     std::string site_protocol = "http";
     std::string bind_address = "127.0.0.1";
     int port = 0;  // 0: the engine picks a free one when serving starts
+    std::string health_path = "/";  // a new serve container is healthy once this answers
+    int health_timeout = 60;        // seconds a new version has to become healthy
     std::map<std::string, std::string> variables;
     int generation = 0;
 };

@@ -25,7 +25,7 @@ expect_eq "$CODE" "125" "deploy takes no -e (variables belong to the environment
 "$DOCKER" pallet env set "$env" DEPLOY_SECONDS=0 WEB_CONCURRENCY=3 >/dev/null 2>&1
 pallet deploy "$env" pallet-conformance:v1
 expect_eq "$CODE" "0" "deploy succeeds"
-expect_contains "$OUT" "deploying v1" "deploy output is streamed"
+expect_contains "$ERR" "deploying v1" "deploy output is streamed (to stderr: stdout is data)"
 rec="$(records "$env")"
 expect_contains "$rec" "env.DEPLOY_SECONDS=0" "DEPLOY variables reach deploy"
 expect_eq "$(record_values "$env" deploy env.WEB_CONCURRENCY | wc -l)" "0" "serve-only variables stay out of deploy"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the tests need, starts a Docker engine if none answers, builds, and runs the
+# whole suite (unit and end-to-end) through ctest. CI runs exactly this.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+source "$repo/scripts/lib.sh"
+
+install_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+start_engine
+
+build_dir="${PALLET_TEST_BUILD_DIR:-$repo/build-test}"
+werror=OFF
+[ "${CI:-}" == "true" ] && werror=ON
+cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON -DPALLET_WERROR="$werror" >/dev/null
+cmake --build "$build_dir" -j "$(nproc)"
+
+# Images the end-to-end tests use, built once per machine (no registry needed).
+"$repo/tests/images/build-images.sh" conformance nginx
+
+cd "$build_dir"
+ctest --output-on-failure --timeout 900 "$@"
