@@ -290,7 +290,10 @@ std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool det
         args.insert(args.end(), {"--network-alias", alias});
     }
     for (const auto& mount : spec.mounts) {
-        std::string value = fmt::format("type=volume,source={},target={}", mount.volume, mount.target);
+        std::string value = mount.volume.empty()
+                                ? fmt::format("type=volume,target={}", mount.target)
+                                : fmt::format("type=volume,source={},target={}", mount.volume,
+                                              mount.target);
         if (mount.read_only) {
             value += ",readonly";
         }

@@ -11,9 +11,9 @@
 
 namespace pallet::docker {
 
-// A named volume mounted into a container.
+// A volume mounted into a container.
 struct Mount {
-    std::string volume;
+    std::string volume;  // empty: an anonymous volume, removed with the container
     std::string target;
     bool read_only = false;
 };

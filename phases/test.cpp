@@ -10,10 +10,11 @@ namespace pallet::phases {
 namespace {
 
 // What one test run created; removed when the run ends, however it ends, unless kept.
+// The run's /storage and /static are anonymous volumes of its container: they go with it.
 class TransientEnvironment {
 public:
-    TransientEnvironment(Context& context, std::string run_id)
-        : m_context(context), m_run_id(std::move(run_id)) {}
+    TransientEnvironment(Context& context, std::string container)
+        : m_context(context), m_container(std::move(container)) {}
     TransientEnvironment(const TransientEnvironment&) = delete;
     TransientEnvironment& operator=(const TransientEnvironment&) = delete;
 
@@ -21,37 +22,37 @@ public:
         if (m_keep) {
             return;
         }
-        m_context.docker.remove_containers(m_containers);
-        m_context.docker.remove_networks(m_networks);
-        m_context.docker.remove_volumes(m_volumes);
-    }
-
-    void create(const state::Environment& env, const docker::Labels& labels) {
-        m_networks.push_back(state::network_name(env.name));
-        m_context.docker.create_network(m_networks.back(), labels);
-        for (const auto& volume : {state::storage_volume(env.name), state::static_volume(env.name)}) {
-            m_volumes.push_back(volume);
-            m_context.docker.create_volume(volume, labels);
+        if (!m_removed) {
+            m_context.docker.remove_containers({m_container});
         }
+        m_context.docker.remove_networks(m_networks);
     }
 
-    void add_container(const std::string& name) { m_containers.push_back(name); }
+    // A network of its own, for the run's services to be found by name.
+    void create_network(const std::string& name, const docker::Labels& labels) {
+        m_networks.push_back(name);
+        m_context.docker.create_network(name, labels);
+    }
+
+    // The container ended and docker removed it (--rm).
+    void container_removed() { m_removed = true; }
 
     void keep() { m_keep = true; }
 
     std::string removal_hint() const {
-        return fmt::format("docker rm -f {} && docker network rm {} && docker volume rm {}",
-                           util::join(m_containers, " "), util::join(m_networks, " "),
-                           util::join(m_volumes, " "));
+        std::string hint = fmt::format("docker rm -f -v {}", m_container);
+        if (!m_networks.empty()) {
+            hint += " && docker network rm " + util::join(m_networks, " ");
+        }
+        return hint;
     }
 
 private:
     Context& m_context;
-    std::string m_run_id;
+    std::string m_container;
     bool m_keep = false;
-    std::vector<std::string> m_containers;
+    bool m_removed = false;
     std::vector<std::string> m_networks;
-    std::vector<std::string> m_volumes;
 };
 
 }  // namespace
@@ -64,25 +65,34 @@ int run_test(Context& context, const TestOptions& options) {
     const std::string run_id = state::random_id();
     env.name = "test-" + run_id;
     env.kind = "test";
-    docker::Labels labels = state::base_labels(env.name, state::phase::k_test);
-    labels[state::label::k_test_run] = run_id;
-
-    TransientEnvironment transient(context, run_id);
-    transient.create(env, labels);
 
     docker::ContainerSpec spec = phase_container(context, env, state::phase::k_test, image);
     spec.name = "pallet-test-" + run_id;
     spec.labels[state::label::k_test_run] = run_id;
     spec.command.insert(spec.command.end(), options.args.begin(), options.args.end());
     spec.remove_on_exit = !options.keep;
-    transient.add_container(spec.name);
+    // Fresh, private /storage and /static for every run.
+    spec.mounts = {{"", "/storage", false}, {"", "/static", false}};
+    // Without services there is nothing to find by name on a network of its own, and creating
+    // and removing one costs more than the run itself: such runs use docker's default network.
+    const bool needs_network = false;
+    spec.network = needs_network ? state::network_name(env.name) : std::string();
+
+    TransientEnvironment transient(context, spec.name);
+    if (needs_network) {
+        docker::Labels labels = state::base_labels(env.name, state::phase::k_test);
+        labels[state::label::k_test_run] = run_id;
+        transient.create_network(spec.network, labels);
+    }
     context.step("testing {} in {}", options.image, spec.name);
 
     const int code = context.docker.run_attached(spec);
     if (options.keep) {
         transient.keep();
-        fmt::print(stderr, "docker-pallet: kept the test environment; remove it with:\n  {}\n",
+        fmt::print(stderr, "docker-pallet: kept the test container; remove it with:\n  {}\n",
                    transient.removal_hint());
+    } else if (code != 125) {
+        transient.container_removed();  // docker run --rm waits for the removal
     }
     if (code == 0) {
         context.step("tests of {} passed", options.image);

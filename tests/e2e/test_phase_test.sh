@@ -3,6 +3,13 @@
 # environment, streams its output, exits with the suite's code and removes what it created.
 source "$(dirname "$0")/lib.sh"
 setup
+volumes_before="$("$DOCKER" volume ls -q | sort)"
+
+# What a kept test container's /storage holds.
+kept_records() {
+    "$DOCKER" run --rm --volumes-from "pallet-test-$1" --entrypoint sh pallet-conformance:v1 \
+        -c 'cat /storage/records/*.rec'
+}
 
 
 pallet test pallet-conformance:v1 -e FOO=bar -- --verbose extra
@@ -18,10 +25,10 @@ expect_eq "$(test_run_leftovers | wc -l)" "0" "nothing left after a failing run"
 envfile="$(mktemp)"; printf '# comment\nFROM_FILE=yes\n\nSPACED=a b\n' > "$envfile"
 pallet test pallet-conformance:v1 --keep --env-file "$envfile" -e FOO=bar -- one two
 expect_eq "$CODE" "0" "kept run passes"
-expect_contains "$ERR" "kept the test environment; remove it with:" "--keep says how to remove it"
+expect_contains "$ERR" "kept the test container; remove it with:" "--keep says how to remove it"
 run_id="$("$DOCKER" ps -a --filter label=io.pallet.test-run --format '{{.Label "io.pallet.test-run"}}' | head -1)"
 if [ -n "$run_id" ]; then
-    rec="$("$DOCKER" run --rm -v "pallet-test-$run_id-storage:/storage:ro" --entrypoint sh pallet-conformance:v1 -c 'cat /storage/records/*.rec')"
+    rec="$(kept_records "$run_id")"
     expect_contains "$rec" "env.ENVIRONMENT=test" "ENVIRONMENT=test"
     expect_contains "$rec" "env.SITE_PROTOCOL=http" "SITE_PROTOCOL"
     expect_contains "$rec" "env.SITE_DOMAIN=localhost" "SITE_DOMAIN"
@@ -69,14 +76,13 @@ expect_eq "$ca$cb" "00" "parallel runs both pass"
 ids="$("$DOCKER" ps -a --filter label=io.pallet.test-run --format '{{.Label "io.pallet.test-run"}}' | sort -u)"
 expect_eq "$(echo "$ids" | grep -c .)" "2" "parallel runs got separate environments"
 for id in $ids; do
-    n="$("$DOCKER" run --rm -v "pallet-test-$id-storage:/storage:ro" --entrypoint sh pallet-conformance:v1 -c 'ls /storage/records | wc -l')"
-    expect_eq "$n" "1" "run $id saw only its own storage"
-    nets="$("$DOCKER" inspect "pallet-test-$id" --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}')"
-    expect_eq "$nets" "pallet-test-$id" "run $id has its own network"
+    n="$(kept_records "$id" | grep -c '^phase=test')"
+    expect_eq "$n" "1" "run $id saw only its own /storage"
 done
+sources="$(for id in $ids; do "$DOCKER" inspect "pallet-test-$id" --format '{{range .Mounts}}{{.Name}} {{end}}'; done | tr ' ' '\n' | grep . | sort)"
+expect_eq "$(echo "$sources" | sort -u | wc -l)" "4" "the two runs share no volume"
 for id in $ids; do
-    "$DOCKER" rm -f "pallet-test-$id" >/dev/null
-    "$DOCKER" network rm "pallet-test-$id" >/dev/null
-    "$DOCKER" volume rm "pallet-test-$id-storage" "pallet-test-$id-static" >/dev/null
+    "$DOCKER" rm -f -v "pallet-test-$id" >/dev/null
 done
 rm -f "$a" "$b"
+expect_eq "$("$DOCKER" volume ls -q | sort)" "$volumes_before" "no volume is left behind by test runs"

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Prints docker-pallet's speed figures (no timed assertions: figures against goals).
+
+Usage: bench/run.sh [--quick]   (builds the plugin, installs it into a temporary DOCKER_CONFIG)
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BINARY = os.environ["PALLET_BINARY"]
+QUICK = "--quick" in sys.argv
+DEVNULL = subprocess.DEVNULL
+
+
+def wall(argv, runs, env=None):
+    """Median wall time in milliseconds of `runs` runs of argv."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, stdout=DEVNULL, stderr=DEVNULL, env=env, check=False)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def paired(a, b, runs, env=None):
+    """Median of per-pair ratios a/b, and the medians of each, in ms."""
+    ratios, ta, tb = [], [], []
+    for _ in range(runs):
+        x = wall(a, 1, env)
+        y = wall(b, 1, env)
+        ta.append(x)
+        tb.append(y)
+        ratios.append(x / y)
+    return statistics.median(ratios), statistics.median(ta), statistics.median(tb)
+
+
+def count_docker_processes(args, env):
+    """How many docker processes `docker-pallet args` starts, via a counting wrapper."""
+    with tempfile.TemporaryDirectory() as tmp:
+        counter = os.path.join(tmp, "count")
+        wrapper = os.path.join(tmp, "docker")
+        real = shutil.which("docker")
+        with open(wrapper, "w") as f:
+            f.write(f"#!/bin/sh\necho x >> {counter}\nexec {real} \"$@\"\n")
+        os.chmod(wrapper, 0o755)
+        run_env = dict(env, DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND=wrapper)
+        subprocess.run([BINARY] + args, stdout=DEVNULL, stderr=DEVNULL, env=run_env, check=False)
+        try:
+            with open(counter) as f:
+                return len(f.readlines())
+        except FileNotFoundError:
+            return 0
+
+
+def main():
+    env = dict(os.environ)
+    runs = 20 if QUICK else 100
+    print("docker-pallet benchmarks", "(quick)" if QUICK else "")
+    print()
+
+    meta = wall([BINARY, "docker-cli-plugin-metadata"], runs)
+    client = wall(["docker", "version", "--format", "{{.Client.Version}}"], runs // 2)
+    print(f"metadata:                   {meta:7.2f} ms median  (goal <= 5 ms: "
+          f"{'met' if meta <= 5 else 'NOT met'})")
+    print(f"docker version (client):    {client:7.2f} ms median  (metadata/client = "
+          f"{meta / client:.2f}, goal <= 0.33: {'met' if meta / client <= 0.33 else 'NOT met'})")
+
+    ratio, ours, theirs = paired(["docker", "pallet", "version"],
+                                 ["docker", "version", "--format", "{{.Client.Version}}"],
+                                 runs // 4, env)
+    print(f"docker pallet version:      {ours:7.2f} ms median, docker version {theirs:.2f} ms "
+          f"(plugin overhead {ours - theirs:+.2f} ms)")
+
+    image = "pallet-conformance:v1"
+    pairs = 5 if QUICK else 15
+    ratio, ours, theirs = paired(["docker", "pallet", "test", image],
+                                 ["docker", "run", "--rm", image, "test"], pairs, env)
+    print(f"docker pallet test:         {ours:7.1f} ms median vs docker run --rm {theirs:.1f} ms: "
+          f"ratio {ratio:.2f} (goal <= 1.15: {'met' if ratio <= 1.15 else 'NOT met'})")
+
+    print()
+    print("docker processes started per command:")
+    for args in (["status"], ["env", "ls"], ["history", "bench-1"], ["version"]):
+        print(f"  {' '.join(args):22} {count_docker_processes(args, env)}")
+    one = count_docker_processes(["status"], env)
+    # 50 environments: state is labels, so status must not start more docker processes.
+    create = []
+    for i in range(2, 51):
+        create.append(subprocess.Popen(["docker", "pallet", "env", "create", f"bench-{i}"],
+                                       stdout=DEVNULL, stderr=DEVNULL, env=env))
+        if len(create) >= 8:
+            create.pop(0).wait()
+    for p in create:
+        p.wait()
+    fifty = count_docker_processes(["status"], env)
+    status_50 = wall(["docker", "pallet", "status"], 5, env)
+    print(f"  status, 1 environment:  {one}; 50 environments: {fifty} "
+          f"({'same' if one == fifty else 'DIFFERENT'}), {status_50:.0f} ms with 50")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the plugin and prints the benchmark figures. Needs a running engine (scripts/test.sh
+# starts one). Usage: bench/run.sh [--quick]
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$repo/scripts/lib.sh"
+start_engine
+build_dir="$repo/build-release"
+cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+cmake --build "$build_dir" -j "$(nproc)" >/dev/null
+"$repo/tests/images/build-images.sh" conformance nginx
+
+config="$(mktemp -d)"
+mkdir -p "$config/cli-plugins"
+cp "$build_dir/docker-pallet" "$config/cli-plugins/"
+cleanup() {
+    for i in $(seq 1 50); do
+        docker ps -aq --filter "label=io.pallet.env=bench-$i" | xargs -r docker rm -f >/dev/null 2>&1
+        docker network ls -q --filter "label=io.pallet.env=bench-$i" | xargs -r docker network rm >/dev/null 2>&1
+        docker volume ls -q --filter "label=io.pallet.env=bench-$i" | xargs -r docker volume rm -f >/dev/null 2>&1
+    done
+    rm -rf "$config"
+}
+trap cleanup EXIT
+export DOCKER_CONFIG="$config" PALLET_BINARY="$build_dir/docker-pallet"
+docker pallet env create bench-1 >/dev/null 2>&1
+python3 "$repo/bench/bench.py" "$@"
