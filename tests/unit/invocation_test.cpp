@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "util/error.h"
 
 namespace pallet::plugin {
@@ -16,6 +18,13 @@ struct Case {
     bool help = false;
     bool debug = false;
 };
+
+// gtest prints a case as its argv.
+void PrintTo(const Case& c, std::ostream* os) {
+    for (const auto& word : c.argv) {
+        *os << word << ' ';
+    }
+}
 
 class InvocationTable : public ::testing::TestWithParam<Case> {};
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Bounded HTTP load on 127.0.0.1 for the end-to-end tests and the benchmarks.
+
+load.py URL --requests N --clients C [--until-file F] [--json]
+Sends at most N GET requests from C keep-alive clients (stops early when F exists), and prints
+a summary: requests, failures (connection errors or non-2xx), bodies seen per line, and
+latency median and p99 in milliseconds. Only loopback URLs are accepted.
+"""
+import argparse
+import http.client
+import json
+import os
+import statistics
+import threading
+import time
+import urllib.parse
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--until-file")
+    parser.add_argument("--max-seconds", type=float, default=120)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    url = urllib.parse.urlsplit(args.url)
+    if url.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("load.py only sends traffic to the loopback address")
+
+    lock = threading.Lock()
+    state = {"left": args.requests, "failures": 0, "bodies": {}, "latencies": [], "order": []}
+    deadline = time.monotonic() + args.max_seconds
+
+    def take():
+        with lock:
+            if state["left"] <= 0:
+                return False
+            state["left"] -= 1
+            return True
+
+    def client():
+        conn = None
+        while take():
+            if args.until_file and os.path.exists(args.until_file) or time.monotonic() > deadline:
+                return
+            start = time.perf_counter()
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+                conn.request("GET", url.path or "/")
+                response = conn.getresponse()
+                body = response.read().decode(errors="replace").strip()
+                ok = 200 <= response.status < 300
+                if response.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException) as error:
+                ok, body = False, f"error: {type(error).__name__}"
+                if conn is not None:
+                    conn.close()
+                conn = None
+            elapsed = (time.perf_counter() - start) * 1000
+            with lock:
+                state["latencies"].append(elapsed)
+                if not ok:
+                    state["failures"] += 1
+                key = body if ok else f"FAILED {body}"
+                state["bodies"][key] = state["bodies"].get(key, 0) + 1
+                state["order"].append(key)
+
+    threads = [threading.Thread(target=client) for _ in range(args.clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies = sorted(state["latencies"])
+    summary = {
+        "requests": len(latencies),
+        "failures": state["failures"],
+        "bodies": state["bodies"],
+        "last": state["order"][-20:],
+        "median_ms": round(statistics.median(latencies), 3) if latencies else None,
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 3) if latencies else None,
+    }
+    print(json.dumps(summary) if args.json else
+          f"{summary['requests']} requests, {summary['failures']} failed, "
+          f"median {summary['median_ms']} ms, p99 {summary['p99_ms']} ms, bodies {summary['bodies']}")
+
+
+if __name__ == "__main__":
+    main()
