@@ -90,13 +90,16 @@ def main():
     one = count_docker_processes(["status"], env)
     # 50 environments: state is labels, so status must not start more docker processes.
     create = []
+    failed = 0
     for i in range(2, 51):
         create.append(subprocess.Popen(["docker", "pallet", "env", "create", f"bench-{i}"],
                                        stdout=DEVNULL, stderr=DEVNULL, env=env))
         if len(create) >= 8:
-            create.pop(0).wait()
+            failed += create.pop(0).wait() != 0
     for p in create:
-        p.wait()
+        failed += p.wait() != 0
+    if failed:
+        sys.exit(f"bench: {failed} of 49 environments could not be created")
     fifty = count_docker_processes(["status"], env)
     status_50 = wall(["docker", "pallet", "status"], 5, env)
     print(f"  status, 1 environment:  {one}; 50 environments: {fifty} "

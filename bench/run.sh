@@ -14,7 +14,7 @@ config="$(mktemp -d)"
 mkdir -p "$config/cli-plugins"
 cp "$build_dir/docker-pallet" "$config/cli-plugins/"
 cleanup() {
-    for i in $(seq 1 50); do
+    for i in $(seq 1 50) serve; do
         docker ps -aq --filter "label=io.pallet.env=bench-$i" | xargs -r docker rm -f >/dev/null 2>&1
         docker network ls -q --filter "label=io.pallet.env=bench-$i" | xargs -r docker network rm >/dev/null 2>&1
         docker volume ls -q --filter "label=io.pallet.env=bench-$i" | xargs -r docker volume rm -f >/dev/null 2>&1
@@ -24,4 +24,7 @@ cleanup() {
 trap cleanup EXIT
 export DOCKER_CONFIG="$config" PALLET_BINARY="$build_dir/docker-pallet"
 docker pallet env create bench-1 >/dev/null 2>&1
+export PALLET_ROUTER_IMAGE="${PALLET_ROUTER_IMAGE:-pallet-test-nginx:1}"
 python3 "$repo/bench/bench.py" "$@"
+echo
+python3 "$repo/bench/serve_bench.py" "$@"

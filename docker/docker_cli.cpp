@@ -21,11 +21,13 @@ bool docker_reads_variable(const std::string& name) {
     return name.rfind("DOCKER_", 0) == 0 || name.rfind("XDG_", 0) == 0 || k_names.count(name) > 0;
 }
 
+// The line of docker's error output that says what went wrong (not its "Run 'docker run
+// --help'" hint).
 std::string last_line(const std::string& text) {
     auto lines = util::split(util::trim(text), '\n');
     for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
         auto line = util::trim(*it);
-        if (!line.empty()) {
+        if (!line.empty() && line.rfind("Run 'docker", 0) != 0 && line.rfind("See 'docker", 0) != 0) {
             return line;
         }
     }

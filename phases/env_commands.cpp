@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "docker/masking.h"
@@ -14,7 +16,16 @@
 namespace pallet::phases {
 namespace {
 
-void apply_port(state::Environment& env, const std::string& text) {
+std::chrono::seconds duration_option(const std::string& text, const char* flag,
+                                     const std::string& path) {
+    auto duration = util::parse_duration(text);
+    if (!duration) {
+        throw UsageError(fmt::format("invalid {} \"{}\": use 30s, 2m...", flag, text), path);
+    }
+    return *duration;
+}
+
+void apply_port(state::Environment& env, const std::string& text, const std::string& path) {
     std::string port = text;
     if (auto colon = text.rfind(':'); colon != std::string::npos) {
         env.bind_address = text.substr(0, colon);
@@ -30,7 +41,34 @@ void apply_port(state::Environment& env, const std::string& text) {
         throw UsageError(fmt::format("invalid --port \"{}\": use PORT or ADDRESS:PORT, for example "
                                      "8080 or 0.0.0.0:80",
                                      text),
-                         "docker pallet env create");
+                         path);
+    }
+}
+
+// Applies the settings given on the command line to `env`.
+void apply_settings(state::Environment& env, const EnvCreateOptions& options,
+                    const std::string& path) {
+    env.kind = options.kind.value_or(env.kind);
+    env.site_domain = options.site_domain.value_or(env.site_domain);
+    env.site_protocol = options.site_protocol.value_or(env.site_protocol);
+    if (options.port) {
+        apply_port(env, *options.port, path);
+    }
+    env.health_path = options.health_path.value_or(env.health_path);
+    if (env.health_path.empty() || env.health_path[0] != '/') {
+        throw UsageError(fmt::format("invalid --health-path \"{}\": it must start with /",
+                                     env.health_path),
+                         path);
+    }
+    if (options.health_timeout) {
+        auto timeout = duration_option(*options.health_timeout, "--health-timeout", path);
+        if (timeout.count() < 1) {
+            throw UsageError("--health-timeout must be at least 1s", path);
+        }
+        env.health_timeout = static_cast<int>(timeout.count());
+    }
+    if (options.drain) {
+        env.drain_ms = static_cast<int>(duration_option(*options.drain, "--drain", path).count()) * 1000;
     }
 }
 
@@ -47,6 +85,7 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool masked) {
             {"Port", env.port},
             {"HealthPath", env.health_path},
             {"HealthTimeoutSeconds", env.health_timeout},
+            {"DrainMilliseconds", env.drain_ms},
             {"Variables", variables}};
 }
 
@@ -56,29 +95,26 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
     state::validate_env_name(options.name, "docker pallet env create");
     state::Environment env;
     env.name = options.name;
-    env.kind = options.kind.value_or(env.kind);
-    env.site_domain = options.site_domain.value_or(env.site_domain);
-    env.site_protocol = options.site_protocol.value_or(env.site_protocol);
-    if (options.port) {
-        apply_port(env, *options.port);
-    }
-    env.health_path = options.health_path.value_or(env.health_path);
-    if (env.health_path.empty() || env.health_path[0] != '/') {
-        throw UsageError(fmt::format("invalid --health-path \"{}\": it must start with /",
-                                     env.health_path),
-                         "docker pallet env create");
-    }
-    if (options.health_timeout) {
-        auto timeout = util::parse_duration(*options.health_timeout);
-        if (!timeout || timeout->count() < 1) {
-            throw UsageError(fmt::format("invalid --health-timeout \"{}\": use 30s, 2m...",
-                                         *options.health_timeout),
-                             "docker pallet env create");
-        }
-        env.health_timeout = static_cast<int>(timeout->count());
-    }
+    apply_settings(env, options, "docker pallet env create");
     state::EnvironmentStore(context.docker).create(env);
     context.step("created environment {} ({})", env.name, env.kind);
+    return 0;
+}
+
+int run_env_update(Context& context, const EnvCreateOptions& options) {
+    state::validate_env_name(options.name, "docker pallet env update");
+    state::EnvironmentStore store(context.docker);
+    state::Environment env = store.get(options.name);
+    const int old_port = env.port;
+    const std::string old_address = env.bind_address;
+    apply_settings(env, options, "docker pallet env update");
+    store.save(env);
+    context.step("updated {}; the settings apply from the next serve", env.name);
+    if (env.port != old_port || env.bind_address != old_address) {
+        context.step("the new address applies when the router starts again: docker pallet stop "
+                     "{} && docker pallet serve {}",
+                     env.name, env.name);
+    }
     return 0;
 }
 
@@ -115,10 +151,10 @@ int run_env_show(Context& context, const std::string& name, Format format) {
         return 0;
     }
     fmt::print("Name:          {}\nKind:          {}\nSite:          {}://{}\nAddress:       {}:{}\n"
-               "Health check:  GET {} within {}s\n",
+               "Health check:  GET {} within {}s\nDrain:         {} ms\n",
                env.name, env.kind, env.site_protocol, env.site_domain, env.bind_address,
                env.port == 0 ? std::string("auto") : std::to_string(env.port), env.health_path,
-               env.health_timeout);
+               env.health_timeout, env.drain_ms);
     fmt::print("Variables:\n");
     for (const auto& [key, value] : env.variables) {
         fmt::print("  {}={}\n", key, docker::mask_value(key, value));

@@ -8,6 +8,7 @@
 
 namespace pallet::phases {
 
+// Settings of `env create` and `env update`; unset ones stay as they are (or default).
 struct EnvCreateOptions {
     std::string name;
     std::optional<std::string> kind;
@@ -16,9 +17,11 @@ struct EnvCreateOptions {
     std::optional<std::string> port;  // HOSTPORT or ADDRESS:HOSTPORT
     std::optional<std::string> health_path;
     std::optional<std::string> health_timeout;  // a duration: 90s, 5m
+    std::optional<std::string> drain;           // a duration
 };
 
 int run_env_create(Context& context, const EnvCreateOptions& options);
+int run_env_update(Context& context, const EnvCreateOptions& options);
 int run_env_ls(Context& context, Format format, bool quiet);
 int run_env_show(Context& context, const std::string& name, Format format);
 int run_env_set(Context& context, const std::string& name, const std::vector<std::string>& pairs);

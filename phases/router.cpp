@@ -84,7 +84,19 @@ void Router::start(const std::vector<std::string>& upstreams) {
     spec.stop_timeout = 10;
     m_context.docker.create_volume(config_volume,
                                    state::base_labels(m_env.name, state::phase::k_router));
-    m_context.docker.run_detached(spec);
+    try {
+        m_context.docker.run_detached(spec);
+    } catch (const Error& e) {
+        m_context.docker.remove_containers({name});
+        const std::string why = e.what();
+        if (why.find("already allocated") != std::string::npos ||
+            why.find("address already in use") != std::string::npos) {
+            throw Error(fmt::format("port {} on {} is taken on the engine's host; choose another: "
+                                    "docker pallet env update {} --port PORT",
+                                    m_env.port, m_env.bind_address, m_env.name));
+        }
+        throw;
+    }
 }
 
 void Router::switch_to(const std::vector<std::string>& upstreams) {

@@ -18,7 +18,6 @@ namespace pallet::phases {
 namespace {
 
 constexpr int k_stop_timeout_seconds = 10;
-constexpr auto k_drain = std::chrono::milliseconds(1500);
 
 std::vector<docker::ContainerRecord> serve_containers(Context& context, const std::string& env) {
     return context.docker.list_containers(
@@ -69,26 +68,112 @@ void require_deployed(Context& context, const std::string& env, const ResolvedIm
                             image.ref, env, env, image.ref, env, image.ref));
 }
 
-// Waits until every container answers HTTP; false with `evidence` when one does not in time.
+// Waits until every container answers HTTP at the health path (and, for an image with a
+// HEALTHCHECK, docker calls it healthy); false with `evidence` when one does not in time.
 bool wait_healthy(Context& context, const state::Environment& env, Router& router,
                   const std::vector<std::string>& names, std::string& evidence) {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(env.health_timeout);
     for (const auto& name : names) {
-        while (!router.answers(name, env.health_path)) {
+        while (true) {
             auto record = context.docker.inspect_container(name);
-            if (!record || !record->running || std::chrono::steady_clock::now() > deadline) {
-                evidence = fmt::format(
-                    "{} {} on port 8000 at {}. Its last output:\n{}", name,
-                    record && record->running ? "did not answer HTTP in time"
-                                              : fmt::format("exited (exit {})", record ? record->exit_code : -1),
-                    env.health_path, context.docker.logs_tail(name, 20));
+            const bool running = record && record->running;
+            if (running && (record->health.empty() || record->health == "healthy") &&
+                router.answers(name, env.health_path)) {
+                break;
+            }
+            if (!running || std::chrono::steady_clock::now() > deadline) {
+                std::string what =
+                    !running ? fmt::format("exited (exit {})", record ? record->exit_code : -1)
+                    : record->health.empty() || record->health == "healthy"
+                        ? fmt::format("did not answer HTTP on port 8000 at {} within {}s",
+                                      env.health_path, env.health_timeout)
+                        : fmt::format("was {} by its HEALTHCHECK after {}s", record->health,
+                                      env.health_timeout);
+                evidence = fmt::format("{} {}. Its last output:\n{}", name, what,
+                                       context.docker.logs_tail(name, 20));
                 return false;
             }
             sleep_or_cancel(std::chrono::milliseconds(250));
         }
     }
     return true;
+}
+
+// Containers this command started: removed again unless the command commits to them.
+class Rollout {
+public:
+    explicit Rollout(Context& context) : m_context(context) {}
+    Rollout(const Rollout&) = delete;
+    Rollout& operator=(const Rollout&) = delete;
+    ~Rollout() {
+        if (m_committed) {
+            return;
+        }
+        m_context.docker.remove_containers(m_fresh);
+        if (m_router_started) {
+            m_context.docker.remove_containers({m_router});
+        }
+    }
+
+    // Starts `count` serve containers of the image.
+    void start(const state::Environment& env, const ResolvedImage& image, int count) {
+        for (int i = 0; i < count; ++i) {
+            docker::ContainerSpec spec =
+                phase_container(m_context, env, state::phase::k_serve, image);
+            spec.name = fmt::format("pallet-{}-serve-{}", env.name, state::random_id());
+            spec.restart = "unless-stopped";
+            spec.stop_timeout = k_stop_timeout_seconds;
+            m_fresh.push_back(spec.name);
+            m_context.docker.run_detached(spec);
+        }
+    }
+
+    void router_started(const std::string& name) {
+        m_router = name;
+        m_router_started = true;
+    }
+    const std::vector<std::string>& fresh() const { return m_fresh; }
+    void commit() { m_committed = true; }
+
+private:
+    Context& m_context;
+    std::vector<std::string> m_fresh;
+    std::string m_router;
+    bool m_router_started = false;
+    bool m_committed = false;
+};
+
+state::HistoryEntry serve_event(const Context& context, const ResolvedImage& image,
+                                const std::string& result, std::optional<double> duration) {
+    return state::HistoryEntry{state::phase::k_serve, image.ref,         image.record.id,
+                               result,               0,                 duration,
+                               context.actor_user,   context.actor_host, ""};
+}
+
+// Where the environment's router listens, as a URL.
+std::string router_url(Context& context, const std::string& env) {
+    auto record = context.docker.inspect_container(state::router_container(env));
+    if (!record || record->published.empty()) {
+        return "";
+    }
+    const std::string& published = record->published.front();
+    return fmt::format("http://{}/", published.substr(0, published.find("->")));
+}
+
+// Puts `serving` (running and healthy) behind the router, then retires `old`: traffic moves
+// first, requests in flight finish during the drain, and only then do old containers stop.
+void switch_traffic(Context& context, const state::Environment& env, Router& router,
+                    const std::vector<std::string>& serving, const std::vector<std::string>& old) {
+    router.switch_to(serving);
+    if (!old.empty()) {
+        context.step("switched {} to the new containers; letting requests in flight finish",
+                     env.name);
+        sleep_or_cancel(std::chrono::milliseconds(env.drain_ms));
+        context.step("stopping {} old serve container(s)", old.size());
+        context.docker.stop_containers(old);
+        context.docker.remove_containers(old);
+    }
 }
 
 }  // namespace
@@ -116,63 +201,139 @@ int run_serve(Context& context, const ServeOptions& options) {
 
     Router router(context, env);
     const auto started = std::chrono::steady_clock::now();
-    std::vector<std::string> fresh;
-    try {
-        for (int i = 0; i < replicas; ++i) {
-            docker::ContainerSpec spec = phase_container(context, env, state::phase::k_serve, image);
-            spec.name = fmt::format("pallet-{}-serve-{}", env.name, state::random_id());
-            spec.restart = "unless-stopped";
-            spec.stop_timeout = k_stop_timeout_seconds;
-            context.docker.run_detached(spec);
-            fresh.push_back(spec.name);
-        }
-        context.step("started {} serve container(s) of {}", replicas, image.ref);
-        if (context.docker.dry_run()) {
-            return 0;
-        }
-        const bool router_was_running = router.running();
-        if (!router_was_running) {
-            router.start(fresh);
-        }
-        std::string evidence;
-        if (!wait_healthy(context, env, router, fresh, evidence)) {
-            if (!router_was_running) {
-                context.docker.remove_containers({state::router_container(env.name)});
-            }
-            context.docker.remove_containers(fresh);
-            state::HistoryEntry entry{state::phase::k_serve, image.ref, image.record.id,
-                                      "failed health check", 0, std::nullopt, context.actor_user,
-                                      context.actor_host, ""};
-            state::record_serve(context.docker, env.name, entry, evidence.substr(0, 2000));
-            throw Error(fmt::format("{} did not become healthy, so nothing changed for users: {}",
-                                    image.ref, evidence));
-        }
-        if (router_was_running) {
-            router.switch_to(fresh);
-            context.step("switched {} to {}; letting requests in flight finish", env.name, image.ref);
-            sleep_or_cancel(k_drain);
-        }
-    } catch (const Cancelled&) {
-        context.docker.remove_containers(fresh);
-        throw;
+    Rollout rollout(context);
+    rollout.start(env, image, replicas);
+    context.step("started {} serve container(s) of {}", replicas, image.ref);
+    if (context.docker.dry_run()) {
+        rollout.commit();
+        return 0;
     }
-    if (!old_containers.empty()) {
-        context.step("stopping {} old serve container(s)", old_containers.size());
+    const bool router_was_running = router.running();
+    if (!router_was_running) {
+        router.start(rollout.fresh());
+        rollout.router_started(state::router_container(env.name));
+    }
+    std::string evidence;
+    if (!wait_healthy(context, env, router, rollout.fresh(), evidence)) {
+        state::record_serve(context.docker, env.name,
+                            serve_event(context, image, "failed health check", std::nullopt),
+                            evidence.substr(0, 2000));
+        throw Error(fmt::format("{} did not become healthy, so nothing changed for users: {}",
+                                image.ref, evidence));
+    }
+    rollout.commit();
+    if (router_was_running) {
+        switch_traffic(context, env, router, rollout.fresh(), names_of(old_containers));
+    } else {
+        // A router that was not running had no traffic to move: the old ones just go.
         context.docker.stop_containers(names_of(old_containers));
         context.docker.remove_containers(names_of(old_containers));
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    state::HistoryEntry entry{state::phase::k_serve, image.ref, image.record.id, "serving", 0,
-                              seconds, context.actor_user, context.actor_host, ""};
-    state::record_serve(context.docker, env.name, entry, util::join(fresh, " "));
-    auto router_record = context.docker.inspect_container(state::router_container(env.name));
-    std::string where = router_record && !router_record->published.empty()
-                            ? router_record->published.front()
-                            : std::string("?");
-    const std::string address = where.substr(0, where.find("->"));
-    fmt::print("http://{}/\n", address);
-    context.step("{} serves {} at http://{}/ ({} replica(s))", env.name, image.ref, address, replicas);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    state::record_serve(context.docker, env.name, serve_event(context, image, "serving", seconds),
+                        util::join(rollout.fresh(), " "));
+    const std::string url = router_url(context, env.name);
+    fmt::print("{}\n", url);
+    context.step("{} serves {} at {} ({} replica(s))", env.name, image.ref, url, replicas);
     return 0;
+}
+
+int run_scale(Context& context, const std::string& env_name, int replicas) {
+    state::validate_env_name(env_name, "docker pallet scale");
+    if (replicas < 1) {
+        throw UsageError("scale needs at least 1 serve container; to stop serving use: docker "
+                         "pallet stop " + env_name,
+                         "docker pallet scale");
+    }
+    state::EnvironmentStore store(context.docker);
+    state::Environment env = store.get(env_name);
+    std::vector<docker::ContainerRecord> running;
+    for (auto& record : serve_containers(context, env.name)) {
+        if (record.running) {
+            running.push_back(record);
+        }
+    }
+    Router router(context, env);
+    if (running.empty() || !router.running()) {
+        throw Error(fmt::format("{} serves nothing to scale; serve a version first: docker pallet "
+                                "serve {} IMAGE",
+                                env.name, env.name));
+    }
+    const int now = static_cast<int>(running.size());
+    if (replicas == now) {
+        context.step("{} already runs {} serve container(s)", env.name, now);
+        return 0;
+    }
+    ResolvedImage image{running.front().label(state::label::k_version),
+                        docker::ImageRecord{}};
+    image.record.id = running.front().label(state::label::k_image_id);
+    std::vector<std::string> keep = names_of(running);
+    if (replicas > now) {
+        Rollout rollout(context);
+        rollout.start(env, image, replicas - now);
+        if (context.docker.dry_run()) {
+            rollout.commit();
+            return 0;
+        }
+        std::string evidence;
+        if (!wait_healthy(context, env, router, rollout.fresh(), evidence)) {
+            throw Error(fmt::format("the new serve containers did not become healthy, so "
+                                    "nothing changed: {}",
+                                    evidence));
+        }
+        rollout.commit();
+        keep.insert(keep.end(), rollout.fresh().begin(), rollout.fresh().end());
+        switch_traffic(context, env, router, keep, {});
+    } else {
+        std::vector<std::string> retire(keep.begin() + replicas, keep.end());
+        keep.resize(static_cast<size_t>(replicas));
+        switch_traffic(context, env, router, keep, retire);
+    }
+    if (!context.docker.dry_run()) {
+        state::record_serve(context.docker, env.name,
+                            serve_event(context, image, fmt::format("scaled to {}", replicas),
+                                        std::nullopt),
+                            util::join(keep, " "));
+    }
+    context.step("{} runs {} serve container(s) of {}", env.name, replicas, image.ref);
+    return 0;
+}
+
+int run_rollback(Context& context, const std::string& env_name,
+                 const std::optional<std::string>& image) {
+    state::validate_env_name(env_name, "docker pallet rollback");
+    state::EnvironmentStore(context.docker).get(env_name);
+    std::string target;
+    if (image) {
+        target = *image;
+    } else {
+        std::string current;
+        for (const auto& record : serve_containers(context, env_name)) {
+            current = record.label(state::label::k_version);
+        }
+        for (const auto& entry : state::serve_entries(context.docker, env_name)) {
+            if (entry.result != "serving") {
+                continue;
+            }
+            if (current.empty()) {
+                current = entry.version;  // stopped: roll back from the last one served
+                continue;
+            }
+            if (entry.version != current) {
+                target = entry.version;
+                break;
+            }
+        }
+        if (target.empty()) {
+            throw Error(fmt::format("nothing to roll back to: {} has served no other version{}; "
+                                    "name one: docker pallet rollback {} IMAGE",
+                                    env_name, current.empty() ? "" : " than " + current, env_name));
+        }
+    }
+    context.step("rolling {} back to {}: its deploy runs again first", env_name, target);
+    return run_release(context, DeployOptions{env_name, target, std::chrono::seconds(0)},
+                       std::nullopt);
 }
 
 int run_release(Context& context, const DeployOptions& deploy, std::optional<int> replicas) {

@@ -20,6 +20,12 @@ int run_serve(Context& context, const ServeOptions& options);
 // `docker pallet release`: deploy, then serve the same version.
 int run_release(Context& context, const DeployOptions& deploy, std::optional<int> replicas);
 
+// `docker pallet scale`: changes the number of serve containers without downtime (at least 1).
+int run_scale(Context& context, const std::string& env, int replicas);
+
+// `docker pallet rollback`: deploys again and serves the previously served version (or `image`).
+int run_rollback(Context& context, const std::string& env, const std::optional<std::string>& image);
+
 // `docker pallet stop`: stops serving the environment (its router and serve containers).
 int run_stop(Context& context, const std::string& env);
 

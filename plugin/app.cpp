@@ -168,20 +168,29 @@ int dispatch(Runtime& runtime) {
     env_cmd->require_subcommand(1);
     phases::EnvCreateOptions create;
     auto* env_create = add_command(*env_cmd, "create", "Create an environment");
-    env_create->add_option("ENV", create.name, "Environment name")->required();
-    env_create->add_option("--kind", create.kind, "ENVIRONMENT given to the app")
-        ->check(CLI::IsMember({"dev_local", "dev", "test", "uat", "staging", "prod"}));
-    env_create->add_option("--site-domain", create.site_domain, "SITE_DOMAIN (default localhost)");
-    env_create->add_option("--site-protocol", create.site_protocol, "SITE_PROTOCOL")
-        ->check(CLI::IsMember({"http", "https"}));
-    env_create->add_option("--port", create.port,
-                           "Host port of the site, [ADDRESS:]PORT (default: 127.0.0.1, any free)");
-    env_create->add_option("--health-path", create.health_path,
-                           "Path a new serve container must answer before it gets traffic (default /)");
-    env_create->add_option("--health-timeout", create.health_timeout,
-                           "How long a new version has to become healthy (default 60s)");
+    auto* env_update =
+        add_command(*env_cmd, "update", "Change an environment's settings (not its variables)");
+    for (CLI::App* command : {env_create, env_update}) {
+        command->add_option("ENV", create.name, "Environment name")->required();
+        command->add_option("--kind", create.kind, "ENVIRONMENT given to the app (default dev)")
+            ->check(CLI::IsMember({"dev_local", "dev", "test", "uat", "staging", "prod"}));
+        command->add_option("--site-domain", create.site_domain, "SITE_DOMAIN (default localhost)");
+        command->add_option("--site-protocol", create.site_protocol, "SITE_PROTOCOL (default http)")
+            ->check(CLI::IsMember({"http", "https"}));
+        command->add_option("--port", create.port,
+                            "Host port of the site, [ADDRESS:]PORT (default: 127.0.0.1, any free)");
+        command->add_option("--health-path", create.health_path,
+                            "Path a new serve container must answer before it gets traffic "
+                            "(default /)");
+        command->add_option("--health-timeout", create.health_timeout,
+                            "How long a new version has to become healthy (default 60s)");
+        command->add_option("--drain", create.drain,
+                            "How long requests in flight get after a switch (default 2s)");
+    }
     env_create->callback(
         [&] { action = [&] { return phases::run_env_create(runtime.get(), create); }; });
+    env_update->callback(
+        [&] { action = [&] { return phases::run_env_update(runtime.get(), create); }; });
 
     std::string env_format = "table";
     bool env_quiet = false;
@@ -257,6 +266,25 @@ int dispatch(Runtime& runtime) {
     release_cmd->callback([&] {
         release.wait = wait_value(release_wait, wait_text, command_path(release_cmd));
         action = [&] { return phases::run_release(runtime.get(), release, release_replicas); };
+    });
+
+    int scale_replicas = 0;
+    auto* scale_cmd = add_command(app, "scale", "Change the number of serve containers");
+    scale_cmd->add_option("ENV", env_name, "Environment name")->required();
+    scale_cmd->add_option("REPLICAS", scale_replicas, "Number of serve containers (at least 1)")
+        ->required();
+    scale_cmd->callback([&] {
+        action = [&] { return phases::run_scale(runtime.get(), env_name, scale_replicas); };
+    });
+
+    std::optional<std::string> rollback_image;
+    auto* rollback_cmd =
+        add_command(app, "rollback", "Deploy and serve the previously served version again");
+    rollback_cmd->add_option("ENV", env_name, "Environment name")->required();
+    rollback_cmd->add_option("IMAGE", rollback_image, "The version to go back to (default: the "
+                                                      "one served before the current one)");
+    rollback_cmd->callback([&] {
+        action = [&] { return phases::run_rollback(runtime.get(), env_name, rollback_image); };
     });
 
     // status, history, logs

@@ -6,11 +6,11 @@
 namespace pallet::plugin {
 
 std::string complete(const std::vector<std::string>& args) {
-    static constexpr std::array<std::string_view, 12> k_commands = {
-        "deploy", "env", "history", "logs", "release", "rm",
-        "serve", "status", "stop", "test", "version", "help"};
-    static constexpr std::array<std::string_view, 6> k_env_commands = {"create", "ls", "rm",
-                                                                        "set", "show", "unset"};
+    static constexpr std::array<std::string_view, 14> k_commands = {
+        "deploy", "env",   "history", "logs", "release", "rm",      "rollback",
+        "scale",  "serve", "status",  "stop", "test",    "version", "help"};
+    static constexpr std::array<std::string_view, 7> k_env_commands = {
+        "create", "ls", "rm", "set", "show", "unset", "update"};
     std::string out;
     const std::string partial = args.empty() ? "" : args.back();
     auto offer = [&](auto& words) {

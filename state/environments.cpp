@@ -26,6 +26,7 @@ std::string to_json(const Environment& env) {
                 {"port", env.port},
                 {"health_path", env.health_path},
                 {"health_timeout", env.health_timeout},
+                {"drain_ms", env.drain_ms},
                 {"variables", env.variables}};
     return doc.dump();
 }
@@ -43,6 +44,7 @@ Environment from_record(const docker::ContainerRecord& record) {
         env.port = doc.value("port", 0);
         env.health_path = doc.value("health_path", env.health_path);
         env.health_timeout = doc.value("health_timeout", env.health_timeout);
+        env.drain_ms = doc.value("drain_ms", env.drain_ms);
         env.variables = doc.value("variables", std::map<std::string, std::string>{});
     } catch (const std::exception& e) {
         throw Error(fmt::format("the settings of environment {} on the engine are damaged ({}); "
@@ -126,7 +128,22 @@ bool EnvironmentStore::write(const Environment& env, int generation) {
 void EnvironmentStore::ensure_resources(const std::string& name) {
     auto labels = base_labels(name, "environment");
     if (m_docker.list_networks({env_filter(name)}).empty()) {
-        m_docker.create_network(network_name(name), labels);
+        try {
+            m_docker.create_network(network_name(name), labels);
+        } catch (const Error& e) {
+            const std::string why = e.what();
+            if (why.find("already exists") != std::string::npos) {
+                // created concurrently
+            } else if (why.find("address pool") != std::string::npos) {
+                throw Error(fmt::format(
+                    "the engine has no address range left for the network of {}: {}\nRemove "
+                    "environments you no longer use (docker pallet rm ENV), or widen "
+                    "default-address-pools in the engine's daemon.json",
+                    name, why));
+            } else {
+                throw;
+            }
+        }
     }
     labels[label::k_role] = "storage";
     m_docker.create_volume(storage_volume(name), labels);
@@ -147,7 +164,8 @@ Environment EnvironmentStore::create(const Environment& settings) {
         throw Error(fmt::format("environment {} was created by someone else just now",
                                 settings.name));
     }
-    ensure_resources(env.name);
+    // Its network and volumes come with its first deploy or serve: an engine has room for a
+    // few dozen networks only, and an environment that is never used should not take one.
     return env;
 }
 

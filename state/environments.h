@@ -19,6 +19,7 @@ struct Environment {
     int port = 0;  // 0: the engine picks a free one when serving starts
     std::string health_path = "/";  // a new serve container is healthy once this answers
     int health_timeout = 60;        // seconds a new version has to become healthy
+    int drain_ms = 2000;            // requests in flight get this long after a switch
     std::map<std::string, std::string> variables;
     int generation = 0;
 };
@@ -36,7 +37,7 @@ public:
     // Throws an Error that says how to create it when missing.
     Environment get(const std::string& name);
     std::vector<Environment> list();
-    // Creates the environment, its network and volumes. Throws if it exists.
+    // Creates the environment (its network and volumes come with `ensure`). Throws if it exists.
     Environment create(const Environment& settings);
     // The environment, created with defaults when missing; its network and volumes exist after.
     Environment ensure(const std::string& name);

@@ -5,6 +5,11 @@ load.py URL --requests N --clients C [--until-file F] [--json]
 Sends at most N GET requests from C keep-alive clients (stops early when F exists), and prints
 a summary: requests, failures (connection errors or non-2xx), bodies seen per line, and
 latency median and p99 in milliseconds. Only loopback URLs are accepted.
+
+Like browsers and curl, a client whose idle keep-alive connection the server closed just as it
+sent a GET sends it again once on a new connection (RFC 9112, 9.3.1: a server may close an idle
+connection at any time; idempotent requests may be retried). Such retries are counted apart;
+a request that fails on a new connection is a failure.
 """
 import argparse
 import http.client
@@ -30,7 +35,8 @@ def main():
         raise SystemExit("load.py only sends traffic to the loopback address")
 
     lock = threading.Lock()
-    state = {"left": args.requests, "failures": 0, "bodies": {}, "latencies": [], "order": []}
+    state = {"left": args.requests, "failures": 0, "retries": 0, "bodies": {}, "latencies": [],
+             "order": []}
     deadline = time.monotonic() + args.max_seconds
 
     def take():
@@ -46,21 +52,35 @@ def main():
             if args.until_file and os.path.exists(args.until_file) or time.monotonic() > deadline:
                 return
             start = time.perf_counter()
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-                conn.request("GET", url.path or "/")
-                response = conn.getresponse()
-                body = response.read().decode(errors="replace").strip()
-                ok = 200 <= response.status < 300
-                if response.getheader("Connection", "").lower() == "close":
+            for attempt in (1, 2):
+                reused = conn is not None
+                try:
+                    if conn is None:
+                        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+                    conn.request("GET", url.path or "/")
+                    response = conn.getresponse()
+                    body = response.read().decode(errors="replace").strip()
+                    ok = 200 <= response.status < 300
+                    if response.getheader("Connection", "").lower() == "close":
+                        conn.close()
+                        conn = None
+                    break
+                except (http.client.RemoteDisconnected, ConnectionResetError,
+                        BrokenPipeError) as error:
                     conn.close()
                     conn = None
-            except (OSError, http.client.HTTPException) as error:
-                ok, body = False, f"error: {type(error).__name__}"
-                if conn is not None:
-                    conn.close()
-                conn = None
+                    ok, body = False, f"error: {type(error).__name__}"
+                    if reused and attempt == 1:
+                        with lock:
+                            state["retries"] += 1
+                        continue
+                    break
+                except (OSError, http.client.HTTPException) as error:
+                    ok, body = False, f"error: {type(error).__name__}"
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    break
             elapsed = (time.perf_counter() - start) * 1000
             with lock:
                 state["latencies"].append(elapsed)
@@ -79,13 +99,15 @@ def main():
     summary = {
         "requests": len(latencies),
         "failures": state["failures"],
+        "retried_idle_closed": state["retries"],
         "bodies": state["bodies"],
         "last": state["order"][-20:],
         "median_ms": round(statistics.median(latencies), 3) if latencies else None,
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 3) if latencies else None,
     }
     print(json.dumps(summary) if args.json else
-          f"{summary['requests']} requests, {summary['failures']} failed, "
+          f"{summary['requests']} requests, {summary['failures']} failed "
+          f"({summary['retried_idle_closed']} retried after an idle close), "
           f"median {summary['median_ms']} ms, p99 {summary['p99_ms']} ms, bodies {summary['bodies']}")
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the images the end-to-end tests use, without any registry, reusing those that exist.
 #   busybox:     pallet-test-busybox:1   (static busybox from Debian's busybox-static, < 1 s)
-#   conformance: pallet-conformance:v1, :v2, :broken-deploy, :unhealthy (the conformance app)
+#   conformance: pallet-conformance:v1, :v2, :v3, :broken-deploy, :unhealthy, :no-deploy,
+#                :bad-healthcheck (the conformance app)
 #   debian:      pallet-test-debian:bookworm (debootstrap, about 30 s, once per machine)
 #   nginx:       pallet-test-nginx:1 (Debian's nginx-light, the router in tests)
 set -euo pipefail
@@ -42,6 +43,12 @@ build_conformance() {
         # shellcheck disable=SC2086
         build $args -t "pallet-conformance:$tag" "$here/conformance"
     done
+    if ! have pallet-conformance:bad-healthcheck; then
+        # v2 with a HEALTHCHECK that always fails: answers HTTP, yet is never healthy.
+        say "building pallet-conformance:bad-healthcheck"
+        printf 'FROM pallet-conformance:v2\nHEALTHCHECK --interval=1s --retries=1 CMD ["false"]\n' |
+            "$docker_cmd" build -q -t pallet-conformance:bad-healthcheck - >/dev/null 2>&1
+    fi
 }
 
 build_debian() {

@@ -107,6 +107,23 @@ TEST(DockerCli, FailuresNameTheCommandAndDockersWords) {
     }
 }
 
+TEST(DockerCli, ErrorsSkipDockersHelpHint) {
+    FakeRunner runner;
+    DockerCli docker(runner, target());
+    runner.answer(125, "",
+                  "docker: Error response from daemon: driver failed: port is already allocated.\n"
+                  "Run 'docker run --help' for more information\n");
+    ContainerSpec spec;
+    spec.name = "x";
+    spec.image = "img";
+    try {
+        docker.run_detached(spec);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("port is already allocated"), std::string::npos);
+    }
+}
+
 TEST(DockerCli, UnreachableEngineSaysWhatToDo) {
     FakeRunner runner;
     DockerCli docker(runner, target());
