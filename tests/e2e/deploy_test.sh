@@ -39,6 +39,7 @@ o2="$(mktemp)"; o3="$(mktemp)"
 wait $p2; c2=$?; wait $p3; c3=$?
 expect_eq "$(( (c2 == 0) + (c3 == 0) ))" "1" "exactly one of two concurrent versions deploys"
 loser="$o2"; [ "$c2" -eq 0 ] && loser="$o3"
+v2_deploys_so_far=$(( c2 == 0 ? 2 : 1 ))  # with the one of the start
 expect_contains "$(cat "$loser")" "another version is being deployed to $env" "the other fails naming the running deploy"
 expect_contains "$(cat "$loser")" "started by" "the message says who"
 expect_contains "$(cat "$loser")" "--wait" "the message offers --wait"
@@ -63,7 +64,7 @@ overlaps="$(records "$env" | awk '
          END { n = 0; for (i = 1; i <= NR; i++) for (j = i + 1; j <= NR; j++)
                  if (v[i] != v[j] && s[i] < e[j] && s[j] < e[i]) n++; print n }')"
 expect_eq "$overlaps" "0" "no two versions' deploys overlapped"
-expect_eq "$(record_values "$env" deploy version | grep -c v2)" "2" "the joiner did not run a second v2 deploy"
+expect_eq "$(record_values "$env" deploy version | grep -c v2)" "$v2_deploys_so_far" "the joiner did not run a second v2 deploy"
 
 # Rule 4: kill -9 of the plugin leaves no lock to remove by hand; the deploy goes on.
 "$DOCKER" pallet env set "$env" DEPLOY_SECONDS=3 >/dev/null 2>&1
