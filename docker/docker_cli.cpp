@@ -253,6 +253,13 @@ void DockerCli::exec_with_input(const std::string& container,
     change(args, options);
 }
 
+bool DockerCli::exec_script(const std::string& container, const std::string& script) {
+    Command options;
+    options.stdin_data = script;
+    return execute({"container", "exec", "--interactive", container, "sh", "-s"}, options, true)
+        .ok();
+}
+
 bool DockerCli::exec_succeeds(const std::string& container, const std::vector<std::string>& argv) {
     std::vector<std::string> args = {"container", "exec", container};
     args.insert(args.end(), argv.begin(), argv.end());

@@ -69,6 +69,9 @@ public:
     // Runs `argv` in a running container, feeding it `input`; throws with docker's words.
     void exec_with_input(const std::string& container, const std::vector<std::string>& argv,
                          const std::string& input);
+    // Runs a shell script (fed on stdin to `sh -s`, so nothing shows on a command line) in a
+    // running container; true when it exits 0.
+    bool exec_script(const std::string& container, const std::string& script);
     // Runs `argv` in a running container; true when it exits 0.
     bool exec_succeeds(const std::string& container, const std::vector<std::string>& argv);
     void create_network(const std::string& name, const Labels& labels);

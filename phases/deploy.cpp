@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "phases/phase_env.h"
+#include "phases/services.h"
 #include "state/environments.h"
 #include "state/history.h"
 #include "state/labels.h"
@@ -74,6 +75,7 @@ int run_deploy(Context& context, const DeployOptions& options) {
     ResolvedImage image = resolve_image(context, options.image);
     state::EnvironmentStore store(context.docker);
     state::Environment env = store.ensure(options.env);
+    prepare_services(context, env.name, env.services, image.record.labels, options.image);
 
     docker::ContainerSpec spec = phase_container(context, env, state::phase::k_deploy, image);
     spec.name = state::deploy_container(env.name);

@@ -8,6 +8,7 @@
 
 #include "docker/masking.h"
 #include "phases/phase_env.h"
+#include "phases/services.h"
 #include "state/environments.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -73,6 +74,11 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
 }
 
 nlohmann::ordered_json to_json(const state::Environment& env, bool masked) {
+    nlohmann::ordered_json services = nlohmann::ordered_json::object();
+    for (const auto& [kind, service] : env.services) {
+        services[kind] = service.provisioned() ? std::string("provided")
+                                               : docker::mask_url_passwords(service.external_url);
+    }
     nlohmann::ordered_json variables = nlohmann::ordered_json::object();
     for (const auto& [key, value] : env.variables) {
         variables[key] = masked ? docker::mask_value(key, value) : value;
@@ -86,6 +92,7 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool masked) {
             {"HealthPath", env.health_path},
             {"HealthTimeoutSeconds", env.health_timeout},
             {"DrainMilliseconds", env.drain_ms},
+            {"Services", services},
             {"Variables", variables}};
 }
 
@@ -96,6 +103,7 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
     state::Environment env;
     env.name = options.name;
     apply_settings(env, options, "docker pallet env create");
+    add_service_args(options.services, env.services, "docker pallet env create");
     state::EnvironmentStore(context.docker).create(env);
     context.step("created environment {} ({})", env.name, env.kind);
     return 0;
@@ -115,6 +123,49 @@ int run_env_update(Context& context, const EnvCreateOptions& options) {
                      "{} && docker pallet serve {}",
                      env.name, env.name);
     }
+    return 0;
+}
+
+int run_env_service_add(Context& context, const std::string& name,
+                        const std::vector<std::string>& services) {
+    state::validate_env_name(name, "docker pallet env service");
+    ServiceMap added;
+    add_service_args(services, added, "docker pallet env service");
+    state::EnvironmentStore store(context.docker);
+    state::Environment env = store.get(name);
+    for (auto& [kind, service] : added) {
+        auto it = env.services.find(kind);
+        if (it != env.services.end() && it->second.provisioned() && service.provisioned()) {
+            continue;  // provided already: keep its passwords
+        }
+        if (it != env.services.end() && it->second.provisioned()) {
+            remove_services(context, env.name, {{kind, it->second}}, false);
+        }
+        env.services[kind] = service;
+    }
+    store.save(env);
+    context.step("{} has {} service(s); provided ones start with the next deploy or serve",
+                 env.name, env.services.size());
+    return 0;
+}
+
+int run_env_service_rm(Context& context, const std::string& name,
+                       const std::vector<std::string>& kinds, bool volumes) {
+    state::validate_env_name(name, "docker pallet env service");
+    state::EnvironmentStore store(context.docker);
+    state::Environment env = store.get(name);
+    for (const auto& text : kinds) {
+        const services::ServiceKind* kind = services::find_kind(text);
+        auto it = kind == nullptr ? env.services.end() : env.services.find(kind->name);
+        if (it == env.services.end()) {
+            throw Error(fmt::format("{} has no service {}", name, text));
+        }
+        remove_services(context, env.name, {{it->first, it->second}}, volumes);
+        env.services.erase(it);
+    }
+    store.save(env);
+    context.step("removed {} service(s) of {}{}", kinds.size(), name,
+                 volumes ? " and their data" : "; their data volumes are kept (--volumes removes them)");
     return 0;
 }
 
@@ -155,6 +206,13 @@ int run_env_show(Context& context, const std::string& name, Format format) {
                env.name, env.kind, env.site_protocol, env.site_domain, env.bind_address,
                env.port == 0 ? std::string("auto") : std::to_string(env.port), env.health_path,
                env.health_timeout, env.drain_ms);
+    fmt::print("Services:\n");
+    for (const auto& [kind, service] : env.services) {
+        fmt::print("  {}: {}\n", kind,
+                   service.provisioned()
+                       ? fmt::format("provided (container {})", service_container(env.name, kind))
+                       : docker::mask_url_passwords(service.external_url));
+    }
     fmt::print("Variables:\n");
     for (const auto& [key, value] : env.variables) {
         fmt::print("  {}={}\n", key, docker::mask_value(key, value));

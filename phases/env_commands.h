@@ -18,10 +18,15 @@ struct EnvCreateOptions {
     std::optional<std::string> health_path;
     std::optional<std::string> health_timeout;  // a duration: 90s, 5m
     std::optional<std::string> drain;           // a duration
+    std::vector<std::string> services;          // create only: NAME or NAME=URL
 };
 
 int run_env_create(Context& context, const EnvCreateOptions& options);
 int run_env_update(Context& context, const EnvCreateOptions& options);
+int run_env_service_add(Context& context, const std::string& name,
+                        const std::vector<std::string>& services);
+int run_env_service_rm(Context& context, const std::string& name,
+                       const std::vector<std::string>& kinds, bool volumes);
 int run_env_ls(Context& context, Format format, bool quiet);
 int run_env_show(Context& context, const std::string& name, Format format);
 int run_env_set(Context& context, const std::string& name, const std::vector<std::string>& pairs);

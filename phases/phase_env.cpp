@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "phases/services.h"
 #include "state/labels.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -109,6 +110,11 @@ std::vector<std::pair<std::string, std::string>> phase_variables(const state::En
             continue;
         }
         vars.emplace_back(key, value);
+    }
+    for (auto& [key, value] : services_variables(env.name, env.services)) {
+        if (env.variables.count(key) == 0) {  // a variable set by hand wins
+            vars.emplace_back(key, value);
+        }
     }
     return vars;
 }

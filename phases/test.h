@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,9 @@ struct TestOptions {
     std::vector<std::string> env;        // KEY=VALUE
     std::vector<std::string> env_files;  // files of KEY=VALUE lines
     bool keep = false;                   // leave the transient environment for inspection
+    std::vector<std::string> services;        // NAME or NAME=URL, besides the image's labels
+    std::vector<std::string> service_images;  // NAME=IMAGE
+    std::optional<std::string> service_timeout;
     std::vector<std::string> args;       // extra arguments after `test`
 };
 

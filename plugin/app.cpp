@@ -25,6 +25,7 @@
 #include "plugin/help_formatter.h"
 #include "plugin/invocation.h"
 #include "plugin/settings.h"
+#include "services/catalog.h"
 #include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -148,6 +149,7 @@ int dispatch(Runtime& runtime) {
                  "Print the docker commands that would change the engine instead of running them");
 
     std::function<int()> action;
+    std::string env_name;
 
     // test
     phases::TestOptions test;
@@ -161,6 +163,17 @@ int dispatch(Runtime& runtime) {
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     test_cmd->add_flag("--keep", test.keep, "Keep the test environment for inspection");
+    test_cmd->add_option("--service", test.services,
+                         "Provide a service (NAME) or use your server (NAME=URL); also read from "
+                         "the image's io.pallet.services labels")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    test_cmd->add_option("--service-image", test.service_images,
+                         "Image of a provided service (NAME=IMAGE)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    test_cmd->add_option("--service-timeout", test.service_timeout,
+                         "How long services have to get ready (default 120s)");
     test_cmd->callback([&] { action = [&] { return phases::run_test(runtime.get(), test); }; });
 
     // env
@@ -187,8 +200,36 @@ int dispatch(Runtime& runtime) {
         command->add_option("--drain", create.drain,
                             "How long requests in flight get after a switch (default 2s)");
     }
+    env_create->add_option("--service", create.services,
+                           "Provide a service (NAME) or use your server (NAME=URL)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     env_create->callback(
         [&] { action = [&] { return phases::run_env_create(runtime.get(), create); }; });
+
+    std::string service_action;
+    std::vector<std::string> service_args;
+    bool service_volumes = false;
+    auto* env_service = add_command(
+        *env_cmd, "service",
+        "Add services (NAME: provided by docker pallet, NAME=URL: your server) or remove them");
+    env_service->add_option("ENV", env_name, "Environment name")->required();
+    env_service->add_option("ACTION", service_action, "add or rm")
+        ->required()
+        ->check(CLI::IsMember({"add", "rm"}));
+    env_service->add_option("SERVICE", service_args, "NAME or NAME=URL (add), NAME (rm)")
+        ->required();
+    env_service->add_flag("--volumes", service_volumes, "rm: also remove the services' data");
+    env_service->footer(fmt::format("Services: {}.", services::known_kinds()));
+    env_service->callback([&] {
+        action = [&] {
+            if (service_action == "add") {
+                return phases::run_env_service_add(runtime.get(), env_name, service_args);
+            }
+            return phases::run_env_service_rm(runtime.get(), env_name, service_args,
+                                              service_volumes);
+        };
+    });
     env_update->callback(
         [&] { action = [&] { return phases::run_env_update(runtime.get(), create); }; });
 
@@ -201,7 +242,6 @@ int dispatch(Runtime& runtime) {
         action = [&] { return phases::run_env_ls(runtime.get(), parse_format(env_format), env_quiet); };
     });
 
-    std::string env_name;
     auto* env_show = add_command(*env_cmd, "show", "Show an environment's settings");
     env_show->add_option("ENV", env_name, "Environment name")->required();
     add_format_option(env_show, env_format);

@@ -19,7 +19,13 @@ std::string config_name(const std::string& env, int generation) {
 }
 
 std::string to_json(const Environment& env) {
-    json doc = {{"kind", env.kind},
+    json services = json::object();
+    for (const auto& [kind, service] : env.services) {
+        services[kind] = {{"url", service.external_url},
+                          {"password", service.password},
+                          {"admin_password", service.admin_password}};
+    }
+    json doc = {{"services", services},{"kind", env.kind},
                 {"site_domain", env.site_domain},
                 {"site_protocol", env.site_protocol},
                 {"bind_address", env.bind_address},
@@ -46,6 +52,12 @@ Environment from_record(const docker::ContainerRecord& record) {
         env.health_timeout = doc.value("health_timeout", env.health_timeout);
         env.drain_ms = doc.value("drain_ms", env.drain_ms);
         env.variables = doc.value("variables", std::map<std::string, std::string>{});
+        const json services = doc.value("services", json::object());
+        for (const auto& [kind, service] : services.items()) {
+            env.services[kind] = services::ServiceConfig{
+                kind, service.value("url", ""), service.value("password", ""),
+                service.value("admin_password", "")};
+        }
     } catch (const std::exception& e) {
         throw Error(fmt::format("the settings of environment {} on the engine are damaged ({}); "
                                 "remove it with: docker pallet rm {}",

@@ -1,6 +1,6 @@
 # Shared setup of the end-to-end tests: a real engine, the built plugin installed into a
 # temporary DOCKER_CONFIG, the test images, unique names, and cleanup that always runs.
-# Source it; then call `setup`. Assertions count into a summary printed at the end.
+# Source it; then call `setup [more image sets]`. Assertions count into a summary printed at the end.
 set -uo pipefail
 
 E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -8,7 +8,6 @@ REPO_DIR="$(cd "$E2E_DIR/../.." && pwd)"
 : "${PALLET_BINARY:?set PALLET_BINARY to the built docker-pallet}"
 DOCKER="${DOCKER:-docker}"
 RUN_ID="e$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-E2E_ENVS=()
 E2E_PIDS=()
 PASSED=0
 FAILED=0
@@ -30,29 +29,32 @@ expect_not_contains() {
     if [[ "$1" != *"$2"* ]]; then pass "$3"; else fail "$3: [$2] unexpectedly in: $1"; fi
 }
 
-# A unique environment name for this run; cleaned up at the end.
-env_name() {
-    local name="$RUN_ID-$1"
-    E2E_ENVS+=("$name")
-    echo "$name"
+# A unique environment name for this run (its objects are removed at the end).
+env_name() { echo "$RUN_ID-$1"; }
+
+# "TYPE ID" of every container, network and volume whose environment label matches the awk
+# condition on `env` (the label's value).
+labelled_objects() {
+    local condition="$1"
+    "$DOCKER" ps -a --filter label=io.pallet.env --format '{{.ID}} {{.Label "io.pallet.env"}}' |
+        awk -v run="$RUN_ID" "{ env = \$2 } $condition { print \"container\", \$1 }"
+    "$DOCKER" network ls --filter label=io.pallet.env --format '{{.ID}} {{.Label "io.pallet.env"}}' |
+        awk -v run="$RUN_ID" "{ env = \$2 } $condition { print \"network\", \$1 }"
+    "$DOCKER" volume ls --filter label=io.pallet.env --format '{{.Name}} {{.Label "io.pallet.env"}}' |
+        awk -v run="$RUN_ID" "{ env = \$2 } $condition { print \"volume\", \$1 }"
 }
 
-# Everything labelled with an environment of this run, as a list of ids/names.
-leftovers() {
-    local env
-    for env in "${E2E_ENVS[@]}"; do
-        "$DOCKER" ps -aq --filter "label=io.pallet.env=$env"
-        "$DOCKER" network ls -q --filter "label=io.pallet.env=$env"
-        "$DOCKER" volume ls -q --filter "label=io.pallet.env=$env"
-    done
-}
+# What is left of one environment on the engine.
+leftovers() { labelled_objects "env == \"$1\""; }
 
 remove_env_objects() {
-    local env
-    for env in "${E2E_ENVS[@]}"; do
-        "$DOCKER" ps -aq --filter "label=io.pallet.env=$env" | xargs -r "$DOCKER" rm -f >/dev/null 2>&1
-        "$DOCKER" network ls -q --filter "label=io.pallet.env=$env" | xargs -r "$DOCKER" network rm >/dev/null 2>&1
-        "$DOCKER" volume ls -q --filter "label=io.pallet.env=$env" | xargs -r "$DOCKER" volume rm -f >/dev/null 2>&1
+    local type id
+    labelled_objects 'index(env, run "-") == 1' | sort -k1,1 | while read -r type id; do
+        case "$type" in
+            container) "$DOCKER" rm -f -v "$id" ;;
+            network) "$DOCKER" network rm "$id" ;;
+            volume) "$DOCKER" volume rm -f "$id" ;;
+        esac >/dev/null 2>&1
     done
 }
 
@@ -67,6 +69,9 @@ finish() {
     local pid
     for pid in "${E2E_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
     remove_env_objects
+    local left
+    left="$(labelled_objects 'index(env, run "-") == 1')"
+    [ -z "$left" ] || fail "cleanup could not remove: $left"
     rm -rf "$E2E_CONFIG"
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
@@ -81,10 +86,14 @@ setup() {
     mkdir -p "$E2E_CONFIG/cli-plugins"
     cp "$PALLET_BINARY" "$E2E_CONFIG/cli-plugins/docker-pallet"
     export DOCKER_CONFIG="$E2E_CONFIG"
+    # Service images built from Debian's packages, with the official images' contracts.
     export PALLET_ROUTER_IMAGE=pallet-test-nginx:1
+    export PALLET_POSTGRES_IMAGE=pallet-test-postgres:15 PALLET_REDIS_IMAGE=pallet-test-redis:7
+    export PALLET_MEMCACHE_IMAGE=pallet-test-memcached:1 PALLET_RABBITMQ_IMAGE=pallet-test-rabbitmq:3
+    export PALLET_SMTP_IMAGE=pallet-test-smtp:1
     trap 'finish; exit $?' EXIT
     trap 'exit 130' INT TERM
-    "$REPO_DIR/tests/images/build-images.sh" conformance nginx
+    "$REPO_DIR/tests/images/build-images.sh" conformance nginx "$@"
 }
 
 # Runs `docker pallet ARGS...`, capturing stdout, stderr and the exit code into OUT, ERR, CODE.

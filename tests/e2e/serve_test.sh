@@ -113,6 +113,6 @@ expect_eq "$("$DOCKER" ps -q --filter "label=io.pallet.env=$env" --filter label=
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url")" "000" "nothing answers after stop"
 pallet rm "$env" --volumes
 expect_eq "$CODE" "0" "rm --volumes"
-expect_eq "$(leftovers | wc -l)" "0" "rm --volumes leaves nothing of the environment"
+expect_eq "$(leftovers "$env" | wc -l)" "0" "rm --volumes leaves nothing of the environment"
 pallet status "$env"
 expect_eq "$CODE" "1" "status of a removed environment fails"

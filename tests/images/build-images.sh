@@ -5,6 +5,9 @@
 #                :bad-healthcheck (the conformance app)
 #   debian:      pallet-test-debian:bookworm (debootstrap, about 30 s, once per machine)
 #   nginx:       pallet-test-nginx:1 (Debian's nginx-light, the router in tests)
+#   services:    pallet-test-postgres:15, -redis:7, -memcached:1, -rabbitmq:3, -smtp:1 (from
+#                Debian's packages, with the official images' contracts) and pallet-test-svcapp:1,
+#                an application that uses every service variable it gets
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 docker_cmd="${DOCKER:-docker}"
@@ -69,6 +72,21 @@ build_nginx() {
     build -t pallet-test-nginx:1 "$here/nginx"
 }
 
+build_services() {
+    local kind tag
+    for kind in postgres:15 redis:7 memcached:1 rabbitmq:3 smtp:1; do
+        tag="pallet-test-${kind}"
+        have "$tag" && continue
+        build_debian
+        say "building $tag"
+        build -t "$tag" "$here/services/${kind%%:*}"
+    done
+    if ! have pallet-test-svcapp:1; then
+        say "building pallet-test-svcapp:1"
+        build -t pallet-test-svcapp:1 "$here/svcapp"
+    fi
+}
+
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(busybox conformance nginx)
 for target in "${targets[@]}"; do
@@ -77,6 +95,7 @@ for target in "${targets[@]}"; do
         conformance) build_busybox; build_conformance ;;
         debian) build_debian ;;
         nginx) build_nginx ;;
+        services) build_services ;;
         *) say "unknown image set: $target"; exit 2 ;;
     esac
 done

@@ -1,0 +1,220 @@
+#include "phases/services.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "phases/phase_env.h"
+#include "state/labels.h"
+#include "util/cancel.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace pallet::phases {
+namespace {
+
+std::string data_volume(const std::string& scope, const std::string& kind) {
+    return fmt::format("pallet-{}-{}-data", scope, kind);
+}
+
+std::string image_for(Context& context, const ServiceSite& site, const services::ServiceKind& kind) {
+    if (auto it = site.image_overrides.find(kind.name); it != site.image_overrides.end()) {
+        return it->second;
+    }
+    return context.setting(kind.name + "-image").value_or(kind.default_image);
+}
+
+void pause_or_cancel(std::chrono::milliseconds duration) {
+    const auto end = std::chrono::steady_clock::now() + duration;
+    while (std::chrono::steady_clock::now() < end) {
+        if (cancel::requested()) {
+            throw Cancelled();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+}  // namespace
+
+std::string service_container(const std::string& scope, const std::string& kind) {
+    return fmt::format("pallet-{}-{}", scope, kind);
+}
+
+std::vector<std::pair<std::string, std::string>> services_variables(const std::string& scope,
+                                                                    const ServiceMap& services) {
+    std::vector<std::pair<std::string, std::string>> vars;
+    for (const auto& [kind, service] : services) {
+        auto more = services::service_variables(
+            service, services::Endpoint{service_container(scope, kind), scope});
+        vars.insert(vars.end(), more.begin(), more.end());
+    }
+    return vars;
+}
+
+void add_service_args(const std::vector<std::string>& args, ServiceMap& into,
+                      const std::string& command_path) {
+    for (const auto& arg : args) {
+        services::ServiceConfig service = services::parse_service_arg(arg, command_path);
+        into[service.kind] = service;
+    }
+}
+
+std::vector<std::string> declared_services(const docker::Labels& labels, bool include_optional) {
+    std::vector<std::string> names;
+    std::vector<std::string> keys = {"io.pallet.services"};
+    if (include_optional) {
+        keys.push_back("io.pallet.services.optional");
+    }
+    for (const auto& key : keys) {
+        auto it = labels.find(key);
+        if (it == labels.end()) {
+            continue;
+        }
+        std::string text = it->second;
+        std::replace(text.begin(), text.end(), ',', ' ');
+        for (const auto& word : util::split(text, ' ')) {
+            if (word.empty()) {
+                continue;
+            }
+            const services::ServiceKind* kind = services::find_kind(word);
+            if (kind == nullptr) {
+                throw Error(fmt::format("the image's label {} names an unknown service \"{}\"; "
+                                        "known services: {}",
+                                        key, word, services::known_kinds()));
+            }
+            names.push_back(kind->name);
+        }
+    }
+    return names;
+}
+
+void require_services(const docker::Labels& image_labels, const ServiceMap& services,
+                      const std::string& env, const std::string& image) {
+    for (const auto& name : declared_services(image_labels, false)) {
+        if (services.find(name) == services.end()) {
+            throw Error(fmt::format("{} requires the service {}, which {} does not have; add it: "
+                                    "docker pallet env service {} add {} (or {}=URL for your own "
+                                    "server)",
+                                    image, name, env, env, name, name));
+        }
+    }
+}
+
+void provision_services(Context& context, const ServiceSite& site, const ServiceMap& services) {
+    std::vector<std::string> started_containers;
+    std::vector<std::string> created_volumes;
+    struct Pending {
+        const services::ServiceConfig* service;
+        std::string container;
+    };
+    std::vector<Pending> pending;
+    try {
+        for (const auto& [name, service] : services) {
+            if (!service.provisioned()) {
+                continue;
+            }
+            const services::ServiceKind& kind = *services::find_kind(name);
+            const std::string container = service_container(site.scope, name);
+            pending.push_back({&service, container});
+            auto existing = context.docker.inspect_container(container);
+            if (existing && existing->running) {
+                continue;
+            }
+            if (existing) {
+                context.docker.remove_containers({container});  // stopped: start afresh
+            }
+            docker::ContainerSpec spec;
+            spec.name = container;
+            spec.image = image_for(context, site, kind);
+            resolve_image(context, spec.image);
+            spec.env = services::container_variables(service);
+            spec.labels = site.labels;
+            spec.labels[state::label::k_phase] = "service";
+            spec.labels["io.pallet.service"] = name;
+            spec.network = site.network;
+            spec.network_aliases = {};
+            if (site.keep_data && !kind.data_path.empty()) {
+                const std::string volume = data_volume(site.scope, name);
+                if (context.docker.list_volumes({fmt::format("io.pallet.service-data={}", volume)})
+                        .empty()) {
+                    created_volumes.push_back(volume);
+                }
+                docker::Labels volume_labels = site.labels;
+                volume_labels["io.pallet.service-data"] = volume;
+                context.docker.create_volume(volume, volume_labels);
+                spec.mounts = {{volume, kind.data_path, false}};
+            }
+            if (site.keep_data) {
+                spec.restart = "unless-stopped";
+            }
+            context.step("starting {} ({})", name, spec.image);
+            context.docker.run_detached(spec);
+            started_containers.push_back(container);
+        }
+        if (context.docker.dry_run()) {
+            return;
+        }
+        const auto deadline = std::chrono::steady_clock::now() + site.ready_timeout;
+        for (const auto& item : pending) {
+            const services::Endpoint endpoint{item.container, site.scope};
+            const std::string script = services::ready_script(*item.service, endpoint);
+            bool announced = false;
+            while (!context.docker.exec_script(item.container, script)) {
+                auto record = context.docker.inspect_container(item.container);
+                if (!record || !record->running || std::chrono::steady_clock::now() > deadline) {
+                    throw Error(fmt::format(
+                        "the service {} did not get ready{} (container {}). Its last output:\n{}",
+                        item.service->kind,
+                        record && record->running
+                            ? fmt::format(" within {}s; allow more with --service-timeout",
+                                          site.ready_timeout.count())
+                            : fmt::format(": it exited (exit {})", record ? record->exit_code : -1),
+                        item.container, context.docker.logs_tail(item.container, 15)));
+                }
+                if (!announced) {
+                    context.step("waiting for {} to get ready", item.service->kind);
+                    announced = true;
+                }
+                pause_or_cancel(std::chrono::milliseconds(500));
+            }
+        }
+    } catch (...) {
+        context.docker.remove_containers(started_containers);
+        context.docker.remove_volumes(created_volumes);
+        throw;
+    }
+}
+
+ServiceSite environment_site(const std::string& env) {
+    ServiceSite site;
+    site.scope = env;
+    site.network = state::network_name(env);
+    site.labels = state::base_labels(env, "service");
+    return site;
+}
+
+void prepare_services(Context& context, const std::string& env, const ServiceMap& services,
+                      const docker::Labels& image_labels, const std::string& image) {
+    require_services(image_labels, services, env, image);
+    provision_services(context, environment_site(env), services);
+}
+
+void remove_services(Context& context, const std::string& scope, const ServiceMap& services,
+                     bool volumes) {
+    std::vector<std::string> containers;
+    std::vector<std::string> data;
+    for (const auto& [name, service] : services) {
+        if (service.provisioned()) {
+            containers.push_back(service_container(scope, name));
+            data.push_back(data_volume(scope, name));
+        }
+    }
+    context.docker.remove_containers(containers);
+    if (volumes) {
+        context.docker.remove_volumes(data);
+    }
+}
+
+}  // namespace pallet::phases

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "docker/records.h"
+#include "phases/context.h"
+#include "services/catalog.h"
+
+namespace pallet::phases {
+
+using ServiceMap = std::map<std::string, services::ServiceConfig>;
+
+// Where the provisioned services of an environment or a test run live.
+struct ServiceSite {
+    std::string scope;    // environment name, or test-<run id>: names, databases, prefixes
+    std::string network;  // the network the application's containers use
+    docker::Labels labels;
+    bool keep_data = true;  // environments keep data in named volumes; test runs do not
+    std::map<std::string, std::string> image_overrides;  // kind -> image (--service-image)
+    std::chrono::seconds ready_timeout{120};
+};
+
+// The container of a provisioned service: pallet-<scope>-<kind>.
+std::string service_container(const std::string& scope, const std::string& kind);
+
+// The standard's variables for every service of the map.
+std::vector<std::pair<std::string, std::string>> services_variables(const std::string& scope,
+                                                                    const ServiceMap& services);
+
+// Parses repeated --service NAME[=URL] into `into` (a name given twice: the last one wins).
+void add_service_args(const std::vector<std::string>& args, ServiceMap& into,
+                      const std::string& command_path);
+
+// Services an image declares with the labels io.pallet.services (required) and
+// io.pallet.services.optional, comma- or space-separated. Unknown names are an error.
+std::vector<std::string> declared_services(const docker::Labels& labels, bool include_optional);
+
+// Throws an Error naming the first service the image requires that `services` lacks, and the
+// command that adds it.
+void require_services(const docker::Labels& image_labels, const ServiceMap& services,
+                      const std::string& env, const std::string& image);
+
+// Starts the provisioned services that do not run yet and waits until each is ready in its
+// own protocol (creating the application's role, database, vhost). On failure, removes what
+// this call started and throws an Error with the service's name and its last output.
+void provision_services(Context& context, const ServiceSite& site, const ServiceMap& services);
+
+// The site of an environment's own services.
+ServiceSite environment_site(const std::string& env);
+
+// Checks that the image's required services are there, then provisions the environment's.
+void prepare_services(Context& context, const std::string& env, const ServiceMap& services,
+                      const docker::Labels& image_labels, const std::string& image);
+
+// Removes the service containers of `scope` (their data volumes too with `volumes`).
+void remove_services(Context& context, const std::string& scope, const ServiceMap& services,
+                     bool volumes);
+
+}  // namespace pallet::phases

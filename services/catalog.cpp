@@ -1,0 +1,311 @@
+#include "services/catalog.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <random>
+
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace pallet::services {
+namespace {
+
+constexpr const char* k_admin_user = "pallet";
+
+// A URL's parts, as far as the services need them.
+struct Url {
+    std::string scheme;
+    std::string host;
+    std::string port;
+    std::string path;  // without the leading slash
+};
+
+std::optional<Url> parse_url(const std::string& text) {
+    auto scheme_end = text.find("://");
+    if (scheme_end == std::string::npos || scheme_end == 0) {
+        return std::nullopt;
+    }
+    Url url;
+    url.scheme = text.substr(0, scheme_end);
+    std::string rest = text.substr(scheme_end + 3);
+    auto slash = rest.find('/');
+    std::string authority = rest.substr(0, slash);
+    if (slash != std::string::npos) {
+        url.path = rest.substr(slash + 1);
+    }
+    if (auto at = authority.rfind('@'); at != std::string::npos) {
+        authority = authority.substr(at + 1);
+    }
+    auto colon = authority.rfind(':');
+    url.host = authority.substr(0, colon);
+    if (colon != std::string::npos) {
+        url.port = authority.substr(colon + 1);
+        if (url.port.empty() || url.port.find_first_not_of("0123456789") != std::string::npos) {
+            return std::nullopt;
+        }
+    }
+    if (url.host.empty()) {
+        return std::nullopt;
+    }
+    return url;
+}
+
+// A name usable as a PostgreSQL role and database, a vhost, a prefix: [a-z0-9_].
+std::string identifier(const std::string& scope) {
+    std::string out;
+    for (char c : scope) {
+        out += (c == '-') ? '_' : c;
+    }
+    return out;
+}
+
+std::string host_port(const Url& url, int default_port) {
+    return fmt::format("{}:{}", url.host, url.port.empty() ? std::to_string(default_port) : url.port);
+}
+
+std::vector<Url> parse_urls(const ServiceConfig& service) {
+    std::vector<Url> urls;
+    for (const auto& part : util::split(service.external_url, '|')) {
+        urls.push_back(*parse_url(part));  // validated when the service was added
+    }
+    return urls;
+}
+
+}  // namespace
+
+const std::vector<ServiceKind>& catalog() {
+    static const std::vector<ServiceKind> k_catalog = {
+        {"postgres", "postgres:16", 5432, {"postgres", "postgresql"}, true,
+         "/var/lib/postgresql/data"},
+        {"redis", "redis:7", 6379, {"redis", "rediss"}, true, "/data"},
+        {"memcache", "memcached:1.6", 11211, {"memcache", "memcached"}, true, ""},
+        {"rabbitmq", "rabbitmq:3", 5672, {"amqp", "amqps"}, true, "/var/lib/rabbitmq"},
+        {"smtp", "axllent/mailpit", 1025, {"smtp"}, true, ""},
+        {"elasticsearch", "elasticsearch:8.15.0", 9200, {"http", "https"}, true,
+         "/usr/share/elasticsearch/data"},
+        {"syslog", "", 514, {"udp", "tcp"}, false, ""},
+        {"http-proxy", "", 3128, {"http", "https"}, false, ""},
+    };
+    return k_catalog;
+}
+
+const ServiceKind* find_kind(const std::string& name) {
+    static const std::vector<std::pair<std::string, std::string>> k_aliases = {
+        {"postgresql", "postgres"}, {"memcached", "memcache"}, {"mail", "smtp"},
+        {"email", "smtp"},          {"elastic", "elasticsearch"}, {"es", "elasticsearch"},
+        {"proxy", "http-proxy"},    {"amqp", "rabbitmq"}};
+    std::string canonical = name;
+    for (const auto& [alias, target] : k_aliases) {
+        if (alias == name) {
+            canonical = target;
+        }
+    }
+    for (const auto& kind : catalog()) {
+        if (kind.name == canonical) {
+            return &kind;
+        }
+    }
+    return nullptr;
+}
+
+std::string known_kinds() {
+    std::vector<std::string> names;
+    for (const auto& kind : catalog()) {
+        names.push_back(kind.name);
+    }
+    return util::join(names, ", ");
+}
+
+std::string make_password() {
+    static constexpr char k_alphabet[] =
+        "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    std::random_device device;
+    std::uniform_int_distribution<size_t> pick(0, sizeof k_alphabet - 2);
+    std::string password;
+    for (int i = 0; i < 24; ++i) {
+        password += k_alphabet[pick(device)];
+    }
+    return password;
+}
+
+ServiceConfig parse_service_arg(const std::string& arg, const std::string& command_path) {
+    auto eq = arg.find('=');
+    const std::string name = arg.substr(0, eq);
+    const ServiceKind* kind = find_kind(name);
+    if (kind == nullptr) {
+        throw UsageError(fmt::format("unknown service \"{}\"; known services: {}", name,
+                                     known_kinds()),
+                         command_path);
+    }
+    ServiceConfig service;
+    service.kind = kind->name;
+    if (eq == std::string::npos) {
+        if (!kind->provisionable) {
+            throw UsageError(fmt::format("{} is not provisioned by docker pallet; give your "
+                                         "server's URL: {}=SCHEME://HOST:PORT",
+                                         kind->name, kind->name),
+                             command_path);
+        }
+        service.password = make_password();
+        service.admin_password = make_password();
+        return service;
+    }
+    service.external_url = arg.substr(eq + 1);
+    for (const auto& part : util::split(service.external_url, '|')) {
+        auto url = parse_url(part);
+        if (!url) {
+            throw UsageError(fmt::format("malformed URL for {}: \"{}\" (expected "
+                                         "SCHEME://[USER:PASSWORD@]HOST[:PORT][/PATH])",
+                                         kind->name, part),
+                             command_path);
+        }
+        if (std::find(kind->schemes.begin(), kind->schemes.end(), url->scheme) ==
+            kind->schemes.end()) {
+            throw UsageError(fmt::format("{}:// is not a URL for {} (expected {}://...)",
+                                         url->scheme, kind->name, kind->schemes.front()),
+                             command_path);
+        }
+    }
+    return service;
+}
+
+std::vector<std::pair<std::string, std::string>> service_variables(const ServiceConfig& service,
+                                                                   const Endpoint& endpoint) {
+    const std::string& kind = service.kind;
+    const std::string scope = identifier(endpoint.scope);
+    if (service.provisioned()) {
+        const std::string& host = endpoint.host;
+        if (kind == "postgres") {
+            return {{"DB_DEFAULT_URL", fmt::format("postgres://{}:{}@{}:5432/{}", scope,
+                                                   service.password, host, scope)}};
+        }
+        if (kind == "redis") {
+            return {{"REDIS_URL", fmt::format("redis://{}:6379/0", host)},
+                    {"REDIS_HOSTS", fmt::format("{}:6379", host)},
+                    {"REDIS_DB_INDEX", "0"}};
+        }
+        if (kind == "memcache") {
+            return {{"MEMCACHE_HOSTS", fmt::format("{}:11211", host)}, {"MEMCACHE_PREFIX", scope}};
+        }
+        if (kind == "rabbitmq") {
+            return {{"AMQP_URLS", fmt::format("amqp://{}:{}@{}:5672/{}", scope, service.password,
+                                              host, scope)}};
+        }
+        if (kind == "smtp") {
+            return {{"EMAIL_HOST", host}, {"EMAIL_PORT", "1025"}};
+        }
+        if (kind == "elasticsearch") {
+            return {{"ELASTICSEARCH_URLS", fmt::format("http://{}:9200", host)},
+                    {"ELASTICSEARCH_INDEX_NAME", scope}};
+        }
+        return {};
+    }
+    const auto urls = parse_urls(service);
+    const Url& first = urls.front();
+    if (kind == "postgres") {
+        return {{"DB_DEFAULT_URL", service.external_url}};
+    }
+    if (kind == "redis") {
+        return {{"REDIS_URL", service.external_url},
+                {"REDIS_HOSTS", host_port(first, 6379)},
+                {"REDIS_DB_INDEX", first.path.empty() ? "0" : first.path}};
+    }
+    if (kind == "memcache") {
+        std::vector<std::string> hosts;
+        for (const auto& url : urls) {
+            hosts.push_back(host_port(url, 11211));
+        }
+        return {{"MEMCACHE_HOSTS", util::join(hosts, "|")}, {"MEMCACHE_PREFIX", scope}};
+    }
+    if (kind == "rabbitmq") {
+        return {{"AMQP_URLS", service.external_url}};
+    }
+    if (kind == "smtp") {
+        return {{"EMAIL_HOST", first.host}, {"EMAIL_PORT", first.port.empty() ? "25" : first.port}};
+    }
+    if (kind == "elasticsearch") {
+        return {{"ELASTICSEARCH_URLS", service.external_url},
+                {"ELASTICSEARCH_INDEX_NAME", scope}};
+    }
+    if (kind == "syslog") {
+        return {{"SYSLOG_SERVER", first.host},
+                {"SYSLOG_PORT", first.port.empty() ? "514" : first.port},
+                {"SYSLOG_PROTO", first.scheme}};
+    }
+    if (kind == "http-proxy") {
+        return {{"HTTP_PROXY", service.external_url}};
+    }
+    return {};
+}
+
+std::vector<std::pair<std::string, std::string>> container_variables(const ServiceConfig& service) {
+    if (service.kind == "postgres") {
+        return {{"POSTGRES_USER", k_admin_user},
+                {"POSTGRES_PASSWORD", service.admin_password},
+                {"POSTGRES_DB", "postgres"}};
+    }
+    if (service.kind == "rabbitmq") {
+        return {{"RABBITMQ_DEFAULT_USER", k_admin_user},
+                {"RABBITMQ_DEFAULT_PASS", service.admin_password}};
+    }
+    if (service.kind == "elasticsearch") {
+        return {{"discovery.type", "single-node"},
+                {"xpack.security.enabled", "false"},
+                {"ES_JAVA_OPTS", "-Xms512m -Xmx512m"}};
+    }
+    return {};
+}
+
+std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint) {
+    const std::string scope = identifier(endpoint.scope);
+    if (service.kind == "postgres") {
+        return fmt::format(
+            "set -e\n"
+            "export PGPASSWORD='{admin}'\n"
+            "pg_isready -q -h 127.0.0.1 -U {user} -d postgres\n"
+            "psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -U {user} -d postgres >/dev/null <<'SQL'\n"
+            "DO $$ BEGIN\n"
+            "  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN\n"
+            "    CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}' NOSUPERUSER NOCREATEDB "
+            "NOCREATEROLE;\n"
+            "  END IF;\n"
+            "END $$;\n"
+            "SELECT 'CREATE DATABASE \"{role}\" OWNER \"{role}\"' WHERE NOT EXISTS "
+            "(SELECT FROM pg_database WHERE datname = '{role}')\\gexec\n"
+            "REVOKE ALL ON DATABASE \"{role}\" FROM PUBLIC;\n"
+            "SQL\n"
+            "PGPASSWORD='{password}' psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -U {role} -d {role} "
+            "-c 'SELECT 1' >/dev/null\n",
+            fmt::arg("admin", service.admin_password), fmt::arg("user", k_admin_user),
+            fmt::arg("role", scope), fmt::arg("password", service.password));
+    }
+    if (service.kind == "redis") {
+        return "redis-cli -h 127.0.0.1 ping | grep -q PONG\n";
+    }
+    if (service.kind == "memcache") {
+        return "exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/11211 && printf \"version\\r\\n\" >&3 && "
+               "read -t 3 line <&3 && [[ $line == VERSION* ]]'\n";
+    }
+    if (service.kind == "rabbitmq") {
+        return fmt::format(
+            "set -e\n"
+            "rabbitmq-diagnostics -q check_running >/dev/null 2>&1\n"
+            "rabbitmqctl -q list_users 2>/dev/null | grep -q '^{role}\\b' "
+            "|| rabbitmqctl -q add_user '{role}' '{password}' >/dev/null\n"
+            "rabbitmqctl -q list_vhosts 2>/dev/null | grep -qx '{role}' "
+            "|| rabbitmqctl -q add_vhost '{role}' >/dev/null\n"
+            "rabbitmqctl -q set_permissions -p '{role}' '{role}' '.*' '.*' '.*' >/dev/null\n",
+            fmt::arg("role", scope), fmt::arg("password", service.password));
+    }
+    if (service.kind == "smtp") {
+        return "printf 'QUIT\\r\\n' | nc -w 3 127.0.0.1 1025 | grep -q '^220'\n";
+    }
+    if (service.kind == "elasticsearch") {
+        return "curl -fsS 'http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=1s' "
+               ">/dev/null\n";
+    }
+    return "true\n";
+}
+
+}  // namespace pallet::services

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pallet::services {
+
+// What an environment (or a test run) has of one service.
+struct ServiceConfig {
+    std::string kind;          // a catalog name: postgres, redis, ...
+    std::string external_url;  // the user's own server; empty when the plugin provisions it
+    std::string password;      // provisioned: the application's password, made per environment
+    std::string admin_password;
+    bool provisioned() const { return external_url.empty(); }
+};
+
+// A kind of service the plugin knows.
+struct ServiceKind {
+    std::string name;
+    std::string default_image;  // official image, overridable (PALLET_<NAME>_IMAGE, ...)
+    int port;                   // where it listens in its container
+    std::vector<std::string> schemes;  // URL schemes accepted for an external server
+    bool provisionable;
+    std::string data_path;  // where its data lives in the container (a named volume)
+};
+
+// The catalog, in a stable order.
+const std::vector<ServiceKind>& catalog();
+
+// The kind named `name` (aliases: memcached, mail, email, elastic, es, proxy); nullptr if unknown.
+const ServiceKind* find_kind(const std::string& name);
+
+// "postgres, redis, ...": for error messages.
+std::string known_kinds();
+
+// Parses NAME or NAME=URL; validates the name and the URL (scheme of that kind, a host).
+// Throws UsageError with `command_path` for its hint.
+ServiceConfig parse_service_arg(const std::string& arg, const std::string& command_path);
+
+// Where the application reaches a provisioned service and what it is called inside it.
+struct Endpoint {
+    std::string host;         // the service container's name on the environment's network
+    std::string scope;        // the environment's (or run's) name: database, prefix, vhost, index
+};
+
+// The standard's variables for one service (all phases), values included.
+std::vector<std::pair<std::string, std::string>> service_variables(const ServiceConfig& service,
+                                                                   const Endpoint& endpoint);
+
+// Environment variables of a provisioned service's own container (credentials, settings).
+std::vector<std::pair<std::string, std::string>> container_variables(const ServiceConfig& service);
+
+// A shell script, run with `sh -s` in the service's container (fed on stdin, so that no
+// password shows on a command line): it fails until the service answers in its own protocol
+// (as the application's role where there is one) and creates what the application gets
+// (role, database, vhost), idempotently.
+std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint);
+
+// A random password of letters and digits.
+std::string make_password();
+
+}  // namespace pallet::services
