@@ -83,6 +83,20 @@ def main():
     print(f"docker pallet test:         {ours:7.1f} ms median vs docker run --rm {theirs:.1f} ms: "
           f"ratio {ratio:.2f} (goal <= 1.15: {'met' if ratio <= 1.15 else 'NOT met'})")
 
+    # Time to a ready PostgreSQL: a test run with a postgres service, cold and warm.
+    bench_env = dict(env, USER="bench")
+    base = ["docker", "pallet", "test", image]
+    cold = wall(base + ["--service", "postgres"], 3 if QUICK else 5, bench_env)
+    subprocess.run(base + ["--service", "postgres", "--reuse-services"], stdout=DEVNULL,
+                   stderr=DEVNULL, env=bench_env, check=False)  # warms it up
+    warm = wall(base + ["--service", "postgres", "--reuse-services"], 5 if QUICK else 10, bench_env)
+    none = wall(base, 5 if QUICK else 10, bench_env)
+    print(f"test with postgres:         cold {cold:.0f} ms, warm (--reuse-services) {warm:.0f} ms, "
+          f"no services {none:.0f} ms")
+    print(f"  warm - no services = {warm - none:+.0f} ms (goal <= 500: "
+          f"{'met' if warm - none <= 500 else 'NOT met'}); cold / warm = {cold / warm:.1f}x "
+          f"(goal >= 5: {'met' if cold / warm >= 5 else 'NOT met'})")
+
     print()
     print("docker processes started per command:")
     for args in (["status"], ["env", "ls"], ["history", "bench-1"], ["version"]):

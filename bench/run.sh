@@ -8,7 +8,7 @@ start_engine
 build_dir="$repo/build-release"
 cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" >/dev/null
-"$repo/tests/images/build-images.sh" conformance nginx
+"$repo/tests/images/build-images.sh" conformance nginx services
 
 config="$(mktemp -d)"
 mkdir -p "$config/cli-plugins"
@@ -19,12 +19,16 @@ cleanup() {
         docker network ls -q --filter "label=io.pallet.env=bench-$i" | xargs -r docker network rm >/dev/null 2>&1
         docker volume ls -q --filter "label=io.pallet.env=bench-$i" | xargs -r docker volume rm -f >/dev/null 2>&1
     done
+    docker ps -aq --filter label=io.pallet.warm=warm-bench | xargs -r docker rm -f -v >/dev/null 2>&1
+    docker network ls -q --filter label=io.pallet.warm=warm-bench | xargs -r docker network rm >/dev/null 2>&1
     rm -rf "$config"
 }
 trap cleanup EXIT
 export DOCKER_CONFIG="$config" PALLET_BINARY="$build_dir/docker-pallet"
 docker pallet env create bench-1 >/dev/null 2>&1
+# Images built from Debian's packages where no registry answers (override to measure others).
 export PALLET_ROUTER_IMAGE="${PALLET_ROUTER_IMAGE:-pallet-test-nginx:1}"
+export PALLET_POSTGRES_IMAGE="${PALLET_POSTGRES_IMAGE:-pallet-test-postgres:15}"
 python3 "$repo/bench/bench.py" "$@"
 echo
 python3 "$repo/bench/serve_bench.py" "$@"

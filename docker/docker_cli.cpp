@@ -260,6 +260,14 @@ bool DockerCli::exec_script(const std::string& container, const std::string& scr
         .ok();
 }
 
+bool DockerCli::exec_detached(const std::string& container, const std::vector<std::string>& argv) {
+    std::vector<std::string> args = {"container", "exec", "--detach", container};
+    args.insert(args.end(), argv.begin(), argv.end());
+    Command options;
+    options.on_cancel = OnCancel::finish;
+    return execute(args, options, true).ok();
+}
+
 bool DockerCli::exec_succeeds(const std::string& container, const std::vector<std::string>& argv) {
     std::vector<std::string> args = {"container", "exec", container};
     args.insert(args.end(), argv.begin(), argv.end());

@@ -72,6 +72,9 @@ public:
     // Runs a shell script (fed on stdin to `sh -s`, so nothing shows on a command line) in a
     // running container; true when it exits 0.
     bool exec_script(const std::string& container, const std::string& script);
+    // Starts `argv` in a running container and returns at once (docker exec --detach); never
+    // cancellable (cleanup). False when docker could not start it.
+    bool exec_detached(const std::string& container, const std::vector<std::string>& argv);
     // Runs `argv` in a running container; true when it exits 0.
     bool exec_succeeds(const std::string& container, const std::vector<std::string>& argv);
     void create_network(const std::string& name, const Labels& labels);

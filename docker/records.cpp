@@ -58,6 +58,16 @@ std::string ContainerRecord::label(const std::string& key) const {
     return it == labels.end() ? std::string() : it->second;
 }
 
+std::string ContainerRecord::env_value(const std::string& key) const {
+    for (const auto& item : env) {
+        if (item.size() > key.size() && item.compare(0, key.size(), key) == 0 &&
+            item[key.size()] == '=') {
+            return item.substr(key.size() + 1);
+        }
+    }
+    return "";
+}
+
 std::string VolumeRecord::label(const std::string& key) const {
     auto it = labels.find(key);
     return it == labels.end() ? std::string() : it->second;
@@ -81,6 +91,7 @@ std::vector<ContainerRecord> parse_container_inspect(const std::string& json_tex
         if (auto config = item.find("Config"); config != item.end() && config->is_object()) {
             record.image = text_field(*config, "Image");
             record.labels = label_map(*config);
+            record.env = string_list(*config, "Env");
         }
         if (auto state = item.find("State"); state != item.end() && state->is_object()) {
             record.status = text_field(*state, "Status");

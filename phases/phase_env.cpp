@@ -111,7 +111,7 @@ std::vector<std::pair<std::string, std::string>> phase_variables(const state::En
         }
         vars.emplace_back(key, value);
     }
-    for (auto& [key, value] : services_variables(env.name, env.services)) {
+    for (auto& [key, value] : services_variables(env.name, env.name, env.services)) {
         if (env.variables.count(key) == 0) {  // a variable set by hand wins
             vars.emplace_back(key, value);
         }

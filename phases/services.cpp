@@ -42,12 +42,13 @@ std::string service_container(const std::string& scope, const std::string& kind)
     return fmt::format("pallet-{}-{}", scope, kind);
 }
 
-std::vector<std::pair<std::string, std::string>> services_variables(const std::string& scope,
+std::vector<std::pair<std::string, std::string>> services_variables(const std::string& host_scope,
+                                                                    const std::string& scope,
                                                                     const ServiceMap& services) {
     std::vector<std::pair<std::string, std::string>> vars;
     for (const auto& [kind, service] : services) {
         auto more = services::service_variables(
-            service, services::Endpoint{service_container(scope, kind), scope});
+            service, services::Endpoint{service_container(host_scope, kind), scope});
         vars.insert(vars.end(), more.begin(), more.end());
     }
     return vars;
@@ -102,24 +103,33 @@ void require_services(const docker::Labels& image_labels, const ServiceMap& serv
     }
 }
 
-void provision_services(Context& context, const ServiceSite& site, const ServiceMap& services) {
+void provision_services(Context& context, const ServiceSite& site, ServiceMap& services) {
+    const std::string& host_scope = site.host_scope.empty() ? site.scope : site.host_scope;
     std::vector<std::string> started_containers;
     std::vector<std::string> created_volumes;
     struct Pending {
-        const services::ServiceConfig* service;
+        services::ServiceConfig* service;
         std::string container;
     };
     std::vector<Pending> pending;
+    // A running container keeps the admin password it was made with.
+    auto adopt = [](services::ServiceConfig& service, const docker::ContainerRecord& record) {
+        const std::string variable = services::admin_password_variable(service.kind);
+        if (!variable.empty() && !record.env_value(variable).empty()) {
+            service.admin_password = record.env_value(variable);
+        }
+    };
     try {
-        for (const auto& [name, service] : services) {
+        for (auto& [name, service] : services) {
             if (!service.provisioned()) {
                 continue;
             }
             const services::ServiceKind& kind = *services::find_kind(name);
-            const std::string container = service_container(site.scope, name);
+            const std::string container = service_container(host_scope, name);
             pending.push_back({&service, container});
             auto existing = context.docker.inspect_container(container);
             if (existing && existing->running) {
+                adopt(service, *existing);
                 continue;
             }
             if (existing) {
@@ -136,7 +146,7 @@ void provision_services(Context& context, const ServiceSite& site, const Service
             spec.network = site.network;
             spec.network_aliases = {};
             if (site.keep_data && !kind.data_path.empty()) {
-                const std::string volume = data_volume(site.scope, name);
+                const std::string volume = data_volume(host_scope, name);
                 if (context.docker.list_volumes({fmt::format("io.pallet.service-data={}", volume)})
                         .empty()) {
                     created_volumes.push_back(volume);
@@ -150,7 +160,13 @@ void provision_services(Context& context, const ServiceSite& site, const Service
                 spec.restart = "unless-stopped";
             }
             context.step("starting {} ({})", name, spec.image);
-            context.docker.run_detached(spec);
+            if (context.docker.run_detached(spec) == docker::StartOutcome::name_taken) {
+                // Started by a concurrent command just now: use that one.
+                if (auto theirs = context.docker.inspect_container(container)) {
+                    adopt(service, *theirs);
+                }
+                continue;
+            }
             started_containers.push_back(container);
         }
         if (context.docker.dry_run()) {
@@ -187,6 +203,23 @@ void provision_services(Context& context, const ServiceSite& site, const Service
     }
 }
 
+void release_services(Context& context, const ServiceSite& site, const ServiceMap& services) {
+    const std::string& host_scope = site.host_scope.empty() ? site.scope : site.host_scope;
+    for (const auto& [kind, service] : services) {
+        if (!service.provisioned()) {
+            continue;
+        }
+        const std::string command =
+            services::drop_command(service, services::Endpoint{"", site.scope});
+        // Detached: the server drops it while this command ends.
+        if (!command.empty() && !context.docker.exec_detached(service_container(host_scope, kind),
+                                                              {"sh", "-c", command})) {
+            fmt::print(stderr, "docker-pallet: warning: could not drop what this run had in {}\n",
+                       kind);
+        }
+    }
+}
+
 ServiceSite environment_site(const std::string& env) {
     ServiceSite site;
     site.scope = env;
@@ -195,7 +228,7 @@ ServiceSite environment_site(const std::string& env) {
     return site;
 }
 
-void prepare_services(Context& context, const std::string& env, const ServiceMap& services,
+void prepare_services(Context& context, const std::string& env, ServiceMap services,
                       const docker::Labels& image_labels, const std::string& image) {
     require_services(image_labels, services, env, image);
     provision_services(context, environment_site(env), services);

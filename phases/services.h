@@ -16,7 +16,8 @@ using ServiceMap = std::map<std::string, services::ServiceConfig>;
 
 // Where the provisioned services of an environment or a test run live.
 struct ServiceSite {
-    std::string scope;    // environment name, or test-<run id>: names, databases, prefixes
+    std::string scope;    // environment name, or test-<run id>: databases, prefixes, vhosts
+    std::string host_scope;  // names the containers (pallet-<host_scope>-<kind>); "": scope
     std::string network;  // the network the application's containers use
     docker::Labels labels;
     bool keep_data = true;  // environments keep data in named volumes; test runs do not
@@ -27,8 +28,10 @@ struct ServiceSite {
 // The container of a provisioned service: pallet-<scope>-<kind>.
 std::string service_container(const std::string& scope, const std::string& kind);
 
-// The standard's variables for every service of the map.
-std::vector<std::pair<std::string, std::string>> services_variables(const std::string& scope,
+// The standard's variables for every service of the map, the services' containers being
+// named after `host_scope`.
+std::vector<std::pair<std::string, std::string>> services_variables(const std::string& host_scope,
+                                                                    const std::string& scope,
                                                                     const ServiceMap& services);
 
 // Parses repeated --service NAME[=URL] into `into` (a name given twice: the last one wins).
@@ -45,15 +48,20 @@ void require_services(const docker::Labels& image_labels, const ServiceMap& serv
                       const std::string& env, const std::string& image);
 
 // Starts the provisioned services that do not run yet and waits until each is ready in its
-// own protocol (creating the application's role, database, vhost). On failure, removes what
+// own protocol (creating the application's role, database, vhost). A container that runs
+// already keeps its admin password, which `services` then takes. On failure, removes what
 // this call started and throws an Error with the service's name and its last output.
-void provision_services(Context& context, const ServiceSite& site, const ServiceMap& services);
+void provision_services(Context& context, const ServiceSite& site, ServiceMap& services);
+
+// Drops what `site.scope` got from shared services (test runs that reuse warm services); the
+// services do it in the background.
+void release_services(Context& context, const ServiceSite& site, const ServiceMap& services);
 
 // The site of an environment's own services.
 ServiceSite environment_site(const std::string& env);
 
 // Checks that the image's required services are there, then provisions the environment's.
-void prepare_services(Context& context, const std::string& env, const ServiceMap& services,
+void prepare_services(Context& context, const std::string& env, ServiceMap services,
                       const docker::Labels& image_labels, const std::string& image);
 
 // Removes the service containers of `scope` (their data volumes too with `volumes`).

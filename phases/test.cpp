@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "phases/phase_env.h"
 #include "phases/services.h"
 #include "util/error.h"
@@ -28,6 +30,9 @@ public:
             m_context.docker.remove_containers({m_container});
         }
         m_context.docker.remove_containers(m_services);
+        if (m_shared != nullptr) {
+            release_services(m_context, m_shared_site, *m_shared);
+        }
         m_context.docker.remove_networks(m_networks);
     }
 
@@ -47,6 +52,13 @@ public:
 
     void keep() { m_keep = true; }
 
+    // What the run got from warm, shared services is dropped when it ends. `services` must
+    // outlive this object (it learns the services' admin passwords while they are provided).
+    void release_on_exit(const ServiceSite& site, const ServiceMap& services) {
+        m_shared_site = site;
+        m_shared = &services;
+    }
+
     std::string removal_hint() const {
         std::string hint = fmt::format("docker rm -f -v {}", m_container);
         for (const auto& name : m_services) {
@@ -65,6 +77,8 @@ private:
     bool m_removed = false;
     std::vector<std::string> m_networks;
     std::vector<std::string> m_services;
+    ServiceSite m_shared_site;
+    const ServiceMap* m_shared = nullptr;
 };
 
 // The run's services: those the image declares (required and optional), then --service.
@@ -108,6 +122,16 @@ ServiceSite test_site(const TestOptions& options, const std::string& scope,
     return site;
 }
 
+// Warm services are kept per user: "pallet-warm-<user>-postgres" on "pallet-warm-<user>".
+std::string warm_scope(const std::string& user) {
+    std::string scope = "warm-";
+    for (char c : user) {
+        const bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        scope += keep ? c : (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : '-');
+    }
+    return scope;
+}
+
 }  // namespace
 
 int run_test(Context& context, const TestOptions& options) {
@@ -119,34 +143,70 @@ int run_test(Context& context, const TestOptions& options) {
     env.name = "test-" + run_id;
     env.kind = "test";
     env.services = test_services(options, image);
+    const bool reuse = options.reuse_services &&
+                       std::any_of(env.services.begin(), env.services.end(),
+                                   [](const auto& item) { return item.second.provisioned(); });
 
-    docker::ContainerSpec spec = phase_container(context, env, state::phase::k_test, image);
-    spec.name = "pallet-test-" + run_id;
+    // Without services there is nothing to find by name on a network of its own, and creating
+    // and removing one costs more than the run itself: such runs use docker's default network.
+    docker::Labels labels = state::base_labels(env.name, state::phase::k_test);
+    labels[state::label::k_test_run] = run_id;
+    ServiceSite site = test_site(options, env.name, state::network_name(env.name), labels);
+    if (reuse) {
+        site.host_scope = warm_scope(context.actor_user);
+        site.network = "pallet-" + site.host_scope;
+        site.labels = {{state::label::k_managed, "true"},
+                       {state::label::k_phase, "service"},
+                       {"io.pallet.warm", site.host_scope}};
+        if (auto it = env.services.find("redis"); it != env.services.end()) {
+            it->second.db_index = 1 + static_cast<int>(std::stoul(run_id, nullptr, 16) % 15);
+        }
+    }
+
+    const std::string container = "pallet-test-" + run_id;
+    TransientEnvironment transient(context, container);
+    if (!env.services.empty()) {
+        if (!reuse) {
+            transient.create_network(site.network, labels);
+            std::vector<std::string> names;
+            for (const auto& [kind, service] : env.services) {
+                if (service.provisioned()) {
+                    names.push_back(service_container(env.name, kind));
+                }
+            }
+            transient.add_services(names);
+        } else if (context.docker.list_networks({"io.pallet.warm=" + site.host_scope}).empty()) {
+            try {
+                context.docker.create_network(site.network, site.labels);
+            } catch (const Error& e) {
+                if (std::string(e.what()).find("already exists") == std::string::npos) {
+                    throw;
+                }
+            }
+        }
+        if (reuse) {
+            transient.release_on_exit(site, env.services);
+        }
+        provision_services(context, site, env.services);
+    }
+
+    state::Environment without_services = env;
+    without_services.services.clear();
+    docker::ContainerSpec spec =
+        phase_container(context, without_services, state::phase::k_test, image);
+    for (auto& [key, value] : services_variables(
+             site.host_scope.empty() ? env.name : site.host_scope, env.name, env.services)) {
+        if (env.variables.count(key) == 0) {
+            spec.env.emplace_back(key, value);
+        }
+    }
+    spec.name = container;
     spec.labels[state::label::k_test_run] = run_id;
     spec.command.insert(spec.command.end(), options.args.begin(), options.args.end());
     spec.remove_on_exit = !options.keep;
     // Fresh, private /storage and /static for every run.
     spec.mounts = {{"", "/storage", false}, {"", "/static", false}};
-    // Without services there is nothing to find by name on a network of its own, and creating
-    // and removing one costs more than the run itself: such runs use docker's default network.
-    const bool needs_network = !env.services.empty();
-    spec.network = needs_network ? state::network_name(env.name) : std::string();
-    docker::Labels labels = state::base_labels(env.name, state::phase::k_test);
-    labels[state::label::k_test_run] = run_id;
-    const ServiceSite site = test_site(options, env.name, spec.network, labels);
-
-    TransientEnvironment transient(context, spec.name);
-    if (needs_network) {
-        transient.create_network(spec.network, labels);
-        std::vector<std::string> names;
-        for (const auto& [kind, service] : env.services) {
-            if (service.provisioned()) {
-                names.push_back(service_container(env.name, kind));
-            }
-        }
-        transient.add_services(names);
-        provision_services(context, site, env.services);
-    }
+    spec.network = env.services.empty() ? std::string() : site.network;
     context.step("testing {} in {}", options.image, spec.name);
 
     const int code = context.docker.run_attached(spec);

@@ -16,6 +16,7 @@ struct TestOptions {
     std::vector<std::string> services;        // NAME or NAME=URL, besides the image's labels
     std::vector<std::string> service_images;  // NAME=IMAGE
     std::optional<std::string> service_timeout;
+    bool reuse_services = false;  // keep warm services per user; each run gets its own database
     std::vector<std::string> args;       // extra arguments after `test`
 };
 

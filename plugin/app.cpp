@@ -174,6 +174,9 @@ int dispatch(Runtime& runtime) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     test_cmd->add_option("--service-timeout", test.service_timeout,
                          "How long services have to get ready (default 120s)");
+    test_cmd->add_flag("--reuse-services", test.reuse_services,
+                       "Keep provided services warm between runs (each run still gets its own "
+                       "database, vhost, prefix; dropped at the end)");
     test_cmd->callback([&] { action = [&] { return phases::run_test(runtime.get(), test); }; });
 
     // env

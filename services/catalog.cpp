@@ -181,9 +181,9 @@ std::vector<std::pair<std::string, std::string>> service_variables(const Service
                                                    service.password, host, scope)}};
         }
         if (kind == "redis") {
-            return {{"REDIS_URL", fmt::format("redis://{}:6379/0", host)},
+            return {{"REDIS_URL", fmt::format("redis://{}:6379/{}", host, service.db_index)},
                     {"REDIS_HOSTS", fmt::format("{}:6379", host)},
-                    {"REDIS_DB_INDEX", "0"}};
+                    {"REDIS_DB_INDEX", std::to_string(service.db_index)}};
         }
         if (kind == "memcache") {
             return {{"MEMCACHE_HOSTS", fmt::format("{}:11211", host)}, {"MEMCACHE_PREFIX", scope}};
@@ -257,14 +257,41 @@ std::vector<std::pair<std::string, std::string>> container_variables(const Servi
     return {};
 }
 
-std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint) {
+std::string admin_password_variable(const std::string& kind) {
+    if (kind == "postgres") {
+        return "POSTGRES_PASSWORD";
+    }
+    if (kind == "rabbitmq") {
+        return "RABBITMQ_DEFAULT_PASS";
+    }
+    return "";
+}
+
+std::string drop_command(const ServiceConfig& service, const Endpoint& endpoint) {
     const std::string scope = identifier(endpoint.scope);
     if (service.kind == "postgres") {
         return fmt::format(
-            "set -e\n"
+            "PGPASSWORD=\"$POSTGRES_PASSWORD\" psql -q -h 127.0.0.1 -U \"$POSTGRES_USER\" -d postgres "
+            "-c 'DROP DATABASE IF EXISTS \"{0}\" WITH (FORCE)' -c 'DROP ROLE IF EXISTS \"{0}\"'",
+            scope);
+    }
+    if (service.kind == "rabbitmq") {
+        return fmt::format("rabbitmqctl -q delete_vhost '{0}'; rabbitmqctl -q delete_user '{0}'",
+                           scope);
+    }
+    if (service.kind == "redis") {
+        return fmt::format("redis-cli -h 127.0.0.1 -n {} flushdb", service.db_index);
+    }
+    return "";
+}
+
+std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint) {
+    const std::string scope = identifier(endpoint.scope);
+    if (service.kind == "postgres") {
+        // One psql: set up as the admin, then connect as the application and query.
+        return fmt::format(
             "export PGPASSWORD='{admin}'\n"
-            "pg_isready -q -h 127.0.0.1 -U {user} -d postgres\n"
-            "psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -U {user} -d postgres >/dev/null <<'SQL'\n"
+            "exec psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -U {user} -d postgres >/dev/null <<'SQL'\n"
             "DO $$ BEGIN\n"
             "  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN\n"
             "    CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}' NOSUPERUSER NOCREATEDB "
@@ -274,9 +301,9 @@ std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint)
             "SELECT 'CREATE DATABASE \"{role}\" OWNER \"{role}\"' WHERE NOT EXISTS "
             "(SELECT FROM pg_database WHERE datname = '{role}')\\gexec\n"
             "REVOKE ALL ON DATABASE \"{role}\" FROM PUBLIC;\n"
-            "SQL\n"
-            "PGPASSWORD='{password}' psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -U {role} -d {role} "
-            "-c 'SELECT 1' >/dev/null\n",
+            "\\connect \"host=127.0.0.1 dbname={role} user={role} password={password}\"\n"
+            "SELECT 1;\n"
+            "SQL\n",
             fmt::arg("admin", service.admin_password), fmt::arg("user", k_admin_user),
             fmt::arg("role", scope), fmt::arg("password", service.password));
     }

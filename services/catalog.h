@@ -13,6 +13,7 @@ struct ServiceConfig {
     std::string external_url;  // the user's own server; empty when the plugin provisions it
     std::string password;      // provisioned: the application's password, made per environment
     std::string admin_password;
+    int db_index = 0;  // redis: the database the application gets
     bool provisioned() const { return external_url.empty(); }
 };
 
@@ -57,6 +58,15 @@ std::vector<std::pair<std::string, std::string>> container_variables(const Servi
 // (as the application's role where there is one) and creates what the application gets
 // (role, database, vhost), idempotently.
 std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint);
+
+// The variable of a provided service's container that holds its admin password, if any.
+std::string admin_password_variable(const std::string& kind);
+
+// A shell command (for `sh -c` in the service's container) that drops what a test run got from a
+// shared service: database and role, vhost and user, its Redis database. It holds no secret
+// (it reads the admin password from the container's own environment), so it may run detached.
+// Empty: nothing to drop.
+std::string drop_command(const ServiceConfig& service, const Endpoint& endpoint);
 
 // A random password of letters and digits.
 std::string make_password();

@@ -47,8 +47,13 @@ labelled_objects() {
 # What is left of one environment on the engine.
 leftovers() { labelled_objects "env == \"$1\""; }
 
+# Warm services (--reuse-services) are per user; tests run them as a user of their own.
+WARM_USER="e2e$RUN_ID"
+
 remove_env_objects() {
     local type id
+    "$DOCKER" ps -aq --filter "label=io.pallet.warm=warm-$WARM_USER" | xargs -r "$DOCKER" rm -f -v >/dev/null 2>&1
+    "$DOCKER" network ls -q --filter "label=io.pallet.warm=warm-$WARM_USER" | xargs -r "$DOCKER" network rm >/dev/null 2>&1
     labelled_objects 'index(env, run "-") == 1' | sort -k1,1 | while read -r type id; do
         case "$type" in
             container) "$DOCKER" rm -f -v "$id" ;;

@@ -101,3 +101,24 @@ expect_eq "$CODE" "1" "a missing override image fails"
 expect_contains "$ERR" "pallet-no-such:1 is not on the engine and could not be pulled" "a missing override image is named"
 expect_eq "$(test_run_leftovers | wc -l)" "0" "nothing left after a missing service image"
 expect_eq "$("$DOCKER" volume ls -q | grep -v "^pallet-$RUN_ID-" | sort)" "$volumes_before" "no volume left by test runs"
+
+# --reuse-services: warm services kept per user; every run gets a database of its own, dropped
+# when it ends.
+warm="pallet-warm-$WARM_USER-postgres"
+USER="$WARM_USER" pallet test pallet-conformance:v1 --service postgres --reuse-services
+expect_eq "$CODE" "0" "a first run with --reuse-services"
+first="$("$DOCKER" ps -q --filter "name=^$warm\$")"
+expect_eq "$(echo "$first" | grep -c .)" "1" "the warm postgres stays after the run"
+USER="$WARM_USER" pallet test pallet-test-svcapp:1 --reuse-services
+expect_eq "$CODE" "0" "a second run reuses the warm services"
+expect_eq "$("$DOCKER" ps -q --filter "name=^$warm\$")" "$first" "the same postgres container served it"
+expect_contains "$OUT" "service rabbitmq: ok: publish/get ok on vhost test_" "a vhost of its own"
+expect_not_contains "$ERR" "starting postgres" "postgres was not started again"
+dbs=""
+for _ in $(seq 1 50); do
+    dbs="$("$DOCKER" exec "$warm" sh -c 'psql -U "$POSTGRES_USER" -d postgres -Atc "select datname from pg_database where datname like '"'"'test_%'"'"'"')"
+    [ -z "$dbs" ] && break
+    sleep 0.1
+done
+expect_eq "$dbs" "" "each run's database is dropped at its end"
+expect_eq "$(test_run_leftovers | wc -l)" "0" "nothing of the runs is left but the warm services"
