@@ -356,6 +356,14 @@ int DockerCli::run_attached(const ContainerSpec& spec) {
     return result.exit_code;
 }
 
+int DockerCli::run_captured(const ContainerSpec& spec, std::string& output) {
+    Command options;
+    options.extra_env = run_env(spec);
+    Result result = execute(run_args(spec, false), options, false);
+    output = result.out + result.err;
+    return result.exit_code;
+}
+
 StartOutcome DockerCli::run_detached(const ContainerSpec& spec) {
     Command options;
     options.extra_env = run_env(spec);

@@ -81,6 +81,9 @@ public:
     void create_volume(const std::string& name, const Labels& labels);
     // Runs in the foreground with live output; returns the container's exit status.
     int run_attached(const ContainerSpec& spec);
+    // Runs in the foreground with output captured into `output` (stdout and stderr); returns the
+    // exit status. A query: it runs under --dry-run too.
+    int run_captured(const ContainerSpec& spec, std::string& output);
     // Starts in the background. name_taken when another container already has spec.name.
     StartOutcome run_detached(const ContainerSpec& spec);
     // Creates without starting (a record that only carries labels). name_taken as above.

@@ -75,7 +75,7 @@ int run_deploy(Context& context, const DeployOptions& options) {
     ResolvedImage image = resolve_image(context, options.image);
     state::EnvironmentStore store(context.docker);
     state::Environment env = store.ensure(options.env);
-    prepare_services(context, env.name, env.services, image.record.labels, options.image);
+    prepare_services(context, env, image.record.labels, options.image);
 
     docker::ContainerSpec spec = phase_container(context, env, state::phase::k_deploy, image);
     spec.name = state::deploy_container(env.name);

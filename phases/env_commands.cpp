@@ -9,6 +9,7 @@
 #include "docker/masking.h"
 #include "phases/phase_env.h"
 #include "phases/services.h"
+#include "state/labels.h"
 #include "state/environments.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -68,6 +69,13 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
         }
         env.health_timeout = static_cast<int>(timeout.count());
     }
+    if (options.service_timeout) {
+        auto timeout = duration_option(*options.service_timeout, "--service-timeout", path);
+        if (timeout.count() < 1) {
+            throw UsageError("--service-timeout must be at least 1s", path);
+        }
+        env.service_timeout = static_cast<int>(timeout.count());
+    }
     if (options.drain) {
         env.drain_ms = static_cast<int>(duration_option(*options.drain, "--drain", path).count()) * 1000;
     }
@@ -92,6 +100,7 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool masked) {
             {"HealthPath", env.health_path},
             {"HealthTimeoutSeconds", env.health_timeout},
             {"DrainMilliseconds", env.drain_ms},
+            {"ServiceTimeoutSeconds", env.service_timeout},
             {"Services", services},
             {"Variables", variables}};
 }
@@ -104,6 +113,9 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
     env.name = options.name;
     apply_settings(env, options, "docker pallet env create");
     add_service_args(options.services, env.services, "docker pallet env create");
+    if (options.check) {
+        check_external_services(context, "", env.services);
+    }
     state::EnvironmentStore(context.docker).create(env);
     context.step("created environment {} ({})", env.name, env.kind);
     return 0;
@@ -127,12 +139,17 @@ int run_env_update(Context& context, const EnvCreateOptions& options) {
 }
 
 int run_env_service_add(Context& context, const std::string& name,
-                        const std::vector<std::string>& services) {
+                        const std::vector<std::string>& services, bool check) {
     state::validate_env_name(name, "docker pallet env service");
     ServiceMap added;
     add_service_args(services, added, "docker pallet env service");
     state::EnvironmentStore store(context.docker);
     state::Environment env = store.get(name);
+    if (check) {
+        const bool has_network =
+            !context.docker.list_networks({state::env_filter(env.name)}).empty();
+        check_external_services(context, has_network ? state::network_name(env.name) : "", added);
+    }
     for (auto& [kind, service] : added) {
         auto it = env.services.find(kind);
         if (it != env.services.end() && it->second.provisioned() && service.provisioned()) {

@@ -18,13 +18,15 @@ struct EnvCreateOptions {
     std::optional<std::string> health_path;
     std::optional<std::string> health_timeout;  // a duration: 90s, 5m
     std::optional<std::string> drain;           // a duration
+    std::optional<std::string> service_timeout;  // a duration
     std::vector<std::string> services;          // create only: NAME or NAME=URL
+    bool check = false;                         // create only: check external servers answer
 };
 
 int run_env_create(Context& context, const EnvCreateOptions& options);
 int run_env_update(Context& context, const EnvCreateOptions& options);
 int run_env_service_add(Context& context, const std::string& name,
-                        const std::vector<std::string>& services);
+                        const std::vector<std::string>& services, bool check);
 int run_env_service_rm(Context& context, const std::string& name,
                        const std::vector<std::string>& kinds, bool volumes);
 int run_env_ls(Context& context, Format format, bool quiet);

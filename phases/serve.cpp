@@ -197,7 +197,7 @@ int run_serve(Context& context, const ServeOptions& options) {
     }
     ResolvedImage image = resolve_image(context, ref);
     require_deployed(context, env.name, image);
-    prepare_services(context, env.name, env.services, image.record.labels, image.ref);
+    prepare_services(context, env, image.record.labels, image.ref);
     const int replicas = options.replicas.value_or(
         old_containers.empty() ? 1 : static_cast<int>(old_containers.size()));
 

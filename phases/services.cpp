@@ -220,18 +220,50 @@ void release_services(Context& context, const ServiceSite& site, const ServiceMa
     }
 }
 
-ServiceSite environment_site(const std::string& env) {
-    ServiceSite site;
-    site.scope = env;
-    site.network = state::network_name(env);
-    site.labels = state::base_labels(env, "service");
-    return site;
+void check_external_services(Context& context, const std::string& network,
+                             const ServiceMap& services) {
+    // nc where the image has it (alpine's busybox), bash's /dev/tcp otherwise (Debian).
+    static constexpr const char* k_probe =
+        "for target in \"$@\"; do host=${target%:*}; port=${target##*:}; "
+        "if command -v nc >/dev/null 2>&1; then nc -z -w 3 \"$host\" \"$port\"; "
+        "else timeout 3 bash -c 'exec 3<>/dev/tcp/$0/$1' \"$host\" \"$port\"; fi 2>/dev/null "
+        "|| { echo \"$target\"; exit 1; }; done";
+    for (const auto& [kind, service] : services) {
+        auto targets = services::tcp_targets(service);
+        if (targets.empty()) {
+            continue;
+        }
+        docker::ContainerSpec spec;
+        spec.image = context.setting("router-image").value_or("nginx:stable-alpine");
+        resolve_image(context, spec.image);
+        spec.command = {"sh", "-c", k_probe, "probe"};
+        spec.command.insert(spec.command.end(), targets.begin(), targets.end());
+        spec.network = network;
+        spec.remove_on_exit = true;
+        spec.labels = {{state::label::k_managed, "true"}, {state::label::k_phase, "check"}};
+        context.step("checking {} at {}", kind, util::join(targets, ", "));
+        std::string output;
+        const int code = context.docker.run_captured(spec, output);
+        if (code != 0) {
+            throw Error(fmt::format("the {} server {} does not accept connections (checked from "
+                                    "the engine{}); check the URL, or add it without --check",
+                                    kind, util::trim(output).empty() ? util::join(targets, ", ")
+                                                                     : util::trim(output),
+                                    network.empty() ? "" : " on network " + network));
+        }
+    }
 }
 
-void prepare_services(Context& context, const std::string& env, ServiceMap services,
+void prepare_services(Context& context, const state::Environment& env,
                       const docker::Labels& image_labels, const std::string& image) {
-    require_services(image_labels, services, env, image);
-    provision_services(context, environment_site(env), services);
+    require_services(image_labels, env.services, env.name, image);
+    ServiceSite site;
+    site.scope = env.name;
+    site.network = state::network_name(env.name);
+    site.labels = state::base_labels(env.name, "service");
+    site.ready_timeout = std::chrono::seconds(env.service_timeout);
+    ServiceMap services = env.services;
+    provision_services(context, site, services);
 }
 
 void remove_services(Context& context, const std::string& scope, const ServiceMap& services,

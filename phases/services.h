@@ -9,6 +9,7 @@
 #include "docker/records.h"
 #include "phases/context.h"
 #include "services/catalog.h"
+#include "state/environments.h"
 
 namespace pallet::phases {
 
@@ -57,11 +58,14 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
 // services do it in the background.
 void release_services(Context& context, const ServiceSite& site, const ServiceMap& services);
 
-// The site of an environment's own services.
-ServiceSite environment_site(const std::string& env);
+// Connects to every server of the external services from a container on `network` (docker's
+// default network when empty), with the router image; throws an Error naming the first server
+// that does not accept a TCP connection within 3 seconds.
+void check_external_services(Context& context, const std::string& network,
+                             const ServiceMap& services);
 
 // Checks that the image's required services are there, then provisions the environment's.
-void prepare_services(Context& context, const std::string& env, ServiceMap services,
+void prepare_services(Context& context, const state::Environment& env,
                       const docker::Labels& image_labels, const std::string& image);
 
 // Removes the service containers of `scope` (their data volumes too with `volumes`).

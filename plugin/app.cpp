@@ -202,11 +202,15 @@ int dispatch(Runtime& runtime) {
                             "How long a new version has to become healthy (default 60s)");
         command->add_option("--drain", create.drain,
                             "How long requests in flight get after a switch (default 2s)");
+        command->add_option("--service-timeout", create.service_timeout,
+                            "How long provided services have to get ready (default 120s)");
     }
     env_create->add_option("--service", create.services,
                            "Provide a service (NAME) or use your server (NAME=URL)")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    env_create->add_flag("--check", create.check,
+                         "Check that the servers of NAME=URL services accept connections");
     env_create->callback(
         [&] { action = [&] { return phases::run_env_create(runtime.get(), create); }; });
 
@@ -223,11 +227,15 @@ int dispatch(Runtime& runtime) {
     env_service->add_option("SERVICE", service_args, "NAME or NAME=URL (add), NAME (rm)")
         ->required();
     env_service->add_flag("--volumes", service_volumes, "rm: also remove the services' data");
+    bool service_check = false;
+    env_service->add_flag("--check", service_check,
+                          "add: check that the servers of NAME=URL services accept connections");
     env_service->footer(fmt::format("Services: {}.", services::known_kinds()));
     env_service->callback([&] {
         action = [&] {
             if (service_action == "add") {
-                return phases::run_env_service_add(runtime.get(), env_name, service_args);
+                return phases::run_env_service_add(runtime.get(), env_name, service_args,
+                                                   service_check);
             }
             return phases::run_env_service_rm(runtime.get(), env_name, service_args,
                                               service_volumes);

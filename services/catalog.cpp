@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "util/error.h"
@@ -84,7 +85,7 @@ const std::vector<ServiceKind>& catalog() {
         {"smtp", "axllent/mailpit", 1025, {"smtp"}, true, ""},
         {"elasticsearch", "elasticsearch:8.15.0", 9200, {"http", "https"}, true,
          "/usr/share/elasticsearch/data"},
-        {"syslog", "", 514, {"udp", "tcp"}, false, ""},
+        {"syslog", "balabit/syslog-ng:4.8.1", 514, {"udp", "tcp"}, true, ""},
         {"http-proxy", "", 3128, {"http", "https"}, false, ""},
     };
     return k_catalog;
@@ -199,6 +200,9 @@ std::vector<std::pair<std::string, std::string>> service_variables(const Service
             return {{"ELASTICSEARCH_URLS", fmt::format("http://{}:9200", host)},
                     {"ELASTICSEARCH_INDEX_NAME", scope}};
         }
+        if (kind == "syslog") {
+            return {{"SYSLOG_SERVER", host}, {"SYSLOG_PORT", "514"}, {"SYSLOG_PROTO", "udp"}};
+        }
         return {};
     }
     const auto urls = parse_urls(service);
@@ -255,6 +259,24 @@ std::vector<std::pair<std::string, std::string>> container_variables(const Servi
                 {"ES_JAVA_OPTS", "-Xms512m -Xmx512m"}};
     }
     return {};
+}
+
+std::vector<std::string> tcp_targets(const ServiceConfig& service) {
+    static const std::map<std::string, int> k_default_ports = {
+        {"postgres", 5432}, {"postgresql", 5432}, {"redis", 6379}, {"rediss", 6379},
+        {"memcache", 11211}, {"memcached", 11211}, {"amqp", 5672}, {"amqps", 5671},
+        {"smtp", 25},       {"http", 80},          {"https", 443},  {"tcp", 514}};
+    std::vector<std::string> targets;
+    if (service.provisioned()) {
+        return targets;
+    }
+    for (const auto& url : parse_urls(service)) {
+        auto port = k_default_ports.find(url.scheme);
+        if (port != k_default_ports.end()) {
+            targets.push_back(host_port(url, port->second));
+        }
+    }
+    return targets;
 }
 
 std::string admin_password_variable(const std::string& kind) {
@@ -327,6 +349,10 @@ std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint)
     }
     if (service.kind == "smtp") {
         return "printf 'QUIT\\r\\n' | nc -w 3 127.0.0.1 1025 | grep -q '^220'\n";
+    }
+    if (service.kind == "syslog") {
+        // UDP cannot be asked; the sink's TCP listener (601) answers when it listens on both.
+        return "exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/601'\n";
     }
     if (service.kind == "elasticsearch") {
         return "curl -fsS 'http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=1s' "

@@ -68,6 +68,10 @@ std::string admin_password_variable(const std::string& kind);
 // Empty: nothing to drop.
 std::string drop_command(const ServiceConfig& service, const Endpoint& endpoint);
 
+// "host:port" of every server of an external service that a TCP connection can check (all but
+// UDP syslog), with the scheme's default port where the URL has none.
+std::vector<std::string> tcp_targets(const ServiceConfig& service);
+
 // A random password of letters and digits.
 std::string make_password();
 

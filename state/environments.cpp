@@ -33,6 +33,7 @@ std::string to_json(const Environment& env) {
                 {"health_path", env.health_path},
                 {"health_timeout", env.health_timeout},
                 {"drain_ms", env.drain_ms},
+                {"service_timeout", env.service_timeout},
                 {"variables", env.variables}};
     return doc.dump();
 }
@@ -51,6 +52,7 @@ Environment from_record(const docker::ContainerRecord& record) {
         env.health_path = doc.value("health_path", env.health_path);
         env.health_timeout = doc.value("health_timeout", env.health_timeout);
         env.drain_ms = doc.value("drain_ms", env.drain_ms);
+        env.service_timeout = doc.value("service_timeout", env.service_timeout);
         env.variables = doc.value("variables", std::map<std::string, std::string>{});
         const json services = doc.value("services", json::object());
         for (const auto& [kind, service] : services.items()) {

@@ -21,6 +21,7 @@ struct Environment {
     std::string health_path = "/";  // a new serve container is healthy once this answers
     int health_timeout = 60;        // seconds a new version has to become healthy
     int drain_ms = 2000;            // requests in flight get this long after a switch
+    int service_timeout = 120;      // seconds provided services have to get ready
     std::map<std::string, services::ServiceConfig> services;  // by kind
     std::map<std::string, std::string> variables;
     int generation = 0;

@@ -95,7 +95,7 @@ setup() {
     export PALLET_ROUTER_IMAGE=pallet-test-nginx:1
     export PALLET_POSTGRES_IMAGE=pallet-test-postgres:15 PALLET_REDIS_IMAGE=pallet-test-redis:7
     export PALLET_MEMCACHE_IMAGE=pallet-test-memcached:1 PALLET_RABBITMQ_IMAGE=pallet-test-rabbitmq:3
-    export PALLET_SMTP_IMAGE=pallet-test-smtp:1
+    export PALLET_SMTP_IMAGE=pallet-test-smtp:1 PALLET_SYSLOG_IMAGE=pallet-test-syslog:1
     trap 'finish; exit $?' EXIT
     trap 'exit 130' INT TERM
     "$REPO_DIR/tests/images/build-images.sh" conformance nginx "$@"

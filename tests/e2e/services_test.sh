@@ -9,7 +9,7 @@ volumes_before="$("$DOCKER" volume ls -q | sort)"
 # A bare `docker pallet test` provides the services the image declares, and removes them.
 pallet test pallet-test-svcapp:1
 expect_eq "$CODE" "0" "label-declared services are provided to a bare test"
-for service in postgres redis memcache rabbitmq smtp; do
+for service in postgres redis memcache rabbitmq smtp syslog; do
     expect_contains "$OUT" "service $service: ok:" "the application used $service"
 done
 expect_contains "$OUT" "(not superuser)" "the database role is not a superuser"
@@ -68,10 +68,29 @@ if probe "pallet-$b" "$url_b"; then pass "B's own URL works (the probe can succe
 
 pallet env show "$a"
 expect_contains "$OUT" "postgres: provided (container pallet-$a-postgres)" "env show lists services"
+# Mail and syslog reach the provided servers.
+pallet env service "$b" add smtp syslog
+pallet deploy "$b" pallet-test-svcapp:1 
+expect_eq "$CODE" "0" "deploy with smtp and syslog"
+expect_contains "$("$DOCKER" logs "pallet-$b-smtp" 2>&1)" "Subject: pallet check" "the SMTP server received the mail"
+expect_contains "$("$DOCKER" logs "pallet-$b-syslog" 2>&1)" "pallet-check: hello" "the syslog sink received the message"
 pallet env service "$a" add "redis=redis://user:s3cret@cache:6379/0"
 pallet env show "$a"
 expect_contains "$OUT" "redis://user:****@cache:6379/0" "external URLs are shown masked"
 expect_eq "$("$DOCKER" ps -aq --filter name="pallet-$a-redis" | wc -l)" "0" "switching to an external server removes the provided one"
+
+# --check: an external server must accept connections (a server this test started).
+ext="pallet-$RUN_ID-extredis"
+"$DOCKER" run -d --name "$ext" --label "io.pallet.env=$RUN_ID-ext" --network "pallet-$a" pallet-test-redis:7 >/dev/null
+ext_ip="$("$DOCKER" inspect -f "{{(index .NetworkSettings.Networks \"pallet-$a\").IPAddress}}" "$ext")"
+pallet env service "$a" add "redis=redis://$ext_ip:6379/0" --check
+expect_eq "$CODE" "0" "--check passes for a server that answers"
+pallet env service "$a" add "postgres=postgres://u:p@$ext_ip:5432/x" --check
+expect_eq "$CODE" "1" "--check fails for a server that does not answer"
+expect_contains "$ERR" "the postgres server $ext_ip:5432 does not accept connections" "--check names the server"
+pallet env show "$a"
+expect_contains "$OUT" "postgres: provided" "a failed --check changes nothing"
+"$DOCKER" rm -f -v "$ext" >/dev/null
 
 # A required service the environment lacks stops the deploy before anything runs.
 c="$(env_name c)"

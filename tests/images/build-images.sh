@@ -5,7 +5,7 @@
 #                :bad-healthcheck (the conformance app)
 #   debian:      pallet-test-debian:bookworm (debootstrap, about 30 s, once per machine)
 #   nginx:       pallet-test-nginx:1 (Debian's nginx-light, the router in tests)
-#   services:    pallet-test-postgres:15, -redis:7, -memcached:1, -rabbitmq:3, -smtp:1 (from
+#   services:    pallet-test-postgres:15, -redis:7, -memcached:1, -rabbitmq:3, -smtp:1, -syslog:1 (from
 #                Debian's packages, with the official images' contracts) and pallet-test-svcapp:1,
 #                an application that uses every service variable it gets
 set -euo pipefail
@@ -74,7 +74,7 @@ build_nginx() {
 
 build_services() {
     local kind tag
-    for kind in postgres:15 redis:7 memcached:1 rabbitmq:3 smtp:1; do
+    for kind in postgres:15 redis:7 memcached:1 rabbitmq:3 smtp:1 syslog:1; do
         tag="pallet-test-${kind}"
         have "$tag" && continue
         build_debian

@@ -82,7 +82,7 @@ TEST(Catalog, BadInput) {
     EXPECT_THROW(parse_service_arg("postgres=redis://cache", "x"), UsageError);
     EXPECT_THROW(parse_service_arg("redis=redis://:6379", "x"), UsageError);
     EXPECT_THROW(parse_service_arg("redis=redis://h:port", "x"), UsageError);
-    EXPECT_THROW(parse_service_arg("syslog", "x"), UsageError) << "syslog is external only";
+    EXPECT_THROW(parse_service_arg("http-proxy", "x"), UsageError) << "a proxy is external only";
 }
 
 TEST(Catalog, DropCommandsHoldNoSecret) {

@@ -65,6 +65,15 @@ def check_smtp(host, port):
     return "message sent"
 
 
+def check_syslog(server, port, proto):
+    import socket
+    kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.connect((server, int(port)))
+        sock.send(f"<14>pallet-check: hello {os.environ.get('MARK', '')}\n".encode())
+    return f"message sent over {proto}"
+
+
 def run_checks():
     env = os.environ
     checks = []
@@ -76,6 +85,8 @@ def run_checks():
         checks.append(("memcache", lambda: check_memcache(env["MEMCACHE_HOSTS"], env["MEMCACHE_PREFIX"])))
     if "AMQP_URLS" in env:
         checks.append(("rabbitmq", lambda: check_amqp(env["AMQP_URLS"])))
+    if "SYSLOG_SERVER" in env:
+        checks.append(("syslog", lambda: check_syslog(env["SYSLOG_SERVER"], env["SYSLOG_PORT"], env["SYSLOG_PROTO"])))
     if "EMAIL_HOST" in env:
         checks.append(("smtp", lambda: check_smtp(env["EMAIL_HOST"], env["EMAIL_PORT"])))
     failed = 0
