@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <thread>
 
 #include "phases/phase_env.h"
 #include "phases/services.h"
@@ -31,16 +30,6 @@ std::string describe(const docker::ContainerRecord& record) {
     return fmt::format("{} (started by {}@{} {})", record.label(state::label::k_version),
                        record.label(state::label::k_user), record.label(state::label::k_host),
                        since(state::created_at(record)));
-}
-
-void pause_or_cancel(std::chrono::milliseconds duration) {
-    const auto end = std::chrono::steady_clock::now() + duration;
-    while (std::chrono::steady_clock::now() < end) {
-        if (cancel::requested()) {
-            throw Cancelled();
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
 }
 
 // Shows the deploy's output live and returns its exit code. On cancellation the deploy goes on.
@@ -132,12 +121,12 @@ int run_deploy(Context& context, const DeployOptions& options) {
                 context.step("waiting for the deploy of {} to end", describe(*holder));
                 announced_wait = true;
             }
-            pause_or_cancel(std::chrono::milliseconds(500));
+            cancel::sleep(std::chrono::milliseconds(500));
             continue;
         }
         if (holder->status == "created" &&
             state::now_seconds() - state::created_at(*holder) < k_stale_created_seconds) {
-            pause_or_cancel(std::chrono::milliseconds(200));  // being started right now
+            cancel::sleep(std::chrono::milliseconds(200));  // being started right now
             continue;
         }
         // Finished (or a start that was abandoned): it becomes history, the lock is free.

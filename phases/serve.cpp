@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <thread>
 
 #include "phases/phase_env.h"
 #include "phases/router.h"
@@ -31,16 +30,6 @@ std::vector<std::string> names_of(const std::vector<docker::ContainerRecord>& re
         names.push_back(record.name);
     }
     return names;
-}
-
-void sleep_or_cancel(std::chrono::milliseconds duration) {
-    const auto end = std::chrono::steady_clock::now() + duration;
-    while (std::chrono::steady_clock::now() < end) {
-        if (cancel::requested()) {
-            throw Cancelled();
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
 }
 
 // Refuses a version whose last deploy in the environment did not succeed.
@@ -95,7 +84,7 @@ bool wait_healthy(Context& context, const state::Environment& env, Router& route
                                        context.docker.logs_tail(name, 20));
                 return false;
             }
-            sleep_or_cancel(std::chrono::milliseconds(250));
+            cancel::sleep(std::chrono::milliseconds(250));
         }
     }
     return true;
@@ -170,7 +159,7 @@ void switch_traffic(Context& context, const state::Environment& env, Router& rou
     if (!old.empty()) {
         context.step("switched {} to the new containers; letting requests in flight finish",
                      env.name);
-        sleep_or_cancel(std::chrono::milliseconds(env.drain_ms));
+        cancel::sleep(std::chrono::milliseconds(env.drain_ms));
         context.step("stopping {} old serve container(s)", old.size());
         context.docker.stop_containers(old);
         context.docker.remove_containers(old);
@@ -376,6 +365,13 @@ int run_rm(Context& context, const std::string& env_name, bool volumes) {
     state::validate_env_name(env_name, "docker pallet rm");
     state::EnvironmentStore store(context.docker);
     store.get(env_name);
+    // A running deploy is never killed, not even to remove its environment.
+    if (auto deploy = context.docker.inspect_container(state::deploy_container(env_name));
+        deploy && deploy->running) {
+        throw Error(fmt::format("a deploy of {} is running in {}; remove the environment when it "
+                                "has ended (follow it: docker pallet logs {} --phase deploy -f)",
+                                deploy->label(state::label::k_version), env_name, env_name));
+    }
     store.remove(env_name, volumes);
     if (volumes) {
         context.step("removed {} and its volumes", env_name);

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include "phases/phase_env.h"
 #include "state/labels.h"
@@ -24,16 +23,6 @@ std::string image_for(Context& context, const ServiceSite& site, const services:
         return it->second;
     }
     return context.setting(kind.name + "-image").value_or(kind.default_image);
-}
-
-void pause_or_cancel(std::chrono::milliseconds duration) {
-    const auto end = std::chrono::steady_clock::now() + duration;
-    while (std::chrono::steady_clock::now() < end) {
-        if (cancel::requested()) {
-            throw Cancelled();
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
 }
 
 }  // namespace
@@ -193,7 +182,7 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
                     context.step("waiting for {} to get ready", item.service->kind);
                     announced = true;
                 }
-                pause_or_cancel(std::chrono::milliseconds(500));
+                cancel::sleep(std::chrono::milliseconds(500));
             }
         }
     } catch (...) {

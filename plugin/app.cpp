@@ -118,6 +118,17 @@ std::optional<std::chrono::seconds> wait_value(const CLI::Option* option, const 
     return duration;
 }
 
+// ENV IMAGE [--wait[=DURATION]] of deploy and release; returns the --wait option.
+CLI::Option* add_deploy_arguments(CLI::App* command, phases::DeployOptions& options,
+                                  std::string& wait_text) {
+    command->add_option("ENV", options.env, "Environment name")->required();
+    command->add_option("IMAGE", options.image, "The application image")->required();
+    return command
+        ->add_option("--wait", wait_text,
+                     "Wait for another version's deploy to end (optionally at most DURATION)")
+        ->expected(0, 1);
+}
+
 const CLI::App* deepest_selected(const CLI::App* app) {
     for (const CLI::App* sub : app->get_subcommands()) {
         return deepest_selected(sub);
@@ -286,11 +297,7 @@ int dispatch(Runtime& runtime) {
     phases::DeployOptions deploy;
     std::string wait_text;
     auto* deploy_cmd = add_command(app, "deploy", "Run a version's deploy command (migrations)");
-    deploy_cmd->add_option("ENV", deploy.env, "Environment name")->required();
-    deploy_cmd->add_option("IMAGE", deploy.image, "The application image")->required();
-    auto* deploy_wait = deploy_cmd->add_option(
-        "--wait", wait_text, "Wait for another version's deploy to end (optionally at most DURATION)");
-    deploy_wait->expected(0, 1);
+    auto* deploy_wait = add_deploy_arguments(deploy_cmd, deploy, wait_text);
     deploy_cmd->callback([&] {
         deploy.wait = wait_value(deploy_wait, wait_text, command_path(deploy_cmd));
         action = [&] { return phases::run_deploy(runtime.get(), deploy); };
@@ -307,11 +314,7 @@ int dispatch(Runtime& runtime) {
     phases::DeployOptions release;
     std::optional<int> release_replicas;
     auto* release_cmd = add_command(app, "release", "Deploy a version, then serve it");
-    release_cmd->add_option("ENV", release.env, "Environment name")->required();
-    release_cmd->add_option("IMAGE", release.image, "The application image")->required();
-    auto* release_wait = release_cmd->add_option(
-        "--wait", wait_text, "Wait for another version's deploy to end (optionally at most DURATION)");
-    release_wait->expected(0, 1);
+    auto* release_wait = add_deploy_arguments(release_cmd, release, wait_text);
     release_cmd->add_option("--replicas", release_replicas, "Number of serve containers")
         ->check(CLI::Range(1, 64));
     release_cmd->callback([&] {

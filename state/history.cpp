@@ -78,7 +78,7 @@ std::vector<HistoryEntry> serve_entries(docker::DockerCli& docker, const std::st
 }
 
 void record_serve(docker::DockerCli& docker, const std::string& env, const HistoryEntry& entry,
-                  const std::string& detail) {
+                  const std::string& detail, size_t keep) {
     docker::ContainerSpec spec;
     spec.name = fmt::format("pallet-{}-served-{}", env, now_millis());
     spec.image = k_record_image;
@@ -93,6 +93,15 @@ void record_serve(docker::DockerCli& docker, const std::string& env, const Histo
         spec.labels["io.pallet.duration"] = fmt::format("{:.1f}", *entry.duration);
     }
     docker.create_container(spec);
+    auto records = docker.list_containers({env_filter(env), phase_filter(phase::k_serve_record)});
+    if (records.size() > keep) {
+        newest_first(records);
+        std::vector<std::string> old;
+        for (size_t i = keep; i < records.size(); ++i) {
+            old.push_back(records[i].id);
+        }
+        docker.remove_containers(old);
+    }
 }
 
 void archive_deploy(docker::DockerCli& docker, const std::string& env,

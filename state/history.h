@@ -31,9 +31,10 @@ HistoryEntry deploy_entry(const docker::ContainerRecord& record);
 // The serve records of an environment as history lines, newest first.
 std::vector<HistoryEntry> serve_entries(docker::DockerCli& docker, const std::string& env);
 
-// Keeps a serve event (which version started or stopped serving, by whom) on the engine.
+// Keeps a serve event (which version started or stopped serving, by whom) on the engine, and
+// the newest `keep` of them.
 void record_serve(docker::DockerCli& docker, const std::string& env, const HistoryEntry& entry,
-                  const std::string& detail);
+                  const std::string& detail, size_t keep = 50);
 
 // Moves a finished deploy container out of the lock name, keeping it as history; drops
 // history beyond the newest `keep` deploys. Safe when another process does the same.

@@ -1,6 +1,7 @@
 #include "util/cancel.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/prctl.h>
@@ -123,6 +124,22 @@ int wait_fd() {
 }
 
 int exit_code() { return g_signal.load() == SIGTERM ? k_exit_sigterm : k_exit_sigint; }
+
+void sleep(std::chrono::milliseconds duration) {
+    const auto end = std::chrono::steady_clock::now() + duration;
+    while (true) {
+        if (requested()) {
+            throw Cancelled();
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            end - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            return;
+        }
+        pollfd fd{wait_fd(), POLLIN, 0};
+        ::poll(&fd, 1, static_cast<int>(left.count()));
+    }
+}
 
 void request() {
     make_pipe();

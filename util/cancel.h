@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 namespace pallet::cancel {
 
 // Installs SIGINT/SIGTERM handlers and connects to DOCKER_CLI_PLUGIN_SOCKET when set.
@@ -17,5 +19,8 @@ int exit_code();
 
 // Requests cancellation as if SIGINT had arrived (tests, and the socket watcher).
 void request();
+
+// Waits for `duration`, or throws Cancelled as soon as cancellation is requested.
+void sleep(std::chrono::milliseconds duration);
 
 }  // namespace pallet::cancel

@@ -94,6 +94,10 @@ expect_eq "$cc" "130" "Ctrl-C exits 130"
 expect_contains "$(cat "$o3")" "the deploy goes on in container pallet-$env-deploy" "Ctrl-C says the deploy goes on"
 expect_contains "$(cat "$o3")" "docker pallet logs $env --phase deploy -f" "and how to follow it"
 expect_eq "$("$DOCKER" inspect -f '{{.State.Running}}' "pallet-$env-deploy")" "true" "the deploy container still runs"
+pallet rm "$env" --volumes
+expect_eq "$CODE" "1" "rm refuses while a deploy runs"
+expect_contains "$ERR" "a deploy of pallet-conformance:v3 is running in $env" "rm says why"
+expect_eq "$("$DOCKER" inspect -f '{{.State.Running}}' "pallet-$env-deploy")" "true" "rm did not kill the deploy"
 code="$("$DOCKER" wait "pallet-$env-deploy")"
 expect_eq "$code" "0" "and finishes on its own"
 pallet logs "$env" --phase deploy
