@@ -225,10 +225,19 @@ int run_env_show(Context& context, const std::string& name, Format format) {
                env.health_timeout, env.drain_ms);
     fmt::print("Services:\n");
     for (const auto& [kind, service] : env.services) {
-        fmt::print("  {}: {}\n", kind,
+        std::string web;
+        if (service.provisioned() && services::find_kind(kind)->web_port != 0) {
+            auto record = context.docker.inspect_container(service_container(env.name, kind));
+            if (record && record->running && !record->published.empty()) {
+                const std::string& published = record->published.front();
+                web = fmt::format(", web view http://{}/", published.substr(0, published.find("->")));
+            }
+        }
+        fmt::print("  {}: {}{}\n", kind,
                    service.provisioned()
                        ? fmt::format("provided (container {})", service_container(env.name, kind))
-                       : docker::mask_url_passwords(service.external_url));
+                       : docker::mask_url_passwords(service.external_url),
+                   web);
     }
     fmt::print("Variables:\n");
     for (const auto& [key, value] : env.variables) {

@@ -147,6 +147,9 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
             }
             if (site.keep_data) {
                 spec.restart = "unless-stopped";
+                if (kind.web_port != 0) {
+                    spec.publish = fmt::format("127.0.0.1::{}", kind.web_port);
+                }
             }
             context.step("starting {} ({})", name, spec.image);
             if (context.docker.run_detached(spec) == docker::StartOutcome::name_taken) {

@@ -82,7 +82,7 @@ const std::vector<ServiceKind>& catalog() {
         {"redis", "redis:7", 6379, {"redis", "rediss"}, true, "/data"},
         {"memcache", "memcached:1.6", 11211, {"memcache", "memcached"}, true, ""},
         {"rabbitmq", "rabbitmq:3", 5672, {"amqp", "amqps"}, true, "/var/lib/rabbitmq"},
-        {"smtp", "axllent/mailpit", 1025, {"smtp"}, true, ""},
+        {"smtp", "axllent/mailpit", 1025, {"smtp"}, true, "", 8025},
         {"elasticsearch", "elasticsearch:8.15.0", 9200, {"http", "https"}, true,
          "/usr/share/elasticsearch/data"},
         {"syslog", "balabit/syslog-ng:4.8.1", 514, {"udp", "tcp"}, true, ""},

@@ -25,6 +25,7 @@ struct ServiceKind {
     std::vector<std::string> schemes;  // URL schemes accepted for an external server
     bool provisionable;
     std::string data_path;  // where its data lives in the container (a named volume)
+    int web_port = 0;       // a web view for people (mailpit's), published on 127.0.0.1
 };
 
 // The catalog, in a stable order.

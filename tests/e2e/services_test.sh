@@ -73,6 +73,8 @@ pallet env service "$b" add smtp syslog
 pallet deploy "$b" pallet-test-svcapp:1 
 expect_eq "$CODE" "0" "deploy with smtp and syslog"
 expect_contains "$("$DOCKER" logs "pallet-$b-smtp" 2>&1)" "Subject: pallet check" "the SMTP server received the mail"
+pallet env show "$b"
+expect_contains "$OUT" "smtp: provided (container pallet-$b-smtp), web view http://127.0.0.1:" "the mail web view is published on 127.0.0.1"
 expect_contains "$("$DOCKER" logs "pallet-$b-syslog" 2>&1)" "pallet-check: hello" "the syslog sink received the message"
 pallet env service "$a" add "redis=redis://user:s3cret@cache:6379/0"
 pallet env show "$a"
