@@ -4,22 +4,14 @@
 
 #include <chrono>
 #include <cstdio>
-#include <set>
 
+#include "docker/argv.h"
 #include "docker/masking.h"
 #include "util/error.h"
 #include "util/strings.h"
 
 namespace pallet::docker {
 namespace {
-
-// Variables the docker CLI reads itself: their values go on argv, not into its environment.
-bool docker_reads_variable(const std::string& name) {
-    static const std::set<std::string> k_names = {
-        "HOME",       "PATH",       "TMPDIR",  "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
-        "ALL_PROXY",  "http_proxy", "https_proxy", "no_proxy", "all_proxy"};
-    return name.rfind("DOCKER_", 0) == 0 || name.rfind("XDG_", 0) == 0 || k_names.count(name) > 0;
-}
 
 // The line of docker's error output that says what went wrong (not its "Run 'docker run
 // --help'" hint).
@@ -32,22 +24,6 @@ std::string last_line(const std::string& text) {
         }
     }
     return "no error output";
-}
-
-std::vector<std::string> filter_args(const std::vector<std::string>& label_filters) {
-    std::vector<std::string> args;
-    for (const auto& filter : label_filters) {
-        args.push_back("--filter");
-        args.push_back("label=" + filter);
-    }
-    return args;
-}
-
-void append_labels(std::vector<std::string>& args, const Labels& labels) {
-    for (const auto& [key, value] : labels) {
-        args.push_back("--label");
-        args.push_back(key + "=" + value);
-    }
 }
 
 bool is_name_conflict(const Result& result) {
@@ -173,7 +149,7 @@ std::optional<ImageRecord> DockerCli::inspect_image(const std::string& ref) {
 std::vector<ContainerRecord> DockerCli::list_containers(
     const std::vector<std::string>& label_filters) {
     std::vector<std::string> args = {"container", "ls", "--all", "--quiet", "--no-trunc"};
-    auto filters = filter_args(label_filters);
+    auto filters = argv::filter_args(label_filters);
     args.insert(args.end(), filters.begin(), filters.end());
     auto ids = util::split(util::trim(query(args).out), '\n');
     std::vector<std::string> inspect = {"container", "inspect"};
@@ -210,14 +186,14 @@ std::optional<ContainerRecord> DockerCli::inspect_container(const std::string& n
 
 std::vector<VolumeRecord> DockerCli::list_volumes(const std::vector<std::string>& label_filters) {
     std::vector<std::string> args = {"volume", "ls", "--format", "{{json .}}"};
-    auto filters = filter_args(label_filters);
+    auto filters = argv::filter_args(label_filters);
     args.insert(args.end(), filters.begin(), filters.end());
     return parse_volume_lines(query(args).out);
 }
 
 std::vector<std::string> DockerCli::list_networks(const std::vector<std::string>& label_filters) {
     std::vector<std::string> args = {"network", "ls", "--format", "{{.Name}}"};
-    auto filters = filter_args(label_filters);
+    auto filters = argv::filter_args(label_filters);
     args.insert(args.end(), filters.begin(), filters.end());
     std::vector<std::string> names;
     for (const auto& line : util::split(query(args).out, '\n')) {
@@ -276,72 +252,16 @@ bool DockerCli::exec_succeeds(const std::string& container, const std::vector<st
 
 void DockerCli::create_network(const std::string& name, const Labels& labels) {
     std::vector<std::string> args = {"network", "create"};
-    append_labels(args, labels);
+    argv::append_labels(args, labels);
     args.push_back(name);
     change(args);
 }
 
 void DockerCli::create_volume(const std::string& name, const Labels& labels) {
     std::vector<std::string> args = {"volume", "create"};
-    append_labels(args, labels);
+    argv::append_labels(args, labels);
     args.push_back(name);
     change(args);
-}
-
-std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool detach) {
-    std::vector<std::string> args = {"container", "run"};
-    if (detach) {
-        args.push_back("--detach");
-    }
-    if (spec.remove_on_exit) {
-        args.push_back("--rm");
-    }
-    if (!spec.name.empty()) {
-        args.insert(args.end(), {"--name", spec.name});
-    }
-    append_labels(args, spec.labels);
-    if (!spec.network.empty()) {
-        args.insert(args.end(), {"--network", spec.network});
-    }
-    for (const auto& alias : spec.network_aliases) {
-        args.insert(args.end(), {"--network-alias", alias});
-    }
-    for (const auto& mount : spec.mounts) {
-        std::string value = mount.volume.empty()
-                                ? fmt::format("type=volume,target={}", mount.target)
-                                : fmt::format("type=volume,source={},target={}", mount.volume,
-                                              mount.target);
-        if (mount.read_only) {
-            value += ",readonly";
-        }
-        args.insert(args.end(), {"--mount", value});
-    }
-    if (spec.publish) {
-        args.insert(args.end(), {"--publish", *spec.publish});
-    }
-    if (spec.stop_timeout) {
-        args.insert(args.end(), {"--stop-timeout", std::to_string(*spec.stop_timeout)});
-    }
-    if (!spec.restart.empty()) {
-        args.insert(args.end(), {"--restart", spec.restart});
-    }
-    for (const auto& [key, value] : spec.env) {
-        args.push_back("--env");
-        args.push_back(docker_reads_variable(key) ? key + "=" + value : key);
-    }
-    args.push_back(spec.image);
-    args.insert(args.end(), spec.command.begin(), spec.command.end());
-    return args;
-}
-
-std::map<std::string, std::string> DockerCli::run_env(const ContainerSpec& spec) {
-    std::map<std::string, std::string> env;
-    for (const auto& [key, value] : spec.env) {
-        if (!docker_reads_variable(key)) {
-            env[key] = value;
-        }
-    }
-    return env;
 }
 
 int DockerCli::run_attached(const ContainerSpec& spec) {

@@ -21,15 +21,12 @@ struct Context {
     std::function<std::optional<std::string>(const std::string&)> setting;
     std::string actor_user;  // who runs this command
     std::string actor_host;  // and where
-    bool quiet = false;
 
-    // A progress line on stderr: "=> text". Silent under --quiet.
+    // A progress line on stderr: "=> text".
     template <typename... Args>
     void step(fmt::format_string<Args...> format, Args&&... args) const {
-        if (!quiet) {
-            fmt::print(stderr, "=> {}\n", fmt::format(format, std::forward<Args>(args)...));
-            std::fflush(stderr);
-        }
+        fmt::print(stderr, "=> {}\n", fmt::format(format, std::forward<Args>(args)...));
+        std::fflush(stderr);
     }
 };
 

@@ -1,0 +1,388 @@
+#include "plugin/command_line.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <fmt/format.h>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "metadata/metadata.h"
+#include "pallet_version.h"
+#include "phases/deploy.h"
+#include "phases/env_commands.h"
+#include "phases/logs.h"
+#include "phases/serve.h"
+#include "phases/status.h"
+#include "phases/test.h"
+#include "plugin/help_formatter.h"
+#include "services/catalog.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace pallet::plugin {
+namespace {
+
+using phases::Format;
+
+Format parse_format(const std::string& text) {
+    if (text == "json") {
+        return Format::json;
+    }
+    return Format::table;
+}
+
+void add_format_option(CLI::App* command, std::string& value) {
+    command->add_option("--format", value, "Output format: table or json (one object a line)")
+        ->check(CLI::IsMember({"table", "json"}))
+        ->default_str("table");
+}
+
+CLI::App* add_command(CLI::App& parent, const std::string& name, const std::string& description) {
+    CLI::App* command = parent.add_subcommand(name, description);
+    command->group("Commands");
+    return command;
+}
+
+std::optional<std::chrono::seconds> wait_value(const CLI::Option* option, const std::string& text,
+                                               const std::string& path) {
+    if (option->count() == 0) {
+        return std::nullopt;
+    }
+    if (text.empty()) {
+        return std::chrono::seconds(0);
+    }
+    auto duration = util::parse_duration(text);
+    if (!duration) {
+        throw UsageError(fmt::format("invalid duration \"{}\" for --wait (use 90s, 5m or 1h)", text),
+                         path);
+    }
+    return duration;
+}
+
+// ENV IMAGE [--wait[=DURATION]] of deploy and release; returns the --wait option.
+CLI::Option* add_deploy_arguments(CLI::App* command, phases::DeployOptions& options,
+                                  std::string& wait_text) {
+    command->add_option("ENV", options.env, "Environment name")->required();
+    command->add_option("IMAGE", options.image, "The application image")->required();
+    return command
+        ->add_option("--wait", wait_text,
+                     "Wait for another version's deploy to end (optionally at most DURATION)")
+        ->expected(0, 1);
+}
+
+const CLI::App* deepest_selected(const CLI::App* app) {
+    for (const CLI::App* sub : app->get_subcommands()) {
+        return deepest_selected(sub);
+    }
+    return app;
+}
+
+}  // namespace
+
+int usage_error(const std::string& message, const std::string& path) {
+    fmt::print(stderr, "docker-pallet: {}\nSee '{} --help'.\n", message, path);
+    return k_exit_usage;
+}
+
+int dispatch(Runtime& runtime) {
+    CLI::App app{metadata::k_short_description, "pallet"};
+    auto formatter = std::make_shared<HelpFormatter>();
+    formatter->column_width(28);
+    formatter->label("TEXT", "string");
+    formatter->label("INT", "int");
+    formatter->label("REQUIRED", "");
+    app.formatter(formatter);
+    app.set_help_flag("-h,--help", "Print usage");
+    app.fallthrough();
+    app.require_subcommand(1);
+    app.add_flag("--dry-run", runtime.dry_run,
+                 "Print the docker commands that would change the engine instead of running them");
+
+    std::function<int()> action;
+    std::string env_name;
+
+    // test
+    phases::TestOptions test;
+    auto* test_cmd = add_command(app, "test", "Run the image's test suite with its services");
+    test_cmd->footer("Arguments after -- are passed to the image's test command.");
+    test_cmd->add_option("IMAGE", test.image, "The application image")->required();
+    test_cmd->add_option("-e,--env", test.env, "Set a variable (KEY=VALUE)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    test_cmd->add_option("--env-file", test.env_files, "Read variables from a file")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    test_cmd->add_flag("--keep", test.keep, "Keep the test environment for inspection");
+    test_cmd->add_option("--service", test.services,
+                         "Provide a service (NAME) or use your server (NAME=URL); also read from "
+                         "the image's io.pallet.services labels")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    test_cmd->add_option("--service-image", test.service_images,
+                         "Image of a provided service (NAME=IMAGE)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    test_cmd->add_option("--service-timeout", test.service_timeout,
+                         "How long services have to get ready (default 120s)");
+    test_cmd->add_flag("--reuse-services", test.reuse_services,
+                       "Keep provided services warm between runs (each run still gets its own "
+                       "database, vhost, prefix; dropped at the end)");
+    test_cmd->callback([&] { action = [&] { return phases::run_test(runtime.get(), test); }; });
+
+    // env
+    auto* env_cmd = add_command(app, "env", "Manage environments");
+    env_cmd->require_subcommand(1);
+    phases::EnvCreateOptions create;
+    auto* env_create = add_command(*env_cmd, "create", "Create an environment");
+    auto* env_update =
+        add_command(*env_cmd, "update", "Change an environment's settings (not its variables)");
+    for (CLI::App* command : {env_create, env_update}) {
+        command->add_option("ENV", create.name, "Environment name")->required();
+        command->add_option("--kind", create.kind, "ENVIRONMENT given to the app (default dev)")
+            ->check(CLI::IsMember({"dev_local", "dev", "test", "uat", "staging", "prod"}));
+        command->add_option("--site-domain", create.site_domain, "SITE_DOMAIN (default localhost)");
+        command->add_option("--site-protocol", create.site_protocol, "SITE_PROTOCOL (default http)")
+            ->check(CLI::IsMember({"http", "https"}));
+        command->add_option("--port", create.port,
+                            "Host port of the site, [ADDRESS:]PORT (default: 127.0.0.1, any free)");
+        command->add_option("--health-path", create.health_path,
+                            "Path a new serve container must answer before it gets traffic "
+                            "(default /)");
+        command->add_option("--health-timeout", create.health_timeout,
+                            "How long a new version has to become healthy (default 60s)");
+        command->add_option("--drain", create.drain,
+                            "How long requests in flight get after a switch (default 2s)");
+        command->add_option("--service-timeout", create.service_timeout,
+                            "How long provided services have to get ready (default 120s)");
+    }
+    env_create->add_option("--service", create.services,
+                           "Provide a service (NAME) or use your server (NAME=URL)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    env_create->add_flag("--check", create.check,
+                         "Check that the servers of NAME=URL services accept connections");
+    env_create->callback(
+        [&] { action = [&] { return phases::run_env_create(runtime.get(), create); }; });
+
+    std::string service_action;
+    std::vector<std::string> service_args;
+    bool service_volumes = false;
+    auto* env_service = add_command(
+        *env_cmd, "service",
+        "Add services (NAME: provided by docker pallet, NAME=URL: your server) or remove them");
+    env_service->add_option("ENV", env_name, "Environment name")->required();
+    env_service->add_option("ACTION", service_action, "add or rm")
+        ->required()
+        ->check(CLI::IsMember({"add", "rm"}));
+    env_service->add_option("SERVICE", service_args, "NAME or NAME=URL (add), NAME (rm)")
+        ->required();
+    env_service->add_flag("--volumes", service_volumes, "rm: also remove the services' data");
+    bool service_check = false;
+    env_service->add_flag("--check", service_check,
+                          "add: check that the servers of NAME=URL services accept connections");
+    env_service->footer(fmt::format("Services: {}.", services::known_kinds()));
+    env_service->callback([&] {
+        action = [&] {
+            if (service_action == "add") {
+                return phases::run_env_service_add(runtime.get(), env_name, service_args,
+                                                   service_check);
+            }
+            return phases::run_env_service_rm(runtime.get(), env_name, service_args,
+                                              service_volumes);
+        };
+    });
+    env_update->callback(
+        [&] { action = [&] { return phases::run_env_update(runtime.get(), create); }; });
+
+    std::string env_format = "table";
+    bool env_quiet = false;
+    auto* env_ls = add_command(*env_cmd, "ls", "List environments");
+    add_format_option(env_ls, env_format);
+    env_ls->add_flag("-q,--quiet", env_quiet, "Only print names");
+    env_ls->callback([&] {
+        action = [&] { return phases::run_env_ls(runtime.get(), parse_format(env_format), env_quiet); };
+    });
+
+    auto* env_show = add_command(*env_cmd, "show", "Show an environment's settings");
+    env_show->add_option("ENV", env_name, "Environment name")->required();
+    add_format_option(env_show, env_format);
+    env_show->callback([&] {
+        action = [&] {
+            return phases::run_env_show(runtime.get(), env_name, parse_format(env_format));
+        };
+    });
+
+    std::vector<std::string> env_pairs;
+    auto* env_set = add_command(*env_cmd, "set", "Set variables of an environment");
+    env_set->add_option("ENV", env_name, "Environment name")->required();
+    env_set->add_option("KEY=VALUE", env_pairs, "Variables to set")->required();
+    env_set->callback(
+        [&] { action = [&] { return phases::run_env_set(runtime.get(), env_name, env_pairs); }; });
+
+    auto* env_unset = add_command(*env_cmd, "unset", "Remove variables of an environment");
+    env_unset->add_option("ENV", env_name, "Environment name")->required();
+    env_unset->add_option("KEY", env_pairs, "Variables to remove")->required();
+    env_unset->callback(
+        [&] { action = [&] { return phases::run_env_unset(runtime.get(), env_name, env_pairs); }; });
+
+    bool rm_volumes = false;
+    auto* env_rm = add_command(*env_cmd, "rm", "Remove an environment (same as docker pallet rm)");
+    env_rm->add_option("ENV", env_name, "Environment name")->required();
+    env_rm->add_flag("--volumes", rm_volumes, "Also remove its /storage and /static volumes");
+    env_rm->callback(
+        [&] { action = [&] { return phases::run_rm(runtime.get(), env_name, rm_volumes); }; });
+
+    // deploy, serve, release
+    phases::DeployOptions deploy;
+    std::string wait_text;
+    auto* deploy_cmd = add_command(app, "deploy", "Run a version's deploy command (migrations)");
+    auto* deploy_wait = add_deploy_arguments(deploy_cmd, deploy, wait_text);
+    deploy_cmd->callback([&] {
+        deploy.wait = wait_value(deploy_wait, wait_text, command_path(deploy_cmd));
+        action = [&] { return phases::run_deploy(runtime.get(), deploy); };
+    });
+
+    phases::ServeOptions serve;
+    auto* serve_cmd = add_command(app, "serve", "Serve a deployed version, replacing the old one");
+    serve_cmd->add_option("ENV", serve.env, "Environment name")->required();
+    serve_cmd->add_option("IMAGE", serve.image, "The version to serve (default: the current one)");
+    serve_cmd->add_option("--replicas", serve.replicas, "Number of serve containers")
+        ->check(CLI::Range(1, 64));
+    serve_cmd->callback([&] { action = [&] { return phases::run_serve(runtime.get(), serve); }; });
+
+    phases::DeployOptions release;
+    std::optional<int> release_replicas;
+    auto* release_cmd = add_command(app, "release", "Deploy a version, then serve it");
+    auto* release_wait = add_deploy_arguments(release_cmd, release, wait_text);
+    release_cmd->add_option("--replicas", release_replicas, "Number of serve containers")
+        ->check(CLI::Range(1, 64));
+    release_cmd->callback([&] {
+        release.wait = wait_value(release_wait, wait_text, command_path(release_cmd));
+        action = [&] { return phases::run_release(runtime.get(), release, release_replicas); };
+    });
+
+    int scale_replicas = 0;
+    auto* scale_cmd = add_command(app, "scale", "Change the number of serve containers");
+    scale_cmd->add_option("ENV", env_name, "Environment name")->required();
+    scale_cmd->add_option("REPLICAS", scale_replicas, "Number of serve containers (at least 1)")
+        ->required();
+    scale_cmd->callback([&] {
+        action = [&] { return phases::run_scale(runtime.get(), env_name, scale_replicas); };
+    });
+
+    std::optional<std::string> rollback_image;
+    auto* rollback_cmd =
+        add_command(app, "rollback", "Deploy and serve the previously served version again");
+    rollback_cmd->add_option("ENV", env_name, "Environment name")->required();
+    rollback_cmd->add_option("IMAGE", rollback_image, "The version to go back to (default: the "
+                                                      "one served before the current one)");
+    rollback_cmd->callback([&] {
+        action = [&] { return phases::run_rollback(runtime.get(), env_name, rollback_image); };
+    });
+
+    // status, history, logs
+    std::optional<std::string> status_env;
+    std::string format = "table";
+    auto* status_cmd = add_command(app, "status", "Show what each environment serves");
+    status_cmd->add_option("ENV", status_env, "Only this environment");
+    add_format_option(status_cmd, format);
+    status_cmd->callback([&] {
+        action = [&] { return phases::run_status(runtime.get(), status_env, parse_format(format)); };
+    });
+
+    auto* history_cmd = add_command(app, "history", "List the deploys and serves of an environment");
+    history_cmd->add_option("ENV", env_name, "Environment name")->required();
+    add_format_option(history_cmd, format);
+    history_cmd->callback([&] {
+        action = [&] { return phases::run_history(runtime.get(), env_name, parse_format(format)); };
+    });
+
+    std::string logs_phase = "serve";
+    bool follow = false;
+    auto* logs_cmd = add_command(app, "logs", "Show the output of the last deploy or of serving");
+    logs_cmd->add_option("ENV", env_name, "Environment name")->required();
+    logs_cmd->add_option("--phase", logs_phase, "deploy or serve")
+        ->check(CLI::IsMember({"deploy", "serve"}))
+        ->default_str("serve");
+    logs_cmd->add_flag("-f,--follow", follow, "Follow the output");
+    logs_cmd->callback([&] {
+        action = [&] { return phases::run_logs(runtime.get(), env_name, logs_phase, follow); };
+    });
+
+    // stop, rm
+    auto* stop_cmd = add_command(app, "stop", "Stop serving an environment");
+    stop_cmd->add_option("ENV", env_name, "Environment name")->required();
+    stop_cmd->callback([&] { action = [&] { return phases::run_stop(runtime.get(), env_name); }; });
+
+    auto* rm_cmd = add_command(app, "rm", "Remove an environment");
+    rm_cmd->add_option("ENV", env_name, "Environment name")->required();
+    rm_cmd->add_flag("--volumes", rm_volumes, "Also remove its /storage and /static volumes");
+    rm_cmd->callback(
+        [&] { action = [&] { return phases::run_rm(runtime.get(), env_name, rm_volumes); }; });
+
+    // version
+    std::string version_format = "table";
+    auto* version_cmd = add_command(app, "version", "Show the plugin version");
+    version_cmd->add_option("--format", version_format, "Output format: pretty or json")
+        ->check(CLI::IsMember({"pretty", "table", "json"}));
+    version_cmd->callback([&] {
+        action = [&] {
+            if (version_format == "json") {
+                fmt::print("{}\n", nlohmann::json{{"Version", k_version}}.dump());
+            } else {
+                fmt::print("docker-pallet version {}\n", k_version);
+            }
+            return 0;
+        };
+    });
+
+    std::vector<std::string> args = runtime.invocation.args;
+    // Everything after `--` belongs to the application's command, untouched by our parser.
+    if (auto dashes = std::find(args.begin(), args.end(), "--"); dashes != args.end()) {
+        test.args.assign(dashes + 1, args.end());
+        args.erase(dashes, args.end());
+    }
+    if (runtime.invocation.help) {
+        args.push_back("--help");
+    }
+    std::reverse(args.begin(), args.end());
+    try {
+        app.parse(args);
+    } catch (const CLI::CallForHelp&) {
+        std::cout << app.help();
+        return 0;
+    } catch (const CLI::RequiredError& e) {
+        const CLI::App* at = deepest_selected(&app);
+        // `docker pallet` alone: show help, like docker.
+        if (runtime.invocation.args.empty()) {
+            std::cout << app.help();
+            return 0;
+        }
+        if (!at->get_subcommands({}).empty() && runtime.invocation.args.back() == at->get_name()) {
+            std::cout << at->help();  // a command group alone: its help, like `docker network`
+            return 0;
+        }
+        if (!at->get_subcommands({}).empty() && at->get_subcommands().empty()) {
+            // A command was needed here: name what was given instead.
+            for (const auto& word : runtime.invocation.args) {
+                if (word.size() > 1 && word[0] == '-') {
+                    return usage_error(fmt::format("unknown flag: {}", word), command_path(at));
+                }
+            }
+            const std::string given = runtime.invocation.args.back();
+            return usage_error(fmt::format("unknown command \"{}\"", given), command_path(at));
+        }
+        return usage_error(e.what(), command_path(at));
+    } catch (const CLI::ExtrasError& e) {
+        std::string extra = e.what();
+        extra = extra.substr(extra.rfind(": ") + 2);
+        return usage_error(extra.rfind('-', 0) == 0 ? fmt::format("unknown flag: {}", extra)
+                                                    : fmt::format("unexpected argument: {}", extra),
+                           command_path(deepest_selected(&app)));
+    } catch (const CLI::ParseError& e) {
+        return usage_error(e.what(), command_path(deepest_selected(&app)));
+    }
+    return action ? action() : 0;
+}
+
+}  // namespace pallet::plugin
