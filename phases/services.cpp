@@ -25,6 +25,20 @@ std::string image_for(Context& context, const ServiceSite& site, const services:
     return context.setting(kind.name + "-image").value_or(kind.default_image);
 }
 
+void ensure_shared_network(Context& context, const ServiceSite& site) {
+    if (!context.docker.list_networks({"io.pallet.warm=" + site.labels.at("io.pallet.warm")})
+             .empty()) {
+        return;
+    }
+    try {
+        context.docker.create_network(site.network, site.labels);
+    } catch (const Error& e) {
+        if (std::string(e.what()).find("already exists") == std::string::npos) {
+            throw;
+        }
+    }
+}
+
 }  // namespace
 
 std::string service_container(const std::string& scope, const std::string& kind) {
@@ -150,6 +164,9 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
                 if (kind.web_port != 0) {
                     spec.publish = fmt::format("127.0.0.1::{}", kind.web_port);
                 }
+            }
+            if (site.ensure_network) {
+                ensure_shared_network(context, site);
             }
             context.step("starting {} ({})", name, spec.image);
             if (context.docker.run_detached(spec) == docker::StartOutcome::name_taken) {

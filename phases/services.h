@@ -24,6 +24,9 @@ struct ServiceSite {
     bool keep_data = true;  // environments keep data in named volumes; test runs do not
     std::map<std::string, std::string> image_overrides;  // kind -> image (--service-image)
     std::chrono::seconds ready_timeout{120};
+    // Create `network` (labelled with `labels`) before starting a container, if it is missing:
+    // for shared services, whose network outlives any one command.
+    bool ensure_network = false;
 };
 
 // The container of a provisioned service: pallet-<scope>-<kind>.

@@ -158,6 +158,7 @@ int run_test(Context& context, const TestOptions& options) {
         site.labels = {{state::label::k_managed, "true"},
                        {state::label::k_phase, "service"},
                        {"io.pallet.warm", site.host_scope}};
+        site.ensure_network = true;
         if (auto it = env.services.find("redis"); it != env.services.end()) {
             it->second.db_index = 1 + static_cast<int>(std::stoul(run_id, nullptr, 16) % 15);
         }
@@ -175,14 +176,6 @@ int run_test(Context& context, const TestOptions& options) {
                 }
             }
             transient.add_services(names);
-        } else if (context.docker.list_networks({"io.pallet.warm=" + site.host_scope}).empty()) {
-            try {
-                context.docker.create_network(site.network, site.labels);
-            } catch (const Error& e) {
-                if (std::string(e.what()).find("already exists") == std::string::npos) {
-                    throw;
-                }
-            }
         }
         if (reuse) {
             transient.release_on_exit(site, env.services);
