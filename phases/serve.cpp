@@ -151,19 +151,31 @@ std::string router_url(Context& context, const std::string& env) {
     return fmt::format("http://{}/", published.substr(0, published.find("->")));
 }
 
-// Puts `serving` (running and healthy) behind the router, then retires `old`: traffic moves
-// first, requests in flight finish during the drain, and only then do old containers stop.
+// Puts `serving` (running and healthy) behind the router, and only then commits `rollout`
+// (its containers carry traffic now); then retires `old`: requests in flight finish during
+// the drain, then old containers stop. A cancellation during the drain stops them at once.
 void switch_traffic(Context& context, const state::Environment& env, Router& router,
-                    const std::vector<std::string>& serving, const std::vector<std::string>& old) {
+                    const std::vector<std::string>& serving, const std::vector<std::string>& old,
+                    Rollout* rollout) {
     router.switch_to(serving);
-    if (!old.empty()) {
-        context.step("switched {} to the new containers; letting requests in flight finish",
-                     env.name);
+    if (rollout != nullptr) {
+        rollout->commit();
+    }
+    if (old.empty()) {
+        return;
+    }
+    context.step("switched {} to the new containers; letting requests in flight finish",
+                 env.name);
+    try {
         cancel::sleep(std::chrono::milliseconds(env.drain_ms));
-        context.step("stopping {} old serve container(s)", old.size());
+    } catch (const Cancelled&) {
         context.docker.stop_containers(old);
         context.docker.remove_containers(old);
+        throw;
     }
+    context.step("stopping {} old serve container(s)", old.size());
+    context.docker.stop_containers(old);
+    context.docker.remove_containers(old);
 }
 
 }  // namespace
@@ -212,10 +224,10 @@ int run_serve(Context& context, const ServeOptions& options) {
         throw Error(fmt::format("{} did not become healthy, so nothing changed for users: {}",
                                 image.ref, evidence));
     }
-    rollout.commit();
     if (router_was_running) {
-        switch_traffic(context, env, router, rollout.fresh(), names_of(old_containers));
+        switch_traffic(context, env, router, rollout.fresh(), names_of(old_containers), &rollout);
     } else {
+        rollout.commit();
         // A router that was not running had no traffic to move: the old ones just go.
         context.docker.stop_containers(names_of(old_containers));
         context.docker.remove_containers(names_of(old_containers));
@@ -273,13 +285,12 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
                                     "nothing changed: {}",
                                     evidence));
         }
-        rollout.commit();
         keep.insert(keep.end(), rollout.fresh().begin(), rollout.fresh().end());
-        switch_traffic(context, env, router, keep, {});
+        switch_traffic(context, env, router, keep, {}, &rollout);
     } else {
         std::vector<std::string> retire(keep.begin() + replicas, keep.end());
         keep.resize(static_cast<size_t>(replicas));
-        switch_traffic(context, env, router, keep, retire);
+        switch_traffic(context, env, router, keep, retire, nullptr);
     }
     if (!context.docker.dry_run()) {
         state::record_serve(context.docker, env.name,

@@ -6,8 +6,8 @@
 
 #include "phases/phase_env.h"
 #include "phases/services.h"
-#include "util/error.h"
 #include "state/labels.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace pallet::phases {
