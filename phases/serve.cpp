@@ -6,6 +6,7 @@
 
 #include "phases/phase_env.h"
 #include "phases/router.h"
+#include "phases/serve_lock.h"
 #include "phases/services.h"
 #include "state/environments.h"
 #include "state/history.h"
@@ -178,12 +179,19 @@ void switch_traffic(Context& context, const state::Environment& env, Router& rou
     context.docker.remove_containers(old);
 }
 
+// Longer than any serve, scale or stop of the environment may take.
+std::chrono::seconds lock_stale_after(const state::Environment& env) {
+    return std::chrono::seconds(env.health_timeout + env.service_timeout + env.drain_ms / 1000 +
+                                k_stop_timeout_seconds + 120);
+}
+
 }  // namespace
 
 int run_serve(Context& context, const ServeOptions& options) {
     state::validate_env_name(options.env, "docker pallet serve");
     state::EnvironmentStore store(context.docker);
     state::Environment env = store.ensure(options.env);
+    ServeLock lock(context, env.name, lock_stale_after(env));
 
     auto old_containers = serve_containers(context, env.name);
     std::string ref;
@@ -251,6 +259,7 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
     }
     state::EnvironmentStore store(context.docker);
     state::Environment env = store.get(env_name);
+    ServeLock lock(context, env.name, lock_stale_after(env));
     std::vector<docker::ContainerRecord> running;
     for (auto& record : serve_containers(context, env.name)) {
         if (record.running) {
@@ -354,6 +363,7 @@ int run_stop(Context& context, const std::string& env_name) {
     state::validate_env_name(env_name, "docker pallet stop");
     state::EnvironmentStore store(context.docker);
     state::Environment env = store.get(env_name);
+    ServeLock lock(context, env.name, lock_stale_after(env));
     auto serving = serve_containers(context, env.name);
     std::vector<std::string> names = names_of(serving);
     if (context.docker.inspect_container(state::router_container(env.name))) {

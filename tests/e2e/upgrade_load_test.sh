@@ -60,6 +60,27 @@ expect_eq "$(field '["failures"]')" "0" "rollback: zero failed requests"
 expect_eq "$(curl -s --max-time 5 "$url")" "v1" "rollback went back to v1"
 expect_eq "$(record_values "$env" deploy version | grep -c '^v1$')" "2" "rollback ran v1's deploy again"
 
+# Two CI jobs serving different versions at once: one waits for the other; no failed request,
+# and afterwards exactly the last one's containers run, behind the router.
+stop="$(mktemp -u)"
+python3 "$LOAD" "$url" --requests 20000 --clients 4 --until-file "$stop" --json >"$stop.json" & loader=$!
+E2E_PIDS+=("$loader")
+o1="$(mktemp)"; o2="$(mktemp)"
+"$DOCKER" pallet serve "$env" pallet-conformance:v2 >"$o1" 2>&1 & s1=$!
+"$DOCKER" pallet serve "$env" pallet-conformance:v1 >"$o2" 2>&1 & s2=$!
+wait $s1; c1=$?; wait $s2; c2=$?
+sleep 0.5; touch "$stop"; wait "$loader"; LOAD_RESULT="$(cat "$stop.json")"; rm -f "$stop" "$stop.json"
+echo "concurrent serves under load: $LOAD_RESULT" | cut -c1-200
+expect_eq "$c1:$c2" "0:0" "two concurrent serves both succeed"
+expect_contains "$(cat "$o1" "$o2")" "to finish changing what $env serves" "one waited for the other"
+expect_eq "$(field '["failures"]')" "0" "concurrent serves: zero failed requests"
+expect_eq "$(serving)" "1" "one serve container runs afterwards"
+running_version="$("$DOCKER" ps --filter "label=io.pallet.env=$env" --filter label=io.pallet.phase=serve --format '{{.Label "io.pallet.version"}}')"
+expect_eq "pallet-conformance:$(curl -s --max-time 5 "$url")" "$running_version" "the router serves the container that runs"
+expect_eq "$("$DOCKER" ps -aq --filter name="pallet-$env-serve-lock" | wc -l)" "0" "the serve lock is released"
+rm -f "$o1" "$o2"
+"$DOCKER" pallet serve "$env" pallet-conformance:v1 >/dev/null 2>&1
+
 # Bad input.
 pallet scale "$env" 0
 expect_eq "$CODE" "125" "scale 0 is refused"
