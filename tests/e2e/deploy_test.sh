@@ -113,6 +113,27 @@ expect_eq "$CODE" "0" "the lock is free after a deploy that could not start"
 pallet history "$env"
 expect_contains "$OUT" "not started" "the deploy that could not start is in the history"
 
+# The engine stops answering in the middle of a command: a docker that fails after its first
+# calls, as docker does when the daemon goes away. Clear message, exit 1; the next deploy works.
+flaky="$(mktemp -d)"
+cat >"$flaky/docker" <<FLAKY
+#!/bin/sh
+n=\$(( \$(cat "$flaky/count" 2>/dev/null || echo 0) + 1 )); echo \$n > "$flaky/count"
+if [ \$n -gt 3 ]; then
+    echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2
+    exit 1
+fi
+exec "$(command -v "$DOCKER")" "\$@"
+FLAKY
+chmod +x "$flaky/docker"
+out="$(DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND="$flaky/docker" "$PALLET_BINARY" deploy "$env" pallet-conformance:v2 2>&1)"; code=$?
+expect_eq "$code" "1" "an engine that stops answering fails the command"
+expect_contains "$out" "cannot reach the Docker engine" "and says so"
+expect_contains "$out" "--context or --host" "with what to do"
+rm -rf "$flaky"
+pallet deploy "$env" pallet-conformance:v2
+expect_eq "$CODE" "0" "the environment works again once the engine answers"
+
 pallet deploy "$env" pallet-no-such-image:404
 expect_eq "$CODE" "1" "a missing image fails"
 expect_contains "$ERR" "could not be pulled" "a missing image is explained"
