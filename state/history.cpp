@@ -20,22 +20,34 @@ void newest_first(std::vector<docker::ContainerRecord>& records) {
     });
 }
 
-}  // namespace
-
-std::vector<docker::ContainerRecord> deploy_records(docker::DockerCli& docker,
-                                                    const std::string& env) {
-    auto records = docker.list_containers({env_filter(env), phase_filter(phase::k_deploy)});
+// The containers of one phase of an environment, newest first.
+std::vector<docker::ContainerRecord> records_of(docker::DockerCli& docker, const std::string& env,
+                                                const char* phase) {
+    auto records = docker.list_containers({env_filter(env), phase_filter(phase)});
     newest_first(records);
     return records;
 }
 
-HistoryEntry deploy_entry(const docker::ContainerRecord& record) {
+// What every history line takes from its record's labels.
+HistoryEntry entry_from_labels(const docker::ContainerRecord& record, const char* phase) {
     HistoryEntry entry;
-    entry.phase = phase::k_deploy;
+    entry.phase = phase;
     entry.version = record.label(label::k_version);
     entry.image_id = record.label(label::k_image_id);
     entry.user = record.label(label::k_user);
     entry.host = record.label(label::k_host);
+    return entry;
+}
+
+}  // namespace
+
+std::vector<docker::ContainerRecord> deploy_records(docker::DockerCli& docker,
+                                                    const std::string& env) {
+    return records_of(docker, env, phase::k_deploy);
+}
+
+HistoryEntry deploy_entry(const docker::ContainerRecord& record) {
+    HistoryEntry entry = entry_from_labels(record, phase::k_deploy);
     entry.container = record.name;
     auto started = docker::parse_docker_time(record.started_at);
     auto finished = docker::parse_docker_time(record.finished_at);
@@ -56,20 +68,13 @@ HistoryEntry deploy_entry(const docker::ContainerRecord& record) {
 }
 
 std::vector<HistoryEntry> serve_entries(docker::DockerCli& docker, const std::string& env) {
-    auto records = docker.list_containers({env_filter(env), phase_filter(phase::k_serve_record)});
-    newest_first(records);
     std::vector<HistoryEntry> entries;
-    for (const auto& record : records) {
-        HistoryEntry entry;
-        entry.phase = phase::k_serve;
-        entry.version = record.label(label::k_version);
-        entry.image_id = record.label(label::k_image_id);
+    for (const auto& record : records_of(docker, env, phase::k_serve_record)) {
+        HistoryEntry entry = entry_from_labels(record, phase::k_serve);
         entry.result = record.label(label::k_result);
-        entry.user = record.label(label::k_user);
-        entry.host = record.label(label::k_host);
         entry.started = created_at(record);
         try {
-            entry.duration = std::stod(record.label("io.pallet.duration"));
+            entry.duration = std::stod(record.label(label::k_duration));
         } catch (const std::exception&) {
         }
         entries.push_back(entry);
@@ -90,12 +95,11 @@ void record_serve(docker::DockerCli& docker, const std::string& env, const Histo
     spec.labels[label::k_host] = entry.host;
     spec.labels[label::k_detail] = detail;
     if (entry.duration) {
-        spec.labels["io.pallet.duration"] = fmt::format("{:.1f}", *entry.duration);
+        spec.labels[label::k_duration] = fmt::format("{:.1f}", *entry.duration);
     }
     docker.create_container(spec);
-    auto records = docker.list_containers({env_filter(env), phase_filter(phase::k_serve_record)});
+    auto records = records_of(docker, env, phase::k_serve_record);
     if (records.size() > keep) {
-        newest_first(records);
         std::vector<std::string> old;
         for (size_t i = keep; i < records.size(); ++i) {
             old.push_back(records[i].id);

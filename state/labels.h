@@ -20,6 +20,7 @@ inline constexpr const char* k_generation = "io.pallet.generation";  // config r
 inline constexpr const char* k_settings = "io.pallet.settings";      // config records: JSON
 inline constexpr const char* k_result = "io.pallet.result";          // serve records
 inline constexpr const char* k_detail = "io.pallet.detail";          // serve records
+inline constexpr const char* k_duration = "io.pallet.duration";      // serve records: seconds
 inline constexpr const char* k_test_run = "io.pallet.test-run";      // test runs
 inline constexpr const char* k_role = "io.pallet.role";              // volumes: storage, static
 }  // namespace label
