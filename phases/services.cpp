@@ -26,7 +26,7 @@ std::string image_for(Context& context, const ServiceSite& site, const services:
 }
 
 void ensure_shared_network(Context& context, const ServiceSite& site) {
-    if (!context.docker.list_networks({"io.pallet.warm=" + site.labels.at("io.pallet.warm")})
+    if (!context.docker.list_networks({std::string(state::label::k_warm) + "=" + site.labels.at(state::label::k_warm)})
              .empty()) {
         return;
     }
@@ -67,9 +67,9 @@ void add_service_args(const std::vector<std::string>& args, ServiceMap& into,
 
 std::vector<std::string> declared_services(const docker::Labels& labels, bool include_optional) {
     std::vector<std::string> names;
-    std::vector<std::string> keys = {"io.pallet.services"};
+    std::vector<std::string> keys = {state::label::k_services_required};
     if (include_optional) {
-        keys.push_back("io.pallet.services.optional");
+        keys.push_back(state::label::k_services_optional);
     }
     for (const auto& key : keys) {
         auto it = labels.find(key);
@@ -145,17 +145,17 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
             spec.env = services::container_variables(service);
             spec.labels = site.labels;
             spec.labels[state::label::k_phase] = "service";
-            spec.labels["io.pallet.service"] = name;
+            spec.labels[state::label::k_service] = name;
             spec.network = site.network;
             spec.network_aliases = {};
             if (site.keep_data && !kind.data_path.empty()) {
                 const std::string volume = data_volume(host_scope, name);
-                if (context.docker.list_volumes({fmt::format("io.pallet.service-data={}", volume)})
+                if (context.docker.list_volumes({fmt::format("{}={}", state::label::k_service_data, volume)})
                         .empty()) {
                     created_volumes.push_back(volume);
                 }
                 docker::Labels volume_labels = site.labels;
-                volume_labels["io.pallet.service-data"] = volume;
+                volume_labels[state::label::k_service_data] = volume;
                 context.docker.create_volume(volume, volume_labels);
                 spec.mounts = {{volume, kind.data_path, false}};
             }

@@ -157,7 +157,7 @@ int run_test(Context& context, const TestOptions& options) {
         site.network = "pallet-" + site.host_scope;
         site.labels = {{state::label::k_managed, "true"},
                        {state::label::k_phase, "service"},
-                       {"io.pallet.warm", site.host_scope}};
+                       {state::label::k_warm, site.host_scope}};
         site.ensure_network = true;
         if (auto it = env.services.find("redis"); it != env.services.end()) {
             it->second.db_index = 1 + static_cast<int>(std::stoul(run_id, nullptr, 16) % 15);

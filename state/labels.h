@@ -21,6 +21,12 @@ inline constexpr const char* k_settings = "io.pallet.settings";      // config r
 inline constexpr const char* k_result = "io.pallet.result";          // serve records
 inline constexpr const char* k_detail = "io.pallet.detail";          // serve records
 inline constexpr const char* k_duration = "io.pallet.duration";      // serve records: seconds
+inline constexpr const char* k_service = "io.pallet.service";        // service containers: kind
+inline constexpr const char* k_service_data = "io.pallet.service-data";  // their data volumes
+inline constexpr const char* k_warm = "io.pallet.warm";              // warm services: warm-<user>
+// Set by applications on their images: the services they require, and those they can use.
+inline constexpr const char* k_services_required = "io.pallet.services";
+inline constexpr const char* k_services_optional = "io.pallet.services.optional";
 inline constexpr const char* k_test_run = "io.pallet.test-run";      // test runs
 inline constexpr const char* k_role = "io.pallet.role";              // volumes: storage, static
 }  // namespace label
