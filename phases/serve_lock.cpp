@@ -17,7 +17,7 @@ ServeLock::ServeLock(Context& context, const std::string& env, std::chrono::seco
     docker::ContainerSpec spec;
     spec.name = m_name;
     spec.image = state::k_record_image;
-    spec.labels = state::base_labels(env, "serve-lock");
+    spec.labels = state::base_labels(env, state::phase::k_serve_lock);
     spec.labels[state::label::k_user] = context.actor_user;
     spec.labels[state::label::k_host] = context.actor_host;
     bool announced = false;

@@ -144,7 +144,7 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
             resolve_image(context, spec.image);
             spec.env = services::container_variables(service);
             spec.labels = site.labels;
-            spec.labels[state::label::k_phase] = "service";
+            spec.labels[state::label::k_phase] = state::phase::k_service;
             spec.labels[state::label::k_service] = name;
             spec.network = site.network;
             spec.network_aliases = {};
@@ -269,7 +269,7 @@ void prepare_services(Context& context, const state::Environment& env,
     ServiceSite site;
     site.scope = env.name;
     site.network = state::network_name(env.name);
-    site.labels = state::base_labels(env.name, "service");
+    site.labels = state::base_labels(env.name, state::phase::k_service);
     site.ready_timeout = std::chrono::seconds(env.service_timeout);
     ServiceMap services = env.services;
     provision_services(context, site, services);

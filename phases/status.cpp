@@ -53,6 +53,7 @@ struct EnvStatus {
     int replicas = 0;
     std::string url;
     std::optional<state::HistoryEntry> last_deploy;
+    std::map<std::string, std::string> services;  // kind -> running, exited, ... or external
 };
 
 }  // namespace
@@ -80,6 +81,14 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
                 envs[env].name = env;
                 auto settings = nlohmann::json::parse(record.label(state::label::k_settings), nullptr, false);
                 envs[env].kind = settings.is_object() ? settings.value("kind", "") : "";
+                envs[env].services.clear();
+                if (settings.is_object() && settings.contains("services") &&
+                    settings["services"].is_object()) {
+                    for (const auto& [kind, service] : settings["services"].items()) {
+                        const bool external = service.is_object() && !service.value("url", "").empty();
+                        envs[env].services[kind] = external ? "external" : "not started";
+                    }
+                }
             }
         }
     }
@@ -105,6 +114,11 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
             if (!status.last_deploy || status.last_deploy->started < entry.started) {
                 status.last_deploy = entry;
             }
+        } else if (phase == state::phase::k_service) {
+            auto it = status.services.find(record.label(state::label::k_service));
+            if (it != status.services.end() && it->second != "external") {
+                it->second = record.status;
+            }
         }
     }
     if (only && envs.find(*only) == envs.end()) {
@@ -119,7 +133,8 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
                                  {"Serving", status.serving},
                                  {"Running", status.running},
                                  {"Replicas", status.replicas},
-                                 {"URL", status.url}};
+                                 {"URL", status.url},
+                                 {"Services", status.services}};
             if (status.last_deploy) {
                 line["LastDeploy"] = {{"Version", status.last_deploy->version},
                                       {"Result", status.last_deploy->result},
@@ -131,16 +146,22 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
         }
         return 0;
     }
-    util::TextTable table({"ENVIRONMENT", "KIND", "SERVING", "REPLICAS", "URL", "LAST DEPLOY"});
+    util::TextTable table(
+        {"ENVIRONMENT", "KIND", "SERVING", "REPLICAS", "URL", "SERVICES", "LAST DEPLOY"});
     for (const auto& [name, status] : envs) {
         std::string last = "-";
         if (status.last_deploy) {
             last = fmt::format("{} {} ({})", status.last_deploy->version, status.last_deploy->result,
                                ago(status.last_deploy->started));
         }
+        std::vector<std::string> services;
+        for (const auto& [kind, state] : status.services) {
+            services.push_back(state == "running" ? kind : fmt::format("{} ({})", kind, state));
+        }
         table.add_row({name, status.kind, status.serving.empty() ? "-" : status.serving,
                        fmt::format("{}/{}", status.running, status.replicas),
-                       status.url.empty() ? "-" : status.url, last});
+                       status.url.empty() ? "-" : status.url,
+                       services.empty() ? "-" : util::join(services, ", "), last});
     }
     fmt::print("{}", table.render());
     return 0;

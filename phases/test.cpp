@@ -156,7 +156,7 @@ int run_test(Context& context, const TestOptions& options) {
         site.host_scope = warm_scope(context.actor_user);
         site.network = "pallet-" + site.host_scope;
         site.labels = {{state::label::k_managed, "true"},
-                       {state::label::k_phase, "service"},
+                       {state::label::k_phase, state::phase::k_service},
                        {state::label::k_warm, site.host_scope}};
         site.ensure_network = true;
         if (auto it = env.services.find("redis"); it != env.services.end()) {

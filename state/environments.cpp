@@ -140,7 +140,7 @@ bool EnvironmentStore::write(const Environment& env, int generation) {
 }
 
 void EnvironmentStore::ensure_resources(const std::string& name) {
-    auto labels = base_labels(name, "environment");
+    auto labels = base_labels(name, phase::k_environment);
     if (m_docker.list_networks({env_filter(name)}).empty()) {
         try {
             m_docker.create_network(network_name(name), labels);

@@ -38,6 +38,9 @@ inline constexpr const char* k_serve = "serve";
 inline constexpr const char* k_router = "router";
 inline constexpr const char* k_config = "config";
 inline constexpr const char* k_serve_record = "serve-record";
+inline constexpr const char* k_service = "service";          // provided service containers
+inline constexpr const char* k_serve_lock = "serve-lock";
+inline constexpr const char* k_environment = "environment";  // networks and volumes
 }  // namespace phase
 
 // Names of an environment's objects on the engine.

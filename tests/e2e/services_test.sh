@@ -68,6 +68,8 @@ if probe "pallet-$b" "$url_b"; then pass "B's own URL works (the probe can succe
 
 pallet env show "$a"
 expect_contains "$OUT" "postgres: provided (container pallet-$a-postgres)" "env show lists services"
+pallet status "$a" --format json
+expect_contains "$OUT" '"Services":{"postgres":"running","redis":"running"}' "status shows the services"
 # Mail and syslog reach the provided servers.
 pallet env service "$b" add smtp syslog
 pallet deploy "$b" pallet-test-svcapp:1 
@@ -93,6 +95,9 @@ expect_contains "$ERR" "the postgres server $ext_ip:5432 does not accept connect
 pallet env show "$a"
 expect_contains "$OUT" "postgres: provided" "a failed --check changes nothing"
 "$DOCKER" rm -f -v "$ext" >/dev/null
+
+pallet rm "$b" --volumes
+expect_eq "$CODE:$(leftovers "$b" | wc -l)" "0:0" "rm --volumes removes the services and their data"
 
 # A required service the environment lacks stops the deploy before anything runs.
 c="$(env_name c)"
