@@ -70,26 +70,12 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
     }
     auto records = context.docker.list_containers(filters);
     std::map<std::string, EnvStatus> envs;
-    std::map<std::string, int> generations;
-    for (const auto& record : records) {
-        const std::string env = record.label(state::label::k_env);
-        const std::string phase = record.label(state::label::k_phase);
-        if (phase == state::phase::k_config) {
-            int generation = std::atoi(record.label(state::label::k_generation).c_str());
-            if (generation >= generations[env]) {
-                generations[env] = generation;
-                envs[env].name = env;
-                auto settings = nlohmann::json::parse(record.label(state::label::k_settings), nullptr, false);
-                envs[env].kind = settings.is_object() ? settings.value("kind", "") : "";
-                envs[env].services.clear();
-                if (settings.is_object() && settings.contains("services") &&
-                    settings["services"].is_object()) {
-                    for (const auto& [kind, service] : settings["services"].items()) {
-                        const bool external = service.is_object() && !service.value("url", "").empty();
-                        envs[env].services[kind] = external ? "external" : "not started";
-                    }
-                }
-            }
+    for (const auto& [name, env] : state::newest_environments(records)) {
+        EnvStatus& status = envs[name];
+        status.name = name;
+        status.kind = env.kind;
+        for (const auto& [kind, service] : env.services) {
+            status.services[kind] = service.provisioned() ? "not started" : "external";
         }
     }
     for (const auto& record : records) {

@@ -68,10 +68,15 @@ Environment from_record(const docker::ContainerRecord& record) {
     return env;
 }
 
-// The newest generation per environment.
-std::map<std::string, Environment> newest(const std::vector<docker::ContainerRecord>& records) {
+}  // namespace
+
+std::map<std::string, Environment> newest_environments(
+    const std::vector<docker::ContainerRecord>& records) {
     std::map<std::string, Environment> envs;
     for (const auto& record : records) {
+        if (record.label(label::k_phase) != phase::k_config) {
+            continue;
+        }
         Environment env = from_record(record);
         auto it = envs.find(env.name);
         if (it == envs.end() || it->second.generation < env.generation) {
@@ -80,8 +85,6 @@ std::map<std::string, Environment> newest(const std::vector<docker::ContainerRec
     }
     return envs;
 }
-
-}  // namespace
 
 void validate_env_name(const std::string& name, const std::string& command_path) {
     if (!util::is_dns_label(name) || name.size() > 40) {
@@ -94,7 +97,7 @@ void validate_env_name(const std::string& name, const std::string& command_path)
 }
 
 std::optional<Environment> EnvironmentStore::find(const std::string& name) {
-    auto envs = newest(m_docker.list_containers(
+    auto envs = newest_environments(m_docker.list_containers(
         {fmt::format("{}=true", label::k_managed), env_filter(name), phase_filter(phase::k_config)}));
     auto it = envs.find(name);
     if (it == envs.end()) {
@@ -114,7 +117,7 @@ Environment EnvironmentStore::get(const std::string& name) {
 }
 
 std::vector<Environment> EnvironmentStore::list() {
-    auto envs = newest(m_docker.list_containers(
+    auto envs = newest_environments(m_docker.list_containers(
         {fmt::format("{}=true", label::k_managed), phase_filter(phase::k_config)}));
     std::vector<Environment> out;
     for (auto& [name, env] : envs) {

@@ -27,6 +27,10 @@ struct Environment {
     int generation = 0;
 };
 
+// The newest settings of each environment among `records` (other records are skipped).
+std::map<std::string, Environment> newest_environments(
+    const std::vector<docker::ContainerRecord>& records);
+
 // Refuses (UsageError) a name that is not a short DNS-safe word.
 void validate_env_name(const std::string& name, const std::string& command_path);
 
