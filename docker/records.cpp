@@ -68,6 +68,14 @@ std::string ContainerRecord::env_value(const std::string& key) const {
     return "";
 }
 
+std::string ContainerRecord::published_url() const {
+    if (published.empty()) {
+        return "";
+    }
+    const std::string& first = published.front();
+    return fmt::format("http://{}/", first.substr(0, first.find("->")));
+}
+
 std::string VolumeRecord::label(const std::string& key) const {
     auto it = labels.find(key);
     return it == labels.end() ? std::string() : it->second;

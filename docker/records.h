@@ -30,6 +30,8 @@ struct ContainerRecord {
     std::string label(const std::string& key) const;
     // The value of one of its environment variables ("" when unset).
     std::string env_value(const std::string& key) const;
+    // "http://127.0.0.1:49153/": its first published port as a URL ("" when none).
+    std::string published_url() const;
 };
 
 // An image as `docker image inspect` describes it.

@@ -229,8 +229,7 @@ int run_env_show(Context& context, const std::string& name, Format format) {
         if (service.provisioned() && services::find_kind(kind)->web_port != 0) {
             auto record = context.docker.inspect_container(service_container(env.name, kind));
             if (record && record->running && !record->published.empty()) {
-                const std::string& published = record->published.front();
-                web = fmt::format(", web view http://{}/", published.substr(0, published.find("->")));
+                web = ", web view " + record->published_url();
             }
         }
         fmt::print("  {}: {}{}\n", kind,

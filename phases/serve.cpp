@@ -145,11 +145,7 @@ state::HistoryEntry serve_event(const Context& context, const ResolvedImage& ima
 // Where the environment's router listens, as a URL.
 std::string router_url(Context& context, const std::string& env) {
     auto record = context.docker.inspect_container(state::router_container(env));
-    if (!record || record->published.empty()) {
-        return "";
-    }
-    const std::string& published = record->published.front();
-    return fmt::format("http://{}/", published.substr(0, published.find("->")));
+    return record ? record->published_url() : "";
 }
 
 // Puts `serving` (running and healthy) behind the router, and only then commits `rollout`

@@ -92,9 +92,8 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
                 ++status.running;
                 status.serving = record.label(state::label::k_version);
             }
-        } else if (phase == state::phase::k_router && record.running && !record.published.empty()) {
-            const std::string& published = record.published.front();
-            status.url = fmt::format("http://{}/", published.substr(0, published.find("->")));
+        } else if (phase == state::phase::k_router && record.running) {
+            status.url = record.published_url();
         } else if (phase == state::phase::k_deploy) {
             auto entry = state::deploy_entry(record);
             if (!status.last_deploy || status.last_deploy->started < entry.started) {

@@ -25,7 +25,8 @@ std::string to_json(const Environment& env) {
                           {"password", service.password},
                           {"admin_password", service.admin_password}};
     }
-    json doc = {{"services", services},{"kind", env.kind},
+    json doc = {{"services", services},
+                {"kind", env.kind},
                 {"site_domain", env.site_domain},
                 {"site_protocol", env.site_protocol},
                 {"bind_address", env.bind_address},

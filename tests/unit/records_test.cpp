@@ -25,6 +25,7 @@ TEST(Records, ContainerInspect) {
     EXPECT_EQ(r.exit_code, 3);
     EXPECT_FALSE(r.running);
     EXPECT_EQ(r.published, std::vector<std::string>{"127.0.0.1:8080->80/tcp"});
+    EXPECT_EQ(r.published_url(), "http://127.0.0.1:8080/");
     EXPECT_DOUBLE_EQ(*parse_docker_time(r.finished_at) - *parse_docker_time(r.started_at), 10.0);
 }
 
