@@ -21,15 +21,10 @@ namespace {
 // progress; past this age its starter died and it no longer holds the lock.
 constexpr double k_stale_created_seconds = 60;
 
-std::string since(double epoch_seconds) {
-    const auto age = static_cast<long long>(state::now_seconds() - epoch_seconds);
-    return fmt::format("{} ago", util::format_duration(std::chrono::seconds(std::max(0LL, age))));
-}
-
 std::string describe(const docker::ContainerRecord& record) {
     return fmt::format("{} (started by {}@{} {})", record.label(state::label::k_version),
                        record.label(state::label::k_user), record.label(state::label::k_host),
-                       since(state::created_at(record)));
+                       state::time_ago(state::created_at(record)));
 }
 
 // Shows the deploy's output live and returns its exit code. On cancellation the deploy goes on.

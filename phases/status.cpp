@@ -31,14 +31,6 @@ std::string rfc3339(double epoch_seconds) {
     return buffer;
 }
 
-std::string ago(double epoch_seconds) {
-    if (epoch_seconds <= 0) {
-        return "-";
-    }
-    auto age = static_cast<long long>(static_cast<double>(state::now_seconds()) - epoch_seconds);
-    return util::format_duration(std::chrono::seconds(std::max(0LL, age))) + " ago";
-}
-
 std::string short_id(const std::string& image_id) {
     auto colon = image_id.find(':');
     std::string hex = colon == std::string::npos ? image_id : image_id.substr(colon + 1);
@@ -137,7 +129,7 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
         std::string last = "-";
         if (status.last_deploy) {
             last = fmt::format("{} {} ({})", status.last_deploy->version, status.last_deploy->result,
-                               ago(status.last_deploy->started));
+                               state::time_ago(status.last_deploy->started));
         }
         std::vector<std::string> services;
         for (const auto& [kind, state] : status.services) {
@@ -182,7 +174,7 @@ int run_history(Context& context, const std::string& env, Format format) {
     util::TextTable table({"PHASE", "VERSION", "IMAGE ID", "RESULT", "STARTED", "DURATION", "BY"});
     for (const auto& entry : entries) {
         table.add_row({entry.phase, entry.version, short_id(entry.image_id), entry.result,
-                       ago(entry.started),
+                       state::time_ago(entry.started),
                        entry.duration ? util::format_duration(std::chrono::seconds(
                                             static_cast<long long>(*entry.duration + 0.5)))
                                       : "-",

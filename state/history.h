@@ -44,4 +44,7 @@ void archive_deploy(docker::DockerCli& docker, const std::string& env,
 // Creation time of a container in seconds since the epoch (0 when unknown).
 double created_at(const docker::ContainerRecord& record);
 
+// "2m05s ago" for a time in seconds since the epoch; "-" when unknown (0).
+std::string time_ago(double epoch_seconds);
+
 }  // namespace pallet::state
