@@ -183,7 +183,7 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
         }
         const auto deadline = std::chrono::steady_clock::now() + site.ready_timeout;
         for (const auto& item : pending) {
-            const services::Endpoint endpoint{item.container, site.scope};
+            const services::Endpoint endpoint{item.container, site.scope, site.test_run};
             const std::string script = services::ready_script(*item.service, endpoint);
             bool announced = false;
             while (!context.docker.exec_script(item.container, script)) {

@@ -22,6 +22,7 @@ struct ServiceSite {
     std::string network;  // the network the application's containers use
     docker::Labels labels;
     bool keep_data = true;  // environments keep data in named volumes; test runs do not
+    bool test_run = false;  // the application may create scratch databases (its test runner's)
     std::map<std::string, std::string> image_overrides;  // kind -> image (--service-image)
     std::chrono::seconds ready_timeout{120};
     // Create `network` (labelled with `labels`) before starting a container, if it is missing:

@@ -100,6 +100,7 @@ ServiceSite test_site(const TestOptions& options, const std::string& scope,
     site.keep_data = false;
     for (const auto& item : options.service_images) {
         auto eq = item.find('=');
+    site.test_run = true;
         const services::ServiceKind* kind =
             eq == std::string::npos ? nullptr : services::find_kind(item.substr(0, eq));
         if (kind == nullptr || eq + 1 >= item.size()) {

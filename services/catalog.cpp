@@ -299,8 +299,10 @@ std::string drop_command(const ServiceConfig& service, const Endpoint& endpoint)
         return fmt::format(
             "export PGPASSWORD=\"$POSTGRES_PASSWORD\"; "
             "sql() {{ psql -q -h 127.0.0.1 -U \"$POSTGRES_USER\" -d postgres \"$@\"; }}; "
-            "sql -c 'DROP DATABASE IF EXISTS \"{role}\" WITH (FORCE)' "
-            "-c 'DROP ROLE IF EXISTS \"{role}\"'; "
+            "for db in $(sql -Atc \"SELECT datname FROM pg_database WHERE datdba = (SELECT oid "
+            "FROM pg_roles WHERE rolname = '{role}')\"); do "
+            "sql -c \"DROP DATABASE IF EXISTS \\\"$db\\\" WITH (FORCE)\"; done; "
+            "sql -c 'DROP ROLE IF EXISTS \"{role}\"'; "
             "spare={spare}$(date +%s%N); "
             "[ \"$(sql -Atc \"SELECT count(*) FROM pg_database WHERE datname LIKE '{spare}%'\")\" "
             "-lt 2 ] && sql -c \"CREATE ROLE $spare LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE\" "
@@ -338,9 +340,9 @@ std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint)
             "    END IF;\n"
             "  END IF;\n"
             "  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN\n"
-            "    CREATE ROLE \"{role}\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;\n"
+            "    CREATE ROLE \"{role}\" LOGIN NOSUPERUSER NOCREATEROLE;\n"
             "  END IF;\n"
-            "  ALTER ROLE \"{role}\" PASSWORD '{password}';\n"
+            "  ALTER ROLE \"{role}\" {createdb} PASSWORD '{password}';\n"
             "END $$;\n"
             "SELECT 'CREATE DATABASE \"{role}\" OWNER \"{role}\"' WHERE NOT EXISTS "
             "(SELECT FROM pg_database WHERE datname = '{role}')\\gexec\n"
@@ -350,7 +352,8 @@ std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint)
             "SQL\n",
             fmt::arg("admin", service.admin_password), fmt::arg("user", k_admin_user),
             fmt::arg("role", scope), fmt::arg("password", service.password),
-            fmt::arg("spare", k_spare_prefix));
+            fmt::arg("spare", k_spare_prefix),
+            fmt::arg("createdb", endpoint.test_run ? "CREATEDB" : "NOCREATEDB"));
     }
     if (service.kind == "redis") {
         return "redis-cli -h 127.0.0.1 ping | grep -q PONG\n";

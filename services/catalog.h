@@ -45,6 +45,9 @@ ServiceConfig parse_service_arg(const std::string& arg, const std::string& comma
 struct Endpoint {
     std::string host;         // the service container's name on the environment's network
     std::string scope;        // the environment's (or run's) name: database, prefix, vhost, index
+    // A test run: its test runner may create scratch databases (Django, Rails, pytest-django
+    // make their own). Environments keep least privilege.
+    bool test_run = false;
 };
 
 // The standard's variables for one service (all phases), values included.
@@ -64,7 +67,8 @@ std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint)
 std::string admin_password_variable(const std::string& kind);
 
 // A shell command (for `sh -c` in the service's container) that drops what a test run got from a
-// shared service: database and role, vhost and user, its Redis database. It holds no secret
+// shared service: its role with every database the role owns (its own and those its test
+// runner made), vhost and user, its Redis database. It holds no secret
 // (it reads the admin password from the container's own environment), so it may run detached.
 // Empty: nothing to drop.
 std::string drop_command(const ServiceConfig& service, const Endpoint& endpoint);

@@ -89,7 +89,19 @@ TEST(Catalog, DropCommandsHoldNoSecret) {
     ServiceConfig service{"postgres", "", "app-secret", "admin-secret", 0};
     const std::string drop = drop_command(service, k_endpoint);
     EXPECT_EQ(drop.find("secret"), std::string::npos);
-    EXPECT_NE(drop.find("DROP DATABASE IF EXISTS \"staging_2\""), std::string::npos);
+    EXPECT_NE(drop.find("WHERE rolname = 'staging_2'"), std::string::npos)
+        << "every database the role owns goes, those its test runner made too";
+    EXPECT_NE(drop.find("DROP ROLE IF EXISTS \"staging_2\""), std::string::npos);
+}
+
+TEST(Catalog, OnlyTestRunsMayCreateDatabases) {
+    ServiceConfig service{"postgres", "", "app-secret", "admin-secret", 0};
+    EXPECT_NE(ready_script(service, {"h", "staging", false}).find("ALTER ROLE \"staging\" NOCREATEDB"),
+              std::string::npos);
+    EXPECT_NE(ready_script(service, {"h", "test-1", true}).find("ALTER ROLE \"test_1\" CREATEDB"),
+              std::string::npos);
+    EXPECT_EQ(ready_script(service, {"h", "test-1", true}).find(" SUPERUSER"), std::string::npos)
+        << "never a superuser";
 }
 
 }  // namespace
