@@ -43,6 +43,12 @@ std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool det
     if (spec.remove_on_exit) {
         args.push_back("--rm");
     }
+    if (spec.interactive) {
+        args.push_back("--interactive");
+    }
+    if (spec.tty) {
+        args.push_back("--tty");
+    }
     if (!spec.name.empty()) {
         args.insert(args.end(), {"--name", spec.name});
     }

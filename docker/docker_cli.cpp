@@ -229,11 +229,20 @@ void DockerCli::exec_with_input(const std::string& container,
     change(args, options);
 }
 
-bool DockerCli::exec_script(const std::string& container, const std::string& script) {
+bool DockerCli::exec_script(const std::string& container, const std::string& script,
+                            std::string* output, const std::vector<std::string>& args) {
     Command options;
     options.stdin_data = script;
-    return execute({"container", "exec", "--interactive", container, "sh", "-s"}, options, true)
-        .ok();
+    std::vector<std::string> argv = {"container", "exec", "--interactive", container, "sh", "-s"};
+    if (!args.empty()) {
+        argv.push_back("--");
+        argv.insert(argv.end(), args.begin(), args.end());
+    }
+    Result result = execute(argv, options, true);
+    if (output != nullptr) {
+        *output = result.out + result.err;
+    }
+    return result.ok();
 }
 
 bool DockerCli::exec_detached(const std::string& container, const std::vector<std::string>& argv) {
@@ -267,6 +276,7 @@ void DockerCli::create_volume(const std::string& name, const Labels& labels) {
 int DockerCli::run_attached(const ContainerSpec& spec) {
     Command options;
     options.output = Output::inherit;
+    options.interactive = spec.interactive;
     options.extra_env = run_env(spec);
     // On cancellation docker passes SIGTERM on to the container; one that ignores it (a shell
     // as PID 1) is killed soon after, so that Ctrl-C answers within seconds.
@@ -312,6 +322,51 @@ StartOutcome DockerCli::create_container(const ContainerSpec& spec) {
         return StartOutcome::name_taken;
     }
     fail("container create", result);
+}
+
+void DockerCli::start_containers(const std::vector<std::string>& names) {
+    if (names.empty()) {
+        return;
+    }
+    std::vector<std::string> args = {"container", "start"};
+    args.insert(args.end(), names.begin(), names.end());
+    Command options;
+    options.on_cancel = OnCancel::finish;
+    change(args, options);
+}
+
+int DockerCli::start_attached(const std::string& name, bool interactive) {
+    std::vector<std::string> args = {"container", "start", "--attach"};
+    if (interactive) {
+        args.push_back("--interactive");
+    }
+    args.push_back(name);
+    Command options;
+    options.output = Output::inherit;
+    options.interactive = interactive;
+    options.kill_grace = std::chrono::milliseconds(3000);  // as run_attached
+    return execute(args, options, true).exit_code;
+}
+
+void DockerCli::copy_archive_into(const std::string& container, const std::string& destination,
+                                  const std::string& archive) {
+    Command options;
+    options.stdin_data = archive;
+    options.on_cancel = OnCancel::finish;
+    change({"container", "cp", "-", container + ":" + destination}, options);
+}
+
+std::optional<std::string> DockerCli::copy_archive_from(const std::string& container,
+                                                        const std::string& path) {
+    Result result = execute({"container", "cp", container + ":" + path, "-"}, Command{}, false);
+    if (!result.ok()) {
+        if (result.err.find("No such") != std::string::npos ||
+            result.err.find("not find") != std::string::npos) {
+            return std::nullopt;
+        }
+        fail("container cp", result);
+    }
+    return result.out;
 }
 
 int DockerCli::wait_container(const std::string& name) {

@@ -32,6 +32,8 @@ struct ContainerSpec {
     std::optional<int> stop_timeout;     // seconds between SIGTERM and SIGKILL
     std::string restart;                 // e.g. "unless-stopped"; empty for none
     bool remove_on_exit = false;         // --rm
+    bool interactive = false;            // --interactive: the user's stdin reaches it
+    bool tty = false;                    // --tty
 };
 
 // How `docker` is reached: the program and the user's global flags, passed on verbatim.
@@ -70,8 +72,10 @@ public:
     void exec_with_input(const std::string& container, const std::vector<std::string>& argv,
                          const std::string& input);
     // Runs a shell script (fed on stdin to `sh -s`, so nothing shows on a command line) in a
-    // running container; true when it exits 0.
-    bool exec_script(const std::string& container, const std::string& script);
+    // running container with `args` as its $1...; true when it exits 0. Its stdout and stderr go
+    // to `output` when given.
+    bool exec_script(const std::string& container, const std::string& script,
+                     std::string* output = nullptr, const std::vector<std::string>& args = {});
     // Starts `argv` in a running container and returns at once (docker exec --detach); never
     // cancellable (cleanup). False when docker could not start it.
     bool exec_detached(const std::string& container, const std::vector<std::string>& argv);
@@ -86,8 +90,22 @@ public:
     int run_captured(const ContainerSpec& spec, std::string& output);
     // Starts in the background. name_taken when another container already has spec.name.
     StartOutcome run_detached(const ContainerSpec& spec);
-    // Creates without starting (a record that only carries labels). name_taken as above.
+    // Creates without starting (a record that only carries labels, or a container to prepare
+    // before it starts). name_taken as above.
     StartOutcome create_container(const ContainerSpec& spec);
+    // Starts created containers in the background.
+    void start_containers(const std::vector<std::string>& names);
+    // Starts a created container in the foreground with live output (and the user's stdin and
+    // terminal when it was created interactive); returns its exit status.
+    int start_attached(const std::string& name, bool interactive);
+    // Extracts a tar archive into a container, created or running, at `destination`
+    // (docker cp -): ownership and modes as the archive says.
+    void copy_archive_into(const std::string& container, const std::string& destination,
+                           const std::string& archive);
+    // The tar archive of `path` in a container (docker cp CONTAINER:PATH -); nullopt when the
+    // path is not there. A query.
+    std::optional<std::string> copy_archive_from(const std::string& container,
+                                                 const std::string& path);
     // Blocks until the container exits; returns its exit code. Cancellable.
     int wait_container(const std::string& name);
     // Streams the container's output to the user's terminal (stdout, or stderr when it is

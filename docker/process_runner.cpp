@@ -21,13 +21,18 @@ namespace bp = boost::process;
 namespace pallet::docker {
 namespace {
 
-// In the child between fork and exec: die with the plugin, and stay out of the terminal's
-// process group so that the plugin alone decides how its children are stopped.
+// In the child between fork and exec: die with the plugin, and (unless it is to talk to the
+// user's terminal) stay out of the terminal's process group so that the plugin alone decides
+// how its children are stopped.
 struct ChildSetup : bp::extend::handler {
+    bool own_group;
+    explicit ChildSetup(bool own_process_group) : own_group(own_process_group) {}
     template <typename Executor>
     void on_exec_setup(Executor&) const {
         ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-        ::setpgid(0, 0);
+        if (own_group) {
+            ::setpgid(0, 0);
+        }
     }
 };
 
@@ -138,7 +143,8 @@ Result ProcessRunner::run(const Command& command) {
     bp::child child;
     {
         auto start = [&](auto&&... io) {
-            child = bp::child(exe, bp::args(args), env, ChildSetup{}, spawn_error, io...);
+            child = bp::child(exe, bp::args(args), env, ChildSetup{!command.interactive},
+                              spawn_error, io...);
         };
         const int no_fd = -1;
         const int out_target = capture ? out_pipe.write_end
@@ -146,7 +152,7 @@ Result ProcessRunner::run(const Command& command) {
                                                                   : no_fd;
         ChildFds fds{command.stdin_data ? in_pipe.read_end : no_fd, out_target,
                      capture ? err_pipe.write_end : no_fd};
-        if (command.stdin_data) {
+        if (command.stdin_data || command.interactive) {
             start(fds);
         } else {
             start(fds, bp::std_in < bp::null);

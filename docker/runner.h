@@ -26,6 +26,9 @@ struct Command {
     std::vector<std::string> argv;
     std::map<std::string, std::string> extra_env;  // added to the inherited environment
     std::optional<std::string> stdin_data;         // otherwise stdin is /dev/null
+    // The user's stdin and terminal: stdin is inherited and the program stays in the plugin's
+    // process group, so that the terminal's input and signals reach it (docker run -it).
+    bool interactive = false;
     Output output = Output::capture;
     OnCancel on_cancel = OnCancel::terminate;
     std::chrono::milliseconds kill_grace{10'000};

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "phases/launch.h"
 #include "phases/phase_env.h"
 #include "phases/services.h"
 #include "state/environments.h"
@@ -72,7 +73,7 @@ int run_deploy(Context& context, const DeployOptions& options) {
         }
         docker::StartOutcome outcome;
         try {
-            outcome = context.docker.run_detached(spec);
+            outcome = launch_detached(context, image, spec);
         } catch (const Error& e) {
             // The container exists but could not start (no deploy command, bad user...):
             // keep it as a failed deploy in the history and free the lock.

@@ -1,0 +1,124 @@
+#include "phases/launch.h"
+
+#include <fmt/format.h>
+
+#include "docker/image_user.h"
+#include "util/error.h"
+#include "util/tar.h"
+
+namespace pallet::phases {
+namespace {
+
+// One file of the created container, or "" when it has none.
+std::string file_of(Context& context, const std::string& container, const std::string& path) {
+    auto archive = context.docker.copy_archive_from(container, path);
+    return archive ? util::first_file_in_tar(*archive).value_or("") : std::string();
+}
+
+// Hands the writable mount points of the created `container` to the image's user.
+void hand_mounts_to_user(Context& context, const ResolvedImage& image,
+                         const docker::ContainerSpec& spec, const std::string& container) {
+    const docker::ImageUser user = docker::parse_image_user(image.record.user);
+    docker::Ids ids;
+    if (!context.docker.dry_run()) {
+        const std::string passwd = user.needs_lookup() ? file_of(context, container, "/etc/passwd") : "";
+        const std::string group =
+            user.needs_lookup() && !user.group.empty() ? file_of(context, container, "/etc/group") : "";
+        auto resolved = docker::resolve_ids(user, passwd, group);
+        if (!resolved) {
+            throw Error(fmt::format("the user {} that {} runs as is not in the image's /etc/passwd "
+                                    "or /etc/group; fix the image's USER",
+                                    image.record.user, image.ref));
+        }
+        ids = *resolved;
+    }
+    std::vector<util::TarDirectory> directories;
+    for (const auto& mount : spec.mounts) {
+        if (!mount.read_only && mount.target.size() > 1) {
+            directories.push_back({mount.target.substr(1), 0755, ids.uid, ids.gid});
+        }
+    }
+    if (!directories.empty()) {
+        context.docker.copy_archive_into(container, "/", util::tar_of_directories(directories));
+    }
+}
+
+bool runs_as_root(const ResolvedImage& image) {
+    return docker::parse_image_user(image.record.user).is_root();
+}
+
+// Creates `spec` and hands its mounts to the image's user; removes it again when that fails.
+docker::StartOutcome create_prepared(Context& context, const ResolvedImage& image,
+                                     const docker::ContainerSpec& spec) {
+    if (context.docker.create_container(spec) == docker::StartOutcome::name_taken) {
+        return docker::StartOutcome::name_taken;
+    }
+    try {
+        hand_mounts_to_user(context, image, spec, spec.name);
+    } catch (...) {
+        context.docker.remove_containers({spec.name});
+        throw;
+    }
+    return docker::StartOutcome::started;
+}
+
+}  // namespace
+
+docker::StartOutcome launch_detached(Context& context, const ResolvedImage& image,
+                                     const docker::ContainerSpec& spec) {
+    if (runs_as_root(image)) {
+        return context.docker.run_detached(spec);
+    }
+    if (create_prepared(context, image, spec) == docker::StartOutcome::name_taken) {
+        return docker::StartOutcome::name_taken;
+    }
+    context.docker.start_containers({spec.name});
+    return docker::StartOutcome::started;
+}
+
+void launch_replicas(Context& context, const ResolvedImage& image,
+                     const std::vector<docker::ContainerSpec>& specs) {
+    if (specs.empty()) {
+        return;
+    }
+    if (runs_as_root(image)) {
+        for (const auto& spec : specs) {
+            context.docker.run_detached(spec);
+        }
+        return;
+    }
+    std::vector<std::string> names;
+    for (const auto& spec : specs) {
+        context.docker.create_container(spec);
+        names.push_back(spec.name);
+    }
+    // Created after the others, the first one's mount points are those of every replica: the
+    // named volumes are shared, and docker copies an image's directory over an empty volume
+    // (with the directory's owner) whenever a container of it is created.
+    hand_mounts_to_user(context, image, specs.front(), specs.front().name);
+    context.docker.start_containers(names);
+}
+
+int launch_attached(Context& context, const ResolvedImage& image, const docker::ContainerSpec& spec) {
+    if (runs_as_root(image)) {
+        return context.docker.run_attached(spec);
+    }
+    docker::ContainerSpec created = spec;
+    created.remove_on_exit = false;  // removed below, so that it is gone when this returns
+    create_prepared(context, image, created);
+    int code = 0;
+    try {
+        code = context.docker.start_attached(created.name, created.interactive);
+    } catch (...) {
+        if (spec.remove_on_exit) {
+            context.docker.remove_containers({created.name});
+        }
+        throw;
+    }
+    if (spec.remove_on_exit) {
+        context.docker.remove_containers({created.name});
+    }
+    return code;
+}
+
+}  // namespace pallet::phases

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <vector>
+
+#include "docker/docker_cli.h"
+#include "phases/context.h"
+#include "phases/phase_env.h"
+
+// Starting the containers of an application's phases. The standard wants /storage (and
+// /static) writable in every phase whatever the image holds there, with the image's own user:
+// for an image that does not run as root, each container is created, its writable mount
+// points are handed to that user (docker cp of their directory entries, so docker resolves
+// nothing on the host and nothing becomes world-writable), and only then started. Root images
+// start with one `docker run`.
+namespace pallet::phases {
+
+// Starts `spec` of `image` in the background; name_taken when its name is taken (a lock).
+docker::StartOutcome launch_detached(Context& context, const ResolvedImage& image,
+                                     const docker::ContainerSpec& spec);
+
+// Starts the replicas `specs` of `image` in the background (they share their named volumes).
+void launch_replicas(Context& context, const ResolvedImage& image,
+                     const std::vector<docker::ContainerSpec>& specs);
+
+// Runs `spec` in the foreground with live output and returns its exit status. With
+// spec.remove_on_exit the container is gone when this returns.
+int launch_attached(Context& context, const ResolvedImage& image, const docker::ContainerSpec& spec);
+
+}  // namespace pallet::phases
