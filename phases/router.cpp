@@ -2,35 +2,116 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include "state/labels.h"
+#include "util/cancel.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace pallet::phases {
 namespace {
 
 constexpr const char* k_default_router_image = "nginx:stable-alpine";
-constexpr const char* k_config_dir = "/etc/nginx/conf.d";
+constexpr const char* k_config_dir = "/pallet";
+constexpr const char* k_config_file = "/pallet/nginx.conf";
+// Routers of docker-pallet 0.1: a snippet in the image's conf.d, loaded by the image's nginx.conf.
+constexpr const char* k_legacy_config_dir = "/etc/nginx/conf.d";
+// Exit status of the router's entry script when the image lacks what the router needs.
+constexpr int k_exit_unusable_image = 66;
 
-// Seeds the configuration on first start only: later ones keep what the plugin last wrote.
+// The router's entry: checks the image, seeds the configuration on first start only (later
+// starts, after a restart of the engine, keep what the plugin last wrote), chooses the user
+// nginx's workers run as (the image's own nginx or www-data, else nobody), starts nginx with
+// the plugin's configuration alone.
 constexpr const char* k_router_entry =
-    "if [ ! -f /etc/nginx/conf.d/pallet.conf ]; then rm -f /etc/nginx/conf.d/*.conf; "
-    "printf '%s' \"$PALLET_ROUTER_CONFIG\" > /etc/nginx/conf.d/pallet.conf; fi; "
-    "exec nginx -g 'daemon off;'";
+    "command -v nginx >/dev/null 2>&1 || { echo 'docker-pallet: the router image has no nginx' "
+    ">&2; exit 66; }; "
+    "{ command -v bash || command -v nc; } >/dev/null 2>&1 || { echo 'docker-pallet: the router "
+    "image has neither bash nor nc, which health checks need' >&2; exit 66; }; "
+    "[ -f /pallet/nginx.conf ] || printf '%s' \"$PALLET_ROUTER_CONFIG\" > /pallet/nginx.conf; "
+    ": > /pallet/user.conf; "
+    "for u in nginx www-data nobody; do if grep -q \"^$u:\" /etc/passwd; then "
+    "echo \"user $u $(id -gn $u);\" > /pallet/user.conf; break; fi; done; "
+    "exec nginx -c /pallet/nginx.conf -g 'daemon off;'";
 
-// Replaces the configuration, keeping the old one when nginx rejects the new.
+// Replaces the configuration ($1: the file, $2: nginx's main configuration), keeping the old
+// one when nginx rejects the new; returns once the old workers no longer take connections
+// (nginx retitles a worker "shutting down" just before it closes its listening sockets), so
+// that the next request meets the new configuration. /proc only: images lack ps and pgrep.
 constexpr const char* k_router_update =
-    "f=/etc/nginx/conf.d/pallet.conf; cat > $f.new && cp $f $f.old && mv $f.new $f && "
-    "if nginx -t -q; then nginx -s reload; else mv $f.old $f; exit 1; fi";
+    "f=$1; conf=$2; cat > $f.new && cp $f $f.old && mv $f.new $f || exit 1\n"
+    "nginx -t -q -c \"$conf\" || { mv $f.old $f; exit 1; }\n"
+    "master=; for p in /proc/[0-9]*; do case \"$(tr '\\0' ' ' < $p/cmdline 2>/dev/null)\" in "
+    "'nginx: master'*) master=${p#/proc/};; esac; done\n"
+    "workers() { for p in /proc/[0-9]*; do set -- $(cat $p/stat 2>/dev/null); "
+    "[ \"$4\" = \"$master\" ] && echo $1; done; }\n"
+    "old=$(workers)\n"
+    "nginx -s reload -c \"$conf\" || exit 1\n"
+    "i=0; while [ $i -lt 100 ]; do busy=; for w in $old; do "
+    "case \"$(tr '\\0' ' ' < /proc/$w/cmdline 2>/dev/null)\" in ''|*'shutting down'*) ;; "
+    "*) busy=1;; esac; done; [ -z \"$busy\" ] && break; sleep 0.05; i=$((i+1)); done\n"
+    "sleep 0.05\n";
+
+// A health request as a user's arrives through the router ($1 host, $2 path, $3 SITE_DOMAIN,
+// $4 SITE_PROTOCOL): raw HTTP over bash's /dev/tcp or nc, so that no redirect is followed and
+// any status can be read; prints the answer's beginning.
+constexpr const char* k_probe =
+    "request() { printf 'GET %s HTTP/1.1\\r\\nHost: %s\\r\\nX-Forwarded-Proto: %s\\r\\n"
+    "X-Forwarded-For: 127.0.0.1\\r\\nX-Real-IP: 127.0.0.1\\r\\n"
+    "User-Agent: docker-pallet-health-check\\r\\nAccept: */*\\r\\nConnection: close\\r\\n\\r\\n' "
+    "\"$2\" \"$3\" \"$4\"; }\n"
+    "if command -v bash >/dev/null 2>&1; then\n"
+    "  request \"$@\" | bash -c 'exec 3<>\"/dev/tcp/$0/8000\" || exit 7; cat >&3; "
+    "while IFS= read -r -t 5 line <&3 || [ -n \"$line\" ]; do printf \"%s\\n\" \"$line\"; line=; "
+    "done' \"$1\"\n"
+    "else\n"
+    "  request \"$@\" | nc -w 5 \"$1\" 8000\n"
+    "fi 2>&1 | head -c 4000\n";
+
+std::string mime_types() {
+    return "        text/html html htm;\n"
+           "        text/css css;\n"
+           "        text/plain txt;\n"
+           "        text/csv csv;\n"
+           "        text/xml xml;\n"
+           "        application/javascript js mjs;\n"
+           "        application/json json map;\n"
+           "        application/manifest+json webmanifest;\n"
+           "        application/wasm wasm;\n"
+           "        application/pdf pdf;\n"
+           "        application/zip zip;\n"
+           "        application/gzip gz;\n"
+           "        image/png png;\n"
+           "        image/jpeg jpg jpeg;\n"
+           "        image/gif gif;\n"
+           "        image/webp webp;\n"
+           "        image/avif avif;\n"
+           "        image/svg+xml svg svgz;\n"
+           "        image/x-icon ico;\n"
+           "        font/woff woff;\n"
+           "        font/woff2 woff2;\n"
+           "        font/ttf ttf;\n"
+           "        font/otf otf;\n"
+           "        application/vnd.ms-fontobject eot;\n"
+           "        audio/mpeg mp3;\n"
+           "        audio/ogg ogg;\n"
+           "        video/mp4 mp4;\n"
+           "        video/webm webm;\n";
+}
 
 }  // namespace
 
-std::string router_config(const state::Environment& env, const std::vector<std::string>& upstreams) {
+std::string router_site_config(const state::Environment& env,
+                               const std::vector<std::string>& upstreams) {
     std::string servers;
     for (const auto& name : upstreams) {
         servers += fmt::format("    server {}:8000 max_fails=0;\n", name);
     }
+    if (servers.empty()) {
+        servers = "    server 127.0.0.1:9 down;  # nothing serves yet\n";
+    }
     return fmt::format(
-        "# Written by docker-pallet for environment {env}. Changes are overwritten.\n"
         "upstream pallet_app {{\n{servers}    keepalive 32;\n}}\n"
         "server {{\n"
         "    listen 80;\n"
@@ -51,30 +132,104 @@ std::string router_config(const state::Environment& env, const std::vector<std::
         "        proxy_next_upstream error timeout;\n"
         "    }}\n"
         "}}\n",
-        fmt::arg("env", env.name), fmt::arg("servers", servers),
-        fmt::arg("protocol", env.site_protocol));
+        fmt::arg("servers", servers), fmt::arg("protocol", env.site_protocol));
+}
+
+std::string router_config(const state::Environment& env, const std::vector<std::string>& upstreams) {
+    std::string site;
+    for (const auto& line : util::split(router_site_config(env, upstreams), '\n')) {
+        site += line.empty() ? "\n" : "    " + line + "\n";
+    }
+    return fmt::format(
+        "# Written by docker-pallet for environment {env}. Changes are overwritten.\n"
+        "include /pallet/user.conf;\n"
+        "worker_processes auto;\n"
+        "pid /tmp/pallet-nginx.pid;\n"
+        "error_log stderr warn;\n"
+        "events {{\n"
+        "    worker_connections 4096;\n"
+        "}}\n"
+        "http {{\n"
+        "    types {{\n{types}    }}\n"
+        "    default_type application/octet-stream;\n"
+        "    access_log /dev/stdout;\n"
+        "    server_tokens off;\n"
+        "    sendfile on;\n"
+        "    tcp_nopush on;\n"
+        "    keepalive_timeout 65s;\n"
+        "    client_body_temp_path /tmp/pallet-nginx-body;\n"
+        "    proxy_temp_path /tmp/pallet-nginx-proxy;\n"
+        "{site}"
+        "}}\n",
+        fmt::arg("env", env.name), fmt::arg("types", mime_types()), fmt::arg("site", site));
+}
+
+HealthAnswer parse_health_answer(const std::string& raw) {
+    HealthAnswer answer;
+    auto lines = util::split(raw, '\n');
+    for (auto& line : lines) {
+        if (!line.empty() && line.back() == '\r') {
+            line.pop_back();
+        }
+    }
+    const std::string first = lines.empty() ? "" : util::trim(lines.front());
+    if (first.rfind("HTTP/", 0) == 0 && first.size() >= 12) {
+        try {
+            answer.status = std::stoi(first.substr(first.find(' ') + 1, 3));
+        } catch (const std::exception&) {
+            answer.status = 0;
+        }
+    }
+    if (answer.status == 0) {
+        const std::string why = util::trim(raw);
+        answer.evidence = why.empty() ? "no HTTP answer on port 8000"
+                                      : "no HTTP answer on port 8000 (" + why.substr(0, 200) + ")";
+        return answer;
+    }
+    answer.healthy = answer.status >= 100 && answer.status < 400;
+    answer.evidence = first;
+    // The first lines of the body, after the headers.
+    size_t i = 1;
+    while (i < lines.size() && !lines[i].empty()) {
+        ++i;
+    }
+    int shown = 0;
+    for (++i; i < lines.size() && shown < 5; ++i) {
+        const std::string line = util::trim(lines[i]);
+        if (!line.empty()) {
+            answer.evidence += "\n  | " + line.substr(0, 200);
+            ++shown;
+        }
+    }
+    return answer;
 }
 
 std::string Router::image() const {
     return m_context.setting("router-image").value_or(k_default_router_image);
 }
 
-bool Router::running() {
-    auto record = m_context.docker.inspect_container(state::router_container(m_env.name));
-    return record && record->running;
+const std::optional<docker::ContainerRecord>& Router::record() {
+    if (!m_inspected) {
+        m_record = m_context.docker.inspect_container(state::router_container(m_env.name));
+        m_inspected = true;
+    }
+    return m_record;
 }
 
-void Router::start(const std::vector<std::string>& upstreams) {
+bool Router::running() { return record() && record()->running; }
+
+void Router::start() {
     const std::string name = state::router_container(m_env.name);
-    const std::string config_volume = fmt::format("pallet-{}-router", m_env.name);
+    const std::string config_volume = state::router_volume(m_env.name);
     m_context.docker.remove_containers({name});
-    m_context.docker.remove_volumes({config_volume});  // seeded afresh from `upstreams`
+    m_context.docker.remove_volumes({config_volume});  // seeded afresh
     docker::ContainerSpec spec;
     spec.name = name;
     spec.image = image();
     spec.command = {"sh", "-c", k_router_entry};
-    spec.env = {{"PALLET_ROUTER_CONFIG", router_config(m_env, upstreams)}};
+    spec.env = {{"PALLET_ROUTER_CONFIG", router_config(m_env, {})}};
     spec.labels = state::base_labels(m_env.name, state::phase::k_router);
+    spec.labels[state::label::k_router_config] = k_config_file;
     spec.network = state::network_name(m_env.name);
     spec.mounts = {{state::static_volume(m_env.name), "/static", true},
                    {config_volume, k_config_dir, false}};
@@ -86,8 +241,12 @@ void Router::start(const std::vector<std::string>& upstreams) {
                                    state::base_labels(m_env.name, state::phase::k_router));
     try {
         m_context.docker.run_detached(spec);
+        if (!m_context.docker.dry_run()) {
+            wait_started(name);
+        }
     } catch (const Error& e) {
         m_context.docker.remove_containers({name});
+        m_context.docker.remove_volumes({config_volume});
         const std::string why = e.what();
         if (why.find("already allocated") != std::string::npos ||
             why.find("address already in use") != std::string::npos) {
@@ -97,17 +256,57 @@ void Router::start(const std::vector<std::string>& upstreams) {
         }
         throw;
     }
+    m_inspected = false;
+}
+
+void Router::wait_started(const std::string& name) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (true) {
+        // nginx writes its pid file once it listens.
+        if (m_context.docker.exec_succeeds(name, {"sh", "-c", "kill -0 $(cat /tmp/pallet-nginx.pid)"})) {
+            return;
+        }
+        auto state = m_context.docker.inspect_container(name);
+        if (!state || !state->running) {
+            const std::string output = util::trim(m_context.docker.logs_tail(name, 10));
+            if (state && state->exit_code == k_exit_unusable_image) {
+                throw Error(fmt::format("the router image {} cannot be used: {}\nChoose an nginx "
+                                        "image with sh and bash or nc (nginx:stable-alpine, "
+                                        "nginx:stable, Debian's nginx-light): PALLET_ROUTER_IMAGE "
+                                        "or router-image under plugins.pallet",
+                                        image(), output));
+            }
+            throw Error(fmt::format("the router ({}) stopped at once (exit {}). Its output:\n{}",
+                                    image(), state ? state->exit_code : -1, output));
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            throw Error(fmt::format("the router ({}) did not start nginx within 20s. Its output:\n{}",
+                                    image(), m_context.docker.logs_tail(name, 10)));
+        }
+        cancel::sleep(std::chrono::milliseconds(100));
+    }
 }
 
 void Router::switch_to(const std::vector<std::string>& upstreams) {
-    m_context.docker.exec_with_input(state::router_container(m_env.name), {"sh", "-c", k_router_update},
-                                     router_config(m_env, upstreams));
+    const bool legacy = record() && record()->label(state::label::k_router_config).empty();
+    const std::string file =
+        legacy ? std::string(k_legacy_config_dir) + "/pallet.conf" : std::string(k_config_file);
+    const std::string config = legacy ? fmt::format("# Written by docker-pallet for environment "
+                                                    "{}. Changes are overwritten.\n{}",
+                                                    m_env.name, router_site_config(m_env, upstreams))
+                                      : router_config(m_env, upstreams);
+    // A legacy router runs the image's own nginx.conf, which includes the snippet.
+    const std::string main_config = legacy ? "/etc/nginx/nginx.conf" : k_config_file;
+    m_context.docker.exec_with_input(state::router_container(m_env.name),
+                                     {"sh", "-c", k_router_update, "update", file, main_config},
+                                     config);
 }
 
-bool Router::answers(const std::string& container, const std::string& path) {
-    return m_context.docker.exec_succeeds(
-        state::router_container(m_env.name),
-        {"wget", "-q", "-O", "/dev/null", "-T", "3", fmt::format("http://{}:8000{}", container, path)});
+HealthAnswer Router::probe(const std::string& container, const std::string& path) {
+    std::string output;
+    m_context.docker.exec_script(state::router_container(m_env.name), k_probe, &output,
+                                 {container, path, m_env.site_domain, m_env.site_protocol});
+    return parse_health_answer(output);
 }
 
 }  // namespace pallet::phases

@@ -1,16 +1,33 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "docker/records.h"
 #include "phases/context.h"
 #include "state/environments.h"
 
 namespace pallet::phases {
 
-// The nginx configuration of an environment's router: proxies to the serve containers' port
-// 8000 and serves /static from the static volume with immutable caching.
+// The http-level part of the router's nginx configuration: proxies to the serve containers'
+// port 8000 and serves /static from the static volume with immutable caching.
+std::string router_site_config(const state::Environment& env,
+                               const std::vector<std::string>& upstreams);
+
+// The router's whole nginx configuration (nginx -c): nothing of the image's own configuration
+// (default sites, conf.d, mime types, log paths) is used.
 std::string router_config(const state::Environment& env, const std::vector<std::string>& upstreams);
+
+// What a health request to a serve container got.
+struct HealthAnswer {
+    bool healthy = false;  // an HTTP status below 400
+    int status = 0;        // 0 when nothing answered HTTP
+    std::string evidence;  // the status line and the first lines of the body, or why none
+};
+
+// Reads the raw HTTP answer of a health request (as the probe prints it).
+HealthAnswer parse_health_answer(const std::string& raw);
 
 // The router of an environment: one nginx container that owns the environment's host port.
 class Router {
@@ -19,18 +36,27 @@ public:
 
     // True when the router container runs.
     bool running();
-    // Starts the router sending traffic to `upstreams`; replaces a stopped one.
-    void start(const std::vector<std::string>& upstreams);
+    // Starts the router, sending no traffic yet; replaces a stopped one. Fails, leaving nothing
+    // behind, when the port is taken or the image lacks what the router needs.
+    void start();
     // Points the running router at `upstreams` with a graceful reload (in-flight requests finish).
     void switch_to(const std::vector<std::string>& upstreams);
-    // True when `container` answers HTTP on port 8000 at `path`, asked from the router.
-    bool answers(const std::string& container, const std::string& path);
+    // Sends `container` a health request at `path` on port 8000 from the router, as a user's
+    // request arrives through it: Host SITE_DOMAIN, X-Forwarded-Proto, X-Forwarded-For.
+    HealthAnswer probe(const std::string& container, const std::string& path);
     // The router image: plugins.pallet router-image / PALLET_ROUTER_IMAGE, else nginx.
     std::string image() const;
 
 private:
+    // The running router container, inspected once.
+    const std::optional<docker::ContainerRecord>& record();
+    // Waits until nginx runs in the new router; throws with its output when it stopped.
+    void wait_started(const std::string& name);
+
     Context& m_context;
     const state::Environment& m_env;
+    bool m_inspected = false;
+    std::optional<docker::ContainerRecord> m_record;
 };
 
 }  // namespace pallet::phases

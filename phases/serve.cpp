@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "phases/launch.h"
 #include "phases/phase_env.h"
 #include "phases/router.h"
 #include "phases/serve_lock.h"
@@ -59,28 +60,38 @@ void require_deployed(Context& context, const std::string& env, const ResolvedIm
                             image.ref, env, env, image.ref, env, image.ref));
 }
 
-// Waits until every container answers HTTP at the health path (and, for an image with a
-// HEALTHCHECK, docker calls it healthy); false with `evidence` when one does not in time.
+// Waits until every container answers a health request like a user's (any status below 400)
+// and, for an image with a HEALTHCHECK, docker calls it healthy; false with `evidence` when one
+// does not in time.
 bool wait_healthy(Context& context, const state::Environment& env, Router& router,
                   const std::vector<std::string>& names, std::string& evidence) {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(env.health_timeout);
     for (const auto& name : names) {
+        HealthAnswer answer;
         while (true) {
             auto record = context.docker.inspect_container(name);
             const bool running = record && record->running;
-            if (running && (record->health.empty() || record->health == "healthy") &&
-                router.answers(name, env.health_path)) {
-                break;
+            const bool checked_healthy = record && (record->health.empty() || record->health == "healthy");
+            if (running && checked_healthy) {
+                answer = router.probe(name, env.health_path);
+                if (answer.healthy) {
+                    break;
+                }
             }
             if (!running || std::chrono::steady_clock::now() > deadline) {
-                std::string what =
-                    !running ? fmt::format("exited (exit {})", record ? record->exit_code : -1)
-                    : record->health.empty() || record->health == "healthy"
-                        ? fmt::format("did not answer HTTP on port 8000 at {} within {}s",
-                                      env.health_path, env.health_timeout)
-                        : fmt::format("was {} by its HEALTHCHECK after {}s", record->health,
-                                      env.health_timeout);
+                std::string what;
+                if (!running) {
+                    what = fmt::format("exited (exit {})", record ? record->exit_code : -1);
+                } else if (!checked_healthy) {
+                    what = fmt::format("was {} by its HEALTHCHECK after {}s", record->health,
+                                       env.health_timeout);
+                } else {
+                    what = fmt::format("did not answer GET {} (Host: {}) on port 8000 with a status "
+                                       "below 400 within {}s; the last answer: {}",
+                                       env.health_path, env.site_domain, env.health_timeout,
+                                       answer.evidence);
+                }
                 evidence = fmt::format("{} {}. Its last output:\n{}", name, what,
                                        context.docker.logs_tail(name, 20));
                 return false;
@@ -103,12 +114,14 @@ public:
         }
         m_context.docker.remove_containers(m_fresh);
         if (m_router_started) {
-            m_context.docker.remove_containers({m_router});
+            m_context.docker.remove_containers({state::router_container(m_env)});
+            m_context.docker.remove_volumes({state::router_volume(m_env)});
         }
     }
 
     // Starts `count` serve containers of the image.
     void start(const state::Environment& env, const ResolvedImage& image, int count) {
+        std::vector<docker::ContainerSpec> specs;
         for (int i = 0; i < count; ++i) {
             docker::ContainerSpec spec =
                 phase_container(m_context, env, state::phase::k_serve, image);
@@ -116,12 +129,14 @@ public:
             spec.restart = "unless-stopped";
             spec.stop_timeout = k_stop_timeout_seconds;
             m_fresh.push_back(spec.name);
-            m_context.docker.run_detached(spec);
+            specs.push_back(std::move(spec));
         }
+        launch_replicas(m_context, image, specs);
     }
 
-    void router_started(const std::string& name) {
-        m_router = name;
+    // The router of `env` was started by this command: it goes too unless the command commits.
+    void router_started(const std::string& env) {
+        m_env = env;
         m_router_started = true;
     }
     const std::vector<std::string>& fresh() const { return m_fresh; }
@@ -130,7 +145,7 @@ public:
 private:
     Context& m_context;
     std::vector<std::string> m_fresh;
-    std::string m_router;
+    std::string m_env;
     bool m_router_started = false;
     bool m_committed = false;
 };
@@ -209,16 +224,18 @@ int run_serve(Context& context, const ServeOptions& options) {
     Router router(context, env);
     const auto started = std::chrono::steady_clock::now();
     Rollout rollout(context);
+    // A router that does not run starts first, sending no traffic yet: an image it cannot use
+    // is found before any serve container starts.
+    const bool router_was_running = router.running();
+    if (!router_was_running) {
+        router.start();
+        rollout.router_started(env.name);
+    }
     rollout.start(env, image, replicas);
     context.step("started {} serve container(s) of {}", replicas, image.ref);
     if (context.docker.dry_run()) {
         rollout.commit();
         return 0;
-    }
-    const bool router_was_running = router.running();
-    if (!router_was_running) {
-        router.start(rollout.fresh());
-        rollout.router_started(state::router_container(env.name));
     }
     std::string evidence;
     if (!wait_healthy(context, env, router, rollout.fresh(), evidence)) {
@@ -228,11 +245,11 @@ int run_serve(Context& context, const ServeOptions& options) {
         throw Error(fmt::format("{} did not become healthy, so nothing changed for users: {}",
                                 image.ref, evidence));
     }
-    if (router_was_running) {
-        switch_traffic(context, env, router, rollout.fresh(), names_of(old_containers), &rollout);
-    } else {
-        rollout.commit();
-        // A router that was not running had no traffic to move: the old ones just go.
+    // Old containers behind a router that was not running had no traffic to drain.
+    switch_traffic(context, env, router, rollout.fresh(),
+                   router_was_running ? names_of(old_containers) : std::vector<std::string>{},
+                   &rollout);
+    if (!router_was_running) {
         context.docker.stop_containers(names_of(old_containers));
         context.docker.remove_containers(names_of(old_containers));
     }
@@ -278,6 +295,14 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
     image.record.id = running.front().label(state::label::k_image_id);
     std::vector<std::string> keep = names_of(running);
     if (replicas > now) {
+        // The very image that serves (by ID), for the user its containers run as.
+        auto record = context.docker.inspect_image(image.record.id);
+        if (!record) {
+            throw Error(fmt::format("the image of {} ({}) is no longer on the engine; serve a "
+                                    "version again: docker pallet serve {} IMAGE",
+                                    image.ref, image.record.id, env.name));
+        }
+        image.record = *record;
         Rollout rollout(context);
         rollout.start(env, image, replicas - now);
         if (context.docker.dry_run()) {
@@ -367,7 +392,7 @@ int run_stop(Context& context, const std::string& env_name) {
     }
     context.docker.stop_containers(names);
     context.docker.remove_containers(names);
-    context.docker.remove_volumes({fmt::format("pallet-{}-router", env.name)});
+    context.docker.remove_volumes({state::router_volume(env.name)});
     if (!serving.empty() && !context.docker.dry_run()) {
         state::HistoryEntry entry{state::phase::k_serve, serving.front().label(state::label::k_version),
                                   serving.front().label(state::label::k_image_id), "stopped", 0,

@@ -11,6 +11,7 @@ std::string storage_volume(const std::string& env) { return "pallet-" + env + "-
 std::string static_volume(const std::string& env) { return "pallet-" + env + "-static"; }
 std::string deploy_container(const std::string& env) { return "pallet-" + env + "-deploy"; }
 std::string router_container(const std::string& env) { return "pallet-" + env + "-router"; }
+std::string router_volume(const std::string& env) { return "pallet-" + env + "-router"; }
 
 std::string env_filter(const std::string& env) { return fmt::format("{}={}", label::k_env, env); }
 std::string phase_filter(const std::string& phase) {

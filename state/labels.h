@@ -29,6 +29,9 @@ inline constexpr const char* k_services_required = "io.pallet.services";
 inline constexpr const char* k_services_optional = "io.pallet.services.optional";
 inline constexpr const char* k_test_run = "io.pallet.test-run";      // test runs
 inline constexpr const char* k_role = "io.pallet.role";              // volumes: storage, static
+// Routers: the nginx configuration file the router was started with (nginx -c). Routers
+// started by docker-pallet 0.1 lack it: theirs is a conf.d snippet of the image's own nginx.conf.
+inline constexpr const char* k_router_config = "io.pallet.router-config";
 }  // namespace label
 
 namespace phase {
@@ -40,6 +43,7 @@ inline constexpr const char* k_config = "config";
 inline constexpr const char* k_serve_record = "serve-record";
 inline constexpr const char* k_service = "service";          // provided service containers
 inline constexpr const char* k_serve_lock = "serve-lock";
+inline constexpr const char* k_run = "run";                  // one-off commands
 inline constexpr const char* k_environment = "environment";  // networks and volumes
 }  // namespace phase
 
@@ -49,6 +53,7 @@ std::string storage_volume(const std::string& env);
 std::string static_volume(const std::string& env);
 std::string deploy_container(const std::string& env);
 std::string router_container(const std::string& env);
+std::string router_volume(const std::string& env);  // the router's nginx configuration
 
 // "io.pallet.env=staging": a label filter for docker's --filter label=...
 std::string env_filter(const std::string& env);

@@ -4,7 +4,9 @@
 #   conformance: pallet-conformance:v1, :v2, :v3, :broken-deploy, :unhealthy, :no-deploy,
 #                :bad-healthcheck (the conformance app)
 #   debian:      pallet-test-debian:bookworm (debootstrap, about 30 s, once per machine)
-#   nginx:       pallet-test-nginx:1 (Debian's nginx-light, the router in tests)
+#   nginx:       pallet-test-nginx:1 (Debian's nginx-light, the router in tests) and
+#                pallet-test-nginx-debian:1 (nginx-light left as the package installs it)
+#   nonroot:     pallet-test-nonroot:numeric, :named (non-root users, no /storage or /static)
 #   services:    pallet-test-postgres:15, -redis:7, -memcached:1, -rabbitmq:3, -smtp:1, -syslog:1 (from
 #                Debian's packages, with the official images' contracts) and pallet-test-svcapp:1,
 #                an application that uses every service variable it gets
@@ -66,10 +68,19 @@ build_debian() {
 }
 
 build_nginx() {
-    have pallet-test-nginx:1 && return
-    build_debian
-    say "building pallet-test-nginx:1"
-    build -t pallet-test-nginx:1 "$here/nginx"
+    local tag dir
+    for tag in nginx:nginx nginx-debian:nginx-debian; do
+        dir="${tag#*:}"; tag="pallet-test-${tag%%:*}:1"
+        have "$tag" && continue
+        build_debian
+        say "building $tag"
+        build -t "$tag" "$here/$dir"
+    done
+}
+
+build_nonroot() {
+    have pallet-test-nonroot:numeric || { say "building pallet-test-nonroot:numeric"; build -t pallet-test-nonroot:numeric "$here/nonroot"; }
+    have pallet-test-nonroot:named || { say "building pallet-test-nonroot:named"; build --build-arg RUN_AS=webapp -t pallet-test-nonroot:named "$here/nonroot"; }
 }
 
 build_services() {
@@ -95,6 +106,7 @@ for target in "${targets[@]}"; do
         conformance) build_busybox; build_conformance ;;
         debian) build_debian ;;
         nginx) build_nginx ;;
+        nonroot) build_busybox; build_nonroot ;;
         services) build_services ;;
         *) say "unknown image set: $target"; exit 2 ;;
     esac

@@ -1,0 +1,61 @@
+// The router's nginx configuration and the reading of health answers.
+#include "phases/router.h"
+
+#include <gtest/gtest.h>
+
+namespace pallet::phases {
+namespace {
+
+state::Environment staging() {
+    state::Environment env;
+    env.name = "staging";
+    env.site_protocol = "https";
+    return env;
+}
+
+TEST(RouterConfig, OwnsTheWholeConfiguration) {
+    const std::string config = router_config(staging(), {"pallet-staging-serve-1"});
+    EXPECT_NE(config.find("events {"), std::string::npos);
+    EXPECT_NE(config.find("http {"), std::string::npos);
+    EXPECT_NE(config.find("types {"), std::string::npos) << "no mime.types of the image";
+    EXPECT_NE(config.find("server pallet-staging-serve-1:8000"), std::string::npos);
+    EXPECT_NE(config.find("X-Forwarded-Proto https"), std::string::npos);
+    EXPECT_NE(config.find("pid /tmp/pallet-nginx.pid"), std::string::npos);
+    for (const char* image_file : {"conf.d", "sites-enabled", "mime.types", "/var/log/nginx"}) {
+        EXPECT_EQ(config.find(image_file), std::string::npos) << image_file;
+    }
+}
+
+TEST(RouterConfig, NothingToServeYetIsStillValid) {
+    EXPECT_NE(router_config(staging(), {}).find("server 127.0.0.1:9 down;"), std::string::npos)
+        << "nginx refuses an empty upstream";
+}
+
+TEST(HealthAnswer, BelowFourHundredIsHealthy) {
+    auto ok = parse_health_answer("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n");
+    EXPECT_TRUE(ok.healthy);
+    EXPECT_EQ(ok.status, 200);
+    auto redirect = parse_health_answer("HTTP/1.1 302 Found\r\nLocation: /login\r\n\r\n");
+    EXPECT_TRUE(redirect.healthy) << "a redirect to a login page is a live application";
+    auto bad = parse_health_answer(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\n\r\n<h1>Bad Request (400)</h1>\n"
+        "DisallowedHost\n");
+    EXPECT_FALSE(bad.healthy);
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_NE(bad.evidence.find("HTTP/1.1 400 Bad Request"), std::string::npos);
+    EXPECT_NE(bad.evidence.find("| <h1>Bad Request (400)</h1>"), std::string::npos)
+        << "the first lines of the body";
+    EXPECT_EQ(bad.evidence.find("Content-Type"), std::string::npos) << "not the headers";
+}
+
+TEST(HealthAnswer, NoHttpIsNotHealthy) {
+    auto refused = parse_health_answer("bash: connect: Connection refused\n");
+    EXPECT_FALSE(refused.healthy);
+    EXPECT_EQ(refused.status, 0);
+    EXPECT_NE(refused.evidence.find("Connection refused"), std::string::npos);
+    EXPECT_FALSE(parse_health_answer("").healthy);
+    EXPECT_FALSE(parse_health_answer("HTTP/1.1 abc\r\n\r\n").healthy);
+}
+
+}  // namespace
+}  // namespace pallet::phases
