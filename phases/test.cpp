@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "phases/launch.h"
 #include "phases/phase_env.h"
+#include "phases/run.h"
 #include "phases/services.h"
 #include "state/labels.h"
 #include "util/error.h"
@@ -98,9 +100,9 @@ ServiceSite test_site(const TestOptions& options, const std::string& scope,
     site.network = network;
     site.labels = labels;
     site.keep_data = false;
+    site.test_run = true;
     for (const auto& item : options.service_images) {
         auto eq = item.find('=');
-    site.test_run = true;
         const services::ServiceKind* kind =
             eq == std::string::npos ? nullptr : services::find_kind(item.substr(0, eq));
         if (kind == nullptr || eq + 1 >= item.size()) {
@@ -196,14 +198,23 @@ int run_test(Context& context, const TestOptions& options) {
     }
     spec.name = container;
     spec.labels[state::label::k_test_run] = run_id;
-    spec.command.insert(spec.command.end(), options.args.begin(), options.args.end());
+    const bool one_off = !options.command.empty();
+    if (one_off) {
+        spec.command = options.command;
+    } else {
+        spec.command.insert(spec.command.end(), options.args.begin(), options.args.end());
+    }
+    spec.interactive = options.interactive;
+    spec.tty = options.tty;
     spec.remove_on_exit = !options.keep;
     // Fresh, private /storage and /static for every run.
     spec.mounts = {{"", "/storage", false}, {"", "/static", false}};
     spec.network = env.services.empty() ? std::string() : site.network;
-    context.step("testing {} in {}", options.image, spec.name);
+    const std::string what = one_off ? util::shell_join(options.command) : "tests of " + options.image;
+    context.step("{} {} in {}", one_off ? "running" : "testing",
+                 one_off ? fmt::format("{} with {}", what, options.image) : options.image, spec.name);
 
-    const int code = context.docker.run_attached(spec);
+    const int code = launch_attached(context, image, spec);
     if (options.keep) {
         transient.keep();
         fmt::print(stderr, "docker-pallet: kept the test container; remove it with:\n  {}\n",
@@ -211,7 +222,9 @@ int run_test(Context& context, const TestOptions& options) {
     } else if (code != 125) {
         transient.container_removed();  // docker run --rm waits for the removal
     }
-    if (code == 0) {
+    if (one_off) {
+        explain_exit(context, what, image.ref, code);
+    } else if (code == 0) {
         context.step("tests of {} passed", options.image);
     } else {
         context.step("tests of {} failed (exit {})", options.image, code);

@@ -18,10 +18,14 @@ struct TestOptions {
     std::optional<std::string> service_timeout;
     bool reuse_services = false;  // keep warm services per user; each run gets its own database
     std::vector<std::string> args;       // extra arguments after `test`
+    // `run --test`: this command (through the image's entrypoint) instead of `test ARGS`.
+    std::vector<std::string> command;
+    bool interactive = false;  // the user's stdin reaches it
+    bool tty = false;          // with a terminal
 };
 
-// `docker pallet test`: runs the image's test command in a transient environment of its own;
-// returns the suite's exit code.
+// `docker pallet test` (and `run --test`): runs the image's test command (or options.command) in a
+// transient environment of its own; returns its exit code.
 int run_test(Context& context, const TestOptions& options);
 
 }  // namespace pallet::phases

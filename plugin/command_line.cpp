@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <iostream>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "metadata/metadata.h"
@@ -11,6 +12,7 @@
 #include "phases/deploy.h"
 #include "phases/env_commands.h"
 #include "phases/logs.h"
+#include "phases/run.h"
 #include "phases/serve.h"
 #include "phases/status.h"
 #include "phases/test.h"
@@ -70,6 +72,27 @@ CLI::Option* add_deploy_arguments(CLI::App* command, phases::DeployOptions& opti
         ->expected(0, 1);
 }
 
+// An option given once per value (-e A=1 -e B=2): one value each time, never the words after.
+void repeatable(CLI::Option* option) {
+    option->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
+// The options of a test run's environment: variables, services, warm services.
+void add_test_environment_options(CLI::App* command, phases::TestOptions& test) {
+    repeatable(command->add_option("-e,--env", test.env, "Set a variable (KEY=VALUE)"));
+    repeatable(command->add_option("--env-file", test.env_files, "Read variables from a file"));
+    repeatable(command->add_option("--service", test.services,
+                                   "Provide a service (NAME) or use your server (NAME=URL); also "
+                                   "read from the image's io.pallet.services labels"));
+    repeatable(command->add_option("--service-image", test.service_images,
+                                   "Image of a provided service (NAME=IMAGE)"));
+    command->add_option("--service-timeout", test.service_timeout,
+                        "How long services have to get ready (default 120s)");
+    command->add_flag("--reuse-services", test.reuse_services,
+                      "Keep provided services warm between runs (each run still gets its own "
+                      "database, vhost, prefix; dropped at the end)");
+}
+
 const CLI::App* deepest_selected(const CLI::App* app) {
     for (const CLI::App* sub : app->get_subcommands()) {
         return deepest_selected(sub);
@@ -100,33 +123,15 @@ int dispatch(Runtime& runtime) {
 
     std::function<int()> action;
     std::string env_name;
+    std::vector<std::string> after_dashes;  // arguments after `--`
 
     // test
     phases::TestOptions test;
     auto* test_cmd = add_command(app, "test", "Run the image's test suite with its services");
     test_cmd->footer("Arguments after -- are passed to the image's test command.");
     test_cmd->add_option("IMAGE", test.image, "The application image")->required();
-    test_cmd->add_option("-e,--env", test.env, "Set a variable (KEY=VALUE)")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    test_cmd->add_option("--env-file", test.env_files, "Read variables from a file")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    add_test_environment_options(test_cmd, test);
     test_cmd->add_flag("--keep", test.keep, "Keep the test environment for inspection");
-    test_cmd->add_option("--service", test.services,
-                         "Provide a service (NAME) or use your server (NAME=URL); also read from "
-                         "the image's io.pallet.services labels")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    test_cmd->add_option("--service-image", test.service_images,
-                         "Image of a provided service (NAME=IMAGE)")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    test_cmd->add_option("--service-timeout", test.service_timeout,
-                         "How long services have to get ready (default 120s)");
-    test_cmd->add_flag("--reuse-services", test.reuse_services,
-                       "Keep provided services warm between runs (each run still gets its own "
-                       "database, vhost, prefix; dropped at the end)");
     test_cmd->callback([&] { action = [&] { return phases::run_test(runtime.get(), test); }; });
 
     // env
@@ -155,10 +160,8 @@ int dispatch(Runtime& runtime) {
         command->add_option("--service-timeout", create.service_timeout,
                             "How long provided services have to get ready (default 120s)");
     }
-    env_create->add_option("--service", create.services,
-                           "Provide a service (NAME) or use your server (NAME=URL)")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    repeatable(env_create->add_option("--service", create.services,
+                           "Provide a service (NAME) or use your server (NAME=URL)"));
     env_create->add_flag("--check", create.check,
                          "Check that the servers of NAME=URL services accept connections");
     env_create->callback(
@@ -280,6 +283,62 @@ int dispatch(Runtime& runtime) {
         action = [&] { return phases::run_rollback(runtime.get(), env_name, rollback_image); };
     });
 
+    // run
+    phases::RunOptions run;
+    phases::TestOptions run_test;
+    bool run_as_test = false;
+    std::string run_target;
+    auto* run_cmd = add_command(app, "run", "Run a one-off command in an environment");
+    run_cmd->fallthrough(false);
+    run_cmd->prefix_command();  // COMMAND and its arguments are the command's, flags included
+    run_cmd->footer(
+        "COMMAND runs through the image's own entrypoint and user, with everything a serve\n"
+        "container of ENV gets: variables, services, /storage, /static, its network. The image\n"
+        "is --image, else the one ENV serves, else its last successful deploy.\n"
+        "With --test, the first argument is an IMAGE: the command runs with a test run's\n"
+        "services and variables, and everything is removed afterwards.");
+    run_cmd->add_option("ENV", run_target, "Environment name (with --test: the image)")->required();
+    run_cmd->add_flag("-i,--interactive", run.interactive, "Keep stdin open");
+    run_cmd->add_flag("-t,--tty", run.tty, "Allocate a terminal");
+    run_cmd->add_option("--image", run.image, "The image to run (default: what ENV serves)");
+    run_cmd->add_flag("--test", run_as_test,
+                      "Run in a test run's environment; the first argument is an IMAGE");
+    add_test_environment_options(run_cmd, run_test);
+    run_cmd->callback([&] {
+        const std::string path = command_path(run_cmd);
+        std::vector<std::string> command = run_cmd->remaining();
+        command.insert(command.end(), after_dashes.begin(), after_dashes.end());
+        if (command.empty()) {
+            throw UsageError("run needs a COMMAND to run", path);
+        }
+        if (run.tty && ::isatty(STDIN_FILENO) == 0) {
+            throw UsageError("-t needs a terminal, and stdin is not one; leave out -t", path);
+        }
+        const bool test_options = !run_test.env.empty() || !run_test.env_files.empty() ||
+                                  !run_test.services.empty() || !run_test.service_images.empty() ||
+                                  run_test.service_timeout || run_test.reuse_services;
+        if (run_as_test) {
+            if (run.image) {
+                throw UsageError("with --test the first argument is the image; leave out --image",
+                                 path);
+            }
+            run_test.image = run_target;
+            run_test.command = command;
+            run_test.interactive = run.interactive;
+            run_test.tty = run.tty;
+            action = [&] { return phases::run_test(runtime.get(), run_test); };
+            return;
+        }
+        if (test_options) {
+            throw UsageError("-e, --env-file and --service... set up a test run's environment: add "
+                             "--test (an environment has its own: docker pallet env set, env service)",
+                             path);
+        }
+        run.env = run_target;
+        run.command = command;
+        action = [&] { return phases::run_run(runtime.get(), run); };
+    });
+
     // status, history, logs
     std::optional<std::string> status_env;
     std::string format = "table";
@@ -339,7 +398,8 @@ int dispatch(Runtime& runtime) {
     std::vector<std::string> args = runtime.invocation.args;
     // Everything after `--` belongs to the application's command, untouched by our parser.
     if (auto dashes = std::find(args.begin(), args.end(), "--"); dashes != args.end()) {
-        test.args.assign(dashes + 1, args.end());
+        after_dashes.assign(dashes + 1, args.end());
+        test.args = after_dashes;
         args.erase(dashes, args.end());
     }
     if (runtime.invocation.help) {

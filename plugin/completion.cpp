@@ -6,9 +6,9 @@
 namespace pallet::plugin {
 
 std::string complete(const std::vector<std::string>& args) {
-    static constexpr std::array<std::string_view, 14> k_commands = {
-        "deploy", "env",   "history", "logs", "release", "rm",      "rollback",
-        "scale",  "serve", "status",  "stop", "test",    "version", "help"};
+    static constexpr std::array<std::string_view, 15> k_commands = {
+        "deploy", "env",  "history", "logs", "release", "rm",      "rollback", "run",
+        "scale",  "serve", "status", "stop", "test",    "version", "help"};
     static constexpr std::array<std::string_view, 7> k_env_commands = {
         "create", "ls", "rm", "set", "show", "unset", "update"};
     std::string out;
