@@ -267,7 +267,8 @@ void Router::wait_started(const std::string& name) {
             return;
         }
         auto state = m_context.docker.inspect_container(name);
-        if (!state || !state->running) {
+        // Its restart policy starts it again: that it finished once is what tells.
+        if (!state || !state->running || docker::parse_docker_time(state->finished_at)) {
             const std::string output = util::trim(m_context.docker.logs_tail(name, 10));
             if (state && state->exit_code == k_exit_unusable_image) {
                 throw Error(fmt::format("the router image {} cannot be used: {}\nChoose an nginx "
