@@ -7,6 +7,8 @@
 #   nginx:       pallet-test-nginx:1 (Debian's nginx-light, the router in tests) and
 #                pallet-test-nginx-debian:1 (nginx-light left as the package installs it)
 #   nonroot:     pallet-test-nonroot:numeric, :named (non-root users, no /storage or /static)
+#   frameworks:  pallet-test-django:1, pallet-test-flask:1 (applications as their frameworks'
+#                users write them, from Debian's packages, with their own test runners)
 #   services:    pallet-test-postgres:15, -redis:7, -memcached:1, -rabbitmq:3, -smtp:1, -syslog:1 (from
 #                Debian's packages, with the official images' contracts) and pallet-test-svcapp:1,
 #                an application that uses every service variable it gets
@@ -98,6 +100,16 @@ build_services() {
     fi
 }
 
+build_frameworks() {
+    local name
+    for name in django flask; do
+        have "pallet-test-$name:1" && continue
+        build_debian
+        say "building pallet-test-$name:1"
+        build -t "pallet-test-$name:1" "$here/$name"
+    done
+}
+
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(busybox conformance nginx)
 for target in "${targets[@]}"; do
@@ -107,6 +119,7 @@ for target in "${targets[@]}"; do
         debian) build_debian ;;
         nginx) build_nginx ;;
         nonroot) build_busybox; build_nonroot ;;
+        frameworks) build_frameworks ;;
         services) build_services ;;
         *) say "unknown image set: $target"; exit 2 ;;
     esac

@@ -1,0 +1,4 @@
+
+from django.urls import include  # noqa: E402
+
+urlpatterns += [path("", include("notes.urls"))]
