@@ -138,3 +138,33 @@ wait_gone() {
     done
     return 1
 }
+
+# The plugin as users have it installed before this line of work (docker-pallet 0.1: routers
+# with a conf.d snippet, settings in labels): upgrade tests serve with it, then with the new one.
+PALLET_PREVIOUS_COMMIT=0c985e03ab4842d4064b9a1cb5de5828796b71af
+
+# Builds docker-pallet of a commit from this clone's history, once per machine (cached under
+# build-previous/); prints the binary's path.
+previous_binary() {
+    local commit="${1:-$PALLET_PREVIOUS_COMMIT}"
+    local dir="${PALLET_PREVIOUS_BUILD_DIR:-$REPO_DIR/build-previous}/$commit"
+    if [ ! -x "$dir/build/docker-pallet" ]; then
+        if ! git -C "$REPO_DIR" cat-file -e "$commit^{commit}" 2>/dev/null; then
+            git -C "$REPO_DIR" fetch -q --unshallow >/dev/null 2>&1 || git -C "$REPO_DIR" fetch -q origin "$commit" >/dev/null 2>&1
+        fi
+        if ! git -C "$REPO_DIR" cat-file -e "$commit^{commit}" 2>/dev/null; then
+            echo "commit $commit is not in this clone's history (a shallow clone?); clone the whole history" >&2
+            return 1
+        fi
+        log "building docker-pallet of ${commit:0:7} from git history (once per machine)"
+        rm -rf "$dir"; mkdir -p "$dir/src"
+        git -C "$REPO_DIR" archive "$commit" | tar -x -C "$dir/src"
+        cmake -S "$dir/src" -B "$dir/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null &&
+            cmake --build "$dir/build" -j "$(nproc)" --target docker-pallet >"$dir/build.log" 2>&1 ||
+            { tail -20 "$dir/build.log" >&2; return 1; }
+    fi
+    echo "$dir/build/docker-pallet"
+}
+
+# Makes `docker pallet` run BINARY from now on (the plugin directory of this test's config).
+use_plugin() { cp "$1" "$E2E_CONFIG/cli-plugins/docker-pallet.new" && mv "$E2E_CONFIG/cli-plugins/docker-pallet.new" "$E2E_CONFIG/cli-plugins/docker-pallet"; }
