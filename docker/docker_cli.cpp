@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "docker/argv.h"
 #include "docker/masking.h"
@@ -125,6 +126,13 @@ void DockerCli::cleanup(std::vector<std::string> args) {
     options.on_cancel = OnCancel::finish;
     try {
         Result result = execute(args, options, true);
+        // A network's endpoints can outlive its containers' removal by a moment.
+        for (int retry = 0; retry < 6 && !result.ok() &&
+                            result.err.find("active endpoints") != std::string::npos;
+             ++retry) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+            result = execute(args, options, true);
+        }
         if (!result.ok() && result.err.find("No such") == std::string::npos &&
             result.err.find("not found") == std::string::npos) {
             fmt::print(stderr, "docker-pallet: warning: could not clean up: {}\n",

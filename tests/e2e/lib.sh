@@ -63,11 +63,17 @@ remove_env_objects() {
     done
 }
 
-# Test runs leave nothing: a leftover test container, network or volume is a failure.
-test_run_leftovers() {
+# Every test run's container, network and volume on the engine.
+all_test_run_objects() {
     "$DOCKER" ps -aq --filter label=io.pallet.test-run
     "$DOCKER" network ls -q --filter label=io.pallet.test-run
     "$DOCKER" volume ls -q --filter label=io.pallet.test-run
+}
+
+# Test runs leave nothing: a leftover test container, network or volume is a failure. Objects
+# that were there before this suite started are not this suite's to answer for.
+test_run_leftovers() {
+    all_test_run_objects | sort | comm -23 - <(echo "$TEST_RUN_OBJECTS_BEFORE")
 }
 
 finish() {
@@ -87,6 +93,7 @@ setup() {
         echo "SKIP: no Docker engine answers (scripts/test.sh starts one)" >&2
         exit 77
     fi
+    TEST_RUN_OBJECTS_BEFORE="$(all_test_run_objects | sort)"
     E2E_CONFIG="$(mktemp -d /tmp/pallet-e2e.XXXXXX)"
     mkdir -p "$E2E_CONFIG/cli-plugins"
     cp "$PALLET_BINARY" "$E2E_CONFIG/cli-plugins/docker-pallet"
