@@ -233,7 +233,8 @@ void check_external_services(Context& context, const std::string& network,
                              const ServiceMap& services) {
     // nc where the image has it (alpine's busybox), bash's /dev/tcp otherwise (Debian).
     static constexpr const char* k_probe =
-        "for target in \"$@\"; do host=${target%:*}; port=${target##*:}; "
+        "for target in \"$@\"; do host=${target%:*}; port=${target##*:}; host=${host#[}; "
+        "host=${host%]}; "
         "if command -v nc >/dev/null 2>&1; then nc -z -w 3 \"$host\" \"$port\"; "
         "else timeout 3 bash -c 'exec 3<>/dev/tcp/$0/$1' \"$host\" \"$port\"; fi 2>/dev/null "
         "|| { echo \"$target\"; exit 1; }; done";

@@ -1,7 +1,7 @@
 # Helpers shared by install.sh, test.sh and the example: packages and the Docker engine.
 
 BUILD_PACKAGES=(g++ cmake make pkg-config libcli11-dev libboost-dev libboost-filesystem-dev
-                nlohmann-json3-dev libfmt-dev)
+                nlohmann-json3-dev libfmt-dev liburiparser-dev)
 TEST_PACKAGES=(libgtest-dev libgmock-dev docker.io debootstrap busybox-static curl procps python3)
 
 as_root() {

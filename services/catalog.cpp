@@ -8,6 +8,7 @@
 
 #include "util/error.h"
 #include "util/strings.h"
+#include "util/url.h"
 
 namespace pallet::services {
 namespace {
@@ -15,44 +16,6 @@ namespace {
 constexpr const char* k_admin_user = "pallet";
 // Names of the spare roles and databases a shared PostgreSQL keeps for the next test run.
 constexpr const char* k_spare_prefix = "pallet_spare_";
-
-// A URL's parts, as far as the services need them.
-struct Url {
-    std::string scheme;
-    std::string host;
-    std::string port;
-    std::string path;  // without the leading slash
-};
-
-std::optional<Url> parse_url(const std::string& text) {
-    auto scheme_end = text.find("://");
-    if (scheme_end == std::string::npos || scheme_end == 0) {
-        return std::nullopt;
-    }
-    Url url;
-    url.scheme = text.substr(0, scheme_end);
-    std::string rest = text.substr(scheme_end + 3);
-    auto slash = rest.find('/');
-    std::string authority = rest.substr(0, slash);
-    if (slash != std::string::npos) {
-        url.path = rest.substr(slash + 1);
-    }
-    if (auto at = authority.rfind('@'); at != std::string::npos) {
-        authority = authority.substr(at + 1);
-    }
-    auto colon = authority.rfind(':');
-    url.host = authority.substr(0, colon);
-    if (colon != std::string::npos) {
-        url.port = authority.substr(colon + 1);
-        if (url.port.empty() || url.port.find_first_not_of("0123456789") != std::string::npos) {
-            return std::nullopt;
-        }
-    }
-    if (url.host.empty()) {
-        return std::nullopt;
-    }
-    return url;
-}
 
 // A name usable as a PostgreSQL role and database, a vhost, a prefix: [a-z0-9_].
 std::string identifier(const std::string& scope) {
@@ -63,14 +26,12 @@ std::string identifier(const std::string& scope) {
     return out;
 }
 
-std::string host_port(const Url& url, int default_port) {
-    return fmt::format("{}:{}", url.host, url.port.empty() ? std::to_string(default_port) : url.port);
-}
+std::string host_port(const util::Url& url, int default_port) { return url.host_port(default_port); }
 
-std::vector<Url> parse_urls(const ServiceConfig& service) {
-    std::vector<Url> urls;
+std::vector<util::Url> parse_urls(const ServiceConfig& service) {
+    std::vector<util::Url> urls;
     for (const auto& part : util::split(service.external_url, '|')) {
-        urls.push_back(*parse_url(part));  // validated when the service was added
+        urls.push_back(*util::parse_url(part));  // validated when the service was added
     }
     return urls;
 }
@@ -156,11 +117,12 @@ ServiceConfig parse_service_arg(const std::string& arg, const std::string& comma
     }
     service.external_url = arg.substr(eq + 1);
     for (const auto& part : util::split(service.external_url, '|')) {
-        auto url = parse_url(part);
+        auto url = util::parse_url(part);
         if (!url) {
             throw UsageError(fmt::format("malformed URL for {}: \"{}\" (expected "
-                                         "SCHEME://[USER:PASSWORD@]HOST[:PORT][/PATH])",
-                                         kind->name, part),
+                                         "SCHEME://[USER:PASSWORD@]HOST[:PORT][/PATH][?QUERY], "
+                                         "special characters of a password percent-encoded)",
+                                         kind->name, util::mask_url(part)),
                              command_path);
         }
         if (std::find(kind->schemes.begin(), kind->schemes.end(), url->scheme) ==
@@ -208,7 +170,7 @@ std::vector<std::pair<std::string, std::string>> service_variables(const Service
         return {};
     }
     const auto urls = parse_urls(service);
-    const Url& first = urls.front();
+    const util::Url& first = urls.front();
     if (kind == "postgres") {
         return {{"DB_DEFAULT_URL", service.external_url}};
     }
