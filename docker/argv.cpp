@@ -5,16 +5,38 @@
 #include <set>
 
 #include "docker/docker_cli.h"
+#include "util/error.h"
 
 namespace pallet::docker {
 namespace argv {
 
-// Variables the docker CLI reads itself: their values go on argv, not into its environment.
 bool docker_reads_variable(const std::string& name) {
     static const std::set<std::string> k_names = {
-        "HOME",       "PATH",       "TMPDIR",  "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
-        "ALL_PROXY",  "http_proxy", "https_proxy", "no_proxy", "all_proxy"};
-    return name.rfind("DOCKER_", 0) == 0 || name.rfind("XDG_", 0) == 0 || k_names.count(name) > 0;
+        "HOME",       "PATH",       "TMPDIR",      "USER",       "SHELL",       "HTTP_PROXY",
+        "HTTPS_PROXY", "NO_PROXY",  "ALL_PROXY",   "http_proxy", "https_proxy", "no_proxy",
+        "all_proxy",  "GODEBUG",    "GOTRACEBACK", "GOMAXPROCS", "GOGC",        "GOMEMLIMIT"};
+    for (const char* prefix : {"DOCKER_", "XDG_", "LD_", "SSH_", "BUILDKIT_", "BUILDX_", "OTEL_",
+                               "NOTARY_"}) {
+        if (name.rfind(prefix, 0) == 0) {
+            return true;
+        }
+    }
+    return k_names.count(name) > 0;
+}
+
+std::string key_value_file(const std::vector<std::pair<std::string, std::string>>& items,
+                           const char* what) {
+    std::string text;
+    for (const auto& [key, value] : items) {
+        if (key.find_first_of("\n\r") != std::string::npos ||
+            value.find_first_of("\n\r") != std::string::npos) {
+            throw Error(fmt::format("the {} {} holds a line break, which docker's {} file cannot "
+                                    "carry",
+                                    what, key, what));
+        }
+        text += key + "=" + value + "\n";
+    }
+    return text;
 }
 
 std::vector<std::string> filter_args(const std::vector<std::string>& label_filters) {
@@ -35,7 +57,8 @@ void append_labels(std::vector<std::string>& args, const Labels& labels) {
 
 }  // namespace argv
 
-std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool detach) {
+std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool detach,
+                                             const RunFiles& files) {
     std::vector<std::string> args = {"container", "run"};
     if (detach) {
         args.push_back("--detach");
@@ -52,7 +75,9 @@ std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool det
     if (!spec.name.empty()) {
         args.insert(args.end(), {"--name", spec.name});
     }
-    argv::append_labels(args, spec.labels);
+    if (!spec.labels.empty()) {
+        args.insert(args.end(), {"--label-file", files.label_file});
+    }
     if (!spec.network.empty()) {
         args.insert(args.end(), {"--network", spec.network});
     }
@@ -78,9 +103,16 @@ std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool det
     if (!spec.restart.empty()) {
         args.insert(args.end(), {"--restart", spec.restart});
     }
+    bool env_file = false;
     for (const auto& [key, value] : spec.env) {
-        args.push_back("--env");
-        args.push_back(argv::docker_reads_variable(key) ? key + "=" + value : key);
+        if (argv::docker_reads_variable(key)) {
+            env_file = true;
+        } else {
+            args.insert(args.end(), {"--env", key});  // the value: from the docker process's environment
+        }
+    }
+    if (env_file) {
+        args.insert(args.end(), {"--env-file", files.env_file});
     }
     args.push_back(spec.image);
     args.insert(args.end(), spec.command.begin(), spec.command.end());
@@ -95,6 +127,20 @@ std::map<std::string, std::string> DockerCli::run_env(const ContainerSpec& spec)
         }
     }
     return env;
+}
+
+std::string DockerCli::label_file_text(const ContainerSpec& spec) {
+    return argv::key_value_file({spec.labels.begin(), spec.labels.end()}, "label");
+}
+
+std::string DockerCli::env_file_text(const ContainerSpec& spec) {
+    std::vector<std::pair<std::string, std::string>> read_by_docker;
+    for (const auto& [key, value] : spec.env) {
+        if (argv::docker_reads_variable(key)) {
+            read_by_docker.emplace_back(key, value);
+        }
+    }
+    return argv::key_value_file(read_by_docker, "env");
 }
 
 }  // namespace pallet::docker

@@ -8,9 +8,14 @@
 // Pieces of docker argv shared by the adapter's commands.
 namespace pallet::docker::argv {
 
-// True for variables the docker CLI reads itself: their values go on argv, never into the
-// docker process's environment.
+// True for variables the docker CLI (or the loader, or ssh for ssh:// engines) reads itself:
+// their values reach a container through an --env-file, never the docker process's environment.
 bool docker_reads_variable(const std::string& name);
+
+// The text of an --env-file or --label-file: KEY=VALUE lines. Throws an Error naming the key when
+// a key or value holds a line break, which such files cannot carry.
+std::string key_value_file(const std::vector<std::pair<std::string, std::string>>& items,
+                           const char* what);
 
 // --filter label=... for each filter.
 std::vector<std::string> filter_args(const std::vector<std::string>& label_filters);

@@ -7,9 +7,10 @@
 #include <thread>
 
 #include "docker/argv.h"
-#include "docker/masking.h"
 #include "util/error.h"
+#include "util/private_dir.h"
 #include "util/strings.h"
+#include "util/url.h"
 
 namespace pallet::docker {
 namespace {
@@ -43,31 +44,30 @@ void DockerCli::set_dry_run_sink(std::function<void(const std::string&)> sink) {
     m_dry_run_sink = std::move(sink);
 }
 
-std::string DockerCli::display(const std::vector<std::string>& args, const Command& command) const {
+std::string DockerCli::command_line(const std::string& rest) const {
+    // The docker CLI by the name users type, unless it is another program altogether.
+    const std::string& program = m_target.program;
+    const auto slash = program.rfind('/');
+    const bool is_docker = program.empty() || program.substr(slash == std::string::npos ? 0 : slash + 1) == "docker";
+    std::vector<std::string> words = {is_docker ? std::string("docker") : program};
+    words.insert(words.end(), m_target.global_args.begin(), m_target.global_args.end());
+    std::string line = util::shell_join(words);
+    return rest.empty() ? line : line + " " + rest;
+}
+
+std::string DockerCli::display(const std::vector<std::string>& args, const Command&) const {
+    // The real argv: no value is on it. URLs are masked all the same.
     std::vector<std::string> shown = {m_target.program};
     shown.insert(shown.end(), m_target.global_args.begin(), m_target.global_args.end());
-    for (size_t i = 0; i < args.size(); ++i) {
-        const bool env_flag = i > 0 && (args[i - 1] == "--env" || args[i - 1] == "-e");
-        if (env_flag) {
-            auto eq = args[i].find('=');
-            std::string key = args[i].substr(0, eq);
-            std::string value;
-            if (eq != std::string::npos) {
-                value = args[i].substr(eq + 1);
-            } else if (auto it = command.extra_env.find(key); it != command.extra_env.end()) {
-                value = it->second;
-            }
-            shown.push_back(key + "=" + mask_value(key, value));
-        } else {
-            shown.push_back(mask_url_passwords(args[i]));
-        }
+    for (const auto& arg : args) {
+        shown.push_back(arg.find("://") != std::string::npos ? util::mask_url(arg) : arg);
     }
     return util::shell_join(shown);
 }
 
 Result DockerCli::execute(std::vector<std::string> args, Command options, bool is_change) {
     if (is_change && m_dry_run) {
-        m_dry_run_sink(display(args, options));
+        m_dry_run_sink(m_redactor.redact("would run: " + display(args, options)));
         return Result{};
     }
     options.argv = {m_target.program};
@@ -80,15 +80,16 @@ Result DockerCli::execute(std::vector<std::string> args, Command options, bool i
         result = m_runner.run(options);
     } catch (...) {
         if (m_debug) {
-            fmt::print(stderr, "docker-pallet: debug: {} (interrupted)\n", display(args, options));
+            fmt::print(stderr, "docker-pallet: debug: {} (interrupted)\n",
+                       m_redactor.redact(display(args, options)));
         }
         throw;
     }
     if (m_debug) {
         const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - start);
-        fmt::print(stderr, "docker-pallet: debug: {} ({} ms, exit {})\n", display(args, options),
-                   elapsed.count(), result.exit_code);
+        fmt::print(stderr, "docker-pallet: debug: {} ({} ms, exit {})\n",
+                   m_redactor.redact(display(args, options)), elapsed.count(), result.exit_code);
     }
     return result;
 }
@@ -136,7 +137,7 @@ void DockerCli::cleanup(std::vector<std::string> args) {
         if (!result.ok() && result.err.find("No such") == std::string::npos &&
             result.err.find("not found") == std::string::npos) {
             fmt::print(stderr, "docker-pallet: warning: could not clean up: {}\n",
-                       last_line(result.err));
+                       m_redactor.redact(last_line(result.err)));
         }
     } catch (const std::exception& e) {
         fmt::print(stderr, "docker-pallet: warning: could not clean up: {}\n", e.what());
@@ -220,7 +221,7 @@ void DockerCli::import_empty_image(const std::string& tag) {
 }
 
 bool DockerCli::pull_image(const std::string& ref, std::string& why) {
-    Result result = execute({"image", "pull", "--quiet", ref}, Command{}, false);
+    Result result = execute({"image", "pull", "--quiet", ref}, Command{}, true);
     if (!result.ok()) {
         why = last_line(result.err);
     }
@@ -264,7 +265,7 @@ bool DockerCli::exec_detached(const std::string& container, const std::vector<st
 bool DockerCli::exec_succeeds(const std::string& container, const std::vector<std::string>& argv) {
     std::vector<std::string> args = {"container", "exec", container};
     args.insert(args.end(), argv.begin(), argv.end());
-    return execute(args, Command{}, false).ok();
+    return execute(args, Command{}, true).ok();  // a command in a container may change anything
 }
 
 void DockerCli::create_network(const std::string& name, const Labels& labels) {
@@ -281,32 +282,42 @@ void DockerCli::create_volume(const std::string& name, const Labels& labels) {
     change(args);
 }
 
+Result DockerCli::run_container(const ContainerSpec& spec, const char* verb, bool detach,
+                                Command options, bool is_change) {
+    options.extra_env = run_env(spec);
+    std::optional<util::PrivateDirectory> files;  // until the docker process has read them
+    RunFiles paths;
+    if (!(is_change && m_dry_run)) {
+        files.emplace();
+        paths.label_file = files->write("labels", label_file_text(spec));
+        paths.env_file = files->write("env", env_file_text(spec));
+    }
+    auto args = run_args(spec, detach, paths);
+    args[1] = verb;
+    return execute(std::move(args), std::move(options), is_change);
+}
+
 int DockerCli::run_attached(const ContainerSpec& spec) {
     Command options;
     options.output = Output::inherit;
     options.interactive = spec.interactive;
-    options.extra_env = run_env(spec);
     // On cancellation docker passes SIGTERM on to the container; one that ignores it (a shell
     // as PID 1) is killed soon after, so that Ctrl-C answers within seconds.
     options.kill_grace = std::chrono::milliseconds(3000);
-    Result result = execute(run_args(spec, false), options, true);
     // 125: docker itself failed (bad flag, unknown image); 126/127: the command could not run.
-    return result.exit_code;
+    return run_container(spec, "run", false, options, true).exit_code;
 }
 
 int DockerCli::run_captured(const ContainerSpec& spec, std::string& output) {
-    Command options;
-    options.extra_env = run_env(spec);
-    Result result = execute(run_args(spec, false), options, false);
+    Result result = run_container(spec, "run", false, Command{}, true);
     output = result.out + result.err;
     return result.exit_code;
 }
 
 StartOutcome DockerCli::run_detached(const ContainerSpec& spec) {
     Command options;
-    options.extra_env = run_env(spec);
     options.on_cancel = OnCancel::finish;  // a half-run `docker run -d` would leave a created container
-    Result result = execute(run_args(spec, true), options, true);
+    Result result = run_container(spec, "run", true, options, true);
     if (result.ok()) {
         return StartOutcome::started;
     }
@@ -317,12 +328,9 @@ StartOutcome DockerCli::run_detached(const ContainerSpec& spec) {
 }
 
 StartOutcome DockerCli::create_container(const ContainerSpec& spec) {
-    auto args = run_args(spec, false);
-    args[1] = "create";
     Command options;
-    options.extra_env = run_env(spec);
     options.on_cancel = OnCancel::finish;
-    Result result = execute(args, options, true);
+    Result result = run_container(spec, "create", false, options, true);
     if (result.ok()) {
         return StartOutcome::started;
     }

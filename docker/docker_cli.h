@@ -8,6 +8,7 @@
 
 #include "docker/records.h"
 #include "docker/runner.h"
+#include "util/redactor.h"
 
 namespace pallet::docker {
 
@@ -42,6 +43,13 @@ struct DockerTarget {
     std::vector<std::string> global_args;
 };
 
+// The files `docker run` reads labels and some variables from (--label-file, --env-file), so
+// that no value is on a command line.
+struct RunFiles {
+    std::string label_file = "LABEL_FILE";
+    std::string env_file = "ENV_FILE";
+};
+
 // Outcome of starting a uniquely named container.
 enum class StartOutcome { started, name_taken };
 
@@ -53,9 +61,16 @@ public:
 
     // Logs every docker command with its duration to stderr (docker's -D / -l debug).
     void set_debug(bool debug) { m_debug = debug; }
-    // Under dry-run, the line printed for each change goes here (default: stdout).
+    // Under dry-run, the line printed for each change ("would run: docker ...") goes here
+    // (default: stdout).
     void set_dry_run_sink(std::function<void(const std::string&)> sink);
     bool dry_run() const { return m_dry_run; }
+    // The secret values this command has learnt; every line this adapter prints (debug,
+    // dry-run, warnings) and the plugin's own output pass through it.
+    util::Redactor& redactor() { return m_redactor; }
+    // "docker [the user's global flags] REST": a command to show the user, which reaches the
+    // engine this command reached.
+    std::string command_line(const std::string& rest) const;
 
     std::optional<ImageRecord> inspect_image(const std::string& ref);
     // Containers with all these labels (key or key=value), running or not; one ps, one inspect.
@@ -66,7 +81,8 @@ public:
 
     // Imports an empty image under `tag` (for label-only record containers).
     void import_empty_image(const std::string& tag);
-    // Pulls an image; false (with docker's words in `why`) when it cannot be pulled.
+    // Pulls an image; false (with docker's words in `why`) when it cannot be pulled. A change:
+    // under --dry-run it is printed and not done.
     bool pull_image(const std::string& ref, std::string& why);
     // Runs `argv` in a running container, feeding it `input`; throws with docker's words.
     void exec_with_input(const std::string& container, const std::vector<std::string>& argv,
@@ -79,14 +95,14 @@ public:
     // Starts `argv` in a running container and returns at once (docker exec --detach); never
     // cancellable (cleanup). False when docker could not start it.
     bool exec_detached(const std::string& container, const std::vector<std::string>& argv);
-    // Runs `argv` in a running container; true when it exits 0.
+    // Runs `argv` in a running container; true when it exits 0. Printed under --dry-run.
     bool exec_succeeds(const std::string& container, const std::vector<std::string>& argv);
     void create_network(const std::string& name, const Labels& labels);
     void create_volume(const std::string& name, const Labels& labels);
     // Runs in the foreground with live output; returns the container's exit status.
     int run_attached(const ContainerSpec& spec);
     // Runs in the foreground with output captured into `output` (stdout and stderr); returns the
-    // exit status. A query: it runs under --dry-run too.
+    // exit status (0 under --dry-run, which prints it instead).
     int run_captured(const ContainerSpec& spec, std::string& output);
     // Starts in the background. name_taken when another container already has spec.name.
     StartOutcome run_detached(const ContainerSpec& spec);
@@ -122,13 +138,21 @@ public:
     void remove_networks(const std::vector<std::string>& names);
     void remove_volumes(const std::vector<std::string>& names);
 
-    // The argv (after the program and global flags) that run_* would use; for tests.
-    static std::vector<std::string> run_args(const ContainerSpec& spec, bool detach);
-    // The environment the docker process needs for `run_args(spec)` (values kept off argv).
+    // The argv (after the program and global flags) that run_* would use; for tests. Labels
+    // and the variables docker reads itself come from `files`; other variables' values from
+    // the docker process's environment (run_env): no value is on argv.
+    static std::vector<std::string> run_args(const ContainerSpec& spec, bool detach,
+                                             const RunFiles& files = {});
     static std::map<std::string, std::string> run_env(const ContainerSpec& spec);
+    // The contents of `files` for `spec`.
+    static std::string label_file_text(const ContainerSpec& spec);
+    static std::string env_file_text(const ContainerSpec& spec);
 
 private:
     Result execute(std::vector<std::string> args, Command options, bool is_change);
+    // docker container VERB (run or create) of `spec`, its files in a private directory.
+    Result run_container(const ContainerSpec& spec, const char* verb, bool detach, Command options,
+                         bool is_change);
     Result query(std::vector<std::string> args);
     void change(std::vector<std::string> args, Command options = {});
     void cleanup(std::vector<std::string> args);
@@ -140,6 +164,7 @@ private:
     bool m_dry_run;
     bool m_debug = false;
     std::function<void(const std::string&)> m_dry_run_sink;
+    util::Redactor m_redactor;
 };
 
 }  // namespace pallet::docker

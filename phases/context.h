@@ -22,12 +22,17 @@ struct Context {
     std::string actor_user;  // who runs this command
     std::string actor_host;  // and where
 
-    // A progress line on stderr: "=> text".
+    // A progress line on stderr: "=> text", without any secret the command knows.
     template <typename... Args>
     void step(fmt::format_string<Args...> format, Args&&... args) const {
-        fmt::print(stderr, "=> {}\n", fmt::format(format, std::forward<Args>(args)...));
+        fmt::print(stderr, "=> {}\n",
+                   docker.redactor().redact(fmt::format(format, std::forward<Args>(args)...)));
         std::fflush(stderr);
     }
+
+    // A command for the user to run, reaching the engine this command reached: "docker
+    // [global flags] REST".
+    std::string command(const std::string& rest) const { return docker.command_line(rest); }
 };
 
 }  // namespace pallet::phases

@@ -40,15 +40,15 @@ int follow(Context& context, const std::string& env, const std::string& containe
         } else {
             fmt::print(stderr,
                        "docker-pallet: error: deploy of {} to {} failed (exit {}); it will not be "
-                       "served. See docker pallet logs {} --phase deploy\n",
-                       version, env, code, env);
+                       "served. See {pallet} logs {} --phase deploy\n",
+                       version, env, code, env, fmt::arg("pallet", context.command("pallet")));
         }
         return code;
     } catch (const Cancelled&) {
         fmt::print(stderr,
                    "docker-pallet: the deploy goes on in container {} (a deploy is never killed); "
-                   "follow it with: docker pallet logs {} --phase deploy -f\n",
-                   container, env);
+                   "follow it with: {pallet} logs {} --phase deploy -f\n",
+                   container, env, fmt::arg("pallet", context.command("pallet")));
         throw;
     }
 }
@@ -105,8 +105,8 @@ int run_deploy(Context& context, const DeployOptions& options) {
             if (!options.wait) {
                 throw Error(fmt::format(
                     "another version is being deployed to {}: {}.\nWait for it with --wait, or "
-                    "follow it with: docker pallet logs {} --phase deploy -f",
-                    env.name, describe(*holder), env.name));
+                    "follow it with: {pallet} logs {} --phase deploy -f",
+                    env.name, describe(*holder), env.name, fmt::arg("pallet", context.command("pallet"))));
             }
             if (options.wait->count() > 0 &&
                 std::chrono::steady_clock::now() - started_waiting > *options.wait) {

@@ -6,7 +6,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "docker/masking.h"
 #include "phases/phase_env.h"
 #include "phases/services.h"
 #include "state/labels.h"
@@ -14,6 +13,7 @@
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/text_table.h"
+#include "util/url.h"
 
 namespace pallet::phases {
 namespace {
@@ -81,15 +81,24 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
     }
 }
 
-nlohmann::ordered_json to_json(const state::Environment& env, bool masked) {
+// An external service's URL as it may be shown.
+std::string shown_url(const services::ServiceConfig& service, bool reveal) {
+    return reveal ? service.external_url : util::mask_url_list(service.external_url);
+}
+
+// A variable's value as it may be shown: none unless revealed.
+std::string shown_value(const std::string& value, bool reveal) {
+    return reveal || value.empty() ? value : "****";
+}
+
+nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
     nlohmann::ordered_json services = nlohmann::ordered_json::object();
     for (const auto& [kind, service] : env.services) {
-        services[kind] = service.provisioned() ? std::string("provided")
-                                               : docker::mask_url_passwords(service.external_url);
+        services[kind] = service.provisioned() ? std::string("provided") : shown_url(service, reveal);
     }
     nlohmann::ordered_json variables = nlohmann::ordered_json::object();
     for (const auto& [key, value] : env.variables) {
-        variables[key] = masked ? docker::mask_value(key, value) : value;
+        variables[key] = shown_value(value, reveal);
     }
     return {{"Name", env.name},
             {"Kind", env.kind},
@@ -131,9 +140,9 @@ int run_env_update(Context& context, const EnvCreateOptions& options) {
     store.save(env);
     context.step("updated {}; the settings apply from the next serve", env.name);
     if (env.port != old_port || env.bind_address != old_address) {
-        context.step("the new address applies when the router starts again: docker pallet stop "
-                     "{} && docker pallet serve {}",
-                     env.name, env.name);
+        context.step("the new address applies when the router starts again: {pallet} stop "
+                     "{} && {pallet} serve {}",
+                     env.name, env.name, fmt::arg("pallet", context.command("pallet")));
     }
     return 0;
 }
@@ -196,7 +205,7 @@ int run_env_ls(Context& context, Format format, bool quiet) {
     }
     if (format == Format::json) {
         for (const auto& env : envs) {
-            fmt::print("{}\n", to_json(env, true).dump());
+            fmt::print("{}\n", to_json(env, false).dump());
         }
         return 0;
     }
@@ -211,11 +220,11 @@ int run_env_ls(Context& context, Format format, bool quiet) {
     return 0;
 }
 
-int run_env_show(Context& context, const std::string& name, Format format) {
+int run_env_show(Context& context, const std::string& name, Format format, bool reveal) {
     state::validate_env_name(name, "docker pallet env show");
     auto env = state::EnvironmentStore(context.docker).get(name);
     if (format == Format::json) {
-        fmt::print("{}\n", to_json(env, true).dump());
+        fmt::print("{}\n", to_json(env, reveal).dump());
         return 0;
     }
     fmt::print("Name:          {}\nKind:          {}\nSite:          {}://{}\nAddress:       {}:{}\n"
@@ -235,12 +244,16 @@ int run_env_show(Context& context, const std::string& name, Format format) {
         fmt::print("  {}: {}{}\n", kind,
                    service.provisioned()
                        ? fmt::format("provided (container {})", service_container(env.name, kind))
-                       : docker::mask_url_passwords(service.external_url),
+                       : shown_url(service, reveal),
                    web);
     }
-    fmt::print("Variables:\n");
+    fmt::print("Variables:{}\n", reveal || env.variables.empty() ? "" : " (values: env show --reveal)");
     for (const auto& [key, value] : env.variables) {
-        fmt::print("  {}={}\n", key, docker::mask_value(key, value));
+        if (reveal) {
+            fmt::print("  {}={}\n", key, value);
+        } else {
+            fmt::print("  {}\n", key);
+        }
     }
     return 0;
 }

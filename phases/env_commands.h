@@ -30,7 +30,8 @@ int run_env_service_add(Context& context, const std::string& name,
 int run_env_service_rm(Context& context, const std::string& name,
                        const std::vector<std::string>& kinds, bool volumes);
 int run_env_ls(Context& context, Format format, bool quiet);
-int run_env_show(Context& context, const std::string& name, Format format);
+// Variables are listed by name, external URLs masked; `reveal` shows their values.
+int run_env_show(Context& context, const std::string& name, Format format, bool reveal);
 int run_env_set(Context& context, const std::string& name, const std::vector<std::string>& pairs);
 int run_env_unset(Context& context, const std::string& name, const std::vector<std::string>& keys);
 

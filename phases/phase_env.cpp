@@ -18,10 +18,14 @@ ResolvedImage resolve_image(Context& context, const std::string& ref) {
     }
     context.step("pulling {}", ref);
     std::string why;
-    if (!context.docker.pull_image(ref, why)) {
+    const bool pulled = context.docker.pull_image(ref, why);
+    if (context.docker.dry_run()) {
+        return ResolvedImage{ref, docker::ImageRecord{}};  // not pulled: what it holds is unknown
+    }
+    if (!pulled) {
         throw Error(fmt::format("image {} is not on the engine and could not be pulled: {}\nBuild "
-                                "it (docker build -t {} .) or check its name.",
-                                ref, why, ref));
+                                "it ({}) or check its name.",
+                                ref, why, context.command(fmt::format("build -t {} .", ref))));
     }
     if (auto record = context.docker.inspect_image(ref)) {
         return ResolvedImage{ref, *record};

@@ -251,8 +251,8 @@ void Router::start() {
         if (why.find("already allocated") != std::string::npos ||
             why.find("address already in use") != std::string::npos) {
             throw Error(fmt::format("port {} on {} is taken on the engine's host; choose another: "
-                                    "docker pallet env update {} --port PORT",
-                                    m_env.port, m_env.bind_address, m_env.name));
+                                    "{pallet} env update {} --port PORT",
+                                    m_env.port, m_env.bind_address, m_env.name, fmt::arg("pallet", m_context.command("pallet"))));
         }
         throw;
     }

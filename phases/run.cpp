@@ -41,8 +41,8 @@ ResolvedImage image_to_run(Context& context, const RunOptions& options) {
         }
     }
     throw Error(fmt::format("{} serves nothing and has no successful deploy to take the image "
-                            "from; name one: docker pallet run --image IMAGE {} {}",
-                            options.env, options.env, util::shell_join(options.command)));
+                            "from; name one: {pallet} run --image IMAGE {} {}",
+                            options.env, options.env, util::shell_join(options.command), fmt::arg("pallet", context.command("pallet"))));
 }
 
 }  // namespace

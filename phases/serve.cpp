@@ -46,25 +46,31 @@ void require_deployed(Context& context, const std::string& env, const ResolvedIm
         }
         if (entry.result == "running") {
             throw Error(fmt::format("the deploy of {} to {} is still running; serve it when it has "
-                                    "succeeded (follow it: docker pallet logs {} --phase deploy -f)",
-                                    image.ref, env, env));
+                                    "succeeded (follow it: {pallet} logs {} --phase deploy -f)",
+                                    image.ref, env, env, fmt::arg("pallet", context.command("pallet"))));
         }
         throw Error(fmt::format("the last deploy of {} to {} {}; a version is served only after "
-                                "its deploy succeeded. Run: docker pallet deploy {} {}",
+                                "its deploy succeeded. Run: {pallet} deploy {} {}",
                                 image.ref, env, entry.result == "not started" ? "did not start"
                                                                               : entry.result,
-                                env, image.ref));
+                                env, image.ref, fmt::arg("pallet", context.command("pallet"))));
     }
-    throw Error(fmt::format("{} was never deployed to {}; deploy it first: docker pallet deploy {} "
-                            "{} (or docker pallet release {} {})",
-                            image.ref, env, env, image.ref, env, image.ref));
+    throw Error(fmt::format("{} was never deployed to {}; deploy it first: {pallet} deploy {} "
+                            "{} (or {pallet} release {} {})",
+                            image.ref, env, env, image.ref, env, image.ref, fmt::arg("pallet", context.command("pallet"))));
 }
 
+// Why new serve containers are not healthy.
+struct Unhealthy {
+    std::string summary;   // one line, no application output: what the history records
+    std::string evidence;  // the summary, the answer's first lines and the container's output
+};
+
 // Waits until every container answers a health request like a user's (any status below 400)
-// and, for an image with a HEALTHCHECK, docker calls it healthy; false with `evidence` when one
+// and, for an image with a HEALTHCHECK, docker calls it healthy; false with `why` when one
 // does not in time.
 bool wait_healthy(Context& context, const state::Environment& env, Router& router,
-                  const std::vector<std::string>& names, std::string& evidence) {
+                  const std::vector<std::string>& names, Unhealthy& why) {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(env.health_timeout);
     for (const auto& name : names) {
@@ -81,6 +87,7 @@ bool wait_healthy(Context& context, const state::Environment& env, Router& route
             }
             if (!running || std::chrono::steady_clock::now() > deadline) {
                 std::string what;
+                std::string detail;
                 if (!running) {
                     what = fmt::format("exited (exit {})", record ? record->exit_code : -1);
                 } else if (!checked_healthy) {
@@ -90,10 +97,14 @@ bool wait_healthy(Context& context, const state::Environment& env, Router& route
                     what = fmt::format("did not answer GET {} (Host: {}) on port 8000 with a status "
                                        "below 400 within {}s; the last answer: {}",
                                        env.health_path, env.site_domain, env.health_timeout,
-                                       answer.evidence);
+                                       answer.status == 0 ? std::string("none")
+                                                          : util::split(answer.evidence, '\n').front());
+                    detail = answer.evidence;
                 }
-                evidence = fmt::format("{} {}. Its last output:\n{}", name, what,
-                                       context.docker.logs_tail(name, 20));
+                why.summary = fmt::format("{} {}", name, what);
+                why.evidence = fmt::format("{}{}. Its last output:\n{}", why.summary,
+                                           detail.empty() ? "" : "\n" + detail,
+                                           context.docker.logs_tail(name, 20));
                 return false;
             }
             cancel::sleep(std::chrono::milliseconds(250));
@@ -211,9 +222,9 @@ int run_serve(Context& context, const ServeOptions& options) {
     } else if (!old_containers.empty()) {
         ref = old_containers.front().label(state::label::k_version);
     } else {
-        throw Error(fmt::format("{} serves nothing yet; name the version: docker pallet serve {} "
+        throw Error(fmt::format("{} serves nothing yet; name the version: {pallet} serve {} "
                                 "IMAGE",
-                                env.name, env.name));
+                                env.name, env.name, fmt::arg("pallet", context.command("pallet"))));
     }
     ResolvedImage image = resolve_image(context, ref);
     require_deployed(context, env.name, image);
@@ -237,13 +248,13 @@ int run_serve(Context& context, const ServeOptions& options) {
         rollout.commit();
         return 0;
     }
-    std::string evidence;
-    if (!wait_healthy(context, env, router, rollout.fresh(), evidence)) {
+    Unhealthy why;
+    if (!wait_healthy(context, env, router, rollout.fresh(), why)) {
         state::record_serve(context.docker, env.name,
                             serve_event(context, image, "failed health check", std::nullopt),
-                            evidence.substr(0, 2000));
+                            why.summary);
         throw Error(fmt::format("{} did not become healthy, so nothing changed for users: {}",
-                                image.ref, evidence));
+                                image.ref, why.evidence));
     }
     // Old containers behind a router that was not running had no traffic to drain.
     switch_traffic(context, env, router, rollout.fresh(),
@@ -266,8 +277,8 @@ int run_serve(Context& context, const ServeOptions& options) {
 int run_scale(Context& context, const std::string& env_name, int replicas) {
     state::validate_env_name(env_name, "docker pallet scale");
     if (replicas < 1) {
-        throw UsageError("scale needs at least 1 serve container; to stop serving use: docker "
-                         "pallet stop " + env_name,
+        throw UsageError("scale needs at least 1 serve container; to stop serving use: " +
+                             context.command("pallet stop " + env_name),
                          "docker pallet scale");
     }
     state::EnvironmentStore store(context.docker);
@@ -281,9 +292,9 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
     }
     Router router(context, env);
     if (running.empty() || !router.running()) {
-        throw Error(fmt::format("{} serves nothing to scale; serve a version first: docker pallet "
+        throw Error(fmt::format("{} serves nothing to scale; serve a version first: {pallet} "
                                 "serve {} IMAGE",
-                                env.name, env.name));
+                                env.name, env.name, fmt::arg("pallet", context.command("pallet"))));
     }
     const int now = static_cast<int>(running.size());
     if (replicas == now) {
@@ -299,8 +310,8 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
         auto record = context.docker.inspect_image(image.record.id);
         if (!record) {
             throw Error(fmt::format("the image of {} ({}) is no longer on the engine; serve a "
-                                    "version again: docker pallet serve {} IMAGE",
-                                    image.ref, image.record.id, env.name));
+                                    "version again: {pallet} serve {} IMAGE",
+                                    image.ref, image.record.id, env.name, fmt::arg("pallet", context.command("pallet"))));
         }
         image.record = *record;
         Rollout rollout(context);
@@ -309,11 +320,11 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
             rollout.commit();
             return 0;
         }
-        std::string evidence;
-        if (!wait_healthy(context, env, router, rollout.fresh(), evidence)) {
+        Unhealthy why;
+        if (!wait_healthy(context, env, router, rollout.fresh(), why)) {
             throw Error(fmt::format("the new serve containers did not become healthy, so "
                                     "nothing changed: {}",
-                                    evidence));
+                                    why.evidence));
         }
         keep.insert(keep.end(), rollout.fresh().begin(), rollout.fresh().end());
         switch_traffic(context, env, router, keep, {}, &rollout);
@@ -359,8 +370,8 @@ int run_rollback(Context& context, const std::string& env_name,
         }
         if (target.empty()) {
             throw Error(fmt::format("nothing to roll back to: {} has served no other version{}; "
-                                    "name one: docker pallet rollback {} IMAGE",
-                                    env_name, current.empty() ? "" : " than " + current, env_name));
+                                    "name one: {pallet} rollback {} IMAGE",
+                                    env_name, current.empty() ? "" : " than " + current, env_name, fmt::arg("pallet", context.command("pallet"))));
         }
     }
     context.step("rolling {} back to {}: its deploy runs again first", env_name, target);
@@ -373,7 +384,7 @@ int run_release(Context& context, const DeployOptions& deploy, std::optional<int
     if (code != 0 || context.docker.dry_run()) {
         if (context.docker.dry_run()) {
             ServeOptions serve{deploy.env, deploy.image, replicas};
-            context.step("then: docker pallet serve {} {}", serve.env, *serve.image);
+            context.step("then: {pallet} serve {} {}", serve.env, *serve.image, fmt::arg("pallet", context.command("pallet")));
         }
         return code;
     }
@@ -411,8 +422,8 @@ int run_rm(Context& context, const std::string& env_name, bool volumes) {
     if (auto deploy = context.docker.inspect_container(state::deploy_container(env_name));
         deploy && deploy->running) {
         throw Error(fmt::format("a deploy of {} is running in {}; remove the environment when it "
-                                "has ended (follow it: docker pallet logs {} --phase deploy -f)",
-                                deploy->label(state::label::k_version), env_name, env_name));
+                                "has ended (follow it: {pallet} logs {} --phase deploy -f)",
+                                deploy->label(state::label::k_version), env_name, env_name, fmt::arg("pallet", context.command("pallet"))));
     }
     store.remove(env_name, volumes);
     if (volumes) {

@@ -95,13 +95,14 @@ std::vector<std::string> declared_services(const docker::Labels& labels, bool in
 }
 
 void require_services(const docker::Labels& image_labels, const ServiceMap& services,
-                      const std::string& env, const std::string& image) {
+                      const std::string& env, const std::string& image,
+                      const std::string& pallet_command) {
     for (const auto& name : declared_services(image_labels, false)) {
         if (services.find(name) == services.end()) {
             throw Error(fmt::format("{} requires the service {}, which {} does not have; add it: "
-                                    "docker pallet env service {} add {} (or {}=URL for your own "
+                                    "{pallet} env service {} add {} (or {}=URL for your own "
                                     "server)",
-                                    image, name, env, env, name, name));
+                                    image, name, env, env, name, name, fmt::arg("pallet", pallet_command)));
         }
     }
 }
@@ -116,10 +117,11 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
     };
     std::vector<Pending> pending;
     // A running container keeps the admin password it was made with.
-    auto adopt = [](services::ServiceConfig& service, const docker::ContainerRecord& record) {
+    auto adopt = [&](services::ServiceConfig& service, const docker::ContainerRecord& record) {
         const std::string variable = services::admin_password_variable(service.kind);
         if (!variable.empty() && !record.env_value(variable).empty()) {
             service.admin_password = record.env_value(variable);
+            context.docker.redactor().add(service.admin_password);
         }
     };
     try {
@@ -266,7 +268,7 @@ void check_external_services(Context& context, const std::string& network,
 
 void prepare_services(Context& context, const state::Environment& env,
                       const docker::Labels& image_labels, const std::string& image) {
-    require_services(image_labels, env.services, env.name, image);
+    require_services(image_labels, env.services, env.name, image, context.command("pallet"));
     ServiceSite site;
     site.scope = env.name;
     site.network = state::network_name(env.name);

@@ -50,7 +50,8 @@ std::vector<std::string> declared_services(const docker::Labels& labels, bool in
 // Throws an Error naming the first service the image requires that `services` lacks, and the
 // command that adds it.
 void require_services(const docker::Labels& image_labels, const ServiceMap& services,
-                      const std::string& env, const std::string& image);
+                      const std::string& env, const std::string& image,
+                      const std::string& pallet_command = "docker pallet");
 
 // Starts the provisioned services that do not run yet and waits until each is ready in its
 // own protocol (creating the application's role, database, vhost). A container that runs

@@ -62,7 +62,7 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
     }
     auto records = context.docker.list_containers(filters);
     std::map<std::string, EnvStatus> envs;
-    for (const auto& [name, env] : state::newest_environments(records)) {
+    for (const auto& [name, env] : state::newest_environments(records, context.command("pallet"))) {
         EnvStatus& status = envs[name];
         status.name = name;
         status.kind = env.kind;
@@ -99,9 +99,9 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
         }
     }
     if (only && envs.find(*only) == envs.end()) {
-        throw Error(fmt::format("no environment named {} on this engine (docker pallet env ls lists "
+        throw Error(fmt::format("no environment named {} on this engine ({pallet} env ls lists "
                                 "them)",
-                                *only));
+                                *only, fmt::arg("pallet", context.command("pallet"))));
     }
     if (format == Format::json) {
         for (const auto& [name, status] : envs) {

@@ -8,6 +8,7 @@
 #include "phases/phase_env.h"
 #include "phases/run.h"
 #include "phases/services.h"
+#include "state/environments.h"
 #include "state/labels.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -62,12 +63,12 @@ public:
     }
 
     std::string removal_hint() const {
-        std::string hint = fmt::format("docker rm -f -v {}", m_container);
+        std::string hint = m_context.command(fmt::format("rm -f -v {}", m_container));
         for (const auto& name : m_services) {
             hint += " " + name;
         }
         if (!m_networks.empty()) {
-            hint += " && docker network rm " + util::join(m_networks, " ");
+            hint += " && " + m_context.command("network rm " + util::join(m_networks, " "));
         }
         return hint;
     }
@@ -146,6 +147,7 @@ int run_test(Context& context, const TestOptions& options) {
     env.name = "test-" + run_id;
     env.kind = "test";
     env.services = test_services(options, image);
+    state::learn_secrets(context.docker.redactor(), env);
     const bool reuse = options.reuse_services &&
                        std::any_of(env.services.begin(), env.services.end(),
                                    [](const auto& item) { return item.second.provisioned(); });

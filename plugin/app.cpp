@@ -19,6 +19,11 @@ namespace {
 // and, unlike SIG_IGN, is reset for the programs we start.
 extern "C" void ignore_signal(int) {}
 
+// An error message without any secret the command learnt (it may quote an application's output).
+std::string redacted(Runtime& runtime, const std::string& text) {
+    return runtime.docker ? runtime.docker->redactor().redact(text) : text;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,14 +58,14 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         return cancel::exit_code();
     } catch (const UsageError& e) {
-        return usage_error(e.what(), e.command_path());
+        return usage_error(redacted(runtime, e.what()), e.command_path());
     } catch (const Error& e) {
         std::fflush(stdout);
-        fmt::print(stderr, "docker-pallet: error: {}\n", e.what());
+        fmt::print(stderr, "docker-pallet: error: {}\n", redacted(runtime, e.what()));
         return e.exit_code();
     } catch (const std::exception& e) {
         std::fflush(stdout);
-        fmt::print(stderr, "docker-pallet: error: {}\n", e.what());
+        fmt::print(stderr, "docker-pallet: error: {}\n", redacted(runtime, e.what()));
         return k_exit_failure;
     }
 }

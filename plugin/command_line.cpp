@@ -206,12 +206,15 @@ int dispatch(Runtime& runtime) {
         action = [&] { return phases::run_env_ls(runtime.get(), parse_format(env_format), env_quiet); };
     });
 
+    bool reveal = false;
     auto* env_show = add_command(*env_cmd, "show", "Show an environment's settings");
     env_show->add_option("ENV", env_name, "Environment name")->required();
     add_format_option(env_show, env_format);
+    env_show->add_flag("--reveal", reveal,
+                       "Show the values of variables and the credentials in service URLs");
     env_show->callback([&] {
         action = [&] {
-            return phases::run_env_show(runtime.get(), env_name, parse_format(env_format));
+            return phases::run_env_show(runtime.get(), env_name, parse_format(env_format), reveal);
         };
     });
 

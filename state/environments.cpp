@@ -39,7 +39,7 @@ std::string to_json(const Environment& env) {
     return doc.dump();
 }
 
-Environment from_record(const docker::ContainerRecord& record) {
+Environment from_record(const docker::ContainerRecord& record, const std::string& pallet_command) {
     Environment env;
     env.name = record.label(label::k_env);
     try {
@@ -61,24 +61,36 @@ Environment from_record(const docker::ContainerRecord& record) {
                 kind, service.value("url", ""), service.value("password", ""),
                 service.value("admin_password", "")};
         }
-    } catch (const std::exception& e) {
-        throw Error(fmt::format("the settings of environment {} on the engine are damaged ({}); "
-                                "remove it with: docker pallet rm {}",
-                                env.name, e.what(), env.name));
+    } catch (const std::exception&) {
+        // Not the parser's words: they may quote part of the record, secrets included.
+        throw Error(fmt::format("the settings of environment {} on the engine are damaged (record "
+                                "{} is not readable); remove it with: {} rm {}",
+                                env.name, record.name, pallet_command, env.name));
     }
     return env;
 }
 
 }  // namespace
 
+void learn_secrets(util::Redactor& redactor, const Environment& env) {
+    for (const auto& [key, value] : env.variables) {
+        redactor.add(value);
+    }
+    for (const auto& [kind, service] : env.services) {
+        redactor.add(service.password);
+        redactor.add(service.admin_password);
+        redactor.add(service.external_url);
+    }
+}
+
 std::map<std::string, Environment> newest_environments(
-    const std::vector<docker::ContainerRecord>& records) {
+    const std::vector<docker::ContainerRecord>& records, const std::string& pallet_command) {
     std::map<std::string, Environment> envs;
     for (const auto& record : records) {
         if (record.label(label::k_phase) != phase::k_config) {
             continue;
         }
-        Environment env = from_record(record);
+        Environment env = from_record(record, pallet_command);
         auto it = envs.find(env.name);
         if (it == envs.end() || it->second.generation < env.generation) {
             envs[env.name] = env;
@@ -98,12 +110,15 @@ void validate_env_name(const std::string& name, const std::string& command_path)
 }
 
 std::optional<Environment> EnvironmentStore::find(const std::string& name) {
-    auto envs = newest_environments(m_docker.list_containers(
-        {fmt::format("{}=true", label::k_managed), env_filter(name), phase_filter(phase::k_config)}));
+    auto envs = newest_environments(
+        m_docker.list_containers({fmt::format("{}=true", label::k_managed), env_filter(name),
+                                  phase_filter(phase::k_config)}),
+        m_docker.command_line("pallet"));
     auto it = envs.find(name);
     if (it == envs.end()) {
         return std::nullopt;
     }
+    learn_secrets(m_docker.redactor(), it->second);
     return it->second;
 }
 
@@ -111,17 +126,19 @@ Environment EnvironmentStore::get(const std::string& name) {
     auto env = find(name);
     if (!env) {
         throw Error(fmt::format("no environment named {} on this engine; create it with: docker "
-                                "pallet env create {} (docker pallet env ls lists them)",
-                                name, name));
+                                "pallet env create {} ({pallet} env ls lists them)",
+                                name, name, fmt::arg("pallet", m_docker.command_line("pallet"))));
     }
     return *env;
 }
 
 std::vector<Environment> EnvironmentStore::list() {
-    auto envs = newest_environments(m_docker.list_containers(
-        {fmt::format("{}=true", label::k_managed), phase_filter(phase::k_config)}));
+    auto envs = newest_environments(
+        m_docker.list_containers({fmt::format("{}=true", label::k_managed), phase_filter(phase::k_config)}),
+        m_docker.command_line("pallet"));
     std::vector<Environment> out;
     for (auto& [name, env] : envs) {
+        learn_secrets(m_docker.redactor(), env);
         out.push_back(env);
     }
     return out;
@@ -134,6 +151,7 @@ void EnvironmentStore::ensure_record_image() {
 }
 
 bool EnvironmentStore::write(const Environment& env, int generation) {
+    learn_secrets(m_docker.redactor(), env);
     docker::ContainerSpec spec;
     spec.name = config_name(env.name, generation);
     spec.image = k_record_image;
@@ -155,9 +173,9 @@ void EnvironmentStore::ensure_resources(const std::string& name) {
             } else if (why.find("address pool") != std::string::npos) {
                 throw Error(fmt::format(
                     "the engine has no address range left for the network of {}: {}\nRemove "
-                    "environments you no longer use (docker pallet rm ENV), or widen "
+                    "environments you no longer use ({pallet} rm ENV), or widen "
                     "default-address-pools in the engine's daemon.json",
-                    name, why));
+                    name, why, fmt::arg("pallet", m_docker.command_line("pallet"))));
             } else {
                 throw;
             }
@@ -171,9 +189,9 @@ void EnvironmentStore::ensure_resources(const std::string& name) {
 
 Environment EnvironmentStore::create(const Environment& settings) {
     if (find(settings.name)) {
-        throw Error(fmt::format("environment {} exists already; change it with docker pallet env "
-                                "set, or remove it with docker pallet rm {}",
-                                settings.name, settings.name));
+        throw Error(fmt::format("environment {} exists already; change it with {pallet} env "
+                                "set, or remove it with {pallet} rm {}",
+                                settings.name, settings.name, fmt::arg("pallet", m_docker.command_line("pallet"))));
     }
     ensure_record_image();
     Environment env = settings;
@@ -208,9 +226,9 @@ void EnvironmentStore::save(const Environment& env) {
     const int generation = env.generation + 1;
     if (!write(env, generation)) {
         throw Error(fmt::format(
-            "environment {} was changed by someone else meanwhile; look with docker pallet env "
+            "environment {} was changed by someone else meanwhile; look with {pallet} env "
             "show {} and try again",
-            env.name, env.name));
+            env.name, env.name, fmt::arg("pallet", m_docker.command_line("pallet"))));
     }
     std::vector<std::string> old;
     for (int g = 1; g < generation; ++g) {

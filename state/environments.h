@@ -7,6 +7,7 @@
 
 #include "docker/docker_cli.h"
 #include "services/catalog.h"
+#include "util/redactor.h"
 
 namespace pallet::state {
 
@@ -27,9 +28,15 @@ struct Environment {
     int generation = 0;
 };
 
+// Hands every secret value of `env` (variables, service passwords, URL credentials) to the
+// redactor of what the plugin prints.
+void learn_secrets(util::Redactor& redactor, const Environment& env);
+
 // The newest settings of each environment among `records` (other records are skipped).
+// `pallet_command` starts the hint of an error about a damaged record.
 std::map<std::string, Environment> newest_environments(
-    const std::vector<docker::ContainerRecord>& records);
+    const std::vector<docker::ContainerRecord>& records,
+    const std::string& pallet_command = "docker pallet");
 
 // Refuses (UsageError) a name that is not a short DNS-safe word.
 void validate_env_name(const std::string& name, const std::string& command_path);

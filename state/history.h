@@ -32,7 +32,8 @@ HistoryEntry deploy_entry(const docker::ContainerRecord& record);
 std::vector<HistoryEntry> serve_entries(docker::DockerCli& docker, const std::string& env);
 
 // Keeps a serve event (which version started or stopped serving, by whom) on the engine, and
-// the newest `keep` of them.
+// the newest `keep` of them. `detail` is one line and holds no application output: records are
+// labels any reader of the engine sees.
 void record_serve(docker::DockerCli& docker, const std::string& env, const HistoryEntry& entry,
                   const std::string& detail, size_t keep = 50);
 

@@ -11,8 +11,11 @@ pallet env create "$env"
 expect_eq "$CODE" "1" "env create of an existing environment fails"
 pallet env set "$env" SECRET_KEY=hunter2 WEB_CONCURRENCY=2 WORKER_CONCURRENCY=1
 pallet env show "$env"
-expect_contains "$OUT" "SECRET_KEY=****" "env show masks secrets"
-expect_contains "$OUT" "WEB_CONCURRENCY=2" "env show lists variables"
+expect_contains "$OUT" "  SECRET_KEY" "env show lists variables by name"
+expect_not_contains "$OUT" "hunter2" "env show shows no value"
+pallet env show "$env" --reveal
+expect_contains "$OUT" "SECRET_KEY=hunter2" "env show --reveal shows values"
+expect_contains "$OUT" "WEB_CONCURRENCY=2" "env show --reveal shows every value"
 pallet env ls --format json
 expect_contains "$OUT" "\"Name\":\"$env\",\"Kind\":\"staging\"" "env ls --format json"
 

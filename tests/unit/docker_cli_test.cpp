@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "docker/masking.h"
 #include "fake_runner.h"
 #include "util/error.h"
 
@@ -43,21 +42,54 @@ TEST(DockerCli, RunArgsKeepValuesOffArgv) {
     spec.command = {"deploy"};
     spec.env = {{"SITE_DOMAIN", "example.org"}, {"DB_DEFAULT_URL", "postgres://u:secret@db/x"},
                 {"HTTP_PROXY", "http://proxy:3128"}};
-    spec.labels = {{"io.pallet.env", "staging"}};
+    spec.labels = {{"io.pallet.env", "staging"}, {"io.pallet.settings", "{\"SECRET\":\"s3\"}"}};
     spec.network = "pallet-staging";
     spec.mounts = {{"pallet-staging-storage", "/storage", false},
                    {"pallet-staging-static", "/static", true}};
     spec.stop_timeout = 10;
-    EXPECT_EQ(DockerCli::run_args(spec, true),
-              (Args{"container", "run", "--detach", "--name", "pallet-staging-deploy", "--label",
-                    "io.pallet.env=staging", "--network", "pallet-staging", "--mount",
+    EXPECT_EQ(DockerCli::run_args(spec, true, RunFiles{"/p/labels", "/p/env"}),
+              (Args{"container", "run", "--detach", "--name", "pallet-staging-deploy",
+                    "--label-file", "/p/labels", "--network", "pallet-staging", "--mount",
                     "type=volume,source=pallet-staging-storage,target=/storage", "--mount",
                     "type=volume,source=pallet-staging-static,target=/static,readonly",
                     "--stop-timeout", "10", "--env", "SITE_DOMAIN", "--env", "DB_DEFAULT_URL",
-                    "--env", "HTTP_PROXY=http://proxy:3128", "sha256:abc", "deploy"}));
+                    "--env-file", "/p/env", "sha256:abc", "deploy"}));
     auto env = DockerCli::run_env(spec);
     EXPECT_EQ(env.at("DB_DEFAULT_URL"), "postgres://u:secret@db/x");
     EXPECT_EQ(env.count("HTTP_PROXY"), 0u) << "the docker CLI would use it itself";
+    EXPECT_EQ(DockerCli::env_file_text(spec), "HTTP_PROXY=http://proxy:3128\n");
+    EXPECT_EQ(DockerCli::label_file_text(spec),
+              "io.pallet.env=staging\nio.pallet.settings={\"SECRET\":\"s3\"}\n");
+}
+
+TEST(DockerCli, NoValueOfAContainerEverReachesArgv) {
+    FakeRunner runner;
+    DockerCli docker(runner, target());
+    ContainerSpec spec;
+    spec.name = "x";
+    spec.image = "img";
+    spec.env = {{"SECRET_KEY", "planted-1"}, {"LD_PRELOAD", "planted-2"}, {"PATH", "planted-3"}};
+    spec.labels = {{"io.pallet.settings", "planted-4"}};
+    docker.run_detached(spec);
+    docker.create_container(spec);
+    ASSERT_EQ(runner.commands.size(), 2u);
+    for (const auto& command : runner.commands) {
+        for (const auto& arg : command.argv) {
+            EXPECT_EQ(arg.find("planted"), std::string::npos) << arg;
+        }
+        for (const auto& [key, value] : command.extra_env) {
+            EXPECT_TRUE(key == "SECRET_KEY") << key << " would be read by the docker CLI or the loader";
+        }
+    }
+}
+
+TEST(DockerCli, LineBreaksCannotGoIntoDockersFiles) {
+    ContainerSpec spec;
+    spec.env = {{"HTTP_PROXY", "http://a\nb"}};
+    EXPECT_THROW(DockerCli::env_file_text(spec), Error);
+    spec.env = {{"PEM", "-----BEGIN\nKEY-----"}};
+    EXPECT_EQ(DockerCli::env_file_text(spec), "") << "other values go through the environment";
+    EXPECT_EQ(DockerCli::run_env(spec).at("PEM"), "-----BEGIN\nKEY-----");
 }
 
 TEST(DockerCli, DryRunPrintsChangesMaskedAndRunsQueriesOnly) {
@@ -76,9 +108,9 @@ TEST(DockerCli, DryRunPrintsChangesMaskedAndRunsQueriesOnly) {
     ASSERT_EQ(runner.commands.size(), 1u) << "only the query ran";
     ASSERT_EQ(printed.size(), 2u);
     EXPECT_EQ(printed[0],
-              "docker --context prod container run --detach --name x --env 'DB_PASSWORD=****' "
-              "--env 'DB_DEFAULT_URL=postgres://u:****@db/x' img");
-    EXPECT_EQ(printed[1], "docker --context prod volume create v");
+              "would run: docker --context prod container run --detach --name x --env DB_PASSWORD "
+              "--env DB_DEFAULT_URL img");
+    EXPECT_EQ(printed[1], "would run: docker --context prod volume create v");
 }
 
 TEST(DockerCli, NameConflictIsReportedNotThrown) {
@@ -150,13 +182,29 @@ TEST(DockerCli, CleanupNeverThrowsAndSurvivesCancellation) {
               (Args{"docker", "--context", "prod", "container", "rm", "--force", "--volumes", "x"}));
 }
 
-TEST(Masking, SecretsAndUrlPasswords) {
-    EXPECT_EQ(mask_value("DB_PASSWORD", "x"), "****");
-    EXPECT_EQ(mask_value("SECRET_KEY", "x"), "****");
-    EXPECT_EQ(mask_value("SITE_DOMAIN", "example.org"), "example.org");
-    EXPECT_EQ(mask_url_passwords("amqp://u:p@h1:5672/v|amqp://u:p@h2/v"),
-              "amqp://u:****@h1:5672/v|amqp://u:****@h2/v");
-    EXPECT_EQ(mask_url_passwords("redis://h:6379/0"), "redis://h:6379/0");
+}  // namespace
+}  // namespace pallet::docker
+
+namespace pallet::docker {
+namespace {
+
+TEST(DockerCli, CommandsShownToUsersReachTheSameEngine) {
+    testing::FakeRunner runner;
+    DockerCli docker(runner, DockerTarget{"/usr/local/bin/docker", {"--context", "prod east"}});
+    EXPECT_EQ(docker.command_line("pallet logs s --phase deploy -f"),
+              "docker --context 'prod east' pallet logs s --phase deploy -f");
+    DockerCli other(runner, DockerTarget{"/opt/wrapper", {"-H", "ssh://ops@db"}});
+    EXPECT_EQ(other.command_line("rm -f x"), "/opt/wrapper -H ssh://ops@db rm -f x");
+}
+
+TEST(Redactor, RemovesKnownSecretsAndTheirUrlForms) {
+    util::Redactor redactor;
+    redactor.add("hunter2-long-secret");
+    redactor.add("postgres://app:p%40ss-word@db:5432/app");
+    redactor.add("1");  // too short to be told from ordinary text
+    EXPECT_EQ(redactor.redact("KEY=hunter2-long-secret; rows: 1"), "KEY=****; rows: 1");
+    EXPECT_EQ(redactor.redact("password p@ss-word or p%40ss-word"), "password **** or ****");
+    EXPECT_EQ(redactor.redact("nothing here"), "nothing here");
 }
 
 }  // namespace

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <string>
+
+namespace pallet::util {
+
+// A directory only this user can enter (0700), for files that hand secrets to another program
+// (docker's --label-file, --env-file) instead of its command line; removed with this object.
+// Made under $XDG_RUNTIME_DIR (a tmpfs of the user's own), else $TMPDIR, else /tmp.
+class PrivateDirectory {
+public:
+    PrivateDirectory();
+    ~PrivateDirectory();
+    PrivateDirectory(const PrivateDirectory&) = delete;
+    PrivateDirectory& operator=(const PrivateDirectory&) = delete;
+
+    // Writes `content` into a new file `name` (0600); returns its path.
+    std::string write(const std::string& name, const std::string& content);
+
+private:
+    std::string m_path;
+};
+
+}  // namespace pallet::util

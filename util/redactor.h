@@ -1,0 +1,33 @@
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace pallet::util {
+
+// The secret values a command has learnt (variables, passwords, URL credentials) and their
+// removal from whatever the plugin prints: errors, progress, debug and dry-run lines, and
+// application output quoted in them. Values shorter than k_min_length are not taken: they would
+// blank out common words and numbers, and are not secrets worth the name.
+class Redactor {
+public:
+    static constexpr size_t k_min_length = 6;
+
+    // Takes a value (and, for a URL, the password in it, raw and percent-decoded).
+    void add(std::string_view value);
+    // `text` with every known value replaced by "****".
+    std::string redact(std::string_view text) const;
+    bool empty() const { return m_values.empty(); }
+
+private:
+    // Longest first, so that a value containing another is replaced whole.
+    struct LongerFirst {
+        bool operator()(const std::string& a, const std::string& b) const {
+            return a.size() != b.size() ? a.size() > b.size() : a < b;
+        }
+    };
+    std::set<std::string, LongerFirst> m_values;
+};
+
+}  // namespace pallet::util
