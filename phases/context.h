@@ -30,6 +30,17 @@ struct Context {
         std::fflush(stderr);
     }
 
+    // A progress line that says a change was made; under --dry-run it says it was not.
+    template <typename... Args>
+    void done(fmt::format_string<Args...> format, Args&&... args) const {
+        const std::string text = fmt::format(format, std::forward<Args>(args)...);
+        if (docker.dry_run()) {
+            step("dry run, not done: {}", text);
+        } else {
+            step("{}", text);
+        }
+    }
+
     // A command for the user to run, reaching the engine this command reached: "docker
     // [global flags] REST".
     std::string command(const std::string& rest) const { return docker.command_line(rest); }

@@ -126,7 +126,7 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
         check_external_services(context, "", env.services);
     }
     state::EnvironmentStore(context.docker).create(env);
-    context.step("created environment {} ({})", env.name, env.kind);
+    context.done("created environment {} ({})", env.name, env.kind);
     return 0;
 }
 
@@ -138,7 +138,7 @@ int run_env_update(Context& context, const EnvCreateOptions& options) {
     const std::string old_address = env.bind_address;
     apply_settings(env, options, "docker pallet env update");
     store.save(env);
-    context.step("updated {}; the settings apply from the next serve", env.name);
+    context.done("updated {}; the settings apply from the next serve", env.name);
     if (env.port != old_port || env.bind_address != old_address) {
         context.step("the new address applies when the router starts again: {pallet} stop "
                      "{} && {pallet} serve {}",
@@ -170,7 +170,7 @@ int run_env_service_add(Context& context, const std::string& name,
         env.services[kind] = service;
     }
     store.save(env);
-    context.step("{} has {} service(s); provided ones start with the next deploy or serve",
+    context.done("{} has {} service(s); provided ones start with the next deploy or serve",
                  env.name, env.services.size());
     return 0;
 }
@@ -190,7 +190,7 @@ int run_env_service_rm(Context& context, const std::string& name,
         env.services.erase(it);
     }
     store.save(env);
-    context.step("removed {} service(s) of {}{}", kinds.size(), name,
+    context.done("removed {} service(s) of {}{}", kinds.size(), name,
                  volumes ? " and their data" : "; their data volumes are kept (--volumes removes them)");
     return 0;
 }
@@ -271,7 +271,7 @@ int run_env_set(Context& context, const std::string& name, const std::vector<std
     auto env = store.get(name);
     parse_variables(pairs, {}, env.variables);
     store.save(env);
-    context.step("set {} variable(s) of {}; they apply from the next deploy or serve", pairs.size(),
+    context.done("set {} variable(s) of {}; they apply from the next deploy or serve", pairs.size(),
                  name);
     return 0;
 }
@@ -287,7 +287,7 @@ int run_env_unset(Context& context, const std::string& name, const std::vector<s
         }
     }
     store.save(env);
-    context.step("removed {} variable(s) of {}", keys.size(), name);
+    context.done("removed {} variable(s) of {}", keys.size(), name);
     return 0;
 }
 

@@ -83,7 +83,9 @@ int run_run(Context& context, const RunOptions& options) {
         context.docker.remove_containers({spec.name});
         throw;
     }
-    explain_exit(context, what, image.ref, code);
+    if (!context.docker.dry_run()) {
+        explain_exit(context, what, image.ref, code);
+    }
     return code;
 }
 

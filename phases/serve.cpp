@@ -243,7 +243,7 @@ int run_serve(Context& context, const ServeOptions& options) {
         rollout.router_started(env.name);
     }
     rollout.start(env, image, replicas);
-    context.step("started {} serve container(s) of {}", replicas, image.ref);
+    context.done("started {} serve container(s) of {}", replicas, image.ref);
     if (context.docker.dry_run()) {
         rollout.commit();
         return 0;
@@ -339,7 +339,7 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
                                         std::nullopt),
                             util::join(keep, " "));
     }
-    context.step("{} runs {} serve container(s) of {}", env.name, replicas, image.ref);
+    context.done("{} runs {} serve container(s) of {}", env.name, replicas, image.ref);
     return 0;
 }
 
@@ -410,7 +410,7 @@ int run_stop(Context& context, const std::string& env_name) {
                                   std::nullopt, context.actor_user, context.actor_host, ""};
         state::record_serve(context.docker, env.name, entry, "");
     }
-    context.step("{} is stopped", env.name);
+    context.done("{} is stopped", env.name);
     return 0;
 }
 
@@ -427,9 +427,9 @@ int run_rm(Context& context, const std::string& env_name, bool volumes) {
     }
     store.remove(env_name, volumes);
     if (volumes) {
-        context.step("removed {} and its volumes", env_name);
+        context.done("removed {} and its volumes", env_name);
     } else {
-        context.step("removed {}; its /storage and /static volumes are kept (rm --volumes removes "
+        context.done("removed {}; its /storage and /static volumes are kept (rm --volumes removes "
                      "them)",
                      env_name);
     }

@@ -217,6 +217,9 @@ int run_test(Context& context, const TestOptions& options) {
                  one_off ? fmt::format("{} with {}", what, options.image) : options.image, spec.name);
 
     const int code = launch_attached(context, image, spec);
+    if (context.docker.dry_run()) {
+        return 0;  // nothing ran: no outcome to tell
+    }
     if (options.keep) {
         transient.keep();
         fmt::print(stderr, "docker-pallet: kept the test container; remove it with:\n  {}\n",

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# --dry-run is pure: for every command that takes it, the engine (containers and their state,
+# networks, volumes, images) is the same before and after, the changes are printed as
+# "would run: docker ...", and no secret appears in what is printed.
+source "$(dirname "$0")/lib.sh"
+setup services
+
+# Everything on the engine that a command could change.
+snapshot() {
+    "$DOCKER" ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.State}}' | sort
+    "$DOCKER" network ls --no-trunc --format '{{.ID}} {{.Name}}' | sort
+    "$DOCKER" volume ls --format '{{.Name}}' | sort
+    "$DOCKER" images --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}' | sort
+}
+
+env="$(env_name dry)"
+secret="planted-dry-$RUN_ID-secret"
+pallet env create "$env" --service postgres --site-domain dry.test
+pallet env set "$env" SECRET_KEY="$secret" GREETING=hello
+pallet release "$env" pallet-conformance:v1
+expect_eq "$CODE" "0" "release v1 (the state the dry runs start from)"
+"$DOCKER" pallet deploy "$env" pallet-conformance:v2 >/dev/null 2>&1
+fresh="$(env_name dry-fresh)"
+
+# pallet --dry-run ARGS...: same engine before and after, exit 0, changes printed.
+dry() {
+    local before after
+    before="$(snapshot)"
+    pallet --dry-run "$@"
+    after="$(snapshot)"
+    expect_eq "$CODE" "0" "--dry-run $*: exit 0"
+    if [ "$before" == "$after" ]; then
+        pass "--dry-run $*: the engine is unchanged"
+    else
+        fail "--dry-run $*: the engine changed: $(diff <(echo "$before") <(echo "$after") | head -5)"
+    fi
+    expect_not_contains "$OUT$ERR" "$secret" "--dry-run $*: no secret printed"
+    [ -n "${EXPECT_PRINTED:-}" ] && expect_contains "$OUT" "would run: docker container $EXPECT_PRINTED" \
+        "--dry-run $*: prints the change"
+    EXPECT_PRINTED=""
+}
+
+EXPECT_PRINTED="create --name pallet-test-" dry test pallet-conformance:v1 -e TOKEN="$secret"
+EXPECT_PRINTED="run --detach --name pallet-test-" dry test pallet-test-svcapp:1
+dry test pallet-conformance:not-built-anywhere
+EXPECT_PRINTED="run --rm" dry env create "$fresh" --service "redis=redis://:$secret@127.0.0.1:1/0" --check
+dry env update "$env" --port 18999 --drain 5s
+EXPECT_PRINTED="create --name pallet-$env-config-" dry env set "$env" OTHER="$secret-2"
+expect_contains "$ERR" "dry run, not done: set 1 variable(s)" "progress says what was not done"
+dry env unset "$env" GREETING
+dry env service "$env" add redis "smtp=smtp://mail.internal:25"
+EXPECT_PRINTED="rm --force --volumes pallet-$env-postgres" dry env service "$env" rm postgres --volumes
+EXPECT_PRINTED="create --name pallet-$env-deploy" dry deploy "$env" pallet-conformance:v3
+EXPECT_PRINTED="start pallet-$env-serve-" dry serve "$env" pallet-conformance:v2
+dry release "$env" pallet-conformance:v3
+EXPECT_PRINTED="create --name pallet-$env-serve-" dry scale "$env" 3
+dry scale "$env" 1
+dry rollback "$env" pallet-conformance:v2
+EXPECT_PRINTED="create --name pallet-$env-run-" dry run "$env" sh -c 'echo hi'
+dry run --test pallet-conformance:v1 ls
+EXPECT_PRINTED="stop" dry stop "$env"
+EXPECT_PRINTED="rm --force --volumes" dry rm "$env" --volumes
+dry env rm "$env"
+dry release "$fresh" pallet-conformance:v1
+expect_contains "$OUT" "would run: docker network create" "a fresh environment's network is printed, not made"
+expect_contains "$ERR" "then: docker pallet serve $fresh" "release's serve follows its deploy"
+
+# After all of it, the environment serves as before.
+expect_eq "$(curl -s --max-time 5 "$(env_url "$env")")" "v1" "v1 still serves after every dry run"
+expect_eq "$("$DOCKER" pallet env ls -q | grep -c "^$fresh$")" "0" "no environment was created"
