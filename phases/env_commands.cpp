@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -18,33 +19,37 @@
 namespace pallet::phases {
 namespace {
 
-std::chrono::seconds duration_option(const std::string& text, const char* flag,
-                                     const std::string& path) {
+// A duration flag's value, from `min` to `max` seconds.
+int duration_option(const std::string& text, const char* flag, long long min, long long max,
+                    const std::string& path) {
     auto duration = util::parse_duration(text);
-    if (!duration) {
-        throw UsageError(fmt::format("invalid {} \"{}\": use 30s, 2m...", flag, text), path);
+    if (!duration || duration->count() < min || duration->count() > max) {
+        throw UsageError(fmt::format("invalid {} \"{}\": use a duration from {} to {} (30s, 2m, 1h30m)",
+                                     flag, text, util::format_duration(std::chrono::seconds(min)),
+                                     util::format_duration(std::chrono::seconds(max))),
+                         path);
     }
-    return *duration;
+    return static_cast<int>(duration->count());
 }
 
 void apply_port(state::Environment& env, const std::string& text, const std::string& path) {
-    std::string port = text;
-    if (auto colon = text.rfind(':'); colon != std::string::npos) {
-        env.bind_address = text.substr(0, colon);
-        port = text.substr(colon + 1);
-    }
-    try {
-        size_t used = 0;
-        env.port = std::stoi(port, &used);
-        if (used != port.size() || env.port < 1 || env.port > 65535) {
-            throw std::invalid_argument("range");
-        }
-    } catch (const std::exception&) {
-        throw UsageError(fmt::format("invalid --port \"{}\": use PORT or ADDRESS:PORT, for example "
-                                     "8080 or 0.0.0.0:80",
+    auto listen = util::parse_listen_address(text);
+    if (!listen) {
+        throw UsageError(fmt::format("invalid --port \"{}\": use PORT (1-65535), IP:PORT or "
+                                     "[IPV6]:PORT, for example 8080, 0.0.0.0:80 or [::1]:8080",
                                      text),
                          path);
     }
+    env.port = listen->port;
+    if (!listen->address.empty()) {
+        env.bind_address = listen->address;
+    }
+}
+
+// A health path goes into the request line of a raw HTTP request: printable ASCII, no spaces.
+bool is_health_path(const std::string& path) {
+    return !path.empty() && path.size() <= 1024 && path[0] == '/' &&
+           std::all_of(path.begin(), path.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
 // Applies the settings given on the command line to `env`.
@@ -52,32 +57,32 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
                     const std::string& path) {
     env.kind = options.kind.value_or(env.kind);
     env.site_domain = options.site_domain.value_or(env.site_domain);
+    if (!util::is_host_name(env.site_domain)) {
+        throw UsageError(fmt::format("invalid --site-domain \"{}\": use a host name such as "
+                                     "www.example.org (letters, digits, hyphens and dots)",
+                                     env.site_domain),
+                         path);
+    }
     env.site_protocol = options.site_protocol.value_or(env.site_protocol);
     if (options.port) {
         apply_port(env, *options.port, path);
     }
     env.health_path = options.health_path.value_or(env.health_path);
-    if (env.health_path.empty() || env.health_path[0] != '/') {
-        throw UsageError(fmt::format("invalid --health-path \"{}\": it must start with /",
+    if (!is_health_path(env.health_path)) {
+        throw UsageError(fmt::format("invalid --health-path \"{}\": a path that starts with / "
+                                     "(printable ASCII, no spaces; percent-encode the rest)",
                                      env.health_path),
                          path);
     }
+    constexpr long long k_day = 24 * 3600;
     if (options.health_timeout) {
-        auto timeout = duration_option(*options.health_timeout, "--health-timeout", path);
-        if (timeout.count() < 1) {
-            throw UsageError("--health-timeout must be at least 1s", path);
-        }
-        env.health_timeout = static_cast<int>(timeout.count());
+        env.health_timeout = duration_option(*options.health_timeout, "--health-timeout", 1, k_day, path);
     }
     if (options.service_timeout) {
-        auto timeout = duration_option(*options.service_timeout, "--service-timeout", path);
-        if (timeout.count() < 1) {
-            throw UsageError("--service-timeout must be at least 1s", path);
-        }
-        env.service_timeout = static_cast<int>(timeout.count());
+        env.service_timeout = duration_option(*options.service_timeout, "--service-timeout", 1, k_day, path);
     }
     if (options.drain) {
-        env.drain_ms = static_cast<int>(duration_option(*options.drain, "--drain", path).count()) * 1000;
+        env.drain_ms = duration_option(*options.drain, "--drain", 0, 3600, path) * 1000;
     }
 }
 

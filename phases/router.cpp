@@ -233,7 +233,8 @@ void Router::start() {
     spec.network = state::network_name(m_env.name);
     spec.mounts = {{state::static_volume(m_env.name), "/static", true},
                    {config_volume, k_config_dir, false}};
-    spec.publish = fmt::format("{}:{}:80", m_env.bind_address,
+    const bool ipv6 = m_env.bind_address.find(':') != std::string::npos;
+    spec.publish = fmt::format("{}:{}:80", ipv6 ? "[" + m_env.bind_address + "]" : m_env.bind_address,
                                m_env.port == 0 ? std::string() : std::to_string(m_env.port));
     spec.restart = "unless-stopped";
     spec.stop_timeout = 10;

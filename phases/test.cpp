@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "docker/reference.h"
 #include "phases/launch.h"
 #include "phases/phase_env.h"
 #include "phases/run.h"
@@ -106,9 +107,10 @@ ServiceSite test_site(const TestOptions& options, const std::string& scope,
         auto eq = item.find('=');
         const services::ServiceKind* kind =
             eq == std::string::npos ? nullptr : services::find_kind(item.substr(0, eq));
-        if (kind == nullptr || eq + 1 >= item.size()) {
+        if (kind == nullptr || eq + 1 >= item.size() ||
+            !docker::is_image_reference(item.substr(eq + 1))) {
             throw UsageError(fmt::format("expected --service-image NAME=IMAGE with a known "
-                                         "service ({}), got \"{}\"",
+                                         "service ({}) and an image reference, got \"{}\"",
                                          services::known_kinds(), item),
                              "docker pallet test");
         }
@@ -139,13 +141,18 @@ std::string warm_scope(const std::string& user) {
 }  // namespace
 
 int run_test(Context& context, const TestOptions& options) {
+    // Everything given on the command line is checked before the engine is asked anything.
     state::Environment env;
     parse_variables(options.env, options.env_files, env.variables);
-    ResolvedImage image = resolve_image(context, options.image);
-
     const std::string run_id = state::random_id();
     env.name = "test-" + run_id;
     env.kind = "test";
+    docker::Labels labels = state::base_labels(env.name, state::phase::k_test);
+    labels[state::label::k_test_run] = run_id;
+    ServiceSite site = test_site(options, env.name, state::network_name(env.name), labels);
+    add_service_args(options.services, env.services, "docker pallet test");
+
+    ResolvedImage image = resolve_image(context, options.image);
     env.services = test_services(options, image);
     state::learn_secrets(context.docker.redactor(), env);
     const bool reuse = options.reuse_services &&
@@ -154,9 +161,6 @@ int run_test(Context& context, const TestOptions& options) {
 
     // Without services there is nothing to find by name on a network of its own, and creating
     // and removing one costs more than the run itself: such runs use docker's default network.
-    docker::Labels labels = state::base_labels(env.name, state::phase::k_test);
-    labels[state::label::k_test_run] = run_id;
-    ServiceSite site = test_site(options, env.name, state::network_name(env.name), labels);
     if (reuse) {
         site.host_scope = warm_scope(context.actor_user);
         site.network = "pallet-" + site.host_scope;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "docker/reference.h"
 #include "metadata/metadata.h"
 #include "pallet_version.h"
 #include "phases/deploy.h"
@@ -55,17 +56,35 @@ std::optional<std::chrono::seconds> wait_value(const CLI::Option* option, const 
     }
     auto duration = util::parse_duration(text);
     if (!duration) {
-        throw UsageError(fmt::format("invalid duration \"{}\" for --wait (use 90s, 5m or 1h)", text),
+        throw UsageError(fmt::format("invalid duration \"{}\" for --wait (use 90s, 5m or 1h; at "
+                                     "most a year)",
+                                     text),
                          path);
     }
     return duration;
+}
+
+// An image reference in docker's grammar, checked before anything runs.
+const CLI::Validator& image_reference() {
+    static const CLI::Validator k_validator(
+        [](const std::string& text) {
+            return docker::is_image_reference(text)
+                       ? std::string()
+                       : fmt::format("invalid image reference \"{}\": use NAME[:TAG][@DIGEST], for "
+                                     "example myapp:1.4",
+                                     text);
+        },
+        "IMAGE");
+    return k_validator;
 }
 
 // ENV IMAGE [--wait[=DURATION]] of deploy and release; returns the --wait option.
 CLI::Option* add_deploy_arguments(CLI::App* command, phases::DeployOptions& options,
                                   std::string& wait_text) {
     command->add_option("ENV", options.env, "Environment name")->required();
-    command->add_option("IMAGE", options.image, "The application image")->required();
+    command->add_option("IMAGE", options.image, "The application image")
+        ->required()
+        ->check(image_reference());
     return command
         ->add_option("--wait", wait_text,
                      "Wait for another version's deploy to end (optionally at most DURATION)")
@@ -129,7 +148,9 @@ int dispatch(Runtime& runtime) {
     phases::TestOptions test;
     auto* test_cmd = add_command(app, "test", "Run the image's test suite with its services");
     test_cmd->footer("Arguments after -- are passed to the image's test command.");
-    test_cmd->add_option("IMAGE", test.image, "The application image")->required();
+    test_cmd->add_option("IMAGE", test.image, "The application image")
+        ->required()
+        ->check(image_reference());
     add_test_environment_options(test_cmd, test);
     test_cmd->add_flag("--keep", test.keep, "Keep the test environment for inspection");
     test_cmd->callback([&] { action = [&] { return phases::run_test(runtime.get(), test); }; });
@@ -251,7 +272,8 @@ int dispatch(Runtime& runtime) {
     phases::ServeOptions serve;
     auto* serve_cmd = add_command(app, "serve", "Serve a deployed version, replacing the old one");
     serve_cmd->add_option("ENV", serve.env, "Environment name")->required();
-    serve_cmd->add_option("IMAGE", serve.image, "The version to serve (default: the current one)");
+    serve_cmd->add_option("IMAGE", serve.image, "The version to serve (default: the current one)")
+        ->check(image_reference());
     serve_cmd->add_option("--replicas", serve.replicas, "Number of serve containers")
         ->check(CLI::Range(1, 64));
     serve_cmd->callback([&] { action = [&] { return phases::run_serve(runtime.get(), serve); }; });
@@ -271,7 +293,8 @@ int dispatch(Runtime& runtime) {
     auto* scale_cmd = add_command(app, "scale", "Change the number of serve containers");
     scale_cmd->add_option("ENV", env_name, "Environment name")->required();
     scale_cmd->add_option("REPLICAS", scale_replicas, "Number of serve containers (at least 1)")
-        ->required();
+        ->required()
+        ->check(CLI::Range(0, 64));
     scale_cmd->callback([&] {
         action = [&] { return phases::run_scale(runtime.get(), env_name, scale_replicas); };
     });
@@ -281,7 +304,8 @@ int dispatch(Runtime& runtime) {
         add_command(app, "rollback", "Deploy and serve the previously served version again");
     rollback_cmd->add_option("ENV", env_name, "Environment name")->required();
     rollback_cmd->add_option("IMAGE", rollback_image, "The version to go back to (default: the "
-                                                      "one served before the current one)");
+                                                      "one served before the current one)")
+        ->check(image_reference());
     rollback_cmd->callback([&] {
         action = [&] { return phases::run_rollback(runtime.get(), env_name, rollback_image); };
     });
@@ -303,7 +327,8 @@ int dispatch(Runtime& runtime) {
     run_cmd->add_option("ENV", run_target, "Environment name (with --test: the image)")->required();
     run_cmd->add_flag("-i,--interactive", run.interactive, "Keep stdin open");
     run_cmd->add_flag("-t,--tty", run.tty, "Allocate a terminal");
-    run_cmd->add_option("--image", run.image, "The image to run (default: what ENV serves)");
+    run_cmd->add_option("--image", run.image, "The image to run (default: what ENV serves)")
+        ->check(image_reference());
     run_cmd->add_flag("--test", run_as_test,
                       "Run in a test run's environment; the first argument is an IMAGE");
     add_test_environment_options(run_cmd, run_test);

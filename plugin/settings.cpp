@@ -42,8 +42,11 @@ void Settings::load() {
     nlohmann::json doc;
     try {
         doc = nlohmann::json::parse(text.str());
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(fmt::format("{} is not valid JSON ({}); fix or move it", path, e.what()));
+    } catch (const nlohmann::json::parse_error& e) {
+        // The position only: the parser's words quote the text, and the file holds credentials.
+        throw Error(fmt::format("{} is not valid JSON (at byte {}); fix or move it", path, e.byte));
+    } catch (const nlohmann::json::exception&) {
+        throw Error(fmt::format("{} is not valid JSON; fix or move it", path));
     }
     if (!doc.is_object()) {
         throw Error(fmt::format("{} is not a JSON object; fix or move it", path));

@@ -107,6 +107,17 @@ void validate_env_name(const std::string& name, const std::string& command_path)
                         name),
             command_path);
     }
+    // The plugin's own objects are named pallet-test-<run>-..., pallet-warm-<user>-...,
+    // pallet-edge...: an environment of such a name would take theirs.
+    for (const char* reserved : {"test", "warm", "edge"}) {
+        if (name == reserved || name.rfind(std::string(reserved) + "-", 0) == 0) {
+            throw UsageError(fmt::format("invalid environment name \"{}\": names starting with "
+                                         "\"{}-\" (or \"{}\" itself) belong to docker pallet's own "
+                                         "containers; choose another",
+                                         name, reserved, reserved),
+                             command_path);
+        }
+    }
 }
 
 std::optional<Environment> EnvironmentStore::find(const std::string& name) {
@@ -152,12 +163,21 @@ void EnvironmentStore::ensure_record_image() {
 
 bool EnvironmentStore::write(const Environment& env, int generation) {
     learn_secrets(m_docker.redactor(), env);
+    const std::string settings = to_json(env);
+    // docker reads a label file line by line, 64 KiB at most.
+    constexpr size_t k_max_settings = 60 * 1024;
+    if (settings.size() > k_max_settings) {
+        throw Error(fmt::format("the settings of {} would take {} KiB, and the engine keeps at most "
+                                "{} KiB of them; keep large values elsewhere (a file in /storage, "
+                                "or an external service)",
+                                env.name, settings.size() / 1024, k_max_settings / 1024));
+    }
     docker::ContainerSpec spec;
     spec.name = config_name(env.name, generation);
     spec.image = k_record_image;
     spec.labels = base_labels(env.name, phase::k_config);
     spec.labels[label::k_generation] = std::to_string(generation);
-    spec.labels[label::k_settings] = to_json(env);
+    spec.labels[label::k_settings] = settings;
     return m_docker.create_container(spec) == docker::StartOutcome::started;
 }
 

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cctype>
 
 namespace pallet::util {
@@ -121,7 +124,103 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
     if (number >= 0) {
         total += number;
     }
+    if (total > 366LL * 24 * 3600) {
+        return std::nullopt;
+    }
     return std::chrono::seconds(total);
+}
+
+bool is_valid_utf8(std::string_view text) {
+    size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == 0) {
+            return false;
+        }
+        size_t length = 0;
+        unsigned min = 0;
+        unsigned code = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            length = 2, min = 0x80, code = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            length = 3, min = 0x800, code = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            length = 4, min = 0x10000, code = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + length > text.size()) {
+            return false;
+        }
+        for (size_t k = 1; k < length; ++k) {
+            const auto next = static_cast<unsigned char>(text[i + k]);
+            if ((next & 0xC0) != 0x80) {
+                return false;
+            }
+            code = (code << 6) | (next & 0x3F);
+        }
+        if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+            return false;  // overlong, out of range, or a surrogate
+        }
+        i += length;
+    }
+    return true;
+}
+
+bool is_ip_address(std::string_view text) {
+    const std::string address(text);
+    unsigned char buffer[sizeof(in6_addr)];
+    return ::inet_pton(AF_INET, address.c_str(), buffer) == 1 ||
+           ::inet_pton(AF_INET6, address.c_str(), buffer) == 1;
+}
+
+std::optional<ListenAddress> parse_listen_address(std::string_view text) {
+    ListenAddress listen;
+    std::string_view port = text;
+    if (const auto colon = text.rfind(':'); colon != std::string_view::npos) {
+        std::string_view address = text.substr(0, colon);
+        port = text.substr(colon + 1);
+        if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+            address = address.substr(1, address.size() - 2);
+            if (address.find(':') == std::string_view::npos) {
+                return std::nullopt;  // brackets are for IPv6 only
+            }
+        } else if (address.find(':') != std::string_view::npos) {
+            return std::nullopt;  // an IPv6 address needs its brackets before :PORT
+        }
+        if (!is_ip_address(address)) {
+            return std::nullopt;
+        }
+        listen.address = std::string(address);
+    }
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) {
+        return std::nullopt;
+    }
+    listen.port = std::stoi(std::string(port));
+    if (listen.port < 1 || listen.port > 65535) {
+        return std::nullopt;
+    }
+    return listen;
+}
+
+bool is_host_name(std::string_view text) {
+    if (text.empty() || text.size() > 253) {
+        return false;
+    }
+    for (const auto& label : split(text, '.')) {
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+            return false;
+        }
+        for (char c : label) {
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 std::string format_duration(std::chrono::seconds duration) {

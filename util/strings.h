@@ -26,8 +26,28 @@ std::string shell_join(const std::vector<std::string>& argv);
 // True for a DNS label of 1 to 63 characters: lowercase letters, digits and inner hyphens.
 bool is_dns_label(std::string_view name);
 
-// Parses "90", "90s", "5m", "1h", "1m30s" into seconds; nullopt when malformed.
+// Parses "90", "90s", "5m", "1h", "1m30s" into seconds; nullopt when malformed or longer than
+// a year.
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
+// True for well-formed UTF-8 without NUL (what docker's label and env files, JSON and the
+// engine all carry).
+bool is_valid_utf8(std::string_view text);
+
+// True for an IPv4 or IPv6 address in its usual text form (IPv6 without brackets).
+bool is_ip_address(std::string_view text);
+
+// A listening address: "PORT", "ADDRESS:PORT" or "[IPV6]:PORT", ADDRESS an IP address, PORT
+// 1 to 65535. nullopt otherwise.
+struct ListenAddress {
+    std::string address;  // "" when not given; IPv6 without brackets
+    int port = 0;
+};
+std::optional<ListenAddress> parse_listen_address(std::string_view text);
+
+// True for a host name users can reach a site on: DNS labels of letters, digits and hyphens
+// joined by dots, at most 253 characters (an IP address also passes).
+bool is_host_name(std::string_view text);
 
 // "3s", "2m05s", "1h02m": a short human form of a duration.
 std::string format_duration(std::chrono::seconds duration);

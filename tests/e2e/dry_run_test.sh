@@ -5,14 +5,6 @@
 source "$(dirname "$0")/lib.sh"
 setup services
 
-# Everything on the engine that a command could change.
-snapshot() {
-    "$DOCKER" ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.State}}' | sort
-    "$DOCKER" network ls --no-trunc --format '{{.ID}} {{.Name}}' | sort
-    "$DOCKER" volume ls --format '{{.Name}}' | sort
-    "$DOCKER" images --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}' | sort
-}
-
 env="$(env_name dry)"
 secret="planted-dry-$RUN_ID-secret"
 pallet env create "$env" --service postgres --site-domain dry.test
@@ -25,9 +17,9 @@ fresh="$(env_name dry-fresh)"
 # pallet --dry-run ARGS...: same engine before and after, exit 0, changes printed.
 dry() {
     local before after
-    before="$(snapshot)"
+    before="$(engine_snapshot)"
     pallet --dry-run "$@"
-    after="$(snapshot)"
+    after="$(engine_snapshot)"
     expect_eq "$CODE" "0" "--dry-run $*: exit 0"
     if [ "$before" == "$after" ]; then
         pass "--dry-run $*: the engine is unchanged"

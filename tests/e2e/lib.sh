@@ -44,6 +44,15 @@ labelled_objects() {
         awk -v run="$RUN_ID" "{ env = \$2 } $condition { print \"volume\", \$1 }"
 }
 
+# Everything on the engine a command could change: containers with their state, networks,
+# volumes, images.
+engine_snapshot() {
+    "$DOCKER" ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.State}}' | sort
+    "$DOCKER" network ls --no-trunc --format '{{.ID}} {{.Name}}' | sort
+    "$DOCKER" volume ls --format '{{.Name}}' | sort
+    "$DOCKER" images --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}' | sort
+}
+
 # What is left of one environment on the engine.
 leftovers() { labelled_objects "env == \"$1\""; }
 
