@@ -144,6 +144,26 @@ void DockerCli::cleanup(std::vector<std::string> args) {
     }
 }
 
+double DockerCli::engine_now() {
+    if (!m_engine_time) {
+        const auto before = std::chrono::steady_clock::now();
+        std::string text = util::trim(query({"system", "info", "--format", "{{json .SystemTime}}"}).out);
+        const auto after = std::chrono::steady_clock::now();
+        if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+            text = text.substr(1, text.size() - 2);
+        }
+        auto time = parse_docker_time(text);
+        if (!time) {
+            throw Error(fmt::format("the engine did not tell its time (docker system info gave \"{}\")",
+                                    text.substr(0, 60)));
+        }
+        m_engine_time = *time;
+        m_engine_read = before + (after - before) / 2;
+    }
+    return *m_engine_time +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - m_engine_read).count();
+}
+
 std::optional<ImageRecord> DockerCli::inspect_image(const std::string& ref) {
     Result result = execute({"image", "inspect", ref}, Command{}, false);
     if (!result.ok()) {

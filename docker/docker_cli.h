@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -71,6 +72,12 @@ public:
     // "docker [the user's global flags] REST": a command to show the user, which reaches the
     // engine this command reached.
     std::string command_line(const std::string& rest) const;
+
+    // The engine's clock now, in seconds since the epoch: read once per command (docker system
+    // info), then followed with the local clock's steady time. Lock ages and staleness are
+    // measured against it, never against the local wall clock, which may differ from a remote
+    // engine's.
+    double engine_now();
 
     std::optional<ImageRecord> inspect_image(const std::string& ref);
     // Containers with all these labels (key or key=value), running or not; one ps, one inspect.
@@ -165,6 +172,9 @@ private:
     bool m_debug = false;
     std::function<void(const std::string&)> m_dry_run_sink;
     util::Redactor m_redactor;
+    // The engine's time when m_engine_read was taken, once read.
+    std::optional<double> m_engine_time;
+    std::chrono::steady_clock::time_point m_engine_read;
 };
 
 }  // namespace pallet::docker

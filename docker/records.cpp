@@ -186,12 +186,24 @@ std::optional<double> parse_docker_time(const std::string& text) {
         return std::nullopt;
     }
     double seconds = static_cast<double>(::timegm(&tm));
-    if (text.size() > 20 && text[19] == '.') {
+    size_t i = 19;
+    if (i < text.size() && text[i] == '.') {
         double scale = 0.1;
-        for (size_t i = 20; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+        for (++i; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
             seconds += (text[i] - '0') * scale;
             scale /= 10;
         }
+    }
+    // The zone: Z, or an offset such as +01:00 (the engine's own clock is in its zone).
+    if (i + 6 == text.size() && (text[i] == '+' || text[i] == '-') && text[i + 3] == ':') {
+        try {
+            const int offset = std::stoi(text.substr(i + 1, 2)) * 3600 + std::stoi(text.substr(i + 4, 2)) * 60;
+            seconds -= text[i] == '+' ? offset : -offset;
+        } catch (const std::exception&) {
+            return std::nullopt;
+        }
+    } else if (!(i == text.size() || (i + 1 == text.size() && text[i] == 'Z'))) {
+        return std::nullopt;
     }
     return seconds;
 }

@@ -22,10 +22,11 @@ namespace {
 // progress; past this age its starter died and it no longer holds the lock.
 constexpr double k_stale_created_seconds = 60;
 
-std::string describe(const docker::ContainerRecord& record) {
+// "v2 (started by ann@ci-7 3m10s ago)", the age by the engine's clock.
+std::string describe(Context& context, const docker::ContainerRecord& record) {
     return fmt::format("{} (started by {}@{} {})", record.label(state::label::k_version),
                        record.label(state::label::k_user), record.label(state::label::k_host),
-                       state::time_ago(state::created_at(record)));
+                       state::time_ago(state::created_at(record), context.docker.engine_now()));
 }
 
 // Shows the deploy's output live and returns its exit code. On cancellation the deploy goes on.
@@ -99,29 +100,29 @@ int run_deploy(Context& context, const DeployOptions& options) {
         if (holder->running) {
             if (holder->label(state::label::k_image_id) == image.record.id) {
                 context.step("a deploy of the same version is running: {}; following it",
-                             describe(*holder));
+                             describe(context, *holder));
                 return follow(context, env.name, holder->id, options.image);
             }
             if (!options.wait) {
                 throw Error(fmt::format(
                     "another version is being deployed to {}: {}.\nWait for it with --wait, or "
                     "follow it with: {pallet} logs {} --phase deploy -f",
-                    env.name, describe(*holder), env.name, fmt::arg("pallet", context.command("pallet"))));
+                    env.name, describe(context, *holder), env.name, fmt::arg("pallet", context.command("pallet"))));
             }
             if (options.wait->count() > 0 &&
                 std::chrono::steady_clock::now() - started_waiting > *options.wait) {
                 throw Error(fmt::format("gave up waiting after {} for the deploy of {} to end",
-                                        util::format_duration(*options.wait), describe(*holder)));
+                                        util::format_duration(*options.wait), describe(context, *holder)));
             }
             if (!announced_wait) {
-                context.step("waiting for the deploy of {} to end", describe(*holder));
+                context.step("waiting for the deploy of {} to end", describe(context, *holder));
                 announced_wait = true;
             }
             cancel::sleep(std::chrono::milliseconds(500));
             continue;
         }
         if (holder->status == "created" &&
-            state::now_seconds() - state::created_at(*holder) < k_stale_created_seconds) {
+            context.docker.engine_now() - state::created_at(*holder) < k_stale_created_seconds) {
             cancel::sleep(std::chrono::milliseconds(200));  // being started right now
             continue;
         }

@@ -30,7 +30,8 @@ ServeLock::ServeLock(Context& context, const std::string& env, std::chrono::seco
         if (!holder) {
             continue;  // released meanwhile
         }
-        const double age = static_cast<double>(state::now_seconds()) - state::created_at(*holder);
+        // By the engine's clock: the local one may be hours off a remote engine's.
+        const double age = context.docker.engine_now() - state::created_at(*holder);
         if (age > static_cast<double>(stale_after.count())) {
             context.step("taking over the lock of {} left by {}@{} {}s ago", env,
                          holder->label(state::label::k_user), holder->label(state::label::k_host),
@@ -39,9 +40,10 @@ ServeLock::ServeLock(Context& context, const std::string& env, std::chrono::seco
             continue;
         }
         if (!announced) {
-            context.step("waiting for {}@{} to finish changing what {} serves",
+            context.step("waiting for {}@{} to finish changing what {} serves (its lock was taken "
+                         "{})",
                          holder->label(state::label::k_user), holder->label(state::label::k_host),
-                         env);
+                         env, state::time_ago(state::created_at(*holder), context.docker.engine_now()));
             announced = true;
         }
         cancel::sleep(std::chrono::milliseconds(300));

@@ -13,11 +13,11 @@ double created_at(const docker::ContainerRecord& record) {
     return docker::parse_docker_time(record.created).value_or(0);
 }
 
-std::string time_ago(double epoch_seconds) {
+std::string time_ago(double epoch_seconds, std::optional<double> now) {
     if (epoch_seconds <= 0) {
         return "-";
     }
-    auto age = static_cast<long long>(static_cast<double>(now_seconds()) - epoch_seconds);
+    auto age = static_cast<long long>(now.value_or(static_cast<double>(now_seconds())) - epoch_seconds);
     return util::format_duration(std::chrono::seconds(std::max(0LL, age))) + " ago";
 }
 

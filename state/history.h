@@ -45,7 +45,8 @@ void archive_deploy(docker::DockerCli& docker, const std::string& env,
 // Creation time of a container in seconds since the epoch (0 when unknown).
 double created_at(const docker::ContainerRecord& record);
 
-// "2m05s ago" for a time in seconds since the epoch; "-" when unknown (0).
-std::string time_ago(double epoch_seconds);
+// "2m05s ago" for a time in seconds since the epoch, `now` being the time to count from (the
+// local clock's by default; the engine's where ages decide or explain locks); "-" when unknown.
+std::string time_ago(double epoch_seconds, std::optional<double> now = std::nullopt);
 
 }  // namespace pallet::state

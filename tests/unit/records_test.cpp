@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "docker/docker_cli.h"
+#include "fake_runner.h"
+
 namespace pallet::docker {
 namespace {
 
@@ -57,6 +60,32 @@ TEST(Records, VolumeLinesAndLabelStrings) {
 
 TEST(Records, MalformedJsonIsAnError) {
     EXPECT_ANY_THROW(parse_container_inspect("not json"));
+}
+
+}  // namespace
+}  // namespace pallet::docker
+
+namespace pallet::docker {
+namespace {
+
+TEST(DockerTime, ZonesAndFractions) {
+    EXPECT_DOUBLE_EQ(*parse_docker_time("2026-11-25T17:00:00Z"), 1795626000.0);
+    EXPECT_DOUBLE_EQ(*parse_docker_time("2026-11-25T18:30:00+01:30"), 1795626000.0);
+    EXPECT_DOUBLE_EQ(*parse_docker_time("2026-11-25T12:00:00.5-05:00"), 1795626000.5);
+    EXPECT_FALSE(parse_docker_time("0001-01-01T00:00:00Z"));
+    EXPECT_FALSE(parse_docker_time("2026-11-25T17:00:00 junk"));
+}
+
+TEST(EngineClock, ReadOnceThenFollowedLocally) {
+    pallet::testing::FakeRunner runner;
+    DockerCli docker(runner, DockerTarget{});
+    runner.answer(0, "\"2001-09-09T01:46:40Z\"\n");
+    const double first = docker.engine_now();
+    EXPECT_NEAR(first, 1000000000.0, 1.0) << "the engine's time, whatever the local clock says";
+    EXPECT_GE(docker.engine_now(), first);
+    ASSERT_EQ(runner.commands.size(), 1u) << "one docker call per command";
+    EXPECT_EQ(runner.commands[0].argv,
+              (std::vector<std::string>{"docker", "system", "info", "--format", "{{json .SystemTime}}"}));
 }
 
 }  // namespace
