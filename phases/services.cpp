@@ -185,10 +185,12 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
         }
         const auto deadline = std::chrono::steady_clock::now() + site.ready_timeout;
         for (const auto& item : pending) {
-            const services::Endpoint endpoint{item.container, site.scope, site.test_run};
+            const services::Endpoint endpoint{item.container, site.scope, site.test_run,
+                                              !site.host_scope.empty()};
             const std::string script = services::ready_script(*item.service, endpoint);
             bool announced = false;
-            while (!context.docker.exec_script(item.container, script)) {
+            std::string output;
+            while (!context.docker.exec_script(item.container, script, &output)) {
                 auto record = context.docker.inspect_container(item.container);
                 if (!record || !record->running || std::chrono::steady_clock::now() > deadline) {
                     throw Error(fmt::format(
@@ -206,6 +208,9 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
                 }
                 cancel::sleep(std::chrono::milliseconds(500));
             }
+            if (endpoint.shared && item.service->kind == "redis") {
+                item.service->db_index = services::leased_db_index(output);
+            }
         }
     } catch (...) {
         context.docker.remove_containers(started_containers);
@@ -221,7 +226,7 @@ void release_services(Context& context, const ServiceSite& site, const ServiceMa
             continue;
         }
         const std::string command =
-            services::drop_command(service, services::Endpoint{"", site.scope});
+            services::drop_command(service, services::Endpoint{"", site.scope, site.test_run, true});
         // Detached: the server drops it while this command ends.
         if (!command.empty() && !context.docker.exec_detached(service_container(host_scope, kind),
                                                               {"sh", "-c", command})) {

@@ -156,21 +156,28 @@ int run_test(Context& context, const TestOptions& options) {
     env.services = test_services(options, image);
     state::learn_secrets(context.docker.redactor(), env);
     const bool reuse = options.reuse_services &&
-                       std::any_of(env.services.begin(), env.services.end(),
-                                   [](const auto& item) { return item.second.provisioned(); });
+                       std::any_of(env.services.begin(), env.services.end(), [](const auto& item) {
+                           return item.second.provisioned() && services::is_shareable(item.first);
+                       });
 
     // Without services there is nothing to find by name on a network of its own, and creating
     // and removing one costs more than the run itself: such runs use docker's default network.
+    // With --reuse-services the servers that can be shared are warm (one per user, kept); the
+    // others are the run's own, on the same network, and go with it.
+    ServiceMap shared;
+    ServiceMap own;
+    for (const auto& [kind, service] : env.services) {
+        (reuse && service.provisioned() && services::is_shareable(kind) ? shared : own)[kind] = service;
+    }
+    ServiceSite warm = site;
     if (reuse) {
-        site.host_scope = warm_scope(context.actor_user);
-        site.network = "pallet-" + site.host_scope;
-        site.labels = {{state::label::k_managed, "true"},
+        warm.host_scope = warm_scope(context.actor_user);
+        warm.network = "pallet-" + warm.host_scope;
+        warm.labels = {{state::label::k_managed, "true"},
                        {state::label::k_phase, state::phase::k_service},
-                       {state::label::k_warm, site.host_scope}};
-        site.ensure_network = true;
-        if (auto it = env.services.find("redis"); it != env.services.end()) {
-            it->second.db_index = 1 + static_cast<int>(std::stoul(run_id, nullptr, 16) % 15);
-        }
+                       {state::label::k_warm, warm.host_scope}};
+        warm.ensure_network = true;
+        site.network = warm.network;
     }
 
     const std::string container = "pallet-test-" + run_id;
@@ -178,26 +185,30 @@ int run_test(Context& context, const TestOptions& options) {
     if (!env.services.empty()) {
         if (!reuse) {
             transient.create_network(site.network, labels);
-            std::vector<std::string> names;
-            for (const auto& [kind, service] : env.services) {
-                if (service.provisioned()) {
-                    names.push_back(service_container(env.name, kind));
-                }
+        }
+        std::vector<std::string> names;
+        for (const auto& [kind, service] : own) {
+            if (service.provisioned()) {
+                names.push_back(service_container(env.name, kind));
             }
-            transient.add_services(names);
         }
-        if (reuse) {
-            transient.release_on_exit(site, env.services);
+        transient.add_services(names);
+        if (!shared.empty()) {
+            transient.release_on_exit(warm, shared);
+            provision_services(context, warm, shared);  // leases a Redis database, among others
         }
-        provision_services(context, site, env.services);
+        provision_services(context, site, own);
     }
 
     state::Environment without_services = env;
     without_services.services.clear();
     docker::ContainerSpec spec =
         phase_container(context, without_services, state::phase::k_test, image);
-    for (auto& [key, value] : services_variables(
-             site.host_scope.empty() ? env.name : site.host_scope, env.name, env.services)) {
+    auto variables = services_variables(env.name, env.name, own);
+    for (auto& item : services_variables(warm.host_scope, env.name, shared)) {
+        variables.push_back(item);
+    }
+    for (auto& [key, value] : variables) {
         if (env.variables.count(key) == 0) {
             spec.env.emplace_back(key, value);
         }

@@ -243,6 +243,23 @@ std::vector<std::string> tcp_targets(const ServiceConfig& service) {
     return targets;
 }
 
+bool is_shareable(const std::string& kind) {
+    return kind == "postgres" || kind == "redis" || kind == "rabbitmq" || kind == "elasticsearch";
+}
+
+int leased_db_index(const std::string& ready_output) {
+    constexpr std::string_view k_marker = "pallet-db-index=";
+    const auto at = ready_output.find(k_marker);
+    if (at == std::string::npos) {
+        return 0;
+    }
+    try {
+        return std::stoi(ready_output.substr(at + k_marker.size()));
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
 std::string admin_password_variable(const std::string& kind) {
     if (kind == "postgres") {
         return "POSTGRES_PASSWORD";
@@ -274,6 +291,14 @@ std::string drop_command(const ServiceConfig& service, const Endpoint& endpoint)
     if (service.kind == "rabbitmq") {
         return fmt::format("rabbitmqctl -q delete_vhost '{0}'; rabbitmqctl -q delete_user '{0}'",
                            scope);
+    }
+    if (service.kind == "redis" && endpoint.shared) {
+        // Only a lease still this run's: after a day it may have gone to another run.
+        return fmt::format(
+            "r() {{ redis-cli -h 127.0.0.1 \"$@\"; }}; "
+            "[ \"$(r -n 0 GET pallet:lease:{index})\" = '{scope}' ] && r -n {index} FLUSHDB >/dev/null "
+            "&& r -n 0 DEL pallet:lease:{index} >/dev/null",
+            fmt::arg("index", service.db_index), fmt::arg("scope", scope));
     }
     if (service.kind == "redis") {
         return fmt::format("redis-cli -h 127.0.0.1 -n {} flushdb", service.db_index);
@@ -316,6 +341,23 @@ std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint)
             fmt::arg("role", scope), fmt::arg("password", service.password),
             fmt::arg("spare", k_spare_prefix),
             fmt::arg("createdb", endpoint.test_run ? "CREATEDB" : "NOCREATEDB"));
+    }
+    if (service.kind == "redis" && endpoint.shared) {
+        // Database 0 holds the leases; databases 1-15 go to one run at a time (SET NX is atomic).
+        // All taken: fail, and the caller tries again until its readiness timeout.
+        return fmt::format(
+            "r() {{ redis-cli -h 127.0.0.1 \"$@\"; }}\n"
+            "r ping | grep -q PONG || exit 1\n"
+            "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do\n"
+            "  [ \"$(r -n 0 GET pallet:lease:$i)\" = '{scope}' ] && {{ echo pallet-db-index=$i; exit 0; }}\n"
+            "done\n"
+            "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do\n"
+            "  if [ \"$(r -n 0 SET pallet:lease:$i '{scope}' NX EX 86400)\" = OK ]; then\n"
+            "    r -n $i FLUSHDB >/dev/null; echo pallet-db-index=$i; exit 0\n"
+            "  fi\n"
+            "done\n"
+            "echo 'all 15 Redis databases are leased by other runs' >&2; exit 1\n",
+            fmt::arg("scope", scope));
     }
     if (service.kind == "redis") {
         return "redis-cli -h 127.0.0.1 ping | grep -q PONG\n";

@@ -13,7 +13,7 @@ struct ServiceConfig {
     std::string external_url;  // the user's own server; empty when the plugin provisions it
     std::string password;      // provisioned: the application's password, made per environment
     std::string admin_password;
-    int db_index = 0;  // redis: the database the application gets
+    int db_index = 0;  // redis: the database the application gets (leased on a shared server)
     bool provisioned() const { return external_url.empty(); }
 };
 
@@ -48,7 +48,19 @@ struct Endpoint {
     // A test run: its test runner may create scratch databases (Django, Rails, pytest-django
     // make their own). Environments keep least privilege.
     bool test_run = false;
+    // The server is shared by concurrent test runs (warm services): a Redis database is leased
+    // for the run (ready_script prints "pallet-db-index=N"), and released by drop_command.
+    bool shared = false;
 };
+
+// True for the kinds whose server concurrent test runs can share, each keeping to what it was
+// given (a database and role, a leased Redis database, a vhost, an index prefix). Memcached,
+// SMTP and syslog have no such partition (a test runner's flush_all clears every key): each run
+// gets its own, which starts in a moment.
+bool is_shareable(const std::string& kind);
+
+// The Redis database a shared server's ready script leased, from its output; 0 when none.
+int leased_db_index(const std::string& ready_output);
 
 // The standard's variables for one service (all phases), values included.
 std::vector<std::pair<std::string, std::string>> service_variables(const ServiceConfig& service,

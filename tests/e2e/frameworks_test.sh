@@ -74,6 +74,24 @@ for run in 1 2; do
 done
 expect_eq "$(warm_databases_settle)" "" "flask: the database its suite kept is dropped when the run ends"
 
+# Eight concurrent warm runs: each flushes its Redis database and counts visits from zero, and
+# orders in a database of its own; any sharing makes one fail.
+pids=(); outs=()
+for i in $(seq 1 8); do
+    outs+=("$(mktemp)")
+    USER="$WARM_USER" "$DOCKER" pallet test pallet-test-flask:1 --reuse-services >"${outs[-1]}" 2>&1 & pids+=($!)
+done
+E2E_PIDS+=("${pids[@]}")
+failed=0
+for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { failed=$((failed + 1)); tail -5 "${outs[$i]}"; }
+done
+expect_eq "$failed" "0" "flask: 8 concurrent warm runs all pass (no shared Redis database or key space)"
+rm -f "${outs[@]}"
+expect_eq "$(warm_databases_settle)" "" "flask: and each run's databases are dropped"
+expect_eq "$("$DOCKER" exec "pallet-warm-$WARM_USER-redis" redis-cli -n 0 --scan --pattern 'pallet:lease:*' | wc -l)" "0" \
+    "flask: every Redis lease is given back"
+
 fl="$(env_name flask)"
 pallet env create "$fl" --site-domain shop.test --service postgres --service redis
 pallet release "$fl" pallet-test-flask:1

@@ -106,3 +106,31 @@ TEST(Catalog, OnlyTestRunsMayCreateDatabases) {
 
 }  // namespace
 }  // namespace pallet::services
+
+namespace pallet::services {
+namespace {
+
+TEST(Catalog, SharedRedisIsLeasedNotHashed) {
+    ServiceConfig redis{"redis", "", "", "", 0};
+    const std::string ready = ready_script(redis, {"h", "test-ab12", true, true});
+    EXPECT_NE(ready.find("SET pallet:lease:$i 'test_ab12' NX EX 86400"), std::string::npos);
+    EXPECT_EQ(leased_db_index("PONG\npallet-db-index=7\n"), 7);
+    EXPECT_EQ(leased_db_index("nothing"), 0);
+    redis.db_index = 7;
+    const std::string drop = drop_command(redis, {"", "test-ab12", true, true});
+    EXPECT_NE(drop.find("GET pallet:lease:7)\" = 'test_ab12' ] && r -n 7 FLUSHDB"), std::string::npos)
+        << "only a lease still the run's is flushed and given back";
+    EXPECT_NE(ready_script(redis, {"h", "staging", false, false}).find("ping"), std::string::npos);
+}
+
+TEST(Catalog, OnlyPartitionableServersAreShared) {
+    for (const char* kind : {"postgres", "redis", "rabbitmq", "elasticsearch"}) {
+        EXPECT_TRUE(is_shareable(kind)) << kind;
+    }
+    for (const char* kind : {"memcache", "smtp", "syslog"}) {
+        EXPECT_FALSE(is_shareable(kind)) << kind << ": flush_all and a shared sink cross runs";
+    }
+}
+
+}  // namespace
+}  // namespace pallet::services
