@@ -16,6 +16,10 @@ pallet release "$env" pallet-conformance:v1
 expect_eq "$CODE" "0" "the previous plugin releases v1"
 url="$OUT"
 "$DOCKER" pallet deploy "$env" pallet-conformance:v2 >/dev/null 2>&1
+db_url_of_deploy() {
+    "$DOCKER" inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "pallet-$env-deploy" | sed -n 's/^DB_DEFAULT_URL=//p'
+}
+old_db_url="$(db_url_of_deploy)"
 # Every setting but the variables (the old plugin masked some by name, the new one all).
 settings() { python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("Variables"); print(json.dumps(d, sort_keys=True))'; }
 settings_before="$("$DOCKER" pallet env show "$env" --format json | settings)"
@@ -52,6 +56,8 @@ variables="$("$DOCKER" pallet env show "$env" --format json --reveal | python3 -
 expect_eq "$variables" "{'GREETING': 'hello', 'SECRET_KEY': 'kept-across-upgrades'}" "every variable is kept"
 expect_eq "$(record_values "$env" deploy env.SECRET_KEY | tail -1)" "kept-across-upgrades" \
     "the variables reach the deploy the new plugin ran"
+expect_eq "$(db_url_of_deploy)" "$old_db_url" "the provided PostgreSQL keeps its role and password"
+expect_contains "$old_db_url" "postgres://" "(the old plugin's deploy had one)"
 pallet history "$env" --format json
 expect_eq "$(echo "$OUT" | grep -c '"Phase":"deploy"')" "3" "history keeps the old plugin's deploys"
 
