@@ -17,6 +17,21 @@ std::string text_field(const json& object, const char* key) {
     return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// Fields of the wrong type (docker's JSON is not ours to trust) read as their defaults.
+bool bool_field(const json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
+int int_field(const json& object, const char* key) {
+    auto it = object.find(key);
+    if (it == object.end() || !it->is_number_integer()) {
+        return 0;
+    }
+    const auto value = it->get<long long>();
+    return value < -1'000'000 || value > 1'000'000 ? 0 : static_cast<int>(value);
+}
+
 std::vector<std::string> string_list(const json& object, const char* key) {
     std::vector<std::string> out;
     auto it = object.find(key);
@@ -103,8 +118,8 @@ std::vector<ContainerRecord> parse_container_inspect(const std::string& json_tex
         }
         if (auto state = item.find("State"); state != item.end() && state->is_object()) {
             record.status = text_field(*state, "Status");
-            record.running = state->value("Running", false);
-            record.exit_code = state->value("ExitCode", 0);
+            record.running = bool_field(*state, "Running");
+            record.exit_code = int_field(*state, "ExitCode");
             record.started_at = text_field(*state, "StartedAt");
             record.finished_at = text_field(*state, "FinishedAt");
             if (auto health = state->find("Health"); health != state->end() && health->is_object()) {

@@ -107,9 +107,11 @@ Invocation parse_invocation(const std::vector<std::string>& argv) {
             }
             continue;
         }
-        // A cluster of short flags: -D, -Dh, -c prod, -cprod, -Dlinfo.
+        // A cluster of short flags: -D, -Dh, -c prod, -cprod, -Dlinfo. Its effects count only
+        // once all of it is known to be docker's.
         std::string passed = "-";
         std::vector<std::string> extra;
+        std::vector<std::pair<std::string_view, std::string>> effects;
         bool all_known = true;
         for (size_t k = 1; k < token.size(); ++k) {
             const GlobalFlag* flag = find_short(token[k]);
@@ -118,7 +120,7 @@ Invocation parse_invocation(const std::vector<std::string>& argv) {
                 break;
             }
             if (!flag->takes_value) {
-                note(inv, flag->long_name, "true");
+                effects.emplace_back(flag->long_name, "true");
                 if (flag->long_name != "help") {
                     passed += token[k];
                 }
@@ -135,11 +137,14 @@ Invocation parse_invocation(const std::vector<std::string>& argv) {
             } else {
                 passed += value;
             }
-            note(inv, flag->long_name, value);
+            effects.emplace_back(flag->long_name, value);
             break;
         }
         if (!all_known) {
             break;  // standalone use with a plugin flag first
+        }
+        for (const auto& [name, value] : effects) {
+            note(inv, name, value);
         }
         if (passed != "-") {
             inv.global_args.push_back(passed);

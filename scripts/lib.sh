@@ -2,7 +2,8 @@
 
 BUILD_PACKAGES=(g++ cmake make pkg-config libcli11-dev libboost-dev libboost-filesystem-dev
                 nlohmann-json3-dev libfmt-dev liburiparser-dev)
-TEST_PACKAGES=(libgtest-dev libgmock-dev docker.io debootstrap busybox-static curl procps python3 faketime)
+TEST_PACKAGES=(libgtest-dev libgmock-dev docker.io debootstrap busybox-static curl procps python3 faketime
+               clang libclang-rt-14-dev)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

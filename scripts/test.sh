@@ -18,5 +18,8 @@ cmake --build "$build_dir" -j "$(nproc)"
 # Images the end-to-end tests use, built once per machine (no registry needed).
 "$repo/tests/images/build-images.sh" conformance nginx
 
+# Fuzzing: each libFuzzer target (ASan, UBSan) on its seed corpus for a few seconds.
+"$repo/scripts/fuzz.sh" "${PALLET_FUZZ_SECONDS:-6}"
+
 cd "$build_dir"
 ctest --output-on-failure --timeout 900 "$@"

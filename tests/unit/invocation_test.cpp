@@ -67,6 +67,8 @@ INSTANTIATE_TEST_SUITE_P(
         // Standalone use.
         Case{{"status"}, {}, {"status"}},
         Case{{"--dry-run", "deploy", "e", "i"}, {}, {"--dry-run", "deploy", "e", "i"}},
+        // A cluster that is not all docker's is the plugin's own: no effect (found by fuzzing).
+        Case{{"-Dq", "status"}, {}, {"-Dq", "status"}, false, false},
         Case{{}, {}, {}}),
     [](const ::testing::TestParamInfo<Case>& info) { return "case" + std::to_string(info.index); });
 

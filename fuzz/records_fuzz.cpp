@@ -1,0 +1,26 @@
+// docker's JSON, as inspect and ls print it: whatever it holds, a clean error or records.
+#include "docker/records.h"
+#include "fuzz_support.h"
+#include "util/error.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    const std::string input = pallet::fuzz::text(data, size);
+    try {
+        for (const auto& record : pallet::docker::parse_container_inspect(input)) {
+            record.published_url();
+            record.env_value("PATH");
+        }
+    } catch (const pallet::Error&) {
+    }
+    try {
+        pallet::docker::parse_image_inspect(input);
+    } catch (const pallet::Error&) {
+    }
+    try {
+        pallet::docker::parse_volume_lines(input);
+    } catch (const pallet::Error&) {
+    }
+    pallet::docker::parse_label_string(input);
+    pallet::docker::parse_docker_time(input);
+    return 0;
+}
