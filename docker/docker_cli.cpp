@@ -360,6 +360,17 @@ StartOutcome DockerCli::create_container(const ContainerSpec& spec) {
     fail("container create", result);
 }
 
+void DockerCli::set_restart_policy(const std::vector<std::string>& names, const std::string& policy) {
+    if (names.empty()) {
+        return;
+    }
+    std::vector<std::string> args = {"container", "update", "--restart", policy};
+    args.insert(args.end(), names.begin(), names.end());
+    Command options;
+    options.on_cancel = OnCancel::finish;
+    change(args, options);
+}
+
 void DockerCli::start_containers(const std::vector<std::string>& names) {
     if (names.empty()) {
         return;

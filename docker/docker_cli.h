@@ -32,7 +32,7 @@ struct ContainerSpec {
     std::vector<Mount> mounts;
     std::optional<std::string> publish;  // e.g. "127.0.0.1:8080:8000"
     std::optional<int> stop_timeout;     // seconds between SIGTERM and SIGKILL
-    std::string restart;                 // e.g. "unless-stopped"; empty for none
+    std::string restart;                 // e.g. "always"; empty for none
     bool remove_on_exit = false;         // --rm
     bool interactive = false;            // --interactive: the user's stdin reaches it
     bool tty = false;                    // --tty
@@ -116,6 +116,8 @@ public:
     // Creates without starting (a record that only carries labels, or a container to prepare
     // before it starts). name_taken as above.
     StartOutcome create_container(const ContainerSpec& spec);
+    // Sets the restart policy of existing containers (docker container update --restart).
+    void set_restart_policy(const std::vector<std::string>& names, const std::string& policy);
     // Starts created containers in the background.
     void start_containers(const std::vector<std::string>& names);
     // Starts a created container in the foreground with live output (and the user's stdin and

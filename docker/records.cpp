@@ -91,6 +91,19 @@ std::string ContainerRecord::published_url() const {
     return fmt::format("http://{}/", first.substr(0, first.find("->")));
 }
 
+std::optional<int> ContainerRecord::published_port() const {
+    if (published.empty()) {
+        return std::nullopt;
+    }
+    const std::string host = published.front().substr(0, published.front().find("->"));
+    const auto colon = host.rfind(':');
+    const std::string port = colon == std::string::npos ? "" : host.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+        return std::nullopt;
+    }
+    return std::stoi(port);
+}
+
 std::string VolumeRecord::label(const std::string& key) const {
     auto it = labels.find(key);
     return it == labels.end() ? std::string() : it->second;

@@ -32,6 +32,8 @@ struct ContainerRecord {
     std::string env_value(const std::string& key) const;
     // "http://127.0.0.1:49153/": its first published port as a URL ("" when none).
     std::string published_url() const;
+    // The host port of its first published port (49153), nullopt when none.
+    std::optional<int> published_port() const;
 };
 
 // An image as `docker image inspect` describes it.

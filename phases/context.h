@@ -11,6 +11,11 @@
 
 namespace pallet::phases {
 
+// The restart policy of what keeps an environment up (serve containers, routers, services):
+// "always", because a Docker engine started again without live-restore stops every running
+// container as if by hand, after which unless-stopped leaves it down (seen with 20.10).
+inline constexpr const char* k_serving_restart_policy = "always";
+
 // Output formats of listing commands (docker's --format table|json).
 enum class Format { table, json };
 

@@ -41,16 +41,23 @@ int follow(Context& context, const std::string& env, const std::string& containe
         } else {
             fmt::print(stderr,
                        "docker-pallet: error: deploy of {} to {} failed (exit {}); it will not be "
-                       "served. See {pallet} logs {} --phase deploy\n",
-                       version, env, code, env, fmt::arg("pallet", context.command("pallet")));
+                       "served. See {}\n",
+                       version, env, code, context.command(fmt::format("pallet logs {} --phase deploy", env)));
         }
         return code;
     } catch (const Cancelled&) {
         fmt::print(stderr,
                    "docker-pallet: the deploy goes on in container {} (a deploy is never killed); "
-                   "follow it with: {pallet} logs {} --phase deploy -f\n",
-                   container, env, fmt::arg("pallet", context.command("pallet")));
+                   "follow it with: {}\n",
+                   container, context.command(fmt::format("pallet logs {} --phase deploy -f", env)));
         throw;
+    } catch (const Error& e) {
+        // The engine went away (or restarted) while the deploy ran.
+        throw Error(fmt::format(
+            "lost the deploy of {} to {} while following it: {}\nWhether it succeeded is unknown "
+            "here. Once the engine answers, {} tells; a deploy that did not succeed is never "
+            "served, and nothing needs unlocking by hand: deploy again if it did not succeed",
+            version, env, e.what(), context.command(fmt::format("pallet history {}", env))));
     }
 }
 

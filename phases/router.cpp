@@ -204,8 +204,8 @@ HealthAnswer parse_health_answer(const std::string& raw) {
     return answer;
 }
 
-std::string Router::image() const {
-    return m_context.setting("router-image").value_or(k_default_router_image);
+std::string router_image(const Context& context) {
+    return context.setting("router-image").value_or(k_default_router_image);
 }
 
 const std::optional<docker::ContainerRecord>& Router::record() {
@@ -218,7 +218,29 @@ const std::optional<docker::ContainerRecord>& Router::record() {
 
 bool Router::running() { return record() && record()->running; }
 
-void Router::start() {
+int Router::start() {
+    const std::string name = state::router_container(m_env.name);
+    try {
+        int port = m_env.port;
+        if (port == 0 && !m_context.docker.dry_run()) {
+            start_on(0, false);
+            auto record = m_context.docker.inspect_container(name);
+            if (!record || !record->published_port()) {
+                wait_started(name);  // says why it stopped
+                throw Error(fmt::format("the router of {} got no port from the engine", m_env.name));
+            }
+            port = *record->published_port();
+        }
+        start_on(port, true);
+        return port;
+    } catch (...) {
+        m_context.docker.remove_containers({name});
+        m_context.docker.remove_volumes({state::router_volume(m_env.name)});
+        throw;
+    }
+}
+
+void Router::start_on(int port, bool wait) {
     const std::string name = state::router_container(m_env.name);
     const std::string config_volume = state::router_volume(m_env.name);
     m_context.docker.remove_containers({name});
@@ -235,14 +257,13 @@ void Router::start() {
                    {config_volume, k_config_dir, false}};
     const bool ipv6 = m_env.bind_address.find(':') != std::string::npos;
     spec.publish = fmt::format("{}:{}:80", ipv6 ? "[" + m_env.bind_address + "]" : m_env.bind_address,
-                               m_env.port == 0 ? std::string() : std::to_string(m_env.port));
-    spec.restart = "unless-stopped";
-    spec.stop_timeout = 10;
+                               port == 0 ? std::string() : std::to_string(port));
+    spec.stop_timeout = 10;  // restart policy: set by the serve that commits to it
     m_context.docker.create_volume(config_volume,
                                    state::base_labels(m_env.name, state::phase::k_router));
     try {
         m_context.docker.run_detached(spec);
-        if (!m_context.docker.dry_run()) {
+        if (wait && !m_context.docker.dry_run()) {
             wait_started(name);
         }
     } catch (const Error& e) {
@@ -253,7 +274,7 @@ void Router::start() {
             why.find("address already in use") != std::string::npos) {
             throw Error(fmt::format("port {} on {} is taken on the engine's host; choose another: "
                                     "{pallet} env update {} --port PORT",
-                                    m_env.port, m_env.bind_address, m_env.name, fmt::arg("pallet", m_context.command("pallet"))));
+                                    port, m_env.bind_address, m_env.name, fmt::arg("pallet", m_context.command("pallet"))));
         }
         throw;
     }

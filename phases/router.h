@@ -29,6 +29,9 @@ struct HealthAnswer {
 // Reads the raw HTTP answer of a health request (as the probe prints it).
 HealthAnswer parse_health_answer(const std::string& raw);
 
+// The router image: plugins.pallet router-image / PALLET_ROUTER_IMAGE, else nginx.
+std::string router_image(const Context& context);
+
 // The router of an environment: one nginx container that owns the environment's host port.
 class Router {
 public:
@@ -37,17 +40,21 @@ public:
     // True when the router container runs.
     bool running();
     // Starts the router, sending no traffic yet; replaces a stopped one. Fails, leaving nothing
-    // behind, when the port is taken or the image lacks what the router needs.
-    void start();
+    // behind, when the port is taken or the image lacks what the router needs. Returns the host
+    // port it listens on: without one set, the engine picks a free one, on which the router is
+    // then started for good, so that it keeps it when it starts again (after an engine restart
+    // docker would pick another).
+    int start();
     // Points the running router at `upstreams` with a graceful reload (in-flight requests finish).
     void switch_to(const std::vector<std::string>& upstreams);
     // Sends `container` a health request at `path` on port 8000 from the router, as a user's
     // request arrives through it: Host SITE_DOMAIN, X-Forwarded-Proto, X-Forwarded-For.
     HealthAnswer probe(const std::string& container, const std::string& path);
-    // The router image: plugins.pallet router-image / PALLET_ROUTER_IMAGE, else nginx.
-    std::string image() const;
+    std::string image() const { return router_image(m_context); }
 
 private:
+    // Starts the router container publishing `port` (0: any free one).
+    void start_on(int port, bool wait);
     // The running router container, inspected once.
     const std::optional<docker::ContainerRecord>& record();
     // Waits until nginx runs in the new router; throws with its output when it stopped.

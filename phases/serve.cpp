@@ -132,12 +132,14 @@ public:
 
     // Starts `count` serve containers of the image.
     void start(const state::Environment& env, const ResolvedImage& image, int count) {
+        m_env = env.name;
         std::vector<docker::ContainerSpec> specs;
         for (int i = 0; i < count; ++i) {
             docker::ContainerSpec spec =
                 phase_container(m_context, env, state::phase::k_serve, image);
             spec.name = fmt::format("pallet-{}-serve-{}", env.name, state::random_id());
-            spec.restart = "unless-stopped";
+            // No restart policy until they carry traffic (commit): an engine that dies during a
+            // rollout must not bring back containers nothing routes to.
             spec.stop_timeout = k_stop_timeout_seconds;
             m_fresh.push_back(spec.name);
             specs.push_back(std::move(spec));
@@ -151,7 +153,16 @@ public:
         m_router_started = true;
     }
     const std::vector<std::string>& fresh() const { return m_fresh; }
-    void commit() { m_committed = true; }
+    // They carry traffic now: they are kept, and come back after the engine restarts (always:
+    // an engine started again without live-restore stops every container as if by hand, and
+    // unless-stopped would then leave them down).
+    // The router too (one started by docker-pallet 0.1 has unless-stopped).
+    void commit() {
+        std::vector<std::string> kept = m_fresh;
+        kept.push_back(state::router_container(m_env));
+        m_context.docker.set_restart_policy(kept, k_serving_restart_policy);
+        m_committed = true;
+    }
 
 private:
     Context& m_context;
@@ -201,6 +212,25 @@ void switch_traffic(Context& context, const state::Environment& env, Router& rou
     context.docker.remove_containers(old);
 }
 
+// Keeps the port the engine picked for the environment's router as its own, so that its URL
+// stays the same when the router starts again. Settings changed meanwhile are read again.
+void keep_port(state::EnvironmentStore& store, state::Environment& env, int port) {
+    for (int attempt = 0;; ++attempt) {
+        state::Environment latest = attempt == 0 ? env : store.get(env.name);
+        latest.port = port;
+        try {
+            store.save(latest);
+            env = latest;
+            env.generation += 1;
+            return;
+        } catch (const Error&) {
+            if (attempt == 2) {
+                throw;
+            }
+        }
+    }
+}
+
 // Longer than any serve, scale or stop of the environment may take.
 std::chrono::seconds lock_stale_after(const state::Environment& env) {
     return std::chrono::seconds(env.health_timeout + env.service_timeout + env.drain_ms / 1000 +
@@ -239,8 +269,11 @@ int run_serve(Context& context, const ServeOptions& options) {
     // is found before any serve container starts.
     const bool router_was_running = router.running();
     if (!router_was_running) {
-        router.start();
+        const int port = router.start();
         rollout.router_started(env.name);
+        if (env.port == 0 && !context.docker.dry_run()) {
+            keep_port(store, env, port);
+        }
     }
     rollout.start(env, image, replicas);
     context.done("started {} serve container(s) of {}", replicas, image.ref);

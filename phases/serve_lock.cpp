@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "phases/phase_env.h"
+#include "phases/router.h"
 #include "state/history.h"
 #include "state/labels.h"
 #include "util/cancel.h"
@@ -14,15 +16,19 @@ ServeLock::ServeLock(Context& context, const std::string& env, std::chrono::seco
     if (context.docker.dry_run()) {
         return;
     }
+    // The lease: a container that runs `sleep` for as long as any change may take, with no
+    // restart policy. It is the lock while it runs; it ends by itself if its holder dies, and at
+    // once if the engine restarts.
     docker::ContainerSpec spec;
     spec.name = m_name;
-    spec.image = state::k_record_image;
+    spec.image = resolve_image(context, router_image(context)).ref;
+    spec.command = {"sleep", std::to_string(stale_after.count())};
     spec.labels = state::base_labels(env, state::phase::k_serve_lock);
     spec.labels[state::label::k_user] = context.actor_user;
     spec.labels[state::label::k_host] = context.actor_host;
     bool announced = false;
     while (true) {
-        if (context.docker.create_container(spec) == docker::StartOutcome::started) {
+        if (context.docker.run_detached(spec) == docker::StartOutcome::started) {
             m_held = true;
             return;
         }
@@ -30,12 +36,18 @@ ServeLock::ServeLock(Context& context, const std::string& env, std::chrono::seco
         if (!holder) {
             continue;  // released meanwhile
         }
-        // By the engine's clock: the local one may be hours off a remote engine's.
-        const double age = context.docker.engine_now() - state::created_at(*holder);
-        if (age > static_cast<double>(stale_after.count())) {
-            context.step("taking over the lock of {} left by {}@{} {}s ago", env,
-                         holder->label(state::label::k_user), holder->label(state::label::k_host),
-                         static_cast<long long>(age));
+        bool live = holder->running;
+        if (!live && holder->image == state::k_record_image) {
+            // A lock of docker-pallet 0.1: a record that never runs, live until it is older than
+            // any change may take, by the engine's clock.
+            live = context.docker.engine_now() - state::created_at(*holder) <=
+                   static_cast<double>(stale_after.count());
+        }
+        if (!live) {
+            context.step("taking over the lock of {} left by {}@{} {} (its holder ended without "
+                         "releasing it, or the engine restarted)",
+                         env, holder->label(state::label::k_user), holder->label(state::label::k_host),
+                         state::time_ago(state::created_at(*holder), context.docker.engine_now()));
             context.docker.remove_containers({holder->id});
             continue;
         }

@@ -7,11 +7,12 @@
 
 namespace pallet::phases {
 
-// Serializes the changes of what an environment serves (serve, scale, stop): a label-only
-// container named pallet-<env>-serve-lock exists while one runs. Container names are unique on
-// an engine, so two CI jobs never both hold it; the second waits. A lock older than
-// `stale_after` was left by a process that died and is taken over, so nobody removes one by
-// hand. Not taken under --dry-run.
+// Serializes the changes of what an environment serves (serve, scale, stop): a container named
+// pallet-<env>-serve-lock runs `sleep STALE_AFTER` (in the router image) while one goes on.
+// Container names are unique on an engine, so two CI jobs never both hold it; the second waits.
+// It has no restart policy: when its holder dies it ends by itself after `stale_after`, and when
+// the engine restarts it ends at once; a lock that no longer runs is taken over, so nobody
+// removes one by hand. Not taken under --dry-run.
 class ServeLock {
 public:
     ServeLock(Context& context, const std::string& env, std::chrono::seconds stale_after);

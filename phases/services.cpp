@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "phases/phase_env.h"
+#include "phases/router.h"
 #include "state/labels.h"
 #include "util/cancel.h"
 #include "util/error.h"
@@ -162,7 +163,7 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
                 spec.mounts = {{volume, kind.data_path, false}};
             }
             if (site.keep_data) {
-                spec.restart = "unless-stopped";
+                spec.restart = k_serving_restart_policy;
                 if (kind.web_port != 0) {
                     spec.publish = fmt::format("127.0.0.1::{}", kind.web_port);
                 }
@@ -251,7 +252,7 @@ void check_external_services(Context& context, const std::string& network,
             continue;
         }
         docker::ContainerSpec spec;
-        spec.image = context.setting("router-image").value_or("nginx:stable-alpine");
+        spec.image = router_image(context);
         resolve_image(context, spec.image);
         spec.command = {"sh", "-c", k_probe, "probe"};
         spec.command.insert(spec.command.end(), targets.begin(), targets.end());

@@ -67,6 +67,9 @@ HistoryEntry deploy_entry(const docker::ContainerRecord& record) {
         entry.result = "not started";
     } else if (record.exit_code == 0) {
         entry.result = "succeeded";
+    } else if (record.exit_code == 137) {
+        // SIGKILL: its stop timeout ran out, it ran out of memory, or the engine restarted.
+        entry.result = "failed (exit 137: killed)";
     } else {
         entry.result = fmt::format("failed (exit {})", record.exit_code);
     }
