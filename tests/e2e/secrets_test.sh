@@ -39,7 +39,7 @@ run deploy "$env" pallet-conformance:v2 >/dev/null
 run serve "$env" pallet-conformance:v2 >/dev/null
 run scale "$env" 2 >/dev/null
 run test pallet-conformance:v1 -e "TOKEN=$a" >/dev/null
-run test pallet-conformance:v1 --service postgres --reuse-services >/dev/null
+USER="$WARM_USER" run test pallet-conformance:v1 --service postgres --reuse-services >/dev/null
 run run "$env" true >/dev/null
 run --dry-run release "$env" pallet-conformance:v3 >/dev/null
 run --dry-run env set "$env" OTHER="$a" >/dev/null
