@@ -71,9 +71,12 @@ Result DockerCli::execute(std::vector<std::string> args, Command options, bool i
         return Result{};
     }
     options.argv = {m_target.program};
-    options.argv.insert(options.argv.end(), m_target.global_args.begin(),
-                        m_target.global_args.end());
+    const auto& engine_args = m_connection ? m_connection->args : m_target.global_args;
+    options.argv.insert(options.argv.end(), engine_args.begin(), engine_args.end());
     options.argv.insert(options.argv.end(), args.begin(), args.end());
+    if (m_connection) {
+        options.extra_env.insert(m_connection->env.begin(), m_connection->env.end());
+    }
     const auto start = std::chrono::steady_clock::now();
     Result result;
     try {
@@ -88,8 +91,9 @@ Result DockerCli::execute(std::vector<std::string> args, Command options, bool i
     if (m_debug) {
         const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - start);
-        fmt::print(stderr, "docker-pallet: debug: {} ({} ms, exit {})\n",
-                   m_redactor.redact(display(args, options)), elapsed.count(), result.exit_code);
+        fmt::print(stderr, "docker-pallet: debug: {} ({} ms, exit {}{})\n",
+                   m_redactor.redact(display(args, options)), elapsed.count(), result.exit_code,
+                   m_connection ? ", over " + m_connection->description : std::string());
     }
     return result;
 }
@@ -111,10 +115,20 @@ void DockerCli::change(std::vector<std::string> args, Command options) {
     }
 }
 
-void DockerCli::fail(const std::string& summary, const Result& result) {
+void DockerCli::throw_if_connection_lost() const {
+    if (m_connection && m_connection->lost) {
+        if (auto lost = m_connection->lost()) {
+            throw Error(*lost);
+        }
+    }
+}
+
+void DockerCli::fail(const std::string& summary, const Result& result) const {
     std::string why = last_line(result.err);
-    if (why.find("Cannot connect to the Docker daemon") != std::string::npos ||
-        why.find("error during connect") != std::string::npos) {
+    const bool unreachable = why.find("Cannot connect to the Docker daemon") != std::string::npos ||
+                             why.find("error during connect") != std::string::npos;
+    if (unreachable) {
+        throw_if_connection_lost();
         throw Error(fmt::format("cannot reach the Docker engine: {}\nStart the engine, or choose "
                                 "one with --context or --host.",
                                 why));
@@ -162,6 +176,11 @@ double DockerCli::engine_now() {
     }
     return *m_engine_time +
            std::chrono::duration<double>(std::chrono::steady_clock::now() - m_engine_read).count();
+}
+
+std::string DockerCli::context_host(const std::string& context) {
+    return util::trim(
+        query({"context", "inspect", context, "--format", "{{.Endpoints.docker.Host}}"}).out);
 }
 
 std::optional<ImageRecord> DockerCli::inspect_image(const std::string& ref) {
@@ -436,6 +455,7 @@ void DockerCli::stream_logs(const std::string& name, bool follow, Output output)
     options.kill_grace = std::chrono::milliseconds(2000);
     Result result = execute(args, options, false);
     if (!result.ok()) {
+        throw_if_connection_lost();  // docker's own words went to the terminal
         throw Error(fmt::format("docker container logs {} failed (exit {})", name, result.exit_code));
     }
 }

@@ -44,6 +44,17 @@ struct DockerTarget {
     std::vector<std::string> global_args;
 };
 
+// Another way to the same engine for this command's docker processes (an SSH tunnel's local
+// socket): these flags instead of the global ones, this environment added. Commands shown to
+// the user keep the user's own flags.
+struct Connection {
+    std::vector<std::string> args;           // e.g. --config DIR -H unix:///.../docker.sock
+    std::map<std::string, std::string> env;  // e.g. DOCKER_HOST= DOCKER_CONTEXT=
+    std::string description;                 // "the SSH connection to ops@db", for -D
+    // Why the connection is gone, when it is: errors say that rather than docker's words.
+    std::function<std::optional<std::string>()> lost;
+};
+
 // The files `docker run` reads labels and some variables from (--label-file, --env-file), so
 // that no value is on a command line.
 struct RunFiles {
@@ -62,6 +73,11 @@ public:
 
     // Logs every docker command with its duration to stderr (docker's -D / -l debug).
     void set_debug(bool debug) { m_debug = debug; }
+    // Reaches the engine through `connection` from now on.
+    void connect_through(Connection connection) { m_connection = std::move(connection); }
+    bool debug() const { return m_debug; }
+    // The docker host of a context (docker context inspect; local files only).
+    std::string context_host(const std::string& context);
     // Under dry-run, the line printed for each change ("would run: docker ...") goes here
     // (default: stdout).
     void set_dry_run_sink(std::function<void(const std::string&)> sink);
@@ -165,7 +181,9 @@ private:
     Result query(std::vector<std::string> args);
     void change(std::vector<std::string> args, Command options = {});
     void cleanup(std::vector<std::string> args);
-    [[noreturn]] static void fail(const std::string& summary, const Result& result);
+    [[noreturn]] void fail(const std::string& summary, const Result& result) const;
+    // Throws the connection's own account when the way to the engine is gone.
+    void throw_if_connection_lost() const;
     std::string display(const std::vector<std::string>& args, const Command& command) const;
 
     Runner& m_runner;
@@ -174,6 +192,7 @@ private:
     bool m_debug = false;
     std::function<void(const std::string&)> m_dry_run_sink;
     util::Redactor m_redactor;
+    std::optional<Connection> m_connection;
     // The engine's time when m_engine_read was taken, once read.
     std::optional<double> m_engine_time;
     std::chrono::steady_clock::time_point m_engine_read;

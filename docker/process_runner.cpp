@@ -114,7 +114,57 @@ bool drain(int fd, std::string& into) {
     }
 }
 
+// A child left running; terminated when this goes.
+class BackgroundChild : public BackgroundProcess {
+public:
+    explicit BackgroundChild(bp::child child) : m_child(std::move(child)) {}
+    ~BackgroundChild() override {
+        if (!m_child.running()) {
+            m_child.wait();
+            return;
+        }
+        ::kill(m_child.id(), SIGTERM);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (m_child.running() && std::chrono::steady_clock::now() < deadline) {
+            ::usleep(10'000);
+        }
+        if (m_child.running()) {
+            ::kill(m_child.id(), SIGKILL);
+        }
+        m_child.wait();
+    }
+    bool running() override { return m_child.running(); }
+
+private:
+    bp::child m_child;
+};
+
 }  // namespace
+
+std::unique_ptr<BackgroundProcess> ProcessRunner::start(const Command& command,
+                                                       const std::string& output) {
+    if (command.argv.empty()) {
+        throw Error("internal: empty command");
+    }
+    const auto exe = resolve(command.argv.front());
+    const std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
+    bp::environment env = boost::this_process::environment();
+    for (const auto& [key, value] : command.extra_env) {
+        env[key] = value;
+    }
+    const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        throw Error(fmt::format("cannot write {}", output));
+    }
+    std::error_code spawn_error;
+    ChildFds fds{-1, fd, fd};
+    bp::child child(exe, bp::args(args), env, ChildSetup{true}, spawn_error, fds, bp::std_in < bp::null);
+    ::close(fd);
+    if (spawn_error) {
+        throw Error(fmt::format("cannot run {}: {}", exe.string(), spawn_error.message()));
+    }
+    return std::make_unique<BackgroundChild>(std::move(child));
+}
 
 Result ProcessRunner::run(const Command& command) {
     if (command.argv.empty()) {

@@ -8,6 +8,8 @@ namespace pallet::docker {
 class ProcessRunner : public Runner {
 public:
     Result run(const Command& command) override;
+    std::unique_ptr<BackgroundProcess> start(const Command& command,
+                                             const std::string& output) override;
 };
 
 }  // namespace pallet::docker

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,14 @@ struct Result {
     bool ok() const { return signal == 0 && exit_code == 0; }
 };
 
+// A program left running in the background (an SSH connection); stopped (SIGTERM, then SIGKILL)
+// when this goes, and dead with the plugin in any case (PDEATHSIG).
+class BackgroundProcess {
+public:
+    virtual ~BackgroundProcess() = default;
+    virtual bool running() = 0;
+};
+
 // Runs commands: the one seam between the plugin and the processes it starts.
 class Runner {
 public:
@@ -50,6 +59,10 @@ public:
     // Runs to completion. Throws Cancelled if the user cancelled and the command was terminated,
     // Error if the program cannot be started.
     virtual Result run(const Command& command) = 0;
+    // Starts `command` in the background, its stdout and stderr going to the file `output`
+    // (stdin: /dev/null). Throws Error if it cannot be started.
+    virtual std::unique_ptr<BackgroundProcess> start(const Command& command,
+                                                     const std::string& output) = 0;
 };
 
 }  // namespace pallet::docker

@@ -51,6 +51,10 @@ const GlobalFlag* find_short(char name) {
 void note(Invocation& inv, std::string_view name, const std::string& value) {
     if (name == "config") {
         inv.config_dir = value;
+    } else if (name == "host") {
+        inv.host = value;
+    } else if (name == "context") {
+        inv.context = value;
     } else if (name == "debug") {
         inv.debug = value != "false";
     } else if (name == "log-level") {

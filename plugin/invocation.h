@@ -18,6 +18,8 @@ struct Invocation {
     // docker's global flags as given, minus -h/--help: passed on to every docker the plugin runs.
     std::vector<std::string> global_args;
     std::optional<std::string> config_dir;  // --config
+    std::optional<std::string> host;        // -H/--host (the last one)
+    std::optional<std::string> context;     // -c/--context
     bool debug = false;                     // -D/--debug or -l debug
     bool help = false;                      // `help pallet ...` or `--help pallet ...`
     std::vector<std::string> args;          // the plugin's own arguments, after `pallet`

@@ -4,8 +4,17 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fmt/format.h>
 
 namespace pallet::plugin {
+namespace {
+
+std::string environment(const char* name) {
+    const char* value = std::getenv(name);
+    return value == nullptr ? std::string() : value;
+}
+
+}  // namespace
 
 phases::Context& Runtime::get() {
     if (!context) {
@@ -21,8 +30,63 @@ phases::Context& Runtime::get() {
             *docker, [this](const std::string& name) { return settings->get(name); },
             current_user(), current_host()});
         settings->check();  // a broken config.json is reported before any work
+        connect();
     }
     return *context;
+}
+
+std::optional<std::string> Runtime::engine_host() {
+    if (invocation.host) {
+        return invocation.host;
+    }
+    if (const std::string host = environment("DOCKER_HOST"); !host.empty()) {
+        return host;
+    }
+    std::string name = invocation.context.value_or(environment("DOCKER_CONTEXT"));
+    if (name.empty()) {
+        name = settings->current_context();
+    }
+    if (name.empty() || name == "default") {
+        return std::nullopt;
+    }
+    return docker->context_host(name);
+}
+
+void Runtime::connect() {
+    if (environment("PALLET_SSH_MUX") == "0") {
+        return;
+    }
+    const auto host = engine_host();
+    const auto address = host ? docker::parse_ssh_host(*host) : std::nullopt;
+    if (!address) {
+        return;
+    }
+    std::string why;
+    tunnel = docker::SshTunnel::open(*runner, *address, why);
+    if (!tunnel) {
+        if (invocation.debug) {
+            fmt::print(stderr, "docker-pallet: debug: each docker call connects over ssh itself: {}\n",
+                       why);
+        }
+        return;
+    }
+    docker::Connection connection;
+    if (invocation.config_dir) {
+        connection.args = {"--config", *invocation.config_dir};
+    }
+    connection.args.insert(connection.args.end(), {"-H", tunnel->docker_host()});
+    connection.env = {{"DOCKER_HOST", ""}, {"DOCKER_CONTEXT", ""}, {"DOCKER_TLS_VERIFY", ""}};
+    connection.description = "the SSH connection to " + tunnel->destination();
+    docker::SshTunnel* shared = tunnel.get();
+    connection.lost = [shared]() -> std::optional<std::string> {
+        if (shared->alive()) {
+            return std::nullopt;
+        }
+        return fmt::format("the SSH connection to {} dropped ({}); nothing is left to unlock: run "
+                           "the command again once {} answers",
+                           shared->destination(), shared->last_words(), shared->destination());
+    };
+    docker->connect_through(std::move(connection));
 }
 
 std::string Runtime::current_user() {

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "docker/docker_cli.h"
 #include "docker/process_runner.h"
+#include "docker/ssh_tunnel.h"
 #include "phases/context.h"
 #include "plugin/invocation.h"
 #include "plugin/settings.h"
@@ -16,14 +18,22 @@ struct Runtime {
     Invocation invocation;
     bool dry_run = false;
     std::unique_ptr<docker::ProcessRunner> runner;
-    std::unique_ptr<docker::DockerCli> docker;
     std::unique_ptr<Settings> settings;
+    // Declared before `docker`, which reaches the engine through it: it goes last.
+    std::unique_ptr<docker::SshTunnel> tunnel;
+    std::unique_ptr<docker::DockerCli> docker;
     std::unique_ptr<phases::Context> context;
 
     // The context of a command, made on first use (never for metadata or help).
     phases::Context& get();
 
 private:
+    // The engine the user addressed, as docker would choose it: -H, DOCKER_HOST, then the
+    // context (--context, DOCKER_CONTEXT, config.json's currentContext). nullopt: the default.
+    std::optional<std::string> engine_host();
+    // For an ssh:// engine, one SSH connection for all of the command's docker calls
+    // (PALLET_SSH_MUX=0: each call its own, as docker does).
+    void connect();
     static std::string current_user();
     static std::string current_host();
 };

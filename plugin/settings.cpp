@@ -51,6 +51,9 @@ void Settings::load() {
     if (!doc.is_object()) {
         throw Error(fmt::format("{} is not a JSON object; fix or move it", path));
     }
+    if (auto current = doc.find("currentContext"); current != doc.end() && current->is_string()) {
+        m_current_context = current->get<std::string>();
+    }
     auto plugins = doc.find("plugins");
     if (plugins == doc.end() || !plugins->is_object()) {
         return;

@@ -27,12 +27,19 @@ public:
     // The resolved docker config directory.
     const std::string& config_dir() const { return m_config_dir; }
 
+    // The context `docker context use` chose (config.json's currentContext), "" when none.
+    const std::string& current_context() {
+        check();
+        return m_current_context;
+    }
+
 private:
     void load();
 
     std::string m_config_dir;
     bool m_loaded = false;
     std::map<std::string, std::string> m_file_values;
+    std::string m_current_context;
 };
 
 }  // namespace pallet::plugin

@@ -14,6 +14,7 @@ public:
     PrivateDirectory(const PrivateDirectory&) = delete;
     PrivateDirectory& operator=(const PrivateDirectory&) = delete;
 
+    const std::string& path() const { return m_path; }
     // Writes `content` into a new file `name` (0600); returns its path.
     std::string write(const std::string& name, const std::string& content);
 

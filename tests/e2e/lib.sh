@@ -117,15 +117,18 @@ setup() {
     "$REPO_DIR/tests/images/build-images.sh" conformance nginx "$@"
 }
 
-# Runs `docker pallet ARGS...`, capturing stdout, stderr and the exit code into OUT, ERR, CODE.
-pallet() {
+# Runs `docker ARGS...`, capturing stdout, stderr and the exit code into OUT, ERR, CODE.
+run_docker() {
     local out err
     out="$(mktemp)"; err="$(mktemp)"
-    "$DOCKER" pallet "$@" >"$out" 2>"$err"
+    "$DOCKER" "$@" >"$out" 2>"$err"
     CODE=$?
     OUT="$(cat "$out")"; ERR="$(cat "$err")"
     rm -f "$out" "$err"
 }
+
+# Runs `docker pallet ARGS...`, capturing as run_docker does.
+pallet() { run_docker pallet "$@"; }
 
 # The records the conformance application wrote into an environment's /storage.
 records() {

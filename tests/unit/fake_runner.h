@@ -20,6 +20,14 @@ public:
         answers.pop_front();
         return result;
     }
+    std::unique_ptr<docker::BackgroundProcess> start(const docker::Command& command,
+                                                     const std::string&) override {
+        started.push_back(command);
+        struct Running : docker::BackgroundProcess {
+            bool running() override { return true; }
+        };
+        return std::make_unique<Running>();
+    }
     void answer(int exit_code, std::string out = "", std::string err = "") {
         docker::Result result;
         result.exit_code = exit_code;
@@ -28,6 +36,7 @@ public:
         answers.push_back(result);
     }
     std::vector<docker::Command> commands;
+    std::vector<docker::Command> started;  // background processes
     std::deque<docker::Result> answers;
 };
 
