@@ -11,6 +11,7 @@
 #include "state/environments.h"
 #include "state/history.h"
 #include "state/labels.h"
+#include "state/snapshot.h"
 #include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -65,10 +66,19 @@ int follow(Context& context, const std::string& env, const std::string& containe
 
 int run_deploy(Context& context, const DeployOptions& options) {
     state::validate_env_name(options.env, "docker pallet deploy");
-    ResolvedImage image = resolve_image(context, options.image);
+    return deploy_image(context, options, resolve_image(context, options.image));
+}
+
+int deploy_image(Context& context, const DeployOptions& options, const ResolvedImage& image) {
+    const state::Snapshot snapshot = state::read_snapshot(context.docker, options.env);
     state::EnvironmentStore store(context.docker);
-    state::Environment env = store.ensure(options.env);
-    prepare_services(context, env, image.record.labels, options.image);
+    state::Environment env = store.ensure(snapshot);
+    prepare_services(context, env, image.record.labels, options.image, &snapshot.services);
+    // A finished deploy keeps the lock's name until the next one archives it: this one.
+    if (const auto* last = snapshot.deploy_lock(); last != nullptr && !last->running &&
+                                                   last->status != "created") {
+        state::archive_deploy(context.docker, env.name, *last, snapshot.deploys);
+    }
 
     docker::ContainerSpec spec = phase_container(context, env, state::phase::k_deploy, image);
     spec.name = state::deploy_container(env.name);
@@ -88,7 +98,7 @@ int run_deploy(Context& context, const DeployOptions& options) {
             if (auto record = context.docker.inspect_container(spec.name);
                 record && !record->running &&
                 record->label(state::label::k_image_id) == image.record.id) {
-                state::archive_deploy(context.docker, env.name, *record);
+                state::archive_deploy(context.docker, env.name, *record, snapshot.deploys);
             }
             throw Error(fmt::format("the deploy of {} could not start: {}", options.image, e.what()));
         }
@@ -134,7 +144,7 @@ int run_deploy(Context& context, const DeployOptions& options) {
             continue;
         }
         // Finished (or a start that was abandoned): it becomes history, the lock is free.
-        state::archive_deploy(context.docker, env.name, *holder);
+        state::archive_deploy(context.docker, env.name, *holder, snapshot.deploys);
     }
 }
 

@@ -20,4 +20,7 @@ struct DeployOptions {
 // time. Returns 0 when the deploy succeeded, the deploy's exit code otherwise.
 int run_deploy(Context& context, const DeployOptions& options);
 
+// run_deploy of an image already resolved (release resolves it once for deploy and serve).
+int deploy_image(Context& context, const DeployOptions& options, const struct ResolvedImage& image);
+
 }  // namespace pallet::phases

@@ -232,12 +232,22 @@ int Router::start() {
             port = *record->published_port();
         }
         start_on(port, true);
+        m_started_port = port;
         return port;
     } catch (...) {
         m_context.docker.remove_containers({name});
         m_context.docker.remove_volumes({state::router_volume(m_env.name)});
         throw;
     }
+}
+
+std::string Router::url() {
+    if (m_started_port != 0) {
+        const bool ipv6 = m_env.bind_address.find(':') != std::string::npos;
+        return fmt::format("http://{}:{}/", ipv6 ? "[" + m_env.bind_address + "]" : m_env.bind_address,
+                           m_started_port);
+    }
+    return record() ? record()->published_url() : "";
 }
 
 void Router::start_on(int port, bool wait) {

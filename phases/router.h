@@ -36,6 +36,10 @@ std::string router_image(const Context& context);
 class Router {
 public:
     Router(Context& context, const state::Environment& env) : m_context(context), m_env(env) {}
+    // With its container as just read (or nullopt when there is none): not inspected again.
+    Router(Context& context, const state::Environment& env,
+           const std::optional<docker::ContainerRecord>& known)
+        : m_context(context), m_env(env), m_inspected(true), m_record(known) {}
 
     // True when the router container runs.
     bool running();
@@ -45,6 +49,8 @@ public:
     // then started for good, so that it keeps it when it starts again (after an engine restart
     // docker would pick another).
     int start();
+    // Where users reach it: "http://127.0.0.1:8080/".
+    std::string url();
     // Points the running router at `upstreams` with a graceful reload (in-flight requests finish).
     void switch_to(const std::vector<std::string>& upstreams);
     // Sends `container` a health request at `path` on port 8000 from the router, as a user's
@@ -64,6 +70,7 @@ private:
     const state::Environment& m_env;
     bool m_inspected = false;
     std::optional<docker::ContainerRecord> m_record;
+    int m_started_port = 0;  // the port of a router this object started
 };
 
 }  // namespace pallet::phases

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <memory>
 
 #include "phases/launch.h"
 #include "phases/phase_env.h"
@@ -12,6 +13,7 @@
 #include "state/environments.h"
 #include "state/history.h"
 #include "state/labels.h"
+#include "state/snapshot.h"
 #include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -21,11 +23,6 @@ namespace {
 
 constexpr int k_stop_timeout_seconds = 10;
 
-std::vector<docker::ContainerRecord> serve_containers(Context& context, const std::string& env) {
-    return context.docker.list_containers(
-        {state::env_filter(env), state::phase_filter(state::phase::k_serve)});
-}
-
 std::vector<std::string> names_of(const std::vector<docker::ContainerRecord>& records) {
     std::vector<std::string> names;
     for (const auto& record : records) {
@@ -34,9 +31,11 @@ std::vector<std::string> names_of(const std::vector<docker::ContainerRecord>& re
     return names;
 }
 
-// Refuses a version whose last deploy in the environment did not succeed.
-void require_deployed(Context& context, const std::string& env, const ResolvedImage& image) {
-    for (const auto& record : state::deploy_records(context.docker, env)) {
+// Refuses a version whose last deploy in the environment (among `deploys`, newest first) did
+// not succeed.
+void require_deployed(Context& context, const std::vector<docker::ContainerRecord>& deploys,
+                      const std::string& env, const ResolvedImage& image) {
+    for (const auto& record : deploys) {
         if (record.label(state::label::k_image_id) != image.record.id) {
             continue;
         }
@@ -179,12 +178,6 @@ state::HistoryEntry serve_event(const Context& context, const ResolvedImage& ima
                                context.actor_user,   context.actor_host, ""};
 }
 
-// Where the environment's router listens, as a URL.
-std::string router_url(Context& context, const std::string& env) {
-    auto record = context.docker.inspect_container(state::router_container(env));
-    return record ? record->published_url() : "";
-}
-
 // Puts `serving` (running and healthy) behind the router, and only then commits `rollout`
 // (its containers carry traffic now); then retires `old`: requests in flight finish during
 // the drain, then old containers stop. A cancellation during the drain stops them at once.
@@ -231,21 +224,53 @@ void keep_port(state::EnvironmentStore& store, state::Environment& env, int port
     }
 }
 
+// The environment's state and its serve lock: read first (the lock's lease depends on the
+// settings), and read again if another command held the lock first. A lock taken at once means
+// nobody changed what it serves since the read: any change holds the lock longer than that.
+struct Locked {
+    state::Snapshot snapshot;
+    state::Environment env;
+    std::unique_ptr<ServeLock> lock;
+};
+
 // Longer than any serve, scale or stop of the environment may take.
 std::chrono::seconds lock_stale_after(const state::Environment& env) {
     return std::chrono::seconds(env.health_timeout + env.service_timeout + env.drain_ms / 1000 +
                                 k_stop_timeout_seconds + 120);
 }
 
+Locked lock_environment(Context& context, const std::string& name, bool create) {
+    Locked locked;
+    locked.snapshot = state::read_snapshot(context.docker, name);
+    state::EnvironmentStore store(context.docker);
+    if (!locked.snapshot.settings && !create) {
+        store.get(name);  // throws: no such environment, and how to make one
+    }
+    locked.env = store.ensure(locked.snapshot);
+    locked.lock = std::make_unique<ServeLock>(context, name, lock_stale_after(locked.env));
+    if (locked.lock->waited()) {
+        locked.snapshot = state::read_snapshot(context.docker, name);
+        if (locked.snapshot.settings) {
+            locked.env = *locked.snapshot.settings;
+        }
+    }
+    return locked;
+}
+
 }  // namespace
 
 int run_serve(Context& context, const ServeOptions& options) {
-    state::validate_env_name(options.env, "docker pallet serve");
-    state::EnvironmentStore store(context.docker);
-    state::Environment env = store.ensure(options.env);
-    ServeLock lock(context, env.name, lock_stale_after(env));
+    return serve_image(context, options, nullptr);
+}
 
-    auto old_containers = serve_containers(context, env.name);
+int serve_image(Context& context, const ServeOptions& options, const ResolvedImage* known) {
+    state::validate_env_name(options.env, "docker pallet serve");
+    Locked locked = lock_environment(context, options.env, true);
+    state::Environment& env = locked.env;
+    const state::Snapshot& snapshot = locked.snapshot;
+    state::EnvironmentStore store(context.docker);
+
+    const auto& old_containers = snapshot.serving;
     std::string ref;
     if (options.image) {
         ref = *options.image;
@@ -256,13 +281,13 @@ int run_serve(Context& context, const ServeOptions& options) {
                                 "IMAGE",
                                 env.name, env.name, fmt::arg("pallet", context.command("pallet"))));
     }
-    ResolvedImage image = resolve_image(context, ref);
-    require_deployed(context, env.name, image);
-    prepare_services(context, env, image.record.labels, image.ref);
+    ResolvedImage image = known != nullptr && known->ref == ref ? *known : resolve_image(context, ref);
+    require_deployed(context, snapshot.deploys, env.name, image);
+    prepare_services(context, env, image.record.labels, image.ref, &snapshot.services);
     const int replicas = options.replicas.value_or(
         old_containers.empty() ? 1 : static_cast<int>(old_containers.size()));
 
-    Router router(context, env);
+    Router router(context, env, snapshot.router);
     const auto started = std::chrono::steady_clock::now();
     Rollout rollout(context);
     // A router that does not run starts first, sending no traffic yet: an image it cannot use
@@ -285,7 +310,7 @@ int run_serve(Context& context, const ServeOptions& options) {
     if (!wait_healthy(context, env, router, rollout.fresh(), why)) {
         state::record_serve(context.docker, env.name,
                             serve_event(context, image, "failed health check", std::nullopt),
-                            why.summary);
+                            why.summary, snapshot.serve_records);
         throw Error(fmt::format("{} did not become healthy, so nothing changed for users: {}",
                                 image.ref, why.evidence));
     }
@@ -300,8 +325,8 @@ int run_serve(Context& context, const ServeOptions& options) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     state::record_serve(context.docker, env.name, serve_event(context, image, "serving", seconds),
-                        util::join(rollout.fresh(), " "));
-    const std::string url = router_url(context, env.name);
+                        util::join(rollout.fresh(), " "), snapshot.serve_records);
+    const std::string url = router.url();
     fmt::print("{}\n", url);
     context.step("{} serves {} at {} ({} replica(s))", env.name, image.ref, url, replicas);
     return 0;
@@ -314,16 +339,15 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
                              context.command("pallet stop " + env_name),
                          "docker pallet scale");
     }
-    state::EnvironmentStore store(context.docker);
-    state::Environment env = store.get(env_name);
-    ServeLock lock(context, env.name, lock_stale_after(env));
+    Locked locked = lock_environment(context, env_name, false);
+    const state::Environment& env = locked.env;
     std::vector<docker::ContainerRecord> running;
-    for (auto& record : serve_containers(context, env.name)) {
+    for (const auto& record : locked.snapshot.serving) {
         if (record.running) {
             running.push_back(record);
         }
     }
-    Router router(context, env);
+    Router router(context, env, locked.snapshot.router);
     if (running.empty() || !router.running()) {
         throw Error(fmt::format("{} serves nothing to scale; serve a version first: {pallet} "
                                 "serve {} IMAGE",
@@ -370,7 +394,7 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
         state::record_serve(context.docker, env.name,
                             serve_event(context, image, fmt::format("scaled to {}", replicas),
                                         std::nullopt),
-                            util::join(keep, " "));
+                            util::join(keep, " "), locked.snapshot.serve_records);
     }
     context.done("{} runs {} serve container(s) of {}", env.name, replicas, image.ref);
     return 0;
@@ -379,16 +403,20 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
 int run_rollback(Context& context, const std::string& env_name,
                  const std::optional<std::string>& image) {
     state::validate_env_name(env_name, "docker pallet rollback");
-    state::EnvironmentStore(context.docker).get(env_name);
     std::string target;
     if (image) {
+        state::EnvironmentStore(context.docker).get(env_name);
         target = *image;
     } else {
+        const state::Snapshot snapshot = state::read_snapshot(context.docker, env_name);
+        if (!snapshot.settings) {
+            state::EnvironmentStore(context.docker).get(env_name);  // throws, with what to do
+        }
         std::string current;
-        for (const auto& record : serve_containers(context, env_name)) {
+        for (const auto& record : snapshot.serving) {
             current = record.label(state::label::k_version);
         }
-        for (const auto& entry : state::serve_entries(context.docker, env_name)) {
+        for (const auto& entry : state::serve_entries(snapshot.serve_records)) {
             if (entry.result != "serving") {
                 continue;
             }
@@ -413,7 +441,9 @@ int run_rollback(Context& context, const std::string& env_name,
 }
 
 int run_release(Context& context, const DeployOptions& deploy, std::optional<int> replicas) {
-    const int code = run_deploy(context, deploy);
+    state::validate_env_name(deploy.env, "docker pallet release");
+    const ResolvedImage image = resolve_image(context, deploy.image);  // once, for both
+    const int code = deploy_image(context, deploy, image);
     if (code != 0 || context.docker.dry_run()) {
         if (context.docker.dry_run()) {
             ServeOptions serve{deploy.env, deploy.image, replicas};
@@ -421,17 +451,16 @@ int run_release(Context& context, const DeployOptions& deploy, std::optional<int
         }
         return code;
     }
-    return run_serve(context, ServeOptions{deploy.env, deploy.image, replicas});
+    return serve_image(context, ServeOptions{deploy.env, deploy.image, replicas}, &image);
 }
 
 int run_stop(Context& context, const std::string& env_name) {
     state::validate_env_name(env_name, "docker pallet stop");
-    state::EnvironmentStore store(context.docker);
-    state::Environment env = store.get(env_name);
-    ServeLock lock(context, env.name, lock_stale_after(env));
-    auto serving = serve_containers(context, env.name);
+    Locked locked = lock_environment(context, env_name, false);
+    const state::Environment& env = locked.env;
+    const auto& serving = locked.snapshot.serving;
     std::vector<std::string> names = names_of(serving);
-    if (context.docker.inspect_container(state::router_container(env.name))) {
+    if (locked.snapshot.router) {
         names.push_back(state::router_container(env.name));
     }
     context.docker.stop_containers(names);
@@ -441,7 +470,7 @@ int run_stop(Context& context, const std::string& env_name) {
         state::HistoryEntry entry{state::phase::k_serve, serving.front().label(state::label::k_version),
                                   serving.front().label(state::label::k_image_id), "stopped", 0,
                                   std::nullopt, context.actor_user, context.actor_host, ""};
-        state::record_serve(context.docker, env.name, entry, "");
+        state::record_serve(context.docker, env.name, entry, "", locked.snapshot.serve_records);
     }
     context.done("{} is stopped", env.name);
     return 0;
@@ -450,10 +479,12 @@ int run_stop(Context& context, const std::string& env_name) {
 int run_rm(Context& context, const std::string& env_name, bool volumes) {
     state::validate_env_name(env_name, "docker pallet rm");
     state::EnvironmentStore store(context.docker);
-    store.get(env_name);
+    const state::Snapshot snapshot = state::read_snapshot(context.docker, env_name);
+    if (!snapshot.settings) {
+        store.get(env_name);  // throws, with what to do
+    }
     // A running deploy is never killed, not even to remove its environment.
-    if (auto deploy = context.docker.inspect_container(state::deploy_container(env_name));
-        deploy && deploy->running) {
+    if (const auto* deploy = snapshot.deploy_lock(); deploy != nullptr && deploy->running) {
         throw Error(fmt::format("a deploy of {} is running in {}; remove the environment when it "
                                 "has ended (follow it: {pallet} logs {} --phase deploy -f)",
                                 deploy->label(state::label::k_version), env_name, env_name, fmt::arg("pallet", context.command("pallet"))));

@@ -17,6 +17,9 @@ struct ServeOptions {
 // `docker pallet serve`: serves a successfully deployed version, replacing the one that serves.
 int run_serve(Context& context, const ServeOptions& options);
 
+// run_serve, the image already resolved when `known` is the one to serve (release).
+int serve_image(Context& context, const ServeOptions& options, const struct ResolvedImage* known);
+
 // `docker pallet release`: deploy, then serve the same version.
 int run_release(Context& context, const DeployOptions& deploy, std::optional<int> replicas);
 

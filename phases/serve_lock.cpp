@@ -21,7 +21,7 @@ ServeLock::ServeLock(Context& context, const std::string& env, std::chrono::seco
     // once if the engine restarts.
     docker::ContainerSpec spec;
     spec.name = m_name;
-    spec.image = resolve_image(context, router_image(context)).ref;
+    spec.image = router_image(context);  // docker run pulls it if it has to
     spec.command = {"sleep", std::to_string(stale_after.count())};
     spec.labels = state::base_labels(env, state::phase::k_serve_lock);
     spec.labels[state::label::k_user] = context.actor_user;
@@ -51,6 +51,7 @@ ServeLock::ServeLock(Context& context, const std::string& env, std::chrono::seco
             context.docker.remove_containers({holder->id});
             continue;
         }
+        m_waited = true;
         if (!announced) {
             context.step("waiting for {}@{} to finish changing what {} serves (its lock was taken "
                          "{})",

@@ -17,6 +17,8 @@ class ServeLock {
 public:
     ServeLock(Context& context, const std::string& env, std::chrono::seconds stale_after);
     ~ServeLock();
+    // True when another command held it first: what it read before may have changed.
+    bool waited() const { return m_waited; }
     ServeLock(const ServeLock&) = delete;
     ServeLock& operator=(const ServeLock&) = delete;
 
@@ -24,6 +26,7 @@ private:
     Context& m_context;
     std::string m_name;
     bool m_held = false;
+    bool m_waited = false;
 };
 
 }  // namespace pallet::phases

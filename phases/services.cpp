@@ -108,7 +108,8 @@ void require_services(const docker::Labels& image_labels, const ServiceMap& serv
     }
 }
 
-void provision_services(Context& context, const ServiceSite& site, ServiceMap& services) {
+void provision_services(Context& context, const ServiceSite& site, ServiceMap& services,
+                        const std::vector<docker::ContainerRecord>* known) {
     const std::string& host_scope = site.host_scope.empty() ? site.scope : site.host_scope;
     std::vector<std::string> started_containers;
     std::vector<std::string> created_volumes;
@@ -133,7 +134,16 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
             const services::ServiceKind& kind = *services::find_kind(name);
             const std::string container = service_container(host_scope, name);
             pending.push_back({&service, container});
-            auto existing = context.docker.inspect_container(container);
+            std::optional<docker::ContainerRecord> existing;
+            if (known != nullptr) {
+                for (const auto& record : *known) {
+                    if (record.name == container) {
+                        existing = record;
+                    }
+                }
+            } else {
+                existing = context.docker.inspect_container(container);
+            }
             if (existing && existing->running) {
                 adopt(service, *existing);
                 continue;
@@ -273,7 +283,8 @@ void check_external_services(Context& context, const std::string& network,
 }
 
 void prepare_services(Context& context, const state::Environment& env,
-                      const docker::Labels& image_labels, const std::string& image) {
+                      const docker::Labels& image_labels, const std::string& image,
+                      const std::vector<docker::ContainerRecord>* known) {
     require_services(image_labels, env.services, env.name, image, context.command("pallet"));
     ServiceSite site;
     site.scope = env.name;
@@ -281,7 +292,7 @@ void prepare_services(Context& context, const state::Environment& env,
     site.labels = state::base_labels(env.name, state::phase::k_service);
     site.ready_timeout = std::chrono::seconds(env.service_timeout);
     ServiceMap services = env.services;
-    provision_services(context, site, services);
+    provision_services(context, site, services, known);
 }
 
 void remove_services(Context& context, const std::string& scope, const ServiceMap& services,

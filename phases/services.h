@@ -57,7 +57,10 @@ void require_services(const docker::Labels& image_labels, const ServiceMap& serv
 // own protocol (creating the application's role, database, vhost). A container that runs
 // already keeps its admin password, which `services` then takes. On failure, removes what
 // this call started and throws an Error with the service's name and its last output.
-void provision_services(Context& context, const ServiceSite& site, ServiceMap& services);
+// `known`: the service containers as they were just read (a snapshot), so that each need not be
+// inspected again; nullptr to inspect them.
+void provision_services(Context& context, const ServiceSite& site, ServiceMap& services,
+                        const std::vector<docker::ContainerRecord>* known = nullptr);
 
 // Drops what `site.scope` got from shared services (test runs that reuse warm services); the
 // services do it in the background.
@@ -71,7 +74,8 @@ void check_external_services(Context& context, const std::string& network,
 
 // Checks that the image's required services are there, then provisions the environment's.
 void prepare_services(Context& context, const state::Environment& env,
-                      const docker::Labels& image_labels, const std::string& image);
+                      const docker::Labels& image_labels, const std::string& image,
+                      const std::vector<docker::ContainerRecord>* known = nullptr);
 
 // Removes the service containers of `scope` (their data volumes too with `volumes`).
 void remove_services(Context& context, const std::string& scope, const ServiceMap& services,

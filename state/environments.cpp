@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "state/labels.h"
+#include "state/snapshot.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -241,6 +242,16 @@ Environment EnvironmentStore::ensure(const std::string& name) {
     return env;
 }
 
+Environment EnvironmentStore::ensure(const Snapshot& snapshot) {
+    if (!snapshot.settings) {
+        return ensure(snapshot.env);
+    }
+    if (!snapshot.resources_in_use()) {
+        ensure_resources(snapshot.env);
+    }
+    return *snapshot.settings;
+}
+
 void EnvironmentStore::save(const Environment& env) {
     ensure_record_image();
     const int generation = env.generation + 1;
@@ -250,19 +261,9 @@ void EnvironmentStore::save(const Environment& env) {
             "show {} and try again",
             env.name, env.name, fmt::arg("pallet", m_docker.command_line("pallet"))));
     }
-    std::vector<std::string> old;
-    for (int g = 1; g < generation; ++g) {
-        old.push_back(config_name(env.name, g));
-    }
-    // Older generations are removed by name; those already gone are skipped quietly.
-    auto records = m_docker.list_containers({env_filter(env.name), phase_filter(phase::k_config)});
-    std::vector<std::string> remove;
-    for (const auto& record : records) {
-        if (std::find(old.begin(), old.end(), record.name) != old.end()) {
-            remove.push_back(record.name);
-        }
-    }
-    m_docker.remove_containers(remove);
+    // The generation before goes (earlier ones went when it was written; one left by a
+    // concurrent writer loses to the newest anyway).
+    m_docker.remove_containers({config_name(env.name, env.generation)});
 }
 
 void EnvironmentStore::remove(const std::string& name, bool volumes) {

@@ -55,6 +55,9 @@ public:
     Environment create(const Environment& settings);
     // The environment, created with defaults when missing; its network and volumes exist after.
     Environment ensure(const std::string& name);
+    // The same, from what `snapshot` (of this environment) already tells: no question the
+    // engine answered there is asked again.
+    Environment ensure(const struct Snapshot& snapshot);
     // Stores changed settings as a new generation.
     void save(const Environment& env);
     // Removes everything labelled with the environment (volumes only with `volumes`).

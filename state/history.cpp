@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "state/labels.h"
+#include "state/snapshot.h"
 #include "util/strings.h"
 
 namespace pallet::state {
@@ -22,12 +23,6 @@ std::string time_ago(double epoch_seconds, std::optional<double> now) {
 }
 
 namespace {
-
-void newest_first(std::vector<docker::ContainerRecord>& records) {
-    std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
-        return created_at(a) > created_at(b);
-    });
-}
 
 // The containers of one phase of an environment, newest first.
 std::vector<docker::ContainerRecord> records_of(docker::DockerCli& docker, const std::string& env,
@@ -80,8 +75,12 @@ HistoryEntry deploy_entry(const docker::ContainerRecord& record) {
 }
 
 std::vector<HistoryEntry> serve_entries(docker::DockerCli& docker, const std::string& env) {
+    return serve_entries(records_of(docker, env, phase::k_serve_record));
+}
+
+std::vector<HistoryEntry> serve_entries(const std::vector<docker::ContainerRecord>& records) {
     std::vector<HistoryEntry> entries;
-    for (const auto& record : records_of(docker, env, phase::k_serve_record)) {
+    for (const auto& record : records) {
         HistoryEntry entry = entry_from_labels(record, phase::k_serve);
         entry.result = record.label(label::k_result);
         entry.started = created_at(record);
@@ -95,7 +94,8 @@ std::vector<HistoryEntry> serve_entries(docker::DockerCli& docker, const std::st
 }
 
 void record_serve(docker::DockerCli& docker, const std::string& env, const HistoryEntry& entry,
-                  const std::string& detail, size_t keep) {
+                  const std::string& detail, const std::vector<docker::ContainerRecord>& known,
+                  size_t keep) {
     docker::ContainerSpec spec;
     spec.name = fmt::format("pallet-{}-served-{}", env, now_millis());
     spec.image = k_record_image;
@@ -110,29 +110,26 @@ void record_serve(docker::DockerCli& docker, const std::string& env, const Histo
         spec.labels[label::k_duration] = fmt::format("{:.1f}", *entry.duration);
     }
     docker.create_container(spec);
-    auto records = records_of(docker, env, phase::k_serve_record);
-    if (records.size() > keep) {
-        std::vector<std::string> old;
-        for (size_t i = keep; i < records.size(); ++i) {
-            old.push_back(records[i].id);
-        }
-        docker.remove_containers(old);
+    std::vector<std::string> old;
+    for (size_t i = keep > 0 ? keep - 1 : 0; i < known.size(); ++i) {  // the new one is kept too
+        old.push_back(known[i].id);
     }
+    docker.remove_containers(old);
 }
 
 void archive_deploy(docker::DockerCli& docker, const std::string& env,
-                    const docker::ContainerRecord& record, size_t keep) {
+                    const docker::ContainerRecord& record,
+                    const std::vector<docker::ContainerRecord>& known, size_t keep) {
     try {
         // By id: the lock name may already belong to a newer deploy.
         docker.rename_container(record.id, fmt::format("pallet-{}-deploy-{}", env, now_millis()));
     } catch (const std::exception&) {
         // Another deploy archived it first.
     }
-    auto records = deploy_records(docker, env);
     std::vector<std::string> old;
-    for (size_t i = keep; i < records.size(); ++i) {
-        if (!records[i].running) {
-            old.push_back(records[i].id);
+    for (size_t i = keep; i < known.size(); ++i) {
+        if (!known[i].running) {
+            old.push_back(known[i].id);
         }
     }
     docker.remove_containers(old);

@@ -30,17 +30,22 @@ HistoryEntry deploy_entry(const docker::ContainerRecord& record);
 
 // The serve records of an environment as history lines, newest first.
 std::vector<HistoryEntry> serve_entries(docker::DockerCli& docker, const std::string& env);
+// The same from records already read (newest first).
+std::vector<HistoryEntry> serve_entries(const std::vector<docker::ContainerRecord>& records);
 
 // Keeps a serve event (which version started or stopped serving, by whom) on the engine, and
-// the newest `keep` of them. `detail` is one line and holds no application output: records are
-// labels any reader of the engine sees.
+// the newest `keep` of them, `known` being the records there were (newest first). `detail` is
+// one line and holds no application output: records are labels any reader of the engine sees.
 void record_serve(docker::DockerCli& docker, const std::string& env, const HistoryEntry& entry,
-                  const std::string& detail, size_t keep = 50);
+                  const std::string& detail, const std::vector<docker::ContainerRecord>& known,
+                  size_t keep = 50);
 
 // Moves a finished deploy container out of the lock name, keeping it as history; drops
-// history beyond the newest `keep` deploys. Safe when another process does the same.
+// history beyond the newest `keep` deploys among `known` (newest first). Safe when another
+// process does the same.
 void archive_deploy(docker::DockerCli& docker, const std::string& env,
-                    const docker::ContainerRecord& record, size_t keep = 30);
+                    const docker::ContainerRecord& record,
+                    const std::vector<docker::ContainerRecord>& known, size_t keep = 30);
 
 // Creation time of a container in seconds since the epoch (0 when unknown).
 double created_at(const docker::ContainerRecord& record);
