@@ -1,6 +1,15 @@
 #include "docker/ssh_tunnel.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstring>
 
 #include <chrono>
 #include <fmt/format.h>
@@ -54,7 +63,12 @@ std::optional<SshAddress> parse_ssh_host(const std::string& docker_host) {
 SshTunnel::SshTunnel(Runner& runner, std::string destination)
     : m_runner(runner), m_destination(std::move(destination)) {}
 
-SshTunnel::~SshTunnel() { m_master.reset(); }
+SshTunnel::~SshTunnel() {
+    if (m_hold >= 0) {
+        ::close(m_hold);  // a kept connection goes once idle for its time
+    }
+    m_master.reset();
+}
 
 std::vector<std::string> SshTunnel::ssh(const std::vector<std::string>& options) const {
     // Non-interactive, as docker's own ssh connection is: keys and the agent, no prompts.
@@ -72,64 +86,158 @@ std::vector<std::string> SshTunnel::ssh(const std::vector<std::string>& options)
     return argv;
 }
 
+bool SshTunnel::hold() {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (fd < 0 || m_local_socket.size() >= sizeof address.sun_path) {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        return false;
+    }
+    std::memcpy(address.sun_path, m_local_socket.c_str(), m_local_socket.size() + 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        return false;
+    }
+    m_hold = fd;
+    return true;
+}
+
+bool SshTunnel::connect(std::chrono::seconds keep, std::string& why) {
+    // The master connection: authenticated once it has made its control socket. Kept, ssh puts
+    // it in the background itself (-f) with ControlPersist; not kept, it is this child.
+    Command master;
+    master.argv = keep.count() > 0
+                      ? ssh({"-o", "ControlMaster=yes", "-o",
+                             fmt::format("ControlPersist={}", keep.count()), "-f", "-N", "-T"})
+                      : ssh({"-o", "ControlMaster=yes", "-o", "ControlPersist=no", "-N", "-T"});
+    auto starter = m_runner.start(master, m_log);
+    const auto deadline = std::chrono::steady_clock::now() + k_connect_timeout;
+    while (!is_socket(m_control)) {
+        if (!starter->running() && !is_socket(m_control)) {
+            throw Error(fmt::format("cannot reach the Docker engine over ssh://{}: {}\nCheck that "
+                                    "`ssh {}` works without a prompt (a key or the agent, a known "
+                                    "host key)",
+                                    m_destination, last_words(), m_address.host));
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            throw Error(fmt::format("cannot reach the Docker engine over ssh://{}: no connection "
+                                    "within {}s",
+                                    m_destination, k_connect_timeout.count()));
+        }
+        cancel::sleep(std::chrono::milliseconds(10));
+    }
+    if (keep.count() == 0) {
+        m_master = std::move(starter);
+    }
+
+    std::string remote = m_address.socket;
+    if (remote.empty()) {
+        Command ask;
+        ask.argv = ssh({"-o", "ControlMaster=no", "-T"});
+        ask.argv.push_back(k_remote_engine_script);
+        Result answer = m_runner.run(ask);
+        const std::string host = util::trim(answer.out);
+        if (!answer.ok() || host.rfind("unix://", 0) != 0) {
+            why = answer.ok() ? fmt::format("the engine on {} is at {}, not a unix socket",
+                                            m_address.host, host)
+                              : "could not ask the remote host where its engine is: " +
+                                    util::trim(answer.err);
+            return false;
+        }
+        remote = host.substr(7);
+    }
+    ::unlink(m_local_socket.c_str());
+    Command forward;
+    forward.argv = ssh({"-O", "forward", "-L", m_local_socket + ":" + remote});
+    Result forwarded = m_runner.run(forward);
+    if (!forwarded.ok() || !is_socket(m_local_socket)) {
+        why = "the server did not forward the engine's socket (AllowStreamLocalForwarding?): " +
+              util::trim(forwarded.err);
+        return false;
+    }
+    return true;
+}
+
 std::unique_ptr<SshTunnel> SshTunnel::open(Runner& runner, const SshAddress& address,
-                                           std::string& why) {
+                                           std::chrono::seconds keep, std::string& why) {
     const std::string destination =
         (address.user.empty() ? "" : address.user + "@") + address.host +
         (address.port.empty() ? "" : ":" + address.port);
     std::unique_ptr<SshTunnel> tunnel(new SshTunnel(runner, destination));
     tunnel->m_address = address;
-    const std::string& directory = tunnel->m_directory.path();
-    tunnel->m_control = directory + "/cm";
-    tunnel->m_log = directory + "/ssh.log";
-    tunnel->m_local_socket = directory + "/docker.sock";
-
-    // The master connection: authenticated once it has made its control socket.
-    Command master;
-    master.argv = tunnel->ssh({"-o", "ControlMaster=yes", "-o", "ControlPersist=no", "-N", "-T"});
-    tunnel->m_master = runner.start(master, tunnel->m_log);
-    const auto deadline = std::chrono::steady_clock::now() + k_connect_timeout;
-    while (!is_socket(tunnel->m_control)) {
-        if (!tunnel->m_master->running()) {
-            throw Error(fmt::format("cannot reach the Docker engine over ssh://{}: {}\nCheck that "
-                                    "`ssh {}` works without a prompt (a key or the agent, a known "
-                                    "host key)",
-                                    destination, tunnel->last_words(), address.host));
-        }
-        if (std::chrono::steady_clock::now() > deadline) {
-            throw Error(fmt::format("cannot reach the Docker engine over ssh://{}: no connection "
-                                    "within {}s",
-                                    destination, k_connect_timeout.count()));
-        }
-        cancel::sleep(std::chrono::milliseconds(10));
+    std::optional<std::string> shared = keep.count() > 0 ? util::own_directory("docker-pallet")
+                                                         : std::nullopt;
+    if (!shared) {
+        keep = std::chrono::seconds(0);
+        tunnel->m_directory.emplace();
+    }
+    // Kept connections are named after where they go (FNV-1a of the address).
+    std::uint64_t hash = 1469598103934665603ULL;
+    for (unsigned char c : destination + "|" + address.socket) {
+        hash = (hash ^ c) * 1099511628211ULL;
+    }
+    const std::string base = shared ? fmt::format("{}/ssh-{:016x}", *shared, hash)
+                                    : tunnel->m_directory->path() + "/ssh";
+    tunnel->m_control = base + ".cm";
+    tunnel->m_log = base + ".log";
+    tunnel->m_local_socket = base + ".sock";
+    if (!shared) {
+        return tunnel->connect(keep, why) ? std::move(tunnel) : nullptr;
     }
 
-    std::string remote = address.socket;
-    if (remote.empty()) {
-        Command ask;
-        ask.argv = tunnel->ssh({"-o", "ControlMaster=no", "-T"});
-        ask.argv.push_back(k_remote_engine_script);
-        Result answer = runner.run(ask);
-        const std::string host = util::trim(answer.out);
-        if (!answer.ok() || host.rfind("unix://", 0) != 0) {
-            why = answer.ok() ? fmt::format("the engine on {} is at {}, not a unix socket", address.host, host)
-                              : "could not ask the remote host where its engine is: " + util::trim(answer.err);
-            return nullptr;
+    // One command at a time sets a kept connection up; the others then reuse it.
+    const int lock = ::open((base + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0) {
+        throw Error(fmt::format("cannot open {}.lock", base));
+    }
+    while (::flock(lock, LOCK_EX | LOCK_NB) != 0) {
+        try {
+            cancel::sleep(std::chrono::milliseconds(20));
+        } catch (...) {
+            ::close(lock);
+            throw;
         }
-        remote = host.substr(7);
     }
-    Command forward;
-    forward.argv = tunnel->ssh({"-O", "forward", "-L", tunnel->m_local_socket + ":" + remote});
-    Result forwarded = runner.run(forward);
-    if (!forwarded.ok() || !is_socket(tunnel->m_local_socket)) {
-        why = "the server did not forward the engine's socket (AllowStreamLocalForwarding?): " +
-              util::trim(forwarded.err);
-        return nullptr;
+    bool usable = false;
+    try {
+        usable = tunnel->hold();
+        tunnel->m_reused = usable;
+        if (!usable) {
+            ::unlink(tunnel->m_control.c_str());  // a master that went leaves its socket
+            usable = tunnel->connect(keep, why) && tunnel->hold();
+            if (!usable && why.empty()) {
+                why = "the forwarded engine socket does not answer";
+            }
+        }
+    } catch (...) {
+        ::close(lock);
+        throw;
     }
-    return tunnel;
+    ::close(lock);
+    return usable ? std::move(tunnel) : nullptr;
 }
 
-bool SshTunnel::alive() { return m_master && m_master->running(); }
+bool SshTunnel::alive() {
+    if (m_master) {
+        return m_master->running();
+    }
+    // The held connection ends (EOF or hang-up) when the master goes.
+    pollfd state{m_hold, POLLIN, 0};
+    if (m_hold < 0 || ::poll(&state, 1, 0) < 0) {
+        return false;
+    }
+    if ((state.revents & (POLLHUP | POLLERR)) != 0) {
+        return false;
+    }
+    if ((state.revents & POLLIN) != 0) {
+        char byte = 0;
+        return ::recv(m_hold, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+    }
+    return true;
+}
 
 std::string SshTunnel::last_words() const {
     std::ifstream log(m_log);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,11 +22,16 @@ struct SshAddress {
 std::optional<SshAddress> parse_ssh_host(const std::string& docker_host);
 
 // One SSH connection for a whole command: the engine's socket on the remote host forwarded to
-// a private local socket, which every docker process of the command then uses. Every docker
-// call would otherwise open an SSH connection of its own (about 0.4 s each even on loopback).
-// The connection is the plugin's own child, ended when this goes (or with the plugin), and it
-// uses the user's ssh as it is configured (~/.ssh/config, keys, agent), non-interactively as
-// docker's own ssh connection does.
+// a local socket, which every docker process of the command then uses. Every docker call would
+// otherwise open an SSH connection of its own (about 0.4 s each even on loopback). It uses the
+// user's ssh as it is configured (~/.ssh/config, keys, agent), non-interactively as docker's
+// own ssh connection does.
+//
+// Kept (keep > 0): the connection stays after the command, in a directory of the user's own
+// (0700), until it has been idle `keep` (ssh's ControlPersist); the next command to the same
+// engine within that time reuses it without a handshake. Each command holds one idle
+// connection on the forwarded socket while it runs, so the connection cannot go idle under it.
+// Not kept (keep == 0): the connection is the command's own child, ended with it.
 class SshTunnel {
 public:
     // Connects. Throws an Error saying what ssh said when it cannot (authentication, host key,
@@ -33,7 +39,7 @@ public:
     // forwarded (a remote engine on TCP, forwarding refused by the server): the command then
     // goes on with docker's own ssh connection for each call.
     static std::unique_ptr<SshTunnel> open(Runner& runner, const SshAddress& address,
-                                           std::string& why);
+                                           std::chrono::seconds keep, std::string& why);
     ~SshTunnel();
     SshTunnel(const SshTunnel&) = delete;
     SshTunnel& operator=(const SshTunnel&) = delete;
@@ -47,18 +53,27 @@ public:
     // "ops@db.example.org": the remote, as people call it.
     const std::string& destination() const { return m_destination; }
 
+    // True when this command found the connection of an earlier one and uses it.
+    bool reused() const { return m_reused; }
+
 private:
     SshTunnel(Runner& runner, std::string destination);
     std::vector<std::string> ssh(const std::vector<std::string>& options) const;
+    // Makes the master connection and the forward; nullptr (with `why`) when it cannot forward.
+    bool connect(std::chrono::seconds keep, std::string& why);
+    // Holds a connection on the forwarded socket; false when nothing answers there.
+    bool hold();
 
     Runner& m_runner;
     SshAddress m_address;
     std::string m_destination;
-    util::PrivateDirectory m_directory;
+    std::optional<util::PrivateDirectory> m_directory;  // when not kept
     std::string m_control;
     std::string m_log;
     std::string m_local_socket;
-    std::unique_ptr<BackgroundProcess> m_master;
+    std::unique_ptr<BackgroundProcess> m_master;  // when not kept: the master itself
+    int m_hold = -1;                              // when kept: the idle connection held
+    bool m_reused = false;
 };
 
 }  // namespace pallet::docker

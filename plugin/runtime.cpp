@@ -3,11 +3,18 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fmt/format.h>
 
+#include "util/error.h"
+#include "util/strings.h"
+
 namespace pallet::plugin {
 namespace {
+
+// A kept SSH connection serves the commands that follow within this idle time.
+constexpr std::chrono::seconds k_default_ssh_keep{15};
 
 std::string environment(const char* name) {
     const char* value = std::getenv(name);
@@ -61,8 +68,17 @@ void Runtime::connect() {
     if (!address) {
         return;
     }
+    // How long the connection outlives the command, for the next one (PALLET_SSH_KEEP).
+    std::chrono::seconds keep = k_default_ssh_keep;
+    if (const std::string text = environment("PALLET_SSH_KEEP"); !text.empty()) {
+        auto parsed = util::parse_duration(text);
+        if (!parsed || parsed->count() > 3600) {
+            throw Error(fmt::format("PALLET_SSH_KEEP=\"{}\" is not a duration from 0s to 1h", text));
+        }
+        keep = *parsed;
+    }
     std::string why;
-    tunnel = docker::SshTunnel::open(*runner, *address, why);
+    tunnel = docker::SshTunnel::open(*runner, *address, keep, why);
     if (!tunnel) {
         if (invocation.debug) {
             fmt::print(stderr, "docker-pallet: debug: each docker call connects over ssh itself: {}\n",
@@ -77,6 +93,10 @@ void Runtime::connect() {
     connection.args.insert(connection.args.end(), {"-H", tunnel->docker_host()});
     connection.env = {{"DOCKER_HOST", ""}, {"DOCKER_CONTEXT", ""}, {"DOCKER_TLS_VERIFY", ""}};
     connection.description = "the SSH connection to " + tunnel->destination();
+    if (invocation.debug) {
+        fmt::print(stderr, "docker-pallet: debug: {} the SSH connection to {}\n",
+                   tunnel->reused() ? "reusing" : "opened", tunnel->destination());
+    }
     docker::SshTunnel* shared = tunnel.get();
     connection.lost = [shared]() -> std::optional<std::string> {
         if (shared->alive()) {

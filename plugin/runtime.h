@@ -31,8 +31,9 @@ private:
     // The engine the user addressed, as docker would choose it: -H, DOCKER_HOST, then the
     // context (--context, DOCKER_CONTEXT, config.json's currentContext). nullopt: the default.
     std::optional<std::string> engine_host();
-    // For an ssh:// engine, one SSH connection for all of the command's docker calls
-    // (PALLET_SSH_MUX=0: each call its own, as docker does).
+    // For an ssh:// engine, one SSH connection for all of the command's docker calls, kept
+    // PALLET_SSH_KEEP (15s) idle for the next command (0: ended with this one; PALLET_SSH_MUX=0:
+    // each call its own connection, as docker does).
     void connect();
     static std::string current_user();
     static std::string current_host();

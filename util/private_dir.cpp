@@ -68,4 +68,18 @@ std::string PrivateDirectory::write(const std::string& name, const std::string& 
     return path;
 }
 
+std::optional<std::string> own_directory(const std::string& name) {
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    const std::string path = runtime != nullptr && *runtime == '/'
+                                 ? std::string(runtime) + "/" + name
+                                 : fmt::format("/tmp/{}-{}", name, ::getuid());
+    ::mkdir(path.c_str(), 0700);
+    struct stat info {};
+    if (::lstat(path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != ::getuid() ||
+        (info.st_mode & 077) != 0) {
+        return std::nullopt;
+    }
+    return path;
+}
+
 }  // namespace pallet::util

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace pallet::util {
@@ -21,5 +22,10 @@ public:
 private:
     std::string m_path;
 };
+
+// A directory of this user's own that outlives a command: NAME under $XDG_RUNTIME_DIR, else
+// /tmp/NAME-UID; made 0700 if missing. nullopt unless it is a real directory owned by this user
+// and closed to others (so nobody else can have put or read anything in it).
+std::optional<std::string> own_directory(const std::string& name);
 
 }  // namespace pallet::util

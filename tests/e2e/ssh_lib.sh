@@ -65,5 +65,5 @@ ssh_down() {
     SSH_DIR=""
 }
 
-# The ssh processes of the plugin's connections (ControlPath in the plugin's private directory).
-plugin_ssh_processes() { pgrep -f 'ControlPath=.*docker-pallet\.' || true; }
+# The ssh processes of the plugin's connections (their ControlPath is in a docker-pallet directory).
+plugin_ssh_processes() { pgrep -f 'ControlPath=.*docker-pallet' || true; }

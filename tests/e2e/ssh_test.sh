@@ -14,6 +14,18 @@ remote="ssh://$alias"
 "$DOCKER" context create "$alias" --docker "host=$remote" >/dev/null
 env="$(env_name ssh)"
 
+# A kept connection (PALLET_SSH_KEEP): the next command reuses it without a handshake, and it
+# ends by itself once idle that long.
+out1="$(PALLET_SSH_KEEP=3s "$DOCKER" -D -H "$remote" pallet status 2>&1)"
+out2="$(PALLET_SSH_KEEP=3s "$DOCKER" -D -H "$remote" pallet status 2>&1)"
+expect_contains "$out1" "opened the SSH connection to $alias" "the first command opens the connection"
+expect_contains "$out2" "reusing the SSH connection to $alias" "the next one reuses it"
+expect_eq "$(plugin_ssh_processes | wc -l)" "1" "one kept connection between commands"
+sleep 5
+expect_eq "$(plugin_ssh_processes | wc -l)" "0" "it ends once idle for its time"
+# From here on each command's connection ends with it, so that what is left can be checked.
+export PALLET_SSH_KEEP=0
+
 # Through -H: a test run, with one SSH connection for all its docker calls.
 out="$("$DOCKER" -D -H "$remote" pallet test pallet-conformance:v1 2>&1)"; code=$?
 expect_eq "$code" "0" "test over ssh://"
