@@ -9,6 +9,7 @@ build_dir="$repo/build-release"
 cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" >/dev/null
 "$repo/tests/images/build-images.sh" conformance nginx services
+docker image inspect pallet-conformance:v2 >/dev/null
 
 config="$(mktemp -d)"
 mkdir -p "$config/cli-plugins"
@@ -32,3 +33,5 @@ export PALLET_POSTGRES_IMAGE="${PALLET_POSTGRES_IMAGE:-pallet-test-postgres:15}"
 python3 "$repo/bench/bench.py" "$@"
 echo
 python3 "$repo/bench/serve_bench.py" "$@"
+echo
+bash "$repo/bench/ssh_run.sh" "$@"

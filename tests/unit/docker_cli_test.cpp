@@ -209,3 +209,28 @@ TEST(Redactor, RemovesKnownSecretsAndTheirUrlForms) {
 
 }  // namespace
 }  // namespace pallet::docker
+
+#include "docker/ssh_tunnel.h"
+
+namespace pallet::docker {
+namespace {
+
+TEST(SshHost, OnlySshUrlsWithWhatSshNeeds) {
+    auto plain = parse_ssh_host("ssh://db.example.org");
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(plain->host, "db.example.org");
+    EXPECT_EQ(plain->user, "");
+    EXPECT_EQ(plain->socket, "") << "the remote docker says where its engine is";
+    auto full = parse_ssh_host("ssh://ops@[2001:db8::1]:2222/run/user/1000/docker.sock");
+    ASSERT_TRUE(full);
+    EXPECT_EQ(full->user, "ops");
+    EXPECT_EQ(full->host, "2001:db8::1");
+    EXPECT_EQ(full->port, "2222");
+    EXPECT_EQ(full->socket, "/run/user/1000/docker.sock");
+    EXPECT_FALSE(parse_ssh_host("unix:///var/run/docker.sock"));
+    EXPECT_FALSE(parse_ssh_host("tcp://1.2.3.4:2376"));
+    EXPECT_FALSE(parse_ssh_host("ssh://"));
+}
+
+}  // namespace
+}  // namespace pallet::docker
