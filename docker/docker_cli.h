@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "docker/records.h"
+#include "docker/swarm_records.h"
 #include "docker/runner.h"
 #include "util/redactor.h"
 
@@ -53,6 +54,31 @@ struct Connection {
     std::string description;                 // "the SSH connection to ops@db", for -D
     // Why the connection is gone, when it is: errors say that rather than docker's words.
     std::function<std::optional<std::string>()> lost;
+};
+
+// A swarm service the plugin creates.
+struct ServiceSpec {
+    struct Bind {
+        std::string source;  // a path that exists on every node (a shared filesystem)
+        std::string target;
+        bool read_only = false;
+    };
+    std::string name;
+    std::string image;
+    std::vector<std::string> command;
+    std::vector<std::pair<std::string, std::string>> env;  // values kept off argv, as for run
+    Labels labels;             // the service's (no secrets: they are on argv)
+    Labels container_labels;   // its tasks' containers'
+    std::string network;
+    std::vector<Mount> volumes;  // named volumes, local to each node
+    std::vector<Bind> binds;
+    std::string mode = "replicated";  // replicated, replicated-job, global-job
+    int replicas = 1;
+    std::string endpoint_mode;            // dnsrr: no virtual IP, no IPVS
+    std::vector<std::string> publish;     // mode=host,target=80,published=8080
+    std::vector<std::string> constraints;  // node.role==manager
+    std::string restart_condition = "any";  // none, on-failure, any
+    int stop_grace_seconds = 10;
 };
 
 // The files `docker run` reads labels and some variables from (--label-file, --env-file), so
@@ -163,6 +189,32 @@ public:
     void remove_networks(const std::vector<std::string>& names);
     void remove_volumes(const std::vector<std::string>& names);
 
+    // docker system info --format FORMAT, trimmed.
+    std::string info(const std::string& format);
+    // Swarm. The engine's place in a swarm: "manager", "worker" or "" (not in one).
+    std::string swarm_role();
+    std::vector<NodeRecord> list_nodes();
+    // Services with all these labels; one ls, one inspect.
+    std::vector<ServiceRecord> list_services(const std::vector<std::string>& label_filters);
+    // The tasks of a service, old ones included; one ps, one inspect.
+    std::vector<TaskRecord> service_tasks(const std::string& service);
+    // name_taken when a swarm object has that name already (a lock).
+    StartOutcome create_service(const ServiceSpec& spec);
+    void scale_service(const std::string& name, int replicas);
+    // Cleanup: never throws.
+    void remove_services(const std::vector<std::string>& names);
+    // Streams a service's output to stderr in the background until the returned process goes.
+    std::unique_ptr<BackgroundProcess> follow_service_logs(const std::string& service);
+    // The output of a service's tasks so far (docker service logs --raw).
+    std::string service_logs(const std::string& service);
+    // Configs with all these labels; their data (base64 in docker's JSON) in labels["data"].
+    std::vector<ContainerRecord> list_configs(const std::vector<std::string>& label_filters);
+    // A config holding `data` (fed on stdin: it may hold secrets; "{}" when empty, as a config
+    // cannot be) and `labels` (on argv: none may). name_taken when a config has that name.
+    StartOutcome create_config(const std::string& name, const Labels& labels, const std::string& data);
+    void remove_configs(const std::vector<std::string>& names);
+    void create_overlay_network(const std::string& name, const Labels& labels);
+
     // The argv (after the program and global flags) that run_* would use; for tests. Labels
     // and the variables docker reads itself come from `files`; other variables' values from
     // the docker process's environment (run_env): no value is on argv.
@@ -172,6 +224,8 @@ public:
     // The contents of `files` for `spec`.
     static std::string label_file_text(const ContainerSpec& spec);
     static std::string env_file_text(const ContainerSpec& spec);
+    // The argv of `docker service create` for `spec`, the env file at `env_file`; for tests.
+    static std::vector<std::string> service_args(const ServiceSpec& spec, const std::string& env_file);
 
 private:
     Result execute(std::vector<std::string> args, Command options, bool is_change);

@@ -152,9 +152,10 @@ std::unique_ptr<BackgroundProcess> ProcessRunner::start(const Command& command,
     for (const auto& [key, value] : command.extra_env) {
         env[key] = value;
     }
-    const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int fd = output.empty() ? ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0)
+                                  : ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-        throw Error(fmt::format("cannot write {}", output));
+        throw Error(fmt::format("cannot write {}", output.empty() ? "to stderr" : output));
     }
     std::error_code spawn_error;
     ChildFds fds{-1, fd, fd};

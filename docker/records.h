@@ -27,6 +27,7 @@ struct ContainerRecord {
     std::vector<std::string> published;  // "127.0.0.1:49153->80/tcp"
     std::string health;                  // healthy, unhealthy, starting, or "" without a check
     std::vector<std::string> env;        // KEY=VALUE, as the container was created with
+    std::string data;                    // swarm configs kept as records: their data
     std::string label(const std::string& key) const;
     // The value of one of its environment variables ("" when unset).
     std::string env_value(const std::string& key) const;

@@ -59,8 +59,9 @@ public:
     // Runs to completion. Throws Cancelled if the user cancelled and the command was terminated,
     // Error if the program cannot be started.
     virtual Result run(const Command& command) = 0;
-    // Starts `command` in the background, its stdout and stderr going to the file `output`
-    // (stdin: /dev/null). Throws Error if it cannot be started.
+    // Starts `command` in the background, its stdout and stderr going to the file `output`, or
+    // to the plugin's stderr when `output` is empty (stdin: /dev/null). Throws Error if it
+    // cannot be started.
     virtual std::unique_ptr<BackgroundProcess> start(const Command& command,
                                                      const std::string& output) = 0;
 };

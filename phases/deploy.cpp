@@ -8,6 +8,7 @@
 #include "phases/launch.h"
 #include "phases/phase_env.h"
 #include "phases/services.h"
+#include "phases/swarm.h"
 #include "state/environments.h"
 #include "state/history.h"
 #include "state/labels.h"
@@ -71,6 +72,11 @@ int run_deploy(Context& context, const DeployOptions& options) {
 
 int deploy_image(Context& context, const DeployOptions& options, const ResolvedImage& image) {
     const state::Snapshot snapshot = state::read_snapshot(context.docker, options.env);
+    if (!snapshot.settings) {
+        if (auto env = swarm::find(context, options.env)) {
+            return swarm::deploy(context, *env, options, image);
+        }
+    }
     state::EnvironmentStore store(context.docker);
     state::Environment env = store.ensure(snapshot);
     prepare_services(context, env, image.record.labels, options.image, &snapshot.services);

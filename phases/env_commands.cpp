@@ -9,6 +9,7 @@
 
 #include "phases/phase_env.h"
 #include "phases/services.h"
+#include "phases/swarm.h"
 #include "state/labels.h"
 #include "state/environments.h"
 #include "util/error.h"
@@ -127,11 +128,29 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
     env.name = options.name;
     apply_settings(env, options, "docker pallet env create");
     add_service_args(options.services, env.services, "docker pallet env create");
+    if (options.orchestrator == "swarm") {
+        env.orchestrator = "swarm";
+        env.shared_path = options.shared_path.value_or("");
+        env.router_node = options.router_node.value_or("");
+        for (const auto& [kind, service] : env.services) {
+            if (service.provisioned()) {
+                throw UsageError(fmt::format("a swarm environment takes its services as URLs "
+                                             "(--service {}=URL): provided services run on one "
+                                             "engine only for now",
+                                             kind),
+                                 "docker pallet env create");
+            }
+        }
+        swarm::check_new_environment(context, env);
+    } else if (options.shared_path || options.router_node) {
+        throw UsageError("--shared-path and --router-node are for --orchestrator swarm",
+                         "docker pallet env create");
+    }
     if (options.check) {
         check_external_services(context, "", env.services);
     }
     state::EnvironmentStore(context.docker).create(env);
-    context.done("created environment {} ({})", env.name, env.kind);
+    context.done("created environment {} ({}{})", env.name, env.kind, env.swarm() ? ", on the swarm" : "");
     return 0;
 }
 

@@ -21,6 +21,9 @@ struct EnvCreateOptions {
     std::optional<std::string> service_timeout;  // a duration
     std::vector<std::string> services;          // create only: NAME or NAME=URL
     bool check = false;                         // create only: check external servers answer
+    std::string orchestrator = "engine";        // create only: engine or swarm
+    std::optional<std::string> shared_path;     // swarm: DIR on every node
+    std::optional<std::string> router_node;     // swarm: the router's node
 };
 
 int run_env_create(Context& context, const EnvCreateOptions& options);

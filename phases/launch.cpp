@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "docker/image_user.h"
+#include "state/labels.h"
 #include "util/error.h"
 #include "util/tar.h"
 
@@ -15,23 +16,25 @@ std::string file_of(Context& context, const std::string& container, const std::s
     return archive ? util::first_file_in_tar(*archive).value_or("") : std::string();
 }
 
+// The ids of the image's user, its names looked up in the files of the created `container`.
+docker::Ids ids_in(Context& context, const ResolvedImage& image, const std::string& container) {
+    const docker::ImageUser user = docker::parse_image_user(image.record.user);
+    const std::string passwd = user.needs_lookup() ? file_of(context, container, "/etc/passwd") : "";
+    const std::string group =
+        user.needs_lookup() && !user.group.empty() ? file_of(context, container, "/etc/group") : "";
+    auto resolved = docker::resolve_ids(user, passwd, group);
+    if (!resolved) {
+        throw Error(fmt::format("the user {} that {} runs as is not in the image's /etc/passwd "
+                                "or /etc/group; fix the image's USER",
+                                image.record.user, image.ref));
+    }
+    return *resolved;
+}
+
 // Hands the writable mount points of the created `container` to the image's user.
 void hand_mounts_to_user(Context& context, const ResolvedImage& image,
                          const docker::ContainerSpec& spec, const std::string& container) {
-    const docker::ImageUser user = docker::parse_image_user(image.record.user);
-    docker::Ids ids;
-    if (!context.docker.dry_run()) {
-        const std::string passwd = user.needs_lookup() ? file_of(context, container, "/etc/passwd") : "";
-        const std::string group =
-            user.needs_lookup() && !user.group.empty() ? file_of(context, container, "/etc/group") : "";
-        auto resolved = docker::resolve_ids(user, passwd, group);
-        if (!resolved) {
-            throw Error(fmt::format("the user {} that {} runs as is not in the image's /etc/passwd "
-                                    "or /etc/group; fix the image's USER",
-                                    image.record.user, image.ref));
-        }
-        ids = *resolved;
-    }
+    const docker::Ids ids = context.docker.dry_run() ? docker::Ids{} : ids_in(context, image, container);
     std::vector<util::TarDirectory> directories;
     for (const auto& mount : spec.mounts) {
         if (!mount.read_only && mount.target.size() > 1) {
@@ -63,6 +66,29 @@ docker::StartOutcome create_prepared(Context& context, const ResolvedImage& imag
 }
 
 }  // namespace
+
+std::optional<docker::Ids> image_user_ids(Context& context, const ResolvedImage& image) {
+    const docker::ImageUser user = docker::parse_image_user(image.record.user);
+    if (user.is_root()) {
+        return std::nullopt;
+    }
+    if (!user.needs_lookup() || context.docker.dry_run()) {
+        return docker::resolve_ids(user, "", "");
+    }
+    // Names are the image's: read its files from a container made of it, never started.
+    docker::ContainerSpec probe;
+    probe.name = fmt::format("pallet-user-{}", state::random_id());
+    probe.image = image.record.id.empty() ? image.ref : image.record.id;
+    context.docker.create_container(probe);
+    try {
+        auto ids = ids_in(context, image, probe.name);
+        context.docker.remove_containers({probe.name});
+        return ids;
+    } catch (...) {
+        context.docker.remove_containers({probe.name});
+        throw;
+    }
+}
 
 docker::StartOutcome launch_detached(Context& context, const ResolvedImage& image,
                                      const docker::ContainerSpec& spec) {

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "docker/docker_cli.h"
+#include "docker/image_user.h"
 #include "phases/context.h"
 #include "phases/phase_env.h"
 
@@ -21,6 +23,10 @@ docker::StartOutcome launch_detached(Context& context, const ResolvedImage& imag
 // Starts the replicas `specs` of `image` in the background (they share their named volumes).
 void launch_replicas(Context& context, const ResolvedImage& image,
                      const std::vector<docker::ContainerSpec>& specs);
+
+// The uid and gid `image` runs as; nullopt for root. A user named rather than numbered is looked
+// up in the image's own /etc/passwd (from a container made of it and removed).
+std::optional<docker::Ids> image_user_ids(Context& context, const ResolvedImage& image);
 
 // Runs `spec` in the foreground with live output and returns its exit status. With
 // spec.remove_on_exit the container is gone when this returns.

@@ -204,6 +204,8 @@ HealthAnswer parse_health_answer(const std::string& raw) {
     return answer;
 }
 
+const char* router_entry() { return k_router_entry; }
+
 std::string router_image(const Context& context) {
     return context.setting("router-image").value_or(k_default_router_image);
 }
@@ -239,6 +241,12 @@ int Router::start() {
         m_context.docker.remove_volumes({state::router_volume(m_env.name)});
         throw;
     }
+}
+
+std::string Router::container() const {
+    // A swarm router's task container, or the engine router's own name.
+    return m_record && !m_record->id.empty() && m_record->name.empty() ? m_record->id
+                                                                      : state::router_container(m_env.name);
 }
 
 std::string Router::url() {
@@ -330,15 +338,15 @@ void Router::switch_to(const std::vector<std::string>& upstreams) {
                                       : router_config(m_env, upstreams);
     // A legacy router runs the image's own nginx.conf, which includes the snippet.
     const std::string main_config = legacy ? "/etc/nginx/nginx.conf" : k_config_file;
-    m_context.docker.exec_with_input(state::router_container(m_env.name),
+    m_context.docker.exec_with_input(container(),
                                      {"sh", "-c", k_router_update, "update", file, main_config},
                                      config);
 }
 
-HealthAnswer Router::probe(const std::string& container, const std::string& path) {
+HealthAnswer Router::probe(const std::string& target, const std::string& path) {
     std::string output;
-    m_context.docker.exec_script(state::router_container(m_env.name), k_probe, &output,
-                                 {container, path, m_env.site_domain, m_env.site_protocol});
+    m_context.docker.exec_script(container(), k_probe, &output,
+                                 {target, path, m_env.site_domain, m_env.site_protocol});
     return parse_health_answer(output);
 }
 

@@ -29,6 +29,10 @@ struct HealthAnswer {
 // Reads the raw HTTP answer of a health request (as the probe prints it).
 HealthAnswer parse_health_answer(const std::string& raw);
 
+// The router's entry command (sh -c): checks the image, seeds the configuration from
+// PALLET_ROUTER_CONFIG on first start, runs nginx with it alone.
+const char* router_entry();
+
 // The router image: plugins.pallet router-image / PALLET_ROUTER_IMAGE, else nginx.
 std::string router_image(const Context& context);
 
@@ -36,7 +40,8 @@ std::string router_image(const Context& context);
 class Router {
 public:
     Router(Context& context, const state::Environment& env) : m_context(context), m_env(env) {}
-    // With its container as just read (or nullopt when there is none): not inspected again.
+    // With its container as just read (or nullopt when there is none): not inspected again. A
+    // record with an id and no name stands for a swarm router's task container.
     Router(Context& context, const state::Environment& env,
            const std::optional<docker::ContainerRecord>& known)
         : m_context(context), m_env(env), m_inspected(true), m_record(known) {}
@@ -55,10 +60,13 @@ public:
     void switch_to(const std::vector<std::string>& upstreams);
     // Sends `container` a health request at `path` on port 8000 from the router, as a user's
     // request arrives through it: Host SITE_DOMAIN, X-Forwarded-Proto, X-Forwarded-For.
-    HealthAnswer probe(const std::string& container, const std::string& path);
+    // `target`: a serve container's name, or a swarm task's address.
+    HealthAnswer probe(const std::string& target, const std::string& path);
     std::string image() const { return router_image(m_context); }
 
 private:
+    // The container to exec nginx commands in.
+    std::string container() const;
     // Starts the router container publishing `port` (0: any free one).
     void start_on(int port, bool wait);
     // The running router container, inspected once.

@@ -10,6 +10,7 @@
 #include "phases/router.h"
 #include "phases/serve_lock.h"
 #include "phases/services.h"
+#include "phases/swarm.h"
 #include "state/environments.h"
 #include "state/history.h"
 #include "state/labels.h"
@@ -239,9 +240,10 @@ std::chrono::seconds lock_stale_after(const state::Environment& env) {
                                 k_stop_timeout_seconds + 120);
 }
 
-Locked lock_environment(Context& context, const std::string& name, bool create) {
+Locked lock_environment(Context& context, state::Snapshot snapshot, bool create) {
+    const std::string name = snapshot.env;
     Locked locked;
-    locked.snapshot = state::read_snapshot(context.docker, name);
+    locked.snapshot = std::move(snapshot);
     state::EnvironmentStore store(context.docker);
     if (!locked.snapshot.settings && !create) {
         store.get(name);  // throws: no such environment, and how to make one
@@ -265,7 +267,13 @@ int run_serve(Context& context, const ServeOptions& options) {
 
 int serve_image(Context& context, const ServeOptions& options, const ResolvedImage* known) {
     state::validate_env_name(options.env, "docker pallet serve");
-    Locked locked = lock_environment(context, options.env, true);
+    auto read = state::read_snapshot(context.docker, options.env);
+    if (!read.settings) {
+        if (auto env = swarm::find(context, options.env)) {
+            return swarm::serve(context, *env, options, known);
+        }
+    }
+    Locked locked = lock_environment(context, std::move(read), true);
     state::Environment& env = locked.env;
     const state::Snapshot& snapshot = locked.snapshot;
     state::EnvironmentStore store(context.docker);
@@ -339,7 +347,13 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
                              context.command("pallet stop " + env_name),
                          "docker pallet scale");
     }
-    Locked locked = lock_environment(context, env_name, false);
+    auto read = state::read_snapshot(context.docker, env_name);
+    if (!read.settings) {
+        if (auto env = swarm::find(context, env_name)) {
+            return swarm::scale(context, *env, replicas);
+        }
+    }
+    Locked locked = lock_environment(context, std::move(read), false);
     const state::Environment& env = locked.env;
     std::vector<docker::ContainerRecord> running;
     for (const auto& record : locked.snapshot.serving) {
@@ -409,14 +423,24 @@ int run_rollback(Context& context, const std::string& env_name,
         target = *image;
     } else {
         const state::Snapshot snapshot = state::read_snapshot(context.docker, env_name);
-        if (!snapshot.settings) {
-            state::EnvironmentStore(context.docker).get(env_name);  // throws, with what to do
-        }
         std::string current;
+        std::vector<docker::ContainerRecord> records = snapshot.serve_records;
+        if (!snapshot.settings) {
+            if (!swarm::find(context, env_name)) {
+                state::EnvironmentStore(context.docker).get(env_name);  // throws, with what to do
+            }
+            records = context.docker.list_configs({state::env_filter(env_name),
+                                                   state::phase_filter(state::phase::k_serve_record)});
+            state::newest_first(records);
+            for (const auto& service : context.docker.list_services(
+                     {state::env_filter(env_name), state::phase_filter(state::phase::k_serve)})) {
+                current = service.label(state::label::k_version);
+            }
+        }
         for (const auto& record : snapshot.serving) {
             current = record.label(state::label::k_version);
         }
-        for (const auto& entry : state::serve_entries(snapshot.serve_records)) {
+        for (const auto& entry : state::serve_entries(records)) {
             if (entry.result != "serving") {
                 continue;
             }
@@ -456,7 +480,13 @@ int run_release(Context& context, const DeployOptions& deploy, std::optional<int
 
 int run_stop(Context& context, const std::string& env_name) {
     state::validate_env_name(env_name, "docker pallet stop");
-    Locked locked = lock_environment(context, env_name, false);
+    auto read = state::read_snapshot(context.docker, env_name);
+    if (!read.settings) {
+        if (auto env = swarm::find(context, env_name)) {
+            return swarm::stop(context, *env);
+        }
+    }
+    Locked locked = lock_environment(context, std::move(read), false);
     const state::Environment& env = locked.env;
     const auto& serving = locked.snapshot.serving;
     std::vector<std::string> names = names_of(serving);

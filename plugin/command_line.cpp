@@ -185,6 +185,15 @@ int dispatch(Runtime& runtime) {
                            "Provide a service (NAME) or use your server (NAME=URL)"));
     env_create->add_flag("--check", create.check,
                          "Check that the servers of NAME=URL services accept connections");
+    env_create->add_option("--orchestrator", create.orchestrator,
+                           "engine (containers on the engine addressed) or swarm (services on "
+                           "the swarm it manages)")
+        ->check(CLI::IsMember({"engine", "swarm"}))
+        ->default_str("engine");
+    env_create->add_option("--shared-path", create.shared_path,
+                           "swarm: a directory on every node (an NFS mount) for /storage, /static");
+    env_create->add_option("--router-node", create.router_node,
+                           "swarm: the node the router runs on (default: the manager addressed)");
     env_create->callback(
         [&] { action = [&] { return phases::run_env_create(runtime.get(), create); }; });
 

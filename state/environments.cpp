@@ -37,6 +37,11 @@ std::string to_json(const Environment& env) {
                 {"drain_ms", env.drain_ms},
                 {"service_timeout", env.service_timeout},
                 {"variables", env.variables}};
+    if (env.swarm()) {
+        doc["orchestrator"] = env.orchestrator;
+        doc["shared_path"] = env.shared_path;
+        doc["router_node"] = env.router_node;
+    }
     return doc.dump();
 }
 
@@ -45,7 +50,12 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
     env.name = record.label(label::k_env);
     try {
         env.generation = std::stoi(record.label(label::k_generation));
-        json doc = json::parse(record.label(label::k_settings));
+        // In a label of a container record; in the data of a swarm config record.
+        const std::string settings = record.data.empty() ? record.label(label::k_settings) : record.data;
+        json doc = json::parse(settings);
+        env.orchestrator = doc.value("orchestrator", env.orchestrator);
+        env.shared_path = doc.value("shared_path", env.shared_path);
+        env.router_node = doc.value("router_node", env.router_node);
         env.kind = doc.value("kind", env.kind);
         env.site_domain = doc.value("site_domain", env.site_domain);
         env.site_protocol = doc.value("site_protocol", env.site_protocol);
@@ -122,10 +132,13 @@ void validate_env_name(const std::string& name, const std::string& command_path)
 }
 
 std::optional<Environment> EnvironmentStore::find(const std::string& name) {
-    auto envs = newest_environments(
-        m_docker.list_containers({fmt::format("{}=true", label::k_managed), env_filter(name),
-                                  phase_filter(phase::k_config)}),
-        m_docker.command_line("pallet"));
+    const std::vector<std::string> filters = {fmt::format("{}=true", label::k_managed),
+                                              env_filter(name), phase_filter(phase::k_config)};
+    auto envs = newest_environments(m_docker.list_containers(filters), m_docker.command_line("pallet"));
+    if (envs.find(name) == envs.end()) {
+        // A swarm environment keeps its record as a swarm config (none on a plain engine).
+        envs = newest_environments(m_docker.list_configs(filters), m_docker.command_line("pallet"));
+    }
     auto it = envs.find(name);
     if (it == envs.end()) {
         return std::nullopt;
@@ -145,9 +158,13 @@ Environment EnvironmentStore::get(const std::string& name) {
 }
 
 std::vector<Environment> EnvironmentStore::list() {
-    auto envs = newest_environments(
-        m_docker.list_containers({fmt::format("{}=true", label::k_managed), phase_filter(phase::k_config)}),
-        m_docker.command_line("pallet"));
+    const std::vector<std::string> filters = {fmt::format("{}=true", label::k_managed),
+                                              phase_filter(phase::k_config)};
+    auto records = m_docker.list_containers(filters);
+    for (auto& record : m_docker.list_configs(filters)) {
+        records.push_back(std::move(record));
+    }
+    auto envs = newest_environments(records, m_docker.command_line("pallet"));
     std::vector<Environment> out;
     for (auto& [name, env] : envs) {
         learn_secrets(m_docker.redactor(), env);
@@ -173,11 +190,18 @@ bool EnvironmentStore::write(const Environment& env, int generation) {
                                 "or an external service)",
                                 env.name, settings.size() / 1024, k_max_settings / 1024));
     }
+    auto labels = base_labels(env.name, phase::k_config);
+    labels[label::k_generation] = std::to_string(generation);
+    if (env.swarm()) {
+        // A swarm config, seen by every manager; the settings in its data, fed on stdin.
+        return m_docker.create_config(config_name(env.name, generation), labels, settings) ==
+               docker::StartOutcome::started;
+    }
+    ensure_record_image();
     docker::ContainerSpec spec;
     spec.name = config_name(env.name, generation);
     spec.image = k_record_image;
-    spec.labels = base_labels(env.name, phase::k_config);
-    spec.labels[label::k_generation] = std::to_string(generation);
+    spec.labels = labels;
     spec.labels[label::k_settings] = settings;
     return m_docker.create_container(spec) == docker::StartOutcome::started;
 }
@@ -214,7 +238,6 @@ Environment EnvironmentStore::create(const Environment& settings) {
                                 "set, or remove it with {pallet} rm {}",
                                 settings.name, settings.name, fmt::arg("pallet", m_docker.command_line("pallet"))));
     }
-    ensure_record_image();
     Environment env = settings;
     env.generation = 1;
     if (!write(env, 1)) {
@@ -231,7 +254,6 @@ Environment EnvironmentStore::ensure(const std::string& name) {
         ensure_resources(name);
         return *env;
     }
-    ensure_record_image();
     Environment env;
     env.name = name;
     env.generation = 1;
@@ -253,7 +275,6 @@ Environment EnvironmentStore::ensure(const Snapshot& snapshot) {
 }
 
 void EnvironmentStore::save(const Environment& env) {
-    ensure_record_image();
     const int generation = env.generation + 1;
     if (!write(env, generation)) {
         throw Error(fmt::format(
@@ -263,10 +284,24 @@ void EnvironmentStore::save(const Environment& env) {
     }
     // The generation before goes (earlier ones went when it was written; one left by a
     // concurrent writer loses to the newest anyway).
-    m_docker.remove_containers({config_name(env.name, env.generation)});
+    if (env.swarm()) {
+        m_docker.remove_configs({config_name(env.name, env.generation)});
+    } else {
+        m_docker.remove_containers({config_name(env.name, env.generation)});
+    }
 }
 
 void EnvironmentStore::remove(const std::string& name, bool volumes) {
+    std::vector<std::string> swarm_objects;
+    for (const auto& service : m_docker.list_services({env_filter(name)})) {
+        swarm_objects.push_back(service.id);
+    }
+    m_docker.remove_services(swarm_objects);
+    swarm_objects.clear();
+    for (const auto& config : m_docker.list_configs({env_filter(name)})) {
+        swarm_objects.push_back(config.id);
+    }
+    m_docker.remove_configs(swarm_objects);
     std::vector<std::string> containers;
     for (const auto& record : m_docker.list_containers({env_filter(name)})) {
         containers.push_back(record.name);

@@ -25,7 +25,13 @@ struct Environment {
     int service_timeout = 120;      // seconds provided services have to get ready
     std::map<std::string, services::ServiceConfig> services;  // by kind
     std::map<std::string, std::string> variables;
+    // Where it runs: "engine" (containers on the engine addressed) or "swarm" (services on the
+    // swarm whose manager is addressed; its records are swarm configs).
+    std::string orchestrator = "engine";
+    std::string shared_path;  // swarm: a directory on every node; DIR/ENV/storage and /static
+    std::string router_node;  // swarm: the node the router runs on ("": the manager addressed)
     int generation = 0;
+    bool swarm() const { return orchestrator == "swarm"; }
 };
 
 // Hands every secret value of `env` (variables, service passwords, URL credentials) to the

@@ -32,6 +32,9 @@ inline constexpr const char* k_role = "io.pallet.role";              // volumes:
 // Routers: the nginx configuration file the router was started with (nginx -c). Routers
 // started by docker-pallet 0.1 lack it: theirs is a conf.d snippet of the image's own nginx.conf.
 inline constexpr const char* k_router_config = "io.pallet.router-config";
+// Swarm: the deploy job a lock or a result is about; a deploy's start and end (unix seconds).
+inline constexpr const char* k_job = "io.pallet.job";
+inline constexpr const char* k_finished = "io.pallet.finished";
 }  // namespace label
 
 namespace phase {
@@ -44,6 +47,10 @@ inline constexpr const char* k_serve_record = "serve-record";
 inline constexpr const char* k_service = "service";          // provided service containers
 inline constexpr const char* k_serve_lock = "serve-lock";
 inline constexpr const char* k_run = "run";                  // one-off commands
+// Swarm environments' records (configs) and checks.
+inline constexpr const char* k_deploy_lock = "deploy-lock";
+inline constexpr const char* k_deploy_result = "deploy-result";
+inline constexpr const char* k_check = "check";
 inline constexpr const char* k_environment = "environment";  // networks and volumes
 }  // namespace phase
 

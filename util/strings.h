@@ -45,6 +45,9 @@ struct ListenAddress {
 };
 std::optional<ListenAddress> parse_listen_address(std::string_view text);
 
+// Decodes standard base64 (padding optional); nullopt when malformed.
+std::optional<std::string> base64_decode(std::string_view text);
+
 // True for a host name users can reach a site on: DNS labels of letters, digits and hyphens
 // joined by dots, at most 253 characters (an IP address also passes).
 bool is_host_name(std::string_view text);

@@ -7,6 +7,7 @@
 #   nginx:       pallet-test-nginx:1 (Debian's nginx-light, the router in tests) and
 #                pallet-test-nginx-debian:1 (nginx-light left as the package installs it)
 #   nonroot:     pallet-test-nonroot:numeric, :named (non-root users, no /storage or /static)
+#   swarm:       pallet-test-swarm-node:1 (Debian's docker.io: an engine in a container)
 #   frameworks:  pallet-test-django:1, pallet-test-flask:1 (applications as their frameworks'
 #                users write them, from Debian's packages, with their own test runners)
 #   services:    pallet-test-postgres:15, -redis:7, -memcached:1, -rabbitmq:3, -smtp:1, -syslog:1 (from
@@ -120,6 +121,7 @@ for target in "${targets[@]}"; do
         nginx) build_nginx ;;
         nonroot) build_busybox; build_nonroot ;;
         frameworks) build_frameworks ;;
+        swarm) have pallet-test-swarm-node:1 || { build_debian; say "building pallet-test-swarm-node:1"; build -t pallet-test-swarm-node:1 "$here/swarm-node"; } ;;
         services) build_services ;;
         *) say "unknown image set: $target"; exit 2 ;;
     esac

@@ -1,0 +1,266 @@
+// The swarm side of the docker adapter: services, their tasks, configs, nodes.
+#include <fmt/format.h>
+
+#include "docker/argv.h"
+#include "docker/docker_cli.h"
+#include "util/error.h"
+#include "util/private_dir.h"
+#include "util/strings.h"
+
+namespace pallet::docker {
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    for (const auto& line : util::split(text, '\n')) {
+        if (!util::trim(line).empty()) {
+            out.push_back(util::trim(line));
+        }
+    }
+    return out;
+}
+
+bool is_swarm_name_conflict(const Result& result) {
+    return result.err.find("name conflicts with an existing object") != std::string::npos ||
+           result.err.find("AlreadyExists") != std::string::npos ||
+           result.err.find("already exists") != std::string::npos;
+}
+
+}  // namespace
+
+std::string DockerCli::info(const std::string& format) {
+    return util::trim(query({"system", "info", "--format", format}).out);
+}
+
+std::string DockerCli::swarm_role() {
+    const std::string state = info("{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}");
+    if (state.rfind("active", 0) != 0) {
+        return "";
+    }
+    return state.find("true") != std::string::npos ? "manager" : "worker";
+}
+
+std::vector<NodeRecord> DockerCli::list_nodes() {
+    std::vector<std::string> args = {"node", "inspect"};
+    for (const auto& id : lines_of(query({"node", "ls", "--quiet"}).out)) {
+        args.push_back(id);
+    }
+    return args.size() == 2 ? std::vector<NodeRecord>{} : parse_node_inspect(query(args).out);
+}
+
+std::vector<ServiceRecord> DockerCli::list_services(const std::vector<std::string>& label_filters) {
+    std::vector<std::string> args = {"service", "ls", "--quiet"};
+    auto filters = argv::filter_args(label_filters);
+    args.insert(args.end(), filters.begin(), filters.end());
+    Result ids = execute(args, Command{}, false);
+    if (!ids.ok()) {
+        if (ids.err.find("not a swarm manager") != std::string::npos) {
+            return {};  // no swarm: no services
+        }
+        fail("service ls", ids);
+    }
+    std::vector<std::string> inspect = {"service", "inspect"};
+    for (const auto& id : lines_of(ids.out)) {
+        inspect.push_back(id);
+    }
+    if (inspect.size() == 2) {
+        return {};
+    }
+    Result result = execute(inspect, Command{}, false);  // one may have gone meanwhile
+    if (!result.ok() && util::trim(result.out).empty()) {
+        fail("service inspect", result);
+    }
+    return parse_service_inspect(result.out);
+}
+
+std::vector<TaskRecord> DockerCli::service_tasks(const std::string& service) {
+    Result ids = execute({"service", "ps", "--quiet", "--no-trunc", service}, Command{}, false);
+    if (!ids.ok()) {
+        if (ids.err.find("no such service") != std::string::npos ||
+            ids.err.find("not found") != std::string::npos) {
+            return {};
+        }
+        fail("service ps", ids);
+    }
+    std::vector<std::string> inspect = {"inspect", "--type", "task"};
+    for (const auto& id : lines_of(ids.out)) {
+        inspect.push_back(id);
+    }
+    if (inspect.size() == 3) {
+        return {};
+    }
+    Result result = execute(inspect, Command{}, false);
+    if (!result.ok() && util::trim(result.out).empty()) {
+        fail("inspect", result);
+    }
+    return parse_task_inspect(result.out);
+}
+
+std::vector<std::string> DockerCli::service_args(const ServiceSpec& spec, const std::string& env_file) {
+    std::vector<std::string> args = {"service", "create", "--detach", "--name", spec.name,
+                                     "--mode", spec.mode};
+    if (spec.mode == "replicated" || spec.mode == "replicated-job") {
+        args.insert(args.end(), {"--replicas", std::to_string(spec.replicas)});
+    }
+    for (const auto& [key, value] : spec.labels) {
+        args.insert(args.end(), {"--label", key + "=" + value});
+    }
+    for (const auto& [key, value] : spec.container_labels) {
+        args.insert(args.end(), {"--container-label", key + "=" + value});
+    }
+    if (!spec.network.empty()) {
+        args.insert(args.end(), {"--network", spec.network});
+    }
+    for (const auto& mount : spec.volumes) {
+        args.insert(args.end(), {"--mount", fmt::format("type=volume,source={},target={}{}",
+                                                        mount.volume, mount.target,
+                                                        mount.read_only ? ",readonly" : "")});
+    }
+    for (const auto& bind : spec.binds) {
+        args.insert(args.end(), {"--mount", fmt::format("type=bind,source={},target={}{}",
+                                                        bind.source, bind.target,
+                                                        bind.read_only ? ",readonly" : "")});
+    }
+    if (!spec.endpoint_mode.empty()) {
+        args.insert(args.end(), {"--endpoint-mode", spec.endpoint_mode});
+    }
+    for (const auto& publish : spec.publish) {
+        args.insert(args.end(), {"--publish", publish});
+    }
+    for (const auto& constraint : spec.constraints) {
+        args.insert(args.end(), {"--constraint", constraint});
+    }
+    args.insert(args.end(), {"--restart-condition", spec.restart_condition, "--stop-grace-period",
+                             fmt::format("{}s", spec.stop_grace_seconds),
+                             // Without a registry each node runs its own copy of the image.
+                             "--no-resolve-image"});
+    bool read_by_docker = false;
+    for (const auto& [key, value] : spec.env) {
+        if (argv::docker_reads_variable(key)) {
+            read_by_docker = true;
+        } else {
+            args.insert(args.end(), {"--env", key});  // the value: from the process environment
+        }
+    }
+    if (read_by_docker) {
+        args.insert(args.end(), {"--env-file", env_file});
+    }
+    args.push_back(spec.image);
+    args.insert(args.end(), spec.command.begin(), spec.command.end());
+    return args;
+}
+
+StartOutcome DockerCli::create_service(const ServiceSpec& spec) {
+    ContainerSpec as_container;  // the same variables, through the same files and environment
+    as_container.env = spec.env;
+    Command options;
+    options.extra_env = run_env(as_container);
+    options.on_cancel = OnCancel::finish;
+    std::optional<util::PrivateDirectory> files;
+    std::string env_file = "ENV_FILE";
+    if (!m_dry_run) {
+        files.emplace();
+        env_file = files->write("env", env_file_text(as_container));
+    }
+    Result result = execute(service_args(spec, env_file), options, true);
+    if (result.ok()) {
+        return StartOutcome::started;
+    }
+    if (is_swarm_name_conflict(result)) {
+        return StartOutcome::name_taken;
+    }
+    fail("service create", result);
+}
+
+void DockerCli::scale_service(const std::string& name, int replicas) {
+    Command options;
+    options.on_cancel = OnCancel::finish;
+    change({"service", "update", "--detach", "--replicas", std::to_string(replicas), name}, options);
+}
+
+void DockerCli::remove_services(const std::vector<std::string>& names) {
+    if (names.empty()) {
+        return;
+    }
+    std::vector<std::string> args = {"service", "rm"};
+    args.insert(args.end(), names.begin(), names.end());
+    cleanup(args);
+}
+
+std::unique_ptr<BackgroundProcess> DockerCli::follow_service_logs(const std::string& service) {
+    Command command;
+    const auto& engine_args = m_connection ? m_connection->args : m_target.global_args;
+    command.argv = {m_target.program};
+    command.argv.insert(command.argv.end(), engine_args.begin(), engine_args.end());
+    command.argv.insert(command.argv.end(), {"service", "logs", "--follow", "--raw", service});
+    if (m_connection) {
+        command.extra_env = m_connection->env;
+    }
+    return m_runner.start(command, "");
+}
+
+std::string DockerCli::service_logs(const std::string& service) {
+    Result result = execute({"service", "logs", "--raw", service}, Command{}, false);
+    return result.out + result.err;
+}
+
+std::vector<ContainerRecord> DockerCli::list_configs(const std::vector<std::string>& label_filters) {
+    std::vector<std::string> args = {"config", "ls", "--quiet"};
+    auto filters = argv::filter_args(label_filters);
+    args.insert(args.end(), filters.begin(), filters.end());
+    Result ids = execute(args, Command{}, false);
+    if (!ids.ok()) {
+        if (ids.err.find("not a swarm manager") != std::string::npos) {
+            return {};  // an engine that is no manager keeps no swarm records
+        }
+        fail("config ls", ids);
+    }
+    std::vector<std::string> inspect = {"config", "inspect"};
+    for (const auto& id : lines_of(ids.out)) {
+        inspect.push_back(id);
+    }
+    if (inspect.size() == 2) {
+        return {};
+    }
+    Result result = execute(inspect, Command{}, false);
+    if (!result.ok() && util::trim(result.out).empty()) {
+        fail("config inspect", result);
+    }
+    return parse_config_inspect(result.out);
+}
+
+StartOutcome DockerCli::create_config(const std::string& name, const Labels& labels,
+                                      const std::string& data) {
+    std::vector<std::string> args = {"config", "create"};
+    argv::append_labels(args, labels);
+    args.insert(args.end(), {name, "-"});
+    Command options;
+    options.stdin_data = data.empty() ? "{}" : data;  // a config cannot be empty
+    options.on_cancel = OnCancel::finish;
+    Result result = execute(args, options, true);
+    if (result.ok()) {
+        return StartOutcome::started;
+    }
+    if (is_swarm_name_conflict(result)) {
+        return StartOutcome::name_taken;
+    }
+    fail("config create", result);
+}
+
+void DockerCli::remove_configs(const std::vector<std::string>& names) {
+    if (names.empty()) {
+        return;
+    }
+    std::vector<std::string> args = {"config", "rm"};
+    args.insert(args.end(), names.begin(), names.end());
+    cleanup(args);
+}
+
+void DockerCli::create_overlay_network(const std::string& name, const Labels& labels) {
+    std::vector<std::string> args = {"network", "create", "--driver", "overlay", "--attachable"};
+    argv::append_labels(args, labels);
+    args.push_back(name);
+    change(args);
+}
+
+}  // namespace pallet::docker

@@ -1,0 +1,68 @@
+# A swarm of real Docker engines on one machine, for the Swarm tests: N engines in containers
+# (tests/images/swarm-node), joined into one swarm over a network of their own, a directory of the
+# host bind-mounted at the same path into every node (the shared filesystem an NFS mount would
+# be), the manager reached from the test through a bind-mounted socket, images loaded into every
+# node. Source after lib.sh; swarm_up N IMAGES...; swarm_down at the end (EXIT trap).
+#   SWARM_HOST   -H value that reaches the manager (node 1)
+#   SWARM_NODES  the node container names
+#   SWARM_SHARED the shared directory (same path on the host and in every node)
+#   SWARM_PORT   a port of 127.0.0.1 that reaches the same port of the manager node
+
+SWARM_NODE_CAPS=(--cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add SYS_PTRACE --cap-add MKNOD
+                 --cap-add NET_RAW --cap-add SYS_MODULE --security-opt seccomp=unconfined
+                 --security-opt apparmor=unconfined --security-opt systempaths=unconfined)
+
+# node_docker I ARGS...: docker against node I's engine.
+node_docker() { local i="$1"; shift; "$DOCKER" -H "unix://$SWARM_DIR/node$i/docker.sock" "$@"; }
+
+swarm_up() {
+    local count="$1"; shift
+    local images=("$@") i ip token
+    "$REPO_DIR/tests/images/build-images.sh" swarm
+    SWARM_DIR="$(mktemp -d /tmp/pallet-swarm.XXXXXX)"
+    SWARM_SHARED="$SWARM_DIR/shared"
+    mkdir -p "$SWARM_SHARED"
+    SWARM_NET="pallet-swarm-$RUN_ID"
+    SWARM_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    "$DOCKER" network create "$SWARM_NET" >/dev/null
+    SWARM_NODES=()
+    for i in $(seq 1 "$count"); do
+        mkdir -p "$SWARM_DIR/node$i"
+        local publish=()
+        [ "$i" -eq 1 ] && publish=(-p "127.0.0.1:$SWARM_PORT:$SWARM_PORT")
+        "$DOCKER" run -d --name "pallet-swarm-$RUN_ID-node$i" --hostname "node$i" \
+            --network "$SWARM_NET" "${SWARM_NODE_CAPS[@]}" "${publish[@]}" \
+            -e "NODE_NAME=pallet-swarm-$RUN_ID-node$i" \
+            -v /sys/fs/cgroup:/sys/fs/cgroup:rw -v "$SWARM_DIR/node$i:/var/run/node" \
+            -v "$SWARM_SHARED:$SWARM_SHARED" \
+            --label "io.pallet.test-swarm=$RUN_ID" pallet-test-swarm-node:1 >/dev/null
+        SWARM_NODES+=("pallet-swarm-$RUN_ID-node$i")
+    done
+    for i in $(seq 1 "$count"); do
+        local _
+        for _ in $(seq 1 120); do node_docker "$i" info >/dev/null 2>&1 && break; sleep 0.5; done
+        node_docker "$i" info >/dev/null 2>&1 || { echo "node $i's engine did not start" >&2; "$DOCKER" logs --tail 20 "${SWARM_NODES[$((i - 1))]}" >&2; return 1; }
+    done
+    ip="$("$DOCKER" inspect -f "{{(index .NetworkSettings.Networks \"$SWARM_NET\").IPAddress}}" "${SWARM_NODES[0]}")"
+    node_docker 1 swarm init --advertise-addr "$ip" >/dev/null
+    token="$(node_docker 1 swarm join-token -q worker)"
+    for i in $(seq 2 "$count"); do
+        node_docker "$i" swarm join --token "$token" "$ip:2377" >/dev/null
+    done
+    # No registry: every node gets the images from the host's engine.
+    if [ ${#images[@]} -gt 0 ]; then
+        "$DOCKER" save "${images[@]}" >"$SWARM_DIR/images.tar"
+        for i in $(seq 1 "$count"); do node_docker "$i" load -q <"$SWARM_DIR/images.tar" >/dev/null & done
+        wait
+        rm -f "$SWARM_DIR/images.tar"
+    fi
+    SWARM_HOST="unix://$SWARM_DIR/node1/docker.sock"
+}
+
+swarm_down() {
+    [ -n "${SWARM_DIR:-}" ] || return 0
+    "$DOCKER" ps -aq --filter "label=io.pallet.test-swarm=$RUN_ID" | xargs -r "$DOCKER" rm -f -v >/dev/null 2>&1
+    "$DOCKER" network rm "$SWARM_NET" >/dev/null 2>&1
+    rm -rf "$SWARM_DIR"
+    SWARM_DIR=""
+}
