@@ -196,6 +196,8 @@ public:
     std::vector<NodeRecord> list_nodes();
     // Services with all these labels; one ls, one inspect.
     std::vector<ServiceRecord> list_services(const std::vector<std::string>& label_filters);
+    // "running/wanted" of each service with all these labels, by name; one ls.
+    std::map<std::string, std::string> service_replicas(const std::vector<std::string>& label_filters);
     // The tasks of a service, old ones included; one ps, one inspect.
     std::vector<TaskRecord> service_tasks(const std::string& service);
     // name_taken when a swarm object has that name already (a lock).
@@ -205,6 +207,8 @@ public:
     void remove_services(const std::vector<std::string>& names);
     // Streams a service's output to stderr in the background until the returned process goes.
     std::unique_ptr<BackgroundProcess> follow_service_logs(const std::string& service);
+    // Streams a service's output to the user's terminal (docker service logs --raw [--follow]).
+    void stream_service_logs(const std::string& service, bool follow);
     // The output of a service's tasks so far (docker service logs --raw).
     std::string service_logs(const std::string& service);
     // Configs with all these labels; their data (base64 in docker's JSON) in labels["data"].

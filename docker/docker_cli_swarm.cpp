@@ -73,6 +73,25 @@ std::vector<ServiceRecord> DockerCli::list_services(const std::vector<std::strin
     return parse_service_inspect(result.out);
 }
 
+std::map<std::string, std::string> DockerCli::service_replicas(
+    const std::vector<std::string>& label_filters) {
+    std::vector<std::string> args = {"service", "ls", "--format", "{{.Name}} {{.Replicas}}"};
+    auto filters = argv::filter_args(label_filters);
+    args.insert(args.end(), filters.begin(), filters.end());
+    Result result = execute(args, Command{}, false);
+    std::map<std::string, std::string> replicas;
+    if (!result.ok()) {
+        return replicas;  // no swarm
+    }
+    for (const auto& line : lines_of(result.out)) {
+        const auto space = line.find(' ');
+        if (space != std::string::npos) {
+            replicas[line.substr(0, space)] = line.substr(space + 1, line.find(' ', space + 1) - space - 1);
+        }
+    }
+    return replicas;
+}
+
 std::vector<TaskRecord> DockerCli::service_tasks(const std::string& service) {
     Result ids = execute({"service", "ps", "--quiet", "--no-trunc", service}, Command{}, false);
     if (!ids.ok()) {
@@ -197,6 +216,22 @@ std::unique_ptr<BackgroundProcess> DockerCli::follow_service_logs(const std::str
         command.extra_env = m_connection->env;
     }
     return m_runner.start(command, "");
+}
+
+void DockerCli::stream_service_logs(const std::string& service, bool follow) {
+    std::vector<std::string> args = {"service", "logs", "--raw"};
+    if (follow) {
+        args.push_back("--follow");
+    }
+    args.push_back(service);
+    Command options;
+    options.output = Output::inherit;
+    options.kill_grace = std::chrono::milliseconds(2000);
+    Result result = execute(args, options, false);
+    if (!result.ok()) {
+        throw_if_connection_lost();
+        throw Error(fmt::format("docker service logs {} failed (exit {})", service, result.exit_code));
+    }
 }
 
 std::string DockerCli::service_logs(const std::string& service) {

@@ -116,6 +116,7 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
             {"HealthTimeoutSeconds", env.health_timeout},
             {"DrainMilliseconds", env.drain_ms},
             {"ServiceTimeoutSeconds", env.service_timeout},
+            {"Orchestrator", env.orchestrator},
             {"Services", services},
             {"Variables", variables}};
 }
@@ -250,6 +251,10 @@ int run_env_show(Context& context, const std::string& name, Format format, bool 
     if (format == Format::json) {
         fmt::print("{}\n", to_json(env, reveal).dump());
         return 0;
+    }
+    if (env.swarm()) {
+        fmt::print("Orchestrator:  swarm\nShared path:   {}/{}\nRouter node:   {}\n", env.shared_path,
+                   env.name, env.router_node.empty() ? "the manager addressed" : env.router_node);
     }
     fmt::print("Name:          {}\nKind:          {}\nSite:          {}://{}\nAddress:       {}:{}\n"
                "Health check:  GET {} within {}s\nDrain:         {} ms\n",

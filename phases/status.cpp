@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include "state/environments.h"
 #include "state/history.h"
 #include "state/labels.h"
+#include "state/snapshot.h"
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/text_table.h"
@@ -61,6 +63,9 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
         filters.push_back(state::env_filter(*only));
     }
     auto records = context.docker.list_containers(filters);
+    // Swarm environments keep their records as configs (none on a plain engine): one listing.
+    const auto swarm_records = context.docker.list_configs(filters);
+    records.insert(records.end(), swarm_records.begin(), swarm_records.end());
     std::map<std::string, EnvStatus> envs;
     for (const auto& [name, env] : state::newest_environments(records, context.command("pallet"))) {
         EnvStatus& status = envs[name];
@@ -95,6 +100,47 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
             auto it = status.services.find(record.label(state::label::k_service));
             if (it != status.services.end() && it->second != "external") {
                 it->second = record.status;
+            }
+        }
+    }
+    // What swarm environments serve: services, their replicas running and wanted (one listing).
+    std::map<std::string, std::string> swarm_services;
+    for (const auto& [name, env] : state::newest_environments(swarm_records, context.command("pallet"))) {
+        EnvStatus& status = envs[name];
+        if (swarm_services.empty()) {
+            swarm_services = context.docker.service_replicas(filters);
+        }
+        for (const auto& [service, replicas] : swarm_services) {
+            const std::string prefix = "pallet-" + name + "-serve-";
+            if (service.rfind(prefix, 0) == 0 && service.size() == prefix.size() + 8) {
+                const auto slash = replicas.find('/');
+                status.running = std::atoi(replicas.substr(0, slash).c_str());
+                status.replicas = std::atoi(replicas.substr(slash + 1).c_str());
+            }
+        }
+        if (swarm_services.count("pallet-" + name + "-router") > 0) {
+            status.url = fmt::format("http://{}:{}/", env.bind_address, env.port);
+        }
+        std::vector<docker::ContainerRecord> served;
+        for (const auto& record : swarm_records) {
+            if (record.label(state::label::k_env) != name) {
+                continue;
+            }
+            const std::string phase = record.label(state::label::k_phase);
+            if (phase == state::phase::k_deploy_result) {
+                auto entry = state::deploy_result_entry(record);
+                if (!status.last_deploy || status.last_deploy->started < entry.started) {
+                    status.last_deploy = entry;
+                }
+            } else if (phase == state::phase::k_serve_record) {
+                served.push_back(record);
+            }
+        }
+        state::newest_first(served);
+        for (const auto& entry : state::serve_entries(served)) {
+            if (status.running > 0 && entry.result == "serving") {
+                status.serving = entry.version;  // the version the last serve put there
+                break;
             }
         }
     }
@@ -146,10 +192,28 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
 
 int run_history(Context& context, const std::string& env, Format format) {
     state::validate_env_name(env, "docker pallet history");
-    state::EnvironmentStore(context.docker).get(env);
-    std::vector<state::HistoryEntry> entries = state::serve_entries(context.docker, env);
-    for (const auto& record : state::deploy_records(context.docker, env)) {
-        entries.push_back(state::deploy_entry(record));
+    const bool swarm = state::EnvironmentStore(context.docker).get(env).swarm();
+    std::vector<state::HistoryEntry> entries;
+    if (swarm) {
+        auto records = context.docker.list_configs({state::env_filter(env)});
+        state::newest_first(records);
+        std::vector<docker::ContainerRecord> served;
+        for (const auto& record : records) {
+            const std::string phase = record.label(state::label::k_phase);
+            if (phase == state::phase::k_deploy_result) {
+                entries.push_back(state::deploy_result_entry(record));
+            } else if (phase == state::phase::k_serve_record) {
+                served.push_back(record);
+            }
+        }
+        for (auto& entry : state::serve_entries(served)) {
+            entries.push_back(entry);
+        }
+    } else {
+        entries = state::serve_entries(context.docker, env);
+        for (const auto& record : state::deploy_records(context.docker, env)) {
+            entries.push_back(state::deploy_entry(record));
+        }
     }
     std::stable_sort(entries.begin(), entries.end(),
                      [](const auto& a, const auto& b) { return a.started > b.started; });

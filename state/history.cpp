@@ -74,6 +74,19 @@ HistoryEntry deploy_entry(const docker::ContainerRecord& record) {
     return entry;
 }
 
+HistoryEntry deploy_result_entry(const docker::ContainerRecord& record) {
+    HistoryEntry entry = entry_from_labels(record, phase::k_deploy);
+    entry.container = record.label(label::k_job);
+    entry.result = record.label(label::k_result);
+    try {
+        entry.started = std::stod(record.label(label::k_started));
+        entry.duration = std::max(0.0, std::stod(record.label(label::k_finished)) - entry.started);
+    } catch (const std::exception&) {
+        entry.started = created_at(record);
+    }
+    return entry;
+}
+
 std::vector<HistoryEntry> serve_entries(docker::DockerCli& docker, const std::string& env) {
     return serve_entries(records_of(docker, env, phase::k_serve_record));
 }

@@ -28,6 +28,9 @@ std::vector<docker::ContainerRecord> deploy_records(docker::DockerCli& docker,
 // The deploy record as a history line.
 HistoryEntry deploy_entry(const docker::ContainerRecord& record);
 
+// A swarm deploy's result (a config record) as a history line.
+HistoryEntry deploy_result_entry(const docker::ContainerRecord& record);
+
 // The serve records of an environment as history lines, newest first.
 std::vector<HistoryEntry> serve_entries(docker::DockerCli& docker, const std::string& env);
 // The same from records already read (newest first).
