@@ -11,6 +11,11 @@
 
 namespace pallet::phases {
 
+namespace {
+// How long an ended lock container may still be on its way out before it counts as abandoned.
+constexpr std::chrono::milliseconds k_removal_grace{1500};
+}  // namespace
+
 ServeLock::ServeLock(Context& context, const std::string& env, std::chrono::seconds stale_after)
     : m_context(context), m_name(fmt::format("pallet-{}-serve-lock", env)) {
     if (context.docker.dry_run()) {
@@ -27,6 +32,8 @@ ServeLock::ServeLock(Context& context, const std::string& env, std::chrono::seco
     spec.labels[state::label::k_user] = context.actor_user;
     spec.labels[state::label::k_host] = context.actor_host;
     bool announced = false;
+    std::string stopped_id;
+    std::chrono::steady_clock::time_point stopped_since;
     while (true) {
         if (context.docker.run_detached(spec) == docker::StartOutcome::started) {
             m_held = true;
@@ -42,6 +49,16 @@ ServeLock::ServeLock(Context& context, const std::string& env, std::chrono::seco
             // any change may take, by the engine's clock.
             live = context.docker.engine_now() - state::created_at(*holder) <=
                    static_cast<double>(stale_after.count());
+        }
+        if (!live && holder->id != stopped_id) {
+            // A lock seen ended may be one its holder is removing right now (docker rm -f stops
+            // it first): look again a moment later before calling it abandoned.
+            stopped_id = holder->id;
+            stopped_since = std::chrono::steady_clock::now();
+        }
+        if (!live && std::chrono::steady_clock::now() - stopped_since < k_removal_grace) {
+            cancel::sleep(std::chrono::milliseconds(200));
+            continue;
         }
         if (!live) {
             context.step("taking over the lock of {} left by {}@{} {} (its holder ended without "

@@ -21,7 +21,11 @@ db_url_of_deploy() {
 }
 old_db_url="$(db_url_of_deploy)"
 # Every setting but the variables (the old plugin masked some by name, the new one all).
-settings() { python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("Variables"); print(json.dumps(d, sort_keys=True))'; }
+# The settings of `env show --format json`, without the variables and without the fields the new
+# plugin adds (an environment the old plugin made runs on the engine).
+settings() {
+    python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("Variables"); d.pop("Orchestrator", None); print(json.dumps(d, sort_keys=True))'
+}
 settings_before="$("$DOCKER" pallet env show "$env" --format json | settings)"
 
 # Runs `docker pallet ARGS` while load.py sends requests; LOAD_RESULT holds load.py's JSON.
@@ -52,6 +56,8 @@ under_load rollback "$env"
 expect_eq "$CODE:$(field '["failures"]')" "0:0" "rollback with the new plugin: zero failed requests"
 expect_eq "$(curl -s --max-time 5 "$url")" "v1" "rolled back to v1"
 expect_eq "$("$DOCKER" pallet env show "$env" --format json | settings)" "$settings_before" "every setting is kept"
+expect_eq "$("$DOCKER" pallet env show "$env" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["Orchestrator"])')" "engine" \
+    "an environment of the old plugin runs on the engine"
 variables="$("$DOCKER" pallet env show "$env" --format json --reveal | python3 -c 'import json,sys; print(json.load(sys.stdin)["Variables"])')"
 expect_eq "$variables" "{'GREETING': 'hello', 'SECRET_KEY': 'kept-across-upgrades'}" "every variable is kept"
 expect_eq "$(record_values "$env" deploy env.SECRET_KEY | tail -1)" "kept-across-upgrades" \
