@@ -65,6 +65,7 @@ struct ServiceSpec {
     };
     std::string name;
     std::string image;
+    std::string entrypoint;  // instead of the image's, when set
     std::vector<std::string> command;
     std::vector<std::pair<std::string, std::string>> env;  // values kept off argv, as for run
     Labels labels;             // the service's (no secrets: they are on argv)

@@ -164,6 +164,9 @@ std::vector<std::string> DockerCli::service_args(const ServiceSpec& spec, const 
     if (read_by_docker) {
         args.insert(args.end(), {"--env-file", env_file});
     }
+    if (!spec.entrypoint.empty()) {
+        args.insert(args.end(), {"--entrypoint", spec.entrypoint});
+    }
     args.push_back(spec.image);
     args.insert(args.end(), spec.command.begin(), spec.command.end());
     return args;

@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
+#include "phases/swarm.h"
 #include "state/environments.h"
 #include "state/history.h"
 #include "state/labels.h"
@@ -13,18 +12,8 @@ namespace pallet::phases {
 
 int run_logs(Context& context, const std::string& env, const std::string& phase, bool follow) {
     state::validate_env_name(env, "docker pallet logs");
-    if (state::EnvironmentStore(context.docker).get(env).swarm()) {
-        // A swarm environment's phases are services: the newest of the phase's.
-        auto services = context.docker.list_services({state::env_filter(env), state::phase_filter(phase)});
-        std::sort(services.begin(), services.end(),
-                  [](const auto& a, const auto& b) { return a.created > b.created; });
-        if (services.empty()) {
-            throw Error(fmt::format("{} has no {} running or kept; see {}", env, phase,
-                                    context.command("pallet history " + env)));
-        }
-        context.step("{} ({})", services.front().name, services.front().label(state::label::k_version));
-        context.docker.stream_service_logs(services.front().name, follow);
-        return 0;
+    if (const auto environment = state::EnvironmentStore(context.docker).get(env); environment.swarm()) {
+        return swarm::logs(context, environment, phase, follow);
     }
     if (phase == state::phase::k_deploy) {
         auto records = state::deploy_records(context.docker, env);

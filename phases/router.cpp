@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "state/labels.h"
@@ -102,17 +103,32 @@ std::string mime_types() {
 
 }  // namespace
 
-std::string router_site_config(const state::Environment& env,
-                               const std::vector<std::string>& upstreams) {
-    std::string servers;
-    for (const auto& name : upstreams) {
-        servers += fmt::format("    server {}:8000 max_fails=0;\n", name);
-    }
-    if (servers.empty()) {
-        servers = "    server 127.0.0.1:9 down;  # nothing serves yet\n";
+std::string router_site_config(const state::Environment& env, const Upstreams& upstreams) {
+    std::string upstream_block;
+    std::string proxy;
+    if (!upstreams.service.empty()) {
+        // The swarm's DNS (dnsrr: one address per running task), asked again after a second; a
+        // task that cannot be reached within 2s (its node is gone) passes the request on.
+        proxy = fmt::format(
+            "        resolver 127.0.0.11 valid=1s ipv6=off;\n"
+            "        resolver_timeout 2s;\n"
+            "        set $pallet_app {};\n"
+            "        proxy_pass http://$pallet_app:8000;\n"
+            "        proxy_connect_timeout 2s;\n",
+            upstreams.service);
+    } else {
+        std::string servers;
+        for (const auto& name : upstreams.servers) {
+            servers += fmt::format("    server {}:8000 max_fails=0;\n", name);
+        }
+        if (servers.empty()) {
+            servers = "    server 127.0.0.1:9 down;  # nothing serves yet\n";
+        }
+        upstream_block = fmt::format("upstream pallet_app {{\n{}    keepalive 32;\n}}\n", servers);
+        proxy = "        proxy_pass http://pallet_app;\n";
     }
     return fmt::format(
-        "upstream pallet_app {{\n{servers}    keepalive 32;\n}}\n"
+        "{upstream}"
         "server {{\n"
         "    listen 80;\n"
         "    server_name _;\n"
@@ -123,7 +139,7 @@ std::string router_site_config(const state::Environment& env,
         "        add_header Cache-Control \"public, max-age=31536000, immutable\";\n"
         "    }}\n"
         "    location / {{\n"
-        "        proxy_pass http://pallet_app;\n"
+        "{proxy}"
         "        proxy_http_version 1.1;\n"
         "        proxy_set_header Connection \"\";\n"
         "        proxy_set_header Host $http_host;\n"
@@ -132,10 +148,11 @@ std::string router_site_config(const state::Environment& env,
         "        proxy_next_upstream error timeout;\n"
         "    }}\n"
         "}}\n",
-        fmt::arg("servers", servers), fmt::arg("protocol", env.site_protocol));
+        fmt::arg("upstream", upstream_block), fmt::arg("proxy", proxy),
+        fmt::arg("protocol", env.site_protocol));
 }
 
-std::string router_config(const state::Environment& env, const std::vector<std::string>& upstreams) {
+std::string router_config(const state::Environment& env, const Upstreams& upstreams) {
     std::string site;
     for (const auto& line : util::split(router_site_config(env, upstreams), '\n')) {
         site += line.empty() ? "\n" : "    " + line + "\n";
@@ -328,7 +345,7 @@ void Router::wait_started(const std::string& name) {
     }
 }
 
-void Router::switch_to(const std::vector<std::string>& upstreams) {
+void Router::switch_to(const Upstreams& upstreams) {
     const bool legacy = record() && record()->label(state::label::k_router_config).empty();
     const std::string file =
         legacy ? std::string(k_legacy_config_dir) + "/pallet.conf" : std::string(k_config_file);
@@ -348,6 +365,20 @@ HealthAnswer Router::probe(const std::string& target, const std::string& path) {
     m_context.docker.exec_script(container(), k_probe, &output,
                                  {target, path, m_env.site_domain, m_env.site_protocol});
     return parse_health_answer(output);
+}
+
+std::vector<std::string> Router::resolve(const std::string& name) {
+    std::string output;
+    m_context.docker.exec_script(container(), "getent ahostsv4 \"$1\" | cut -d' ' -f1 | sort -u", &output,
+                                 {name});
+    std::vector<std::string> addresses;
+    for (const auto& line : util::split(output, '\n')) {
+        if (!util::trim(line).empty()) {
+            addresses.push_back(util::trim(line));
+        }
+    }
+    std::sort(addresses.begin(), addresses.end());
+    return addresses;
 }
 
 }  // namespace pallet::phases

@@ -10,14 +10,22 @@
 
 namespace pallet::phases {
 
-// The http-level part of the router's nginx configuration: proxies to the serve containers'
-// port 8000 and serves /static from the static volume with immutable caching.
-std::string router_site_config(const state::Environment& env,
-                               const std::vector<std::string>& upstreams);
+// What the router sends requests to (port 8000 of each): serve containers or swarm tasks listed
+// (names resolved when nginx loads the configuration), or, when `service` is set, a swarm
+// service resolved through the swarm's DNS as its tasks come and go (a task that replaces one
+// on a lost node gets requests without a command of ours).
+struct Upstreams {
+    std::vector<std::string> servers;
+    std::string service;
+};
+
+// The http-level part of the router's nginx configuration: proxies to the upstreams and
+// serves /static from the static volume with immutable caching.
+std::string router_site_config(const state::Environment& env, const Upstreams& upstreams);
 
 // The router's whole nginx configuration (nginx -c): nothing of the image's own configuration
 // (default sites, conf.d, mime types, log paths) is used.
-std::string router_config(const state::Environment& env, const std::vector<std::string>& upstreams);
+std::string router_config(const state::Environment& env, const Upstreams& upstreams);
 
 // What a health request to a serve container got.
 struct HealthAnswer {
@@ -57,11 +65,13 @@ public:
     // Where users reach it: "http://127.0.0.1:8080/".
     std::string url();
     // Points the running router at `upstreams` with a graceful reload (in-flight requests finish).
-    void switch_to(const std::vector<std::string>& upstreams);
+    void switch_to(const Upstreams& upstreams);
     // Sends `container` a health request at `path` on port 8000 from the router, as a user's
     // request arrives through it: Host SITE_DOMAIN, X-Forwarded-Proto, X-Forwarded-For.
     // `target`: a serve container's name, or a swarm task's address.
     HealthAnswer probe(const std::string& target, const std::string& path);
+    // The IPv4 addresses `name` resolves to where the router runs, sorted (none when it does not).
+    std::vector<std::string> resolve(const std::string& name);
     std::string image() const { return router_image(m_context); }
 
 private:

@@ -185,7 +185,7 @@ state::HistoryEntry serve_event(const Context& context, const ResolvedImage& ima
 void switch_traffic(Context& context, const state::Environment& env, Router& router,
                     const std::vector<std::string>& serving, const std::vector<std::string>& old,
                     Rollout* rollout) {
-    router.switch_to(serving);
+    router.switch_to({serving, ""});
     if (rollout != nullptr) {
         rollout->commit();
     }
@@ -514,10 +514,20 @@ int run_rm(Context& context, const std::string& env_name, bool volumes) {
         store.get(env_name);  // throws, with what to do
     }
     // A running deploy is never killed, not even to remove its environment.
+    const auto swarm_env = swarm::find(context, env_name);
+    std::string deploying;
     if (const auto* deploy = snapshot.deploy_lock(); deploy != nullptr && deploy->running) {
+        deploying = deploy->label(state::label::k_version);
+    } else if (swarm_env) {
+        deploying = swarm::running_deploy(context, *swarm_env);
+    }
+    if (!deploying.empty()) {
         throw Error(fmt::format("a deploy of {} is running in {}; remove the environment when it "
                                 "has ended (follow it: {pallet} logs {} --phase deploy -f)",
-                                deploy->label(state::label::k_version), env_name, env_name, fmt::arg("pallet", context.command("pallet"))));
+                                deploying, env_name, env_name, fmt::arg("pallet", context.command("pallet"))));
+    }
+    if (swarm_env) {
+        return swarm::remove(context, *swarm_env, volumes);
     }
     store.remove(env_name, volumes);
     if (volumes) {

@@ -20,8 +20,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto k_start_timeout = std::chrono::seconds(120);  // a task to be scheduled and start
+constexpr auto k_dns_timeout = std::chrono::seconds(15);     // the swarm's DNS to list new tasks
 constexpr double k_lock_being_taken_seconds = 60;
-constexpr int k_kept_deploys = 30;
+constexpr size_t k_kept_results = 50;  // deploy results (history)
+constexpr size_t k_kept_outputs = 5;   // deploy outputs (logs)
 
 std::string lock_name(const std::string& env, const char* what) {
     return fmt::format("pallet-{}-{}-lock", env, what);
@@ -48,24 +50,93 @@ std::string node_name(Context& context, const std::string& id) {
     return id.substr(0, 12);
 }
 
-// Waits until every task of the one-off job `service` has ended; returns them. Throws, naming the
-// node, when one cannot start (a missing bind source, an image the node lacks).
-std::vector<docker::TaskRecord> wait_job(Context& context, const std::string& service,
-                                         std::chrono::seconds timeout, const char* what) {
-    const auto deadline = Clock::now() + timeout;
-    while (true) {
-        auto tasks = context.docker.service_tasks(service);
-        const bool all_ended = !tasks.empty() && std::all_of(tasks.begin(), tasks.end(),
-                                                             [](const auto& t) { return t.ended(); });
-        if (all_ended) {
-            return tasks;
+// A task that ran (exited, or was running when its node was lost), as opposed to one a node
+// rejected before it started (a missing image or bind source), which the swarm tries again,
+// whatever the restart condition says.
+bool ran(const docker::TaskRecord& task) { return task.ended() && task.state != "rejected"; }
+
+// What went wrong with a task, for messages.
+std::string task_problem(const docker::TaskRecord& task) {
+    return task.error.empty() ? task.state : task.error;
+}
+
+// Runs the one-off `job` once on every node that takes tasks (a global job), waits at most 90s and
+// removes it; returns what went wrong, by node name (empty when nothing did).
+std::map<std::string, std::string> run_on_every_node(Context& context, docker::ServiceSpec job,
+                                                     const char* what) {
+    job.mode = "global-job";
+    job.restart_condition = "none";
+    std::map<std::string, std::string> nodes;  // id -> host name
+    for (const auto& node : context.docker.list_nodes()) {
+        if (node.state == "ready" && node.availability == "active") {
+            nodes[node.id] = node.hostname;
         }
-        if (Clock::now() > deadline) {
-            std::string state = tasks.empty() ? "no task yet" : tasks.front().state;
-            throw Error(fmt::format("{} did not end within {}s (its task: {})", what,
-                                    timeout.count(), state));
+    }
+    context.docker.create_service(job);
+    const auto deadline = Clock::now() + std::chrono::seconds(90);
+    try {
+        while (true) {
+            std::map<std::string, std::string> outcome;  // host name -> problem ("": none)
+            for (const auto& task : context.docker.service_tasks(job.name)) {
+                auto node = nodes.find(task.node_id);
+                if (node == nodes.end() || !task.ended()) {
+                    continue;
+                }
+                if (task.state == "complete") {
+                    outcome[node->second] = "";
+                } else if (outcome.count(node->second) == 0) {
+                    outcome[node->second] = task_problem(task);
+                }
+            }
+            if (outcome.size() >= nodes.size()) {
+                context.docker.remove_services({job.name});
+                std::erase_if(outcome, [](const auto& entry) { return entry.second.empty(); });
+                return outcome;
+            }
+            if (Clock::now() > deadline) {
+                std::string waiting;
+                for (const auto& [id, name] : nodes) {
+                    if (outcome.count(name) == 0) {
+                        waiting += (waiting.empty() ? "" : ", ") + name;
+                    }
+                }
+                throw Error(fmt::format("{} did not end within 90s on node(s) {}", what, waiting));
+            }
+            cancel::sleep(std::chrono::milliseconds(300));
         }
-        cancel::sleep(std::chrono::milliseconds(300));
+    } catch (...) {
+        context.docker.remove_services({job.name});
+        throw;
+    }
+}
+
+// Runs the one-off `job` once (a replicated job), waits at most 90s for it to run and removes it;
+// returns the task that ran. Throws with the last rejection when none could start.
+docker::TaskRecord run_once(Context& context, docker::ServiceSpec job, const char* what) {
+    job.mode = "replicated-job";
+    job.restart_condition = "none";
+    context.docker.create_service(job);
+    const auto deadline = Clock::now() + std::chrono::seconds(90);
+    try {
+        while (true) {
+            std::string rejected;
+            for (const auto& task : context.docker.service_tasks(job.name)) {
+                if (ran(task)) {
+                    context.docker.remove_services({job.name});
+                    return task;
+                }
+                if (task.state == "rejected") {
+                    rejected = fmt::format(" (node {}: {})", node_name(context, task.node_id), task_problem(task));
+                }
+            }
+            if (Clock::now() > deadline) {
+                throw Error(fmt::format("{} could not run within 90s{}", what, rejected));
+            }
+            cancel::sleep(std::chrono::milliseconds(300));
+        }
+    } catch (...) {
+        context.docker.remove_services({job.name});
+        throw;
     }
 }
 
@@ -79,25 +150,41 @@ void hand_storage_to(Context& context, const state::Environment& env, const Reso
     docker::ServiceSpec job;
     job.name = fmt::format("pallet-{}-check-{}", env.name, state::random_id());
     job.image = router_image(context);
-    job.mode = "replicated-job";
-    job.restart_condition = "none";
     job.labels = state::base_labels(env.name, state::phase::k_check);
     job.binds = {{env.shared_path + "/" + env.name, "/environment", false}};
     job.command = {"sh", "-c", fmt::format("chown {}:{} /environment/storage /environment/static && "
                                            "chmod 755 /environment/storage /environment/static",
                                            ids->uid, ids->gid)};
-    context.docker.create_service(job);
-    std::vector<docker::TaskRecord> tasks;
-    try {
-        tasks = wait_job(context, job.name, std::chrono::seconds(90), "handing /storage to the image's user");
-    } catch (...) {
-        context.docker.remove_services({job.name});
-        throw;
+    const auto task = run_once(context, job, "handing /storage to the image's user");
+    if (task.state != "complete") {
+        throw Error(fmt::format("could not hand {}/{} to uid {}: {}", env.shared_path, env.name,
+                                ids->uid, task_problem(task)));
     }
-    context.docker.remove_services({job.name});
-    if (tasks.empty() || tasks.front().state != "complete") {
-        throw Error(fmt::format("could not hand {}/{} to uid {}: {}", env.shared_path, env.name, ids->uid,
-                                tasks.empty() ? "no task" : tasks.front().error));
+}
+
+// Without a registry every node needs its own copy of the image: a job on every node finds those
+// that lack it, before anything of the version runs.
+void check_image_everywhere(Context& context, const state::Environment& env, const ResolvedImage& image) {
+    if (context.docker.dry_run()) {
+        return;
+    }
+    docker::ServiceSpec job;
+    job.name = fmt::format("pallet-{}-check-{}", env.name, state::random_id());
+    job.image = image.ref;
+    job.entrypoint = "true";  // nothing of the application runs
+    job.labels = state::base_labels(env.name, state::phase::k_check);
+    std::string missing;
+    for (const auto& [node, problem] : run_on_every_node(context, job, "the check of the image")) {
+        if (problem.find("No such image") != std::string::npos) {
+            missing += (missing.empty() ? "" : ", ") + node;
+        }
+        // Anything else (an image without `true`) is no missing image.
+    }
+    if (!missing.empty()) {
+        throw Error(fmt::format(
+            "{} is not on node(s) {}: every node runs its own copy. Load it there (docker save "
+            "{} | docker -H NODE load) or push it to a registry every node can pull from",
+            image.ref, missing, image.ref));
     }
 }
 
@@ -198,10 +285,29 @@ void ensure_network(Context& context, const state::Environment& env) {
     }
 }
 
-// Records how a deploy job ended (once; a later command may find it ended first).
+// The newest first of the environment's configs of `phase` (no other phase's data is read).
+std::vector<docker::ContainerRecord> configs_of(Context& context, const std::string& env, const char* phase) {
+    auto records = context.docker.list_configs({state::env_filter(env), state::phase_filter(phase)});
+    state::newest_first(records);
+    return records;
+}
+
+// Removes all but the newest `kept` of `records` (newest first).
+void prune(Context& context, const std::vector<docker::ContainerRecord>& records, size_t kept) {
+    std::vector<std::string> old;
+    for (size_t i = kept; i < records.size(); ++i) {
+        old.push_back(records[i].id);
+    }
+    context.docker.remove_configs(old);
+}
+
+// Records how a deploy job ended and what it printed (once; a later command may find it ended
+// first), then removes the job, so that the swarm never runs that deploy again by itself (a
+// job can run again after a change of leader).
 void record_result(Context& context, const state::Environment& env, const docker::ContainerRecord& lock,
                    const docker::TaskRecord& task) {
     const std::string job = lock.label(state::label::k_job);
+    const std::string suffix = job.substr(job.rfind('-') + 1);
     auto labels = state::base_labels(env.name, state::phase::k_deploy_result);
     for (const char* key : {state::label::k_version, state::label::k_image_id, state::label::k_user,
                             state::label::k_host}) {
@@ -212,14 +318,52 @@ void record_result(Context& context, const state::Environment& env, const docker
     labels[state::label::k_finished] =
         fmt::format("{:.0f}", docker::parse_docker_time(task.updated).value_or(context.docker.engine_now()));
     labels[state::label::k_result] =
-        task.state == "complete" ? "succeeded"
-        : task.exit_code         ? fmt::format("failed (exit {})", *task.exit_code)
-                                 : fmt::format("failed ({}: {})", task.state, task.error);
-    context.docker.create_config(fmt::format("pallet-{}-deployed-{}", env.name, job.substr(job.rfind('-') + 1)),
-                                 labels, "");
+        task.state == "complete"                          ? "succeeded"
+        : task.exit_code && task.state == "failed"        ? fmt::format("failed (exit {})", *task.exit_code)
+        : task.state == "shutdown" || task.state == "orphaned" ? "failed (its node was lost)"
+                                                           : fmt::format("failed ({})", task_problem(task));
+    // The output's last 64 KiB, apart from the records that status and history read (unmanaged).
+    std::string output = context.docker.service_logs(job);
+    if (output.size() > 64 * 1024) {
+        output = "[...]\n" + output.substr(output.find('\n', output.size() - 64 * 1024) + 1);
+    }
+    auto output_labels = state::base_labels(env.name, state::phase::k_deploy_output);
+    output_labels.erase(state::label::k_managed);
+    output_labels[state::label::k_job] = job;
+    output_labels[state::label::k_version] = lock.label(state::label::k_version);
+    context.docker.create_config(fmt::format("pallet-{}-output-{}", env.name, suffix), output_labels,
+                                 output.empty() ? "(no output)\n" : output);
+    context.docker.create_config(fmt::format("pallet-{}-deployed-{}", env.name, suffix), labels, "");
+    context.docker.remove_services({job});
+    prune(context, configs_of(context, env.name, state::phase::k_deploy_output), k_kept_outputs);
+    prune(context, configs_of(context, env.name, state::phase::k_deploy_result), k_kept_results);
 }
 
-// Follows the deploy job: its output live, until its task ends. On cancellation it goes on.
+// True while the deploy lock names `job`.
+bool holds_lock(Context& context, const state::Environment& env, const std::string& job) {
+    const auto locks = context.docker.list_configs(filters(env.name, state::phase::k_deploy_lock));
+    return std::any_of(locks.begin(), locks.end(),
+                       [&](const auto& lock) { return lock.label(state::label::k_job) == job; });
+}
+
+// How a deploy job that a command recorded ended, for one that followed it too.
+int recorded_outcome(Context& context, const state::Environment& env, const std::string& job) {
+    for (const auto& result : configs_of(context, env.name, state::phase::k_deploy_result)) {
+        if (result.label(state::label::k_job) == job) {
+            const std::string outcome = result.label(state::label::k_result);
+            if (outcome == "succeeded") {
+                context.step("deploy of {} to {} succeeded", result.label(state::label::k_version), env.name);
+                return 0;
+            }
+            fmt::print(stderr, "docker-pallet: error: deploy of {} to {} {}; it will not be served\n",
+                       result.label(state::label::k_version), env.name, outcome);
+            return 1;
+        }
+    }
+    throw Error(fmt::format("the deploy job {} is gone and left no result", job));
+}
+
+// Follows the deploy job: its output live, until its task has run. On cancellation it goes on.
 int follow_job(Context& context, const state::Environment& env, const docker::ContainerRecord& lock) {
     const std::string job = lock.label(state::label::k_job);
     try {
@@ -227,10 +371,15 @@ int follow_job(Context& context, const state::Environment& env, const docker::Co
         const auto deadline = Clock::now() + k_start_timeout;
         while (true) {
             auto tasks = context.docker.service_tasks(job);
-            if (!tasks.empty() && tasks.front().ended()) {
+            if (tasks.empty() && !holds_lock(context, env, job)) {
+                output.reset();
+                return recorded_outcome(context, env, job);  // another command recorded it
+            }
+            const auto done = std::find_if(tasks.begin(), tasks.end(), ran);
+            if (done != tasks.end()) {
                 cancel::sleep(std::chrono::milliseconds(500));  // the last lines arrive
                 output.reset();
-                const auto& task = tasks.front();
+                const docker::TaskRecord task = *done;
                 record_result(context, env, lock, task);
                 context.docker.remove_configs({lock.id});
                 const std::string version = lock.label(state::label::k_version);
@@ -246,13 +395,17 @@ int follow_job(Context& context, const state::Environment& env, const docker::Co
                            task.error.empty() ? "" : ": " + task.error);
                 return task.exit_code.value_or(1) == 0 ? 1 : task.exit_code.value_or(1);
             }
-            const bool started = !tasks.empty() && (tasks.front().running() || tasks.front().ended());
+            const bool started = std::any_of(tasks.begin(), tasks.end(), [](const auto& t) { return t.running(); });
             if (!started && Clock::now() > deadline) {
-                throw Error(fmt::format("the deploy job {} has not started within {}s ({}); it may "
-                                        "still: follow it with {}",
-                                        job, k_start_timeout.count(),
-                                        tasks.empty() ? "no task" : tasks.front().state + " " + tasks.front().error,
-                                        context.command(fmt::format("service logs -f {}", job))));
+                // It never ran: removing it kills nothing.
+                std::string why = "no task";
+                for (const auto& task : tasks) {
+                    why = fmt::format("{} on {}", task_problem(task), node_name(context, task.node_id));
+                }
+                context.docker.remove_services({job});
+                context.docker.remove_configs({lock.id});
+                throw Error(fmt::format("the deploy of {} could not start within {}s ({}); nothing ran",
+                                        lock.label(state::label::k_version), k_start_timeout.count(), why));
             }
             cancel::sleep(std::chrono::milliseconds(500));
         }
@@ -263,17 +416,6 @@ int follow_job(Context& context, const state::Environment& env, const docker::Co
                    job, context.command(fmt::format("service logs -f {}", job)));
         throw;
     }
-}
-
-// Removes deploy jobs beyond the newest k_kept_deploys (their results stay as records).
-void prune_jobs(Context& context, const state::Environment& env) {
-    auto jobs = context.docker.list_services(filters(env.name, state::phase::k_deploy));
-    std::sort(jobs.begin(), jobs.end(), [](const auto& a, const auto& b) { return a.created > b.created; });
-    std::vector<std::string> old;
-    for (size_t i = k_kept_deploys; i < jobs.size(); ++i) {
-        old.push_back(jobs[i].id);
-    }
-    context.docker.remove_services(old);
 }
 
 // Waits until `service` runs `replicas` tasks; returns their addresses on the environment's
@@ -306,36 +448,60 @@ std::vector<std::string> wait_running(Context& context, const std::string& servi
     }
 }
 
-// The container of the router's task (on the node this plugin talks to, where it is pinned).
-docker::ContainerRecord router_task_container(Context& context, const std::string& env) {
+std::string this_node(Context& context) { return context.docker.info("{{.Swarm.NodeID}}"); }
+
+std::string router_service(const std::string& env) { return fmt::format("pallet-{}-router", env); }
+
+// The running task container of the environment's router, which the plugin reaches through the
+// engine addressed. Says at once when the router runs on another node, and why the swarm cannot
+// place it (its port taken there) once that has lasted 10s.
+docker::ContainerRecord router_task_container(Context& context, const state::Environment& env) {
+    const std::string service = router_service(env.name);
+    const auto placing = Clock::now() + std::chrono::seconds(10);
     const auto deadline = Clock::now() + k_start_timeout;
+    std::string here;
     while (true) {
-        auto containers = context.docker.list_containers(
-            {fmt::format("com.docker.swarm.service.name=pallet-{}-router", env)});
-        for (auto& container : containers) {
-            if (container.running) {
-                docker::ContainerRecord task;
-                task.id = container.id;  // an id without a name: a swarm task's container
-                task.running = true;
-                task.labels[state::label::k_router_config] = "/pallet/nginx.conf";
-                return task;
+        for (const auto& task : context.docker.service_tasks(service)) {
+            if (task.desired_state != "running") {
+                continue;
+            }
+            if (task.running()) {
+                if (here.empty()) {
+                    here = this_node(context);
+                }
+                if (task.node_id != here) {
+                    throw Error(fmt::format("the router of {} runs on node {}: address that node's "
+                                            "engine (docker --host or --context) to serve, scale or "
+                                            "roll back",
+                                            env.name, node_name(context, task.node_id)));
+                }
+                for (const auto& container :
+                     context.docker.list_containers({"com.docker.swarm.service.name=" + service})) {
+                    if (container.running) {
+                        docker::ContainerRecord record;
+                        record.id = container.id;  // an id without a name: a swarm task's container
+                        record.running = true;
+                        record.labels[state::label::k_router_config] = "/pallet/nginx.conf";
+                        return record;
+                    }
+                }
+            } else if (!task.error.empty() && Clock::now() > placing) {
+                throw Error(fmt::format("the router of {} cannot start: {}", env.name, task.error));
             }
         }
         if (Clock::now() > deadline) {
-            throw Error(fmt::format("the router of {} did not start on this node within {}s", env,
+            throw Error(fmt::format("the router of {} did not start within {}s", env.name,
                                     k_start_timeout.count()));
         }
         cancel::sleep(std::chrono::milliseconds(300));
     }
 }
 
-std::string this_node(Context& context) { return context.docker.info("{{.Swarm.NodeID}}"); }
-
 // Starts the router service, pinned to the node addressed (or --router-node) and published in
 // host mode on the environment's port there.
 void start_router(Context& context, const state::Environment& env) {
     docker::ServiceSpec spec;
-    spec.name = fmt::format("pallet-{}-router", env.name);
+    spec.name = router_service(env.name);
     spec.image = router_image(context);
     spec.command = {"sh", "-c", router_entry()};
     spec.env = {{"PALLET_ROUTER_CONFIG", router_config(env, {})}};
@@ -379,9 +545,33 @@ std::chrono::seconds lock_stale_after(const state::Environment& env) {
                                 env.drain_ms / 1000 + 180);
 }
 
-// Puts `addresses` behind the router once each answers like a user's request would.
-void gate_and_switch(const state::Environment& env, Router& router,
-                     const std::vector<std::string>& fresh, const std::vector<std::string>& all) {
+// Sends the router's requests to `service` through the swarm's DNS, so that a task the swarm
+// starts later (in place of one on a lost node) gets requests without a command of ours; once the
+// router's node resolves it to exactly `addresses` (the gated tasks), never before. When the DNS
+// does not agree in time, the router names the addresses instead.
+void switch_to_service(Context& context, Router& router, const std::string& service,
+                       std::vector<std::string> addresses) {
+    std::sort(addresses.begin(), addresses.end());
+    const auto deadline = Clock::now() + k_dns_timeout;
+    while (router.resolve(service) != addresses) {
+        if (Clock::now() > deadline) {
+            context.step("warning: the swarm's DNS did not list just the tasks of {} within {}s; "
+                         "the router names them instead (tasks the swarm replaces get requests "
+                         "after the next serve or scale)",
+                         service, k_dns_timeout.count());
+            router.switch_to({addresses, ""});
+            return;
+        }
+        cancel::sleep(std::chrono::milliseconds(200));
+    }
+    router.switch_to({{}, service});
+}
+
+// Puts the `fresh` tasks of `service` behind the router once each answers like a user's request
+// would; then all of `all`.
+void gate_and_switch(Context& context, const state::Environment& env, Router& router,
+                     const std::string& service, const std::vector<std::string>& fresh,
+                     const std::vector<std::string>& all) {
     const auto deadline = Clock::now() + std::chrono::seconds(env.health_timeout);
     for (const auto& address : fresh) {
         while (true) {
@@ -398,7 +588,7 @@ void gate_and_switch(const state::Environment& env, Router& router,
             cancel::sleep(std::chrono::milliseconds(250));
         }
     }
-    router.switch_to(all);
+    switch_to_service(context, router, service, all);
 }
 
 }  // namespace
@@ -433,9 +623,24 @@ void check_new_environment(Context& context, const state::Environment& env) {
                          "docker pallet env create");
     }
     if (env.port == 0) {
-        throw UsageError("a swarm environment needs --port [ADDRESS:]PORT: its router publishes "
-                         "that port on its node",
+        throw UsageError("a swarm environment needs --port PORT: its router publishes that port "
+                         "on its node",
                          "docker pallet env create");
+    }
+    if (env.bind_address != "127.0.0.1" && env.bind_address != "0.0.0.0") {
+        throw UsageError(fmt::format("a swarm router publishes its port on every address of its "
+                                     "node (the swarm's host mode binds no single address): give "
+                                     "--port {}, and a firewall where {} alone should reach it",
+                                     env.port, env.bind_address),
+                         "docker pallet env create");
+    }
+    for (const auto& [name, other] : state::newest_environments(
+             context.docker.list_configs({state::phase_filter(state::phase::k_config)}), context.command("pallet"))) {
+        if (name != env.name && other.port == env.port && other.router_node == env.router_node) {
+            throw Error(fmt::format("port {} is the port of the swarm environment {} on the same "
+                                    "node; choose another --port",
+                                    env.port, name));
+        }
     }
     if (context.docker.dry_run()) {
         return;
@@ -445,35 +650,22 @@ void check_new_environment(Context& context, const state::Environment& env) {
     docker::ServiceSpec check;
     check.name = fmt::format("pallet-{}-check-{}", env.name, state::random_id());
     check.image = router_image(context);
-    check.mode = "global-job";
-    check.restart_condition = "none";
     check.labels = state::base_labels(env.name, state::phase::k_check);
     check.binds = {{env.shared_path, env.shared_path, false}};
     check.command = {"sh", "-c", fmt::format("mkdir -p '{0}/{1}/storage' '{0}/{1}/static'",
                                              env.shared_path, env.name)};
     context.step("checking {} on every node", env.shared_path);
-    context.docker.create_service(check);
-    std::vector<docker::TaskRecord> tasks;
-    try {
-        tasks = wait_job(context, check.name, std::chrono::seconds(90), "the check of the shared path");
-    } catch (...) {
-        context.docker.remove_services({check.name});
-        throw;
-    }
-    context.docker.remove_services({check.name});
-    for (const auto& task : tasks) {
-        if (task.state != "complete") {
-            throw Error(fmt::format("{} is not usable on node {}: {}; it must exist on every node "
-                                    "(the same shared filesystem)",
-                                    env.shared_path, node_name(context, task.node_id),
-                                    task.error.empty() ? task.state : task.error));
-        }
+    for (const auto& [node, problem] : run_on_every_node(context, check, "the check of the shared path")) {
+        throw Error(fmt::format("{} is not usable on node {}: {}; it must exist on every node "
+                                "(the same shared filesystem)",
+                                env.shared_path, node, problem));
     }
 }
 
 int deploy(Context& context, const state::Environment& env, const DeployOptions& options,
            const ResolvedImage& image) {
     require_manager(context);
+    check_image_everywhere(context, env, image);
     ensure_network(context, env);
     hand_storage_to(context, env, image);
     const auto started_waiting = Clock::now();
@@ -514,9 +706,7 @@ int deploy(Context& context, const state::Environment& env, const DeployOptions&
             if (locks.empty()) {
                 throw Error("the deploy lock of " + env.name + " vanished");
             }
-            const int code = follow_job(context, env, locks.front());
-            prune_jobs(context, env);
-            return code;
+            return follow_job(context, env, locks.front());
         }
         auto locks = context.docker.list_configs(filters(env.name, state::phase::k_deploy_lock));
         if (locks.empty()) {
@@ -530,11 +720,12 @@ int deploy(Context& context, const state::Environment& env, const DeployOptions&
                                             holder.label(state::label::k_user), holder.label(state::label::k_host),
                                             state::time_ago(state::created_at(holder), context.docker.engine_now()));
         if (tasks.empty() && age > k_lock_being_taken_seconds) {
-            context.docker.remove_configs({holder.id});  // its command died before the job
+            // Its command died before the job started, or after recording its end.
+            context.docker.remove_configs({holder.id});
             continue;
         }
-        if (!tasks.empty() && tasks.front().ended()) {
-            record_result(context, env, holder, tasks.front());  // its command died: record it now
+        if (const auto done = std::find_if(tasks.begin(), tasks.end(), ran); done != tasks.end()) {
+            record_result(context, env, holder, *done);  // its command died: record it now
             context.docker.remove_configs({holder.id});
             continue;
         }
@@ -557,6 +748,71 @@ int deploy(Context& context, const state::Environment& env, const DeployOptions&
         }
         cancel::sleep(std::chrono::milliseconds(500));
     }
+}
+
+std::string running_deploy(Context& context, const state::Environment& env) {
+    for (const auto& lock : context.docker.list_configs(filters(env.name, state::phase::k_deploy_lock))) {
+        auto tasks = context.docker.service_tasks(lock.label(state::label::k_job));
+        if (!tasks.empty() && std::none_of(tasks.begin(), tasks.end(), ran)) {
+            return lock.label(state::label::k_version);
+        }
+    }
+    return "";
+}
+
+int remove(Context& context, const state::Environment& env, bool volumes) {
+    state::EnvironmentStore(context.docker).remove(env.name, false);
+    if (!volumes) {
+        context.done("removed {}; its /storage and /static stay in {}/{} (rm --volumes removes them)",
+                     env.name, env.shared_path, env.name);
+        return 0;
+    }
+    if (!context.docker.dry_run()) {
+        docker::ServiceSpec job;
+        job.name = fmt::format("pallet-{}-check-{}", env.name, state::random_id());
+        job.image = router_image(context);
+        job.labels = state::base_labels(env.name, state::phase::k_check);
+        job.binds = {{env.shared_path, "/shared", false}};
+        job.command = {"rm", "-rf", "--", "/shared/" + env.name};
+        const auto task = run_once(context, job, "the removal of /storage and /static");
+        if (task.state != "complete") {
+            throw Error(fmt::format("removed {}, but not {}/{}: {}", env.name, env.shared_path,
+                                    env.name, task_problem(task)));
+        }
+    }
+    context.done("removed {} and {}/{}", env.name, env.shared_path, env.name);
+    return 0;
+}
+
+int logs(Context& context, const state::Environment& env, const std::string& phase, bool follow) {
+    if (phase == state::phase::k_deploy) {
+        // A running deploy's job; else what the last one printed, as recorded when it ended.
+        for (const auto& lock : context.docker.list_configs(filters(env.name, state::phase::k_deploy_lock))) {
+            const std::string job = lock.label(state::label::k_job);
+            if (!context.docker.service_tasks(job).empty()) {
+                context.step("deploy of {} (running: swarm job {})", lock.label(state::label::k_version), job);
+                context.docker.stream_service_logs(job, follow);
+                return 0;
+            }
+        }
+        const auto outputs = configs_of(context, env.name, state::phase::k_deploy_output);
+        if (outputs.empty()) {
+            throw Error(fmt::format("{} has no deploy yet; run: {} deploy {} IMAGE", env.name,
+                                    context.command("pallet"), env.name));
+        }
+        context.step("deploy of {} (ended)", outputs.front().label(state::label::k_version));
+        fmt::print("{}", outputs.front().data);
+        return 0;
+    }
+    auto services = context.docker.list_services(filters(env.name, state::phase::k_serve));
+    if (services.empty()) {
+        throw Error(fmt::format("{} serves nothing; see {} status {}", env.name, context.command("pallet"), env.name));
+    }
+    std::sort(services.begin(), services.end(), [](const auto& a, const auto& b) { return a.created > b.created; });
+    context.step("{} ({}, {} replica(s))", services.front().name,
+                 services.front().label(state::label::k_version), services.front().replicas);
+    context.docker.stream_service_logs(services.front().name, follow);
+    return 0;
 }
 
 int serve(Context& context, const state::Environment& env, const ServeOptions& options,
@@ -590,9 +846,21 @@ int serve(Context& context, const state::Environment& env, const ServeOptions& o
         state.serving.empty() ? 1 : std::max(1, state.serving.front().replicas));
     ensure_network(context, env);
     hand_storage_to(context, env, image);
+    // The router first: when it cannot run, nothing else starts (and the one started goes).
     const bool router_was_running = state.router.has_value();
     if (!router_was_running) {
         start_router(context, env);
+    }
+    docker::ContainerRecord router_record;
+    if (!context.docker.dry_run()) {
+        try {
+            router_record = router_task_container(context, env);
+        } catch (...) {
+            if (!router_was_running) {
+                context.docker.remove_services({router_service(env.name)});
+            }
+            throw;
+        }
     }
     const std::string name = fmt::format("pallet-{}-serve-{}", env.name, state::random_id());
     docker::ServiceSpec spec;
@@ -619,8 +887,8 @@ int serve(Context& context, const state::Environment& env, const ServeOptions& o
     const auto started = Clock::now();
     try {
         auto addresses = wait_running(context, name, replicas, std::chrono::seconds(env.health_timeout));
-        Router router(context, env, router_task_container(context, env.name));
-        gate_and_switch(env, router, addresses, addresses);
+        Router router(context, env, router_record);
+        gate_and_switch(context, env, router, name, addresses, addresses);
     } catch (const Cancelled&) {
         context.docker.remove_services({name});
         throw;
@@ -666,9 +934,10 @@ int scale(Context& context, const state::Environment& env, int replicas) {
         context.docker.scale_service(service.name, replicas);
         return 0;
     }
-    Router router(context, env, router_task_container(context, env.name));
+    Router router(context, env, router_task_container(context, env));
     if (replicas > now) {
         const auto before = wait_running(context, service.name, now, std::chrono::seconds(env.health_timeout));
+        router.switch_to({before, ""});  // the new tasks join the DNS before they answer
         context.docker.scale_service(service.name, replicas);
         auto all = wait_running(context, service.name, replicas, std::chrono::seconds(env.health_timeout));
         std::vector<std::string> fresh;
@@ -677,7 +946,7 @@ int scale(Context& context, const state::Environment& env, int replicas) {
                 fresh.push_back(address);
             }
         }
-        gate_and_switch(env, router, fresh, all);
+        gate_and_switch(context, env, router, service.name, fresh, all);
     } else {
         // Swarm removes the highest slots: route to the others first, then let the rest go.
         std::vector<std::string> keep;
@@ -690,9 +959,10 @@ int scale(Context& context, const state::Environment& env, int replicas) {
         if (keep.empty()) {
             throw Error(fmt::format("no task of {} would be left serving", service.name));
         }
-        router.switch_to(keep);
+        router.switch_to({keep, ""});
         cancel::sleep(std::chrono::milliseconds(env.drain_ms));
         context.docker.scale_service(service.name, replicas);
+        switch_to_service(context, router, service.name, keep);
     }
     ResolvedImage image{service.label(state::label::k_version), docker::ImageRecord{}};
     image.record.id = service.label(state::label::k_image_id);

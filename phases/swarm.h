@@ -37,4 +37,13 @@ int scale(Context& context, const state::Environment& env, int replicas);
 
 int stop(Context& context, const state::Environment& env);
 
+// The output of the environment's running or last deploy, or of the service it serves.
+int logs(Context& context, const state::Environment& env, const std::string& phase, bool follow);
+
+// Removes the environment's services and records; with `volumes`, DIR/ENV of the shared path too.
+int remove(Context& context, const state::Environment& env, bool volumes);
+
+// The version a deploy job of the environment runs now ("" when none runs).
+std::string running_deploy(Context& context, const state::Environment& env);
+
 }  // namespace pallet::phases::swarm

@@ -50,6 +50,7 @@ inline constexpr const char* k_run = "run";                  // one-off commands
 // Swarm environments' records (configs) and checks.
 inline constexpr const char* k_deploy_lock = "deploy-lock";
 inline constexpr const char* k_deploy_result = "deploy-result";
+inline constexpr const char* k_deploy_output = "deploy-output";  // what a deploy job printed
 inline constexpr const char* k_check = "check";
 inline constexpr const char* k_environment = "environment";  // networks and volumes
 }  // namespace phase

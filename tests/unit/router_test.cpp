@@ -14,7 +14,7 @@ state::Environment staging() {
 }
 
 TEST(RouterConfig, OwnsTheWholeConfiguration) {
-    const std::string config = router_config(staging(), {"pallet-staging-serve-1"});
+    const std::string config = router_config(staging(), {{"pallet-staging-serve-1"}, ""});
     EXPECT_NE(config.find("events {"), std::string::npos);
     EXPECT_NE(config.find("http {"), std::string::npos);
     EXPECT_NE(config.find("types {"), std::string::npos) << "no mime.types of the image";
@@ -29,6 +29,18 @@ TEST(RouterConfig, OwnsTheWholeConfiguration) {
 TEST(RouterConfig, NothingToServeYetIsStillValid) {
     EXPECT_NE(router_config(staging(), {}).find("server 127.0.0.1:9 down;"), std::string::npos)
         << "nginx refuses an empty upstream";
+}
+
+TEST(RouterConfig, ASwarmServiceIsResolvedThroughTheSwarmsDns) {
+    const std::string config = router_config(staging(), {{}, "pallet-staging-serve-ab12"});
+    EXPECT_NE(config.find("resolver 127.0.0.11 valid=1s"), std::string::npos)
+        << "asked again as tasks come and go";
+    EXPECT_NE(config.find("set $pallet_app pallet-staging-serve-ab12;"), std::string::npos);
+    EXPECT_NE(config.find("proxy_pass http://$pallet_app:8000;"), std::string::npos)
+        << "a variable: resolved while nginx runs, not once at load";
+    EXPECT_NE(config.find("proxy_connect_timeout 2s;"), std::string::npos)
+        << "a task on a lost node passes the request on";
+    EXPECT_EQ(config.find("upstream pallet_app"), std::string::npos);
 }
 
 TEST(HealthAnswer, BelowFourHundredIsHealthy) {
