@@ -1,6 +1,8 @@
 // The swarm side of the docker adapter: services, their tasks, configs, nodes.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "docker/argv.h"
 #include "docker/docker_cli.h"
 #include "util/error.h"
@@ -79,15 +81,39 @@ std::map<std::string, std::string> DockerCli::service_replicas(
     auto filters = argv::filter_args(label_filters);
     args.insert(args.end(), filters.begin(), filters.end());
     Result result = execute(args, Command{}, false);
-    std::map<std::string, std::string> replicas;
+    std::map<std::string, std::string> wanted;
     if (!result.ok()) {
-        return replicas;  // no swarm
+        return wanted;  // no swarm
     }
     for (const auto& line : lines_of(result.out)) {
         const auto space = line.find(' ');
-        if (space != std::string::npos) {
-            replicas[line.substr(0, space)] = line.substr(space + 1, line.find(' ', space + 1) - space - 1);
+        const auto slash = line.find('/', space);
+        if (space != std::string::npos && slash != std::string::npos) {
+            wanted[line.substr(0, space)] =
+                line.substr(slash + 1, line.find_first_of(" (", slash + 1) - slash - 1);
         }
+    }
+    if (wanted.empty()) {
+        return wanted;
+    }
+    // docker's own count takes tasks being stopped after a scale down, and tasks of a node that
+    // is down, as running: count the tasks meant to run that do.
+    std::vector<std::string> ps = {"service", "ps", "--filter", "desired-state=running", "--format",
+                                   "{{.Name}} {{.CurrentState}}"};
+    for (const auto& [name, count] : wanted) {
+        ps.push_back(name);
+    }
+    Result tasks = execute(ps, Command{}, false);
+    std::map<std::string, int> running;
+    for (const auto& line : lines_of(tasks.out)) {
+        const auto dot = line.rfind('.', line.find(' '));
+        if (dot != std::string::npos && line.find(" Running ") != std::string::npos) {
+            ++running[line.substr(0, dot)];
+        }
+    }
+    std::map<std::string, std::string> replicas;
+    for (const auto& [name, count] : wanted) {
+        replicas[name] = fmt::format("{}/{}", running[name], count);
     }
     return replicas;
 }
@@ -130,15 +156,20 @@ std::vector<std::string> DockerCli::service_args(const ServiceSpec& spec, const 
     if (!spec.network.empty()) {
         args.insert(args.end(), {"--network", spec.network});
     }
+    // Mounts in the order of their targets: docker service update sorts them so, and a task
+    // template that changed order would make an update of replicas replace every task.
+    std::vector<std::pair<std::string, std::string>> mounts;
     for (const auto& mount : spec.volumes) {
-        args.insert(args.end(), {"--mount", fmt::format("type=volume,source={},target={}{}",
-                                                        mount.volume, mount.target,
-                                                        mount.read_only ? ",readonly" : "")});
+        mounts.emplace_back(mount.target, fmt::format("type=volume,source={},target={}{}", mount.volume,
+                                                      mount.target, mount.read_only ? ",readonly" : ""));
     }
     for (const auto& bind : spec.binds) {
-        args.insert(args.end(), {"--mount", fmt::format("type=bind,source={},target={}{}",
-                                                        bind.source, bind.target,
-                                                        bind.read_only ? ",readonly" : "")});
+        mounts.emplace_back(bind.target, fmt::format("type=bind,source={},target={}{}", bind.source,
+                                                     bind.target, bind.read_only ? ",readonly" : ""));
+    }
+    std::sort(mounts.begin(), mounts.end());
+    for (const auto& [target, mount] : mounts) {
+        args.insert(args.end(), {"--mount", mount});
     }
     if (!spec.endpoint_mode.empty()) {
         args.insert(args.end(), {"--endpoint-mode", spec.endpoint_mode});
@@ -197,7 +228,8 @@ StartOutcome DockerCli::create_service(const ServiceSpec& spec) {
 void DockerCli::scale_service(const std::string& name, int replicas) {
     Command options;
     options.on_cancel = OnCancel::finish;
-    change({"service", "update", "--detach", "--replicas", std::to_string(replicas), name}, options);
+    // `service scale` changes the replicas alone (update would rewrite other parts of the spec).
+    change({"service", "scale", "--detach", fmt::format("{}={}", name, replicas)}, options);
 }
 
 void DockerCli::remove_services(const std::vector<std::string>& names) {

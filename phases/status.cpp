@@ -105,10 +105,12 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
     }
     // What swarm environments serve: services, their replicas running and wanted (one listing).
     std::map<std::string, std::string> swarm_services;
+    bool listed = false;
     for (const auto& [name, env] : state::newest_environments(swarm_records, context.command("pallet"))) {
         EnvStatus& status = envs[name];
-        if (swarm_services.empty()) {
+        if (!listed) {
             swarm_services = context.docker.service_replicas(filters);
+            listed = true;
         }
         for (const auto& [service, replicas] : swarm_services) {
             const std::string prefix = "pallet-" + name + "-serve-";

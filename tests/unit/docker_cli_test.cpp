@@ -232,5 +232,50 @@ TEST(SshHost, OnlySshUrlsWithWhatSshNeeds) {
     EXPECT_FALSE(parse_ssh_host("ssh://"));
 }
 
+TEST(DockerCli, ServiceMountsAreInTheOrderDockerServiceUpdateKeeps) {
+    // docker service update sorts mounts by target; any other order is a changed task template,
+    // and every task would be replaced by an update.
+    ServiceSpec spec;
+    spec.name = "pallet-web-serve-1";
+    spec.image = "app:v1";
+    spec.binds = {{"/srv/shared/web/storage", "/storage", false}, {"/srv/shared/web/static", "/static", false}};
+    const Args args = DockerCli::service_args(spec, "/p/env");
+    std::vector<std::string> mounts;
+    for (size_t i = 0; i + 1 < args.size(); ++i) {
+        if (args[i] == "--mount") {
+            mounts.push_back(args[i + 1]);
+        }
+    }
+    EXPECT_EQ(mounts, (Args{"type=bind,source=/srv/shared/web/static,target=/static",
+                            "type=bind,source=/srv/shared/web/storage,target=/storage"}));
+}
+
+TEST(DockerCli, ScalingChangesTheReplicasAlone) {
+    FakeRunner runner;
+    DockerCli docker(runner, target());
+    docker.scale_service("pallet-web-serve-1", 5);
+    ASSERT_EQ(runner.commands.size(), 1u);
+    EXPECT_EQ(runner.commands[0].argv, (Args{"docker", "--context", "prod", "service", "scale",
+                                             "--detach", "pallet-web-serve-1=5"}));
+}
+
+TEST(DockerCli, ReplicasCountTasksThatRunAndAreMeantTo) {
+    FakeRunner runner;
+    DockerCli docker(runner, target());
+    runner.answer(0, "pallet-web-serve-1 5/3\npallet-web-router 1/1\n");
+    // A task of a lost node, or one stopping after a scale down, is not meant to run.
+    runner.answer(0, "pallet-web-router.xyz Running 2 minutes ago\n"
+                     "pallet-web-serve-1.1 Running 2 minutes ago\n"
+                     "pallet-web-serve-1.2 Running 5 seconds ago\n"
+                     "pallet-web-serve-1.3 Starting 1 second ago\n");
+    const auto replicas = docker.service_replicas({"io.pallet.env=web"});
+    ASSERT_EQ(runner.commands.size(), 2u);
+    EXPECT_EQ(runner.commands[1].argv,
+              (Args{"docker", "--context", "prod", "service", "ps", "--filter", "desired-state=running",
+                    "--format", "{{.Name}} {{.CurrentState}}", "pallet-web-router", "pallet-web-serve-1"}));
+    EXPECT_EQ(replicas.at("pallet-web-serve-1"), "2/3");
+    EXPECT_EQ(replicas.at("pallet-web-router"), "1/1");
+}
+
 }  // namespace
 }  // namespace pallet::docker
