@@ -73,7 +73,7 @@ struct ServiceSpec {
     std::string network;
     std::vector<Mount> volumes;  // named volumes, local to each node
     std::vector<Bind> binds;
-    std::string mode = "replicated";  // replicated, replicated-job, global-job
+    std::string mode = "replicated";  // replicated, global (replicated-job, global-job: unused, see swarm.cpp)
     int replicas = 1;
     std::string endpoint_mode;            // dnsrr: no virtual IP, no IPVS
     std::vector<std::string> publish;     // mode=host,target=80,published=8080

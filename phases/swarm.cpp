@@ -50,22 +50,33 @@ std::string node_name(Context& context, const std::string& id) {
     return id.substr(0, 12);
 }
 
+// One-off work (a deploy, checks) runs as a service whose task is never restarted, not as a swarm
+// job: the swarm never removes the tasks of a removed job, and their containers stay on every
+// node (moby/moby#42789, #44312). Such a task never runs twice, also not after a rejection.
+constexpr const char* k_once = "none";
+
 // A task that ran (exited, or was running when its node was lost), as opposed to one a node
-// rejected before it started (a missing image or bind source), which the swarm tries again,
-// whatever the restart condition says.
+// rejected before it started (a missing image or bind source).
 bool ran(const docker::TaskRecord& task) { return task.ended() && task.state != "rejected"; }
+
+// Tasks that all ended without running: nothing more will happen.
+bool all_rejected(const std::vector<docker::TaskRecord>& tasks) {
+    return !tasks.empty() &&
+           std::all_of(tasks.begin(), tasks.end(), [](const auto& task) { return task.state == "rejected"; });
+}
 
 // What went wrong with a task, for messages.
 std::string task_problem(const docker::TaskRecord& task) {
     return task.error.empty() ? task.state : task.error;
 }
 
-// Runs the one-off `job` once on every node that takes tasks (a global job), waits at most 90s and
-// removes it; returns what went wrong, by node name (empty when nothing did).
+// Runs the one-off `job` once on every node that takes tasks (a global service of tasks never
+// restarted), waits at most 90s and removes it; returns what went wrong, by node name (empty when
+// nothing did).
 std::map<std::string, std::string> run_on_every_node(Context& context, docker::ServiceSpec job,
                                                      const char* what) {
-    job.mode = "global-job";
-    job.restart_condition = "none";
+    job.mode = "global";
+    job.restart_condition = k_once;
     std::map<std::string, std::string> nodes;  // id -> host name
     for (const auto& node : context.docker.list_nodes()) {
         if (node.state == "ready" && node.availability == "active") {
@@ -110,17 +121,19 @@ std::map<std::string, std::string> run_on_every_node(Context& context, docker::S
     }
 }
 
-// Runs the one-off `job` once (a replicated job), waits at most 90s for it to run and removes it;
-// returns the task that ran. Throws with the last rejection when none could start.
+// Runs the one-off `job` once (one task, never restarted), waits at most 90s for it to run and
+// removes it; returns the task that ran. Throws with the rejection when it could not start.
 docker::TaskRecord run_once(Context& context, docker::ServiceSpec job, const char* what) {
-    job.mode = "replicated-job";
-    job.restart_condition = "none";
+    job.mode = "replicated";
+    job.replicas = 1;
+    job.restart_condition = k_once;
     context.docker.create_service(job);
     const auto deadline = Clock::now() + std::chrono::seconds(90);
     try {
         while (true) {
+            const auto tasks = context.docker.service_tasks(job.name);
             std::string rejected;
-            for (const auto& task : context.docker.service_tasks(job.name)) {
+            for (const auto& task : tasks) {
                 if (ran(task)) {
                     context.docker.remove_services({job.name});
                     return task;
@@ -128,6 +141,9 @@ docker::TaskRecord run_once(Context& context, docker::ServiceSpec job, const cha
                 if (task.state == "rejected") {
                     rejected = fmt::format(" (node {}: {})", node_name(context, task.node_id), task_problem(task));
                 }
+            }
+            if (all_rejected(tasks)) {
+                throw Error(fmt::format("{} could not run{}", what, rejected));
             }
             if (Clock::now() > deadline) {
                 throw Error(fmt::format("{} could not run within 90s{}", what, rejected));
@@ -360,7 +376,7 @@ int recorded_outcome(Context& context, const state::Environment& env, const std:
             return 1;
         }
     }
-    throw Error(fmt::format("the deploy job {} is gone and left no result", job));
+    throw Error(fmt::format("the deploy service {} is gone and left no result", job));
 }
 
 // Follows the deploy job: its output live, until its task has run. On cancellation it goes on.
@@ -396,7 +412,7 @@ int follow_job(Context& context, const state::Environment& env, const docker::Co
                 return task.exit_code.value_or(1) == 0 ? 1 : task.exit_code.value_or(1);
             }
             const bool started = std::any_of(tasks.begin(), tasks.end(), [](const auto& t) { return t.running(); });
-            if (!started && Clock::now() > deadline) {
+            if (all_rejected(tasks) || (!started && Clock::now() > deadline)) {
                 // It never ran: removing it kills nothing.
                 std::string why = "no task";
                 for (const auto& task : tasks) {
@@ -411,7 +427,7 @@ int follow_job(Context& context, const state::Environment& env, const docker::Co
         }
     } catch (const Cancelled&) {
         fmt::print(stderr,
-                   "docker-pallet: the deploy goes on as the swarm job {} (a deploy is never "
+                   "docker-pallet: the deploy goes on as the swarm service {} (a deploy is never "
                    "killed); follow it with: {}\n",
                    job, context.command(fmt::format("service logs -f {}", job)));
         throw;
@@ -690,8 +706,9 @@ int deploy(Context& context, const state::Environment& env, const DeployOptions&
             spec.container_labels = state::base_labels(env.name, state::phase::k_deploy);
             spec.network = state::network_name(env.name);
             spec.binds = storage_binds(env);
-            spec.mode = "replicated-job";
-            spec.restart_condition = "none";  // a deploy runs once: never again by itself
+            spec.mode = "replicated";
+            spec.replicas = 1;
+            spec.restart_condition = k_once;  // a deploy runs once: never again by itself
             try {
                 context.docker.create_service(spec);
             } catch (...) {
@@ -701,7 +718,7 @@ int deploy(Context& context, const state::Environment& env, const DeployOptions&
             if (context.docker.dry_run()) {
                 return 0;
             }
-            context.step("deploying {} to {} (swarm job {})", image.ref, env.name, job);
+            context.step("deploying {} to {} (swarm service {})", image.ref, env.name, job);
             auto locks = context.docker.list_configs(filters(env.name, state::phase::k_deploy_lock));
             if (locks.empty()) {
                 throw Error("the deploy lock of " + env.name + " vanished");
