@@ -3,8 +3,8 @@
 
 load.py URL --requests N --clients C [--until-file F] [--json]
 Sends at most N GET requests from C keep-alive clients (stops early when F exists), and prints
-a summary: requests, failures (connection errors or non-2xx), bodies seen per line, and
-latency median and p99 in milliseconds. Only loopback URLs are accepted.
+a summary: requests, failures (connection errors or non-2xx) and when the first 20 of them were
+sent (seconds after the start), bodies seen per line, and latency median and p99 in milliseconds. Only loopback URLs are accepted.
 
 Like browsers and curl, a client whose idle keep-alive connection the server closed just as it
 sent a GET sends it again once on a new connection (RFC 9112, 9.3.1: a server may close an idle
@@ -36,8 +36,9 @@ def main():
 
     lock = threading.Lock()
     state = {"left": args.requests, "failures": 0, "retries": 0, "bodies": {}, "latencies": [],
-             "order": []}
-    deadline = time.monotonic() + args.max_seconds
+             "order": [], "failed_at": []}
+    started = time.monotonic()
+    deadline = started + args.max_seconds
 
     def take():
         with lock:
@@ -86,6 +87,7 @@ def main():
                 state["latencies"].append(elapsed)
                 if not ok:
                     state["failures"] += 1
+                    state["failed_at"].append(round(time.monotonic() - started - elapsed / 1000, 2))
                 key = body if ok else f"FAILED {body}"
                 state["bodies"][key] = state["bodies"].get(key, 0) + 1
                 state["order"].append(key)
@@ -102,6 +104,7 @@ def main():
         "retried_idle_closed": state["retries"],
         "bodies": state["bodies"],
         "last": state["order"][-20:],
+        "failed_at_seconds": sorted(state["failed_at"])[:20],
         "median_ms": round(statistics.median(latencies), 3) if latencies else None,
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 3) if latencies else None,
     }
