@@ -477,7 +477,11 @@ docker::ContainerRecord router_task_container(Context& context, const state::Env
     const auto deadline = Clock::now() + k_start_timeout;
     std::string here;
     while (true) {
+        std::string failed;  // why a task of the router failed (the swarm starts another)
         for (const auto& task : context.docker.service_tasks(service)) {
+            if (!task.error.empty()) {
+                failed = task.error;
+            }
             if (task.desired_state != "running") {
                 continue;
             }
@@ -501,9 +505,16 @@ docker::ContainerRecord router_task_container(Context& context, const state::Env
                         return record;
                     }
                 }
-            } else if (!task.error.empty() && Clock::now() > placing) {
-                throw Error(fmt::format("the router of {} cannot start: {}", env.name, task.error));
             }
+        }
+        if (!failed.empty() && Clock::now() > placing) {
+            const bool port_taken = failed.find("port is already allocated") != std::string::npos ||
+                                    failed.find("address already in use") != std::string::npos;
+            throw Error(fmt::format("the router of {} cannot start{}: {}", env.name,
+                                    port_taken ? fmt::format(" (port {} of its node is in use by something "
+                                                             "else: free it)", env.port)
+                                               : "",
+                                    failed));
         }
         if (Clock::now() > deadline) {
             throw Error(fmt::format("the router of {} did not start within {}s", env.name,

@@ -226,12 +226,29 @@ expect_eq "$CODE" "0" "release of an image running as uid 1000 on the swarm"
 expect_eq "$(stat -c %u "$SWARM_SHARED/$nonroot/storage")" "1000" "its /storage belongs to its user"
 expect_eq "$(find "$SWARM_SHARED/$nonroot/storage" -name 'serve-*' | wc -l)" "2" "both replicas wrote /storage"
 
-# 12. rm removes everything of an environment from the swarm.
-for e in "$env" "$nonroot"; do
+# 12. A router whose port something else holds on the node: a clear error, no router left.
+taken="$(env_name taken)"
+node_docker 1 run -d --name "pallet-swarm-blocker-$RUN_ID" -p 18083:80 "$PALLET_ROUTER_IMAGE" sleep 600 >/dev/null
+spallet env create "$taken" --orchestrator swarm --shared-path "$SWARM_SHARED" --port 18083
+spallet release "$taken" pallet-conformance:v1
+expect_eq "$CODE" "1" "release while another program holds the router's port: refused"
+expect_contains "$ERR" "port 18083 of its node is in use" "the error says the port is in use"
+expect_eq "$(node_docker 1 service ls -q --filter "name=pallet-$taken-router")" "" "no router is left behind"
+node_docker 1 rm -f "pallet-swarm-blocker-$RUN_ID" >/dev/null
+
+# 13. rm removes everything of an environment from the swarm; --volumes its shared directory too.
+for e in "$env" "$taken"; do
     spallet rm "$e"
     expect_eq "$CODE" "0" "rm $e"
     expect_eq "$(swarm_objects | grep -c -- "-$e-")" "0" "nothing of $e is left on the swarm"
 done
+spallet rm "$nonroot" --volumes
+expect_eq "$CODE" "0" "rm --volumes $nonroot"
+expect_eq "$(swarm_objects | grep -c -- "-$nonroot-")" "0" "nothing of $nonroot is left on the swarm"
+[ ! -e "$SWARM_SHARED/$nonroot" ] && pass "rm --volumes removed $nonroot's shared directory" ||
+    fail "rm --volumes left $SWARM_SHARED/$nonroot: $(ls -la "$SWARM_SHARED/$nonroot" 2>&1 | head -3)"
+[ -d "$SWARM_SHARED/$env" ] && pass "rm without --volumes kept $env's shared directory" ||
+    fail "rm without --volumes removed $SWARM_SHARED/$env"
 # Nor on the nodes: no container of a deploy, a check or a replica stays (the tasks of swarm jobs
 # would: moby/moby#42789). The node stopped in 9 is left out.
 left=""
@@ -239,10 +256,10 @@ for _ in $(seq 1 30); do
     left=""
     for i in $(seq 1 ${#SWARM_NODES[@]}); do
         [ "$("$DOCKER" inspect -f '{{.State.Running}}' "${SWARM_NODES[$((i - 1))]}")" == true ] || continue
-        left+="$(node_docker "$i" ps -a --format '{{.Names}}' | grep -E -- "-($env|$nonroot)-")"
+        left+="$(node_docker "$i" ps -a --format '{{.Names}}' | grep -E -- "-($env|$nonroot|$taken)-")"
     done
     [ -z "$left" ] && break
     sleep 1
 done
-expect_eq "$left" "" "no container of either environment is left on a node"
+expect_eq "$left" "" "no container of these environments is left on a node"
 rm -rf "$work" "$second"
