@@ -55,6 +55,25 @@ void append_labels(std::vector<std::string>& args, const Labels& labels) {
     }
 }
 
+std::string csv_line(const std::vector<std::string>& fields) {
+    std::string line;
+    for (const auto& field : fields) {
+        if (!line.empty()) {
+            line += ',';
+        }
+        if (field.find_first_of(",\"\n") == std::string::npos) {
+            line += field;
+            continue;
+        }
+        line += '"';
+        for (const char c : field) {
+            line += c == '"' ? std::string("\"\"") : std::string(1, c);
+        }
+        line += '"';
+    }
+    return line;
+}
+
 }  // namespace argv
 
 std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool detach,

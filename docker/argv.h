@@ -23,4 +23,7 @@ std::vector<std::string> filter_args(const std::vector<std::string>& label_filte
 // Appends --label key=value for each label.
 void append_labels(std::vector<std::string>& args, const Labels& labels);
 
+// One CSV line of `fields`, as --mount reads it: a field with a comma or a quote is quoted.
+std::string csv_line(const std::vector<std::string>& fields);
+
 }  // namespace pallet::docker::argv

@@ -63,6 +63,13 @@ struct ServiceSpec {
         std::string target;
         bool read_only = false;
     };
+    struct Volume {
+        std::string name;  // each node makes it on first use
+        std::string target;
+        bool read_only = false;
+        std::string driver;                         // "": local
+        std::map<std::string, std::string> options;  // the driver's (no secrets: they are on argv)
+    };
     std::string name;
     std::string image;
     std::string entrypoint;  // instead of the image's, when set
@@ -71,7 +78,7 @@ struct ServiceSpec {
     Labels labels;             // the service's (no secrets: they are on argv)
     Labels container_labels;   // its tasks' containers'
     std::string network;
-    std::vector<Mount> volumes;  // named volumes, local to each node
+    std::vector<Volume> volumes;  // named volumes of each node
     std::vector<Bind> binds;
     std::string mode = "replicated";  // replicated, global (replicated-job, global-job: unused, see swarm.cpp)
     int replicas = 1;

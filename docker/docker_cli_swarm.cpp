@@ -159,9 +159,18 @@ std::vector<std::string> DockerCli::service_args(const ServiceSpec& spec, const 
     // Mounts in the order of their targets: docker service update sorts them so, and a task
     // template that changed order would make an update of replicas replace every task.
     std::vector<std::pair<std::string, std::string>> mounts;
-    for (const auto& mount : spec.volumes) {
-        mounts.emplace_back(mount.target, fmt::format("type=volume,source={},target={}{}", mount.volume,
-                                                      mount.target, mount.read_only ? ",readonly" : ""));
+    for (const auto& volume : spec.volumes) {
+        std::vector<std::string> fields = {"type=volume", "source=" + volume.name, "target=" + volume.target};
+        if (volume.read_only) {
+            fields.emplace_back("readonly");
+        }
+        if (!volume.driver.empty()) {
+            fields.push_back("volume-driver=" + volume.driver);
+        }
+        for (const auto& [key, value] : volume.options) {
+            fields.push_back(fmt::format("volume-opt={}={}", key, value));
+        }
+        mounts.emplace_back(volume.target, argv::csv_line(fields));
     }
     for (const auto& bind : spec.binds) {
         mounts.emplace_back(bind.target, fmt::format("type=bind,source={},target={}{}", bind.source,

@@ -20,4 +20,24 @@ bool is_image_reference(std::string_view text) {
     return std::regex_match(reference, k_reference) || std::regex_match(reference, k_id);
 }
 
+std::string repository_of(std::string_view reference) {
+    std::string name(reference.substr(0, reference.find('@')));
+    const auto colon = name.rfind(':');
+    if (colon != std::string::npos && name.find('/', colon) == std::string::npos) {
+        name.resize(colon);  // a tag, not a registry's port
+    }
+    return name;
+}
+
+std::string pinned_image(std::string_view reference, const std::string& id,
+                         const std::vector<std::string>& repo_digests) {
+    const std::string repository = repository_of(reference);
+    for (const auto& digest : repo_digests) {
+        if (repository_of(digest) == repository) {
+            return digest;
+        }
+    }
+    return id.empty() ? std::string(reference) : id;
+}
+
 }  // namespace pallet::docker

@@ -133,6 +133,15 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
         env.orchestrator = "swarm";
         env.shared_path = options.shared_path.value_or("");
         env.router_node = options.router_node.value_or("");
+        env.volume_driver = options.volume_driver.value_or("");
+        for (const auto& option : options.volume_options) {
+            const auto equals = option.find('=');
+            if (equals == std::string::npos || equals == 0) {
+                throw UsageError(fmt::format("--volume-opt takes KEY=VALUE, not {}", option),
+                                 "docker pallet env create");
+            }
+            env.volume_options[option.substr(0, equals)] = option.substr(equals + 1);
+        }
         for (const auto& [kind, service] : env.services) {
             if (service.provisioned()) {
                 throw UsageError(fmt::format("a swarm environment takes its services as URLs "
@@ -143,8 +152,10 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
             }
         }
         swarm::check_new_environment(context, env);
-    } else if (options.shared_path || options.router_node) {
-        throw UsageError("--shared-path and --router-node are for --orchestrator swarm",
+    } else if (options.shared_path || options.router_node || options.volume_driver ||
+               !options.volume_options.empty()) {
+        throw UsageError("--shared-path, --volume-driver, --volume-opt and --router-node are for "
+                         "--orchestrator swarm",
                          "docker pallet env create");
     }
     if (options.check) {
@@ -253,8 +264,17 @@ int run_env_show(Context& context, const std::string& name, Format format, bool 
         return 0;
     }
     if (env.swarm()) {
-        fmt::print("Orchestrator:  swarm\nShared path:   {}/{}\nRouter node:   {}\n", env.shared_path,
-                   env.name, env.router_node.empty() ? "the manager addressed" : env.router_node);
+        if (env.volume_driver.empty()) {
+            fmt::print("Orchestrator:  swarm\nShared path:   {}/{}\n", env.shared_path, env.name);
+        } else {
+            std::vector<std::string> options;
+            for (const auto& [key, value] : env.volume_options) {
+                options.push_back(key + "=" + value);
+            }
+            fmt::print("Orchestrator:  swarm\nVolumes:       driver {}{}{}\n", env.volume_driver,
+                       options.empty() ? "" : ", ", util::join(options, " "));
+        }
+        fmt::print("Router node:   {}\n", env.router_node.empty() ? "the manager addressed" : env.router_node);
     }
     fmt::print("Name:          {}\nKind:          {}\nSite:          {}://{}\nAddress:       {}:{}\n"
                "Health check:  GET {} within {}s\nDrain:         {} ms\n",

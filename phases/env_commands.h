@@ -24,6 +24,8 @@ struct EnvCreateOptions {
     std::string orchestrator = "engine";        // create only: engine or swarm
     std::optional<std::string> shared_path;     // swarm: DIR on every node
     std::optional<std::string> router_node;     // swarm: the router's node
+    std::optional<std::string> volume_driver;   // swarm: instead of a shared path
+    std::vector<std::string> volume_options;    // swarm: KEY=VALUE for the volume driver
 };
 
 int run_env_create(Context& context, const EnvCreateOptions& options);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 
+#include "docker/reference.h"
 #include "phases/launch.h"
 #include "phases/router.h"
 #include "state/history.h"
@@ -34,10 +35,43 @@ std::vector<std::string> filters(const std::string& env, const char* phase) {
             state::phase_filter(phase)};
 }
 
-// DIR/ENV/storage and DIR/ENV/static of the shared path.
-std::vector<docker::ServiceSpec::Bind> storage_binds(const state::Environment& env) {
-    const std::string base = env.shared_path + "/" + env.name;
-    return {{base + "/storage", "/storage", false}, {base + "/static", "/static", false}};
+// A one-off task's service for the environment (a check, a hand-over, a removal).
+docker::ServiceSpec one_off(const state::Environment& env, const std::string& image) {
+    docker::ServiceSpec job;
+    job.name = fmt::format("pallet-{}-check-{}", env.name, state::random_id());
+    job.image = image;
+    job.labels = state::base_labels(env.name, state::phase::k_check);
+    return job;
+}
+
+// Mounts the environment's /storage (unless `storage_at` is empty) and /static into `spec` at
+// those paths: DIR/ENV/storage and DIR/ENV/static of the shared path, or the volumes of the
+// environment's driver ("{volume}" in an option's value stands for storage or static).
+void mount_storage(docker::ServiceSpec& spec, const state::Environment& env, const std::string& storage_at,
+                   const std::string& static_at, bool static_read_only) {
+    const auto mount = [&](const char* which, const std::string& volume, const std::string& at, bool read_only) {
+        if (at.empty()) {
+            return;
+        }
+        if (env.volume_driver.empty()) {
+            spec.binds.push_back({fmt::format("{}/{}/{}", env.shared_path, env.name, which), at, read_only});
+            return;
+        }
+        docker::ServiceSpec::Volume mounted{volume, at, read_only, env.volume_driver, {}};
+        for (const auto& [key, value] : env.volume_options) {
+            mounted.options[key] = util::replace_all(value, "{volume}", which);
+        }
+        spec.volumes.push_back(mounted);
+    };
+    mount("storage", state::storage_volume(env.name), storage_at, false);
+    mount("static", state::static_volume(env.name), static_at, static_read_only);
+}
+
+// Where /storage and /static of the environment are, for messages.
+std::string storage_place(const state::Environment& env) {
+    return env.volume_driver.empty() ? fmt::format("{}/{}", env.shared_path, env.name)
+                                     : fmt::format("the volumes {} and {} ({})", state::storage_volume(env.name),
+                                                   state::static_volume(env.name), env.volume_driver);
 }
 
 // A node's name, for messages.
@@ -156,26 +190,28 @@ docker::TaskRecord run_once(Context& context, docker::ServiceSpec job, const cha
     }
 }
 
-// Hands DIR/ENV/storage and /static to the user `image` runs as (a job on the shared path; not
-// world-writable; the directories themselves only, as on an engine).
+// Hands /storage and /static to the user `image` runs as (a one-off task; not world-writable; the
+// directories themselves only, as on an engine).
 void hand_storage_to(Context& context, const state::Environment& env, const ResolvedImage& image) {
     const auto ids = image_user_ids(context, image);
     if (!ids || context.docker.dry_run()) {
         return;
     }
-    docker::ServiceSpec job;
-    job.name = fmt::format("pallet-{}-check-{}", env.name, state::random_id());
-    job.image = router_image(context);
-    job.labels = state::base_labels(env.name, state::phase::k_check);
-    job.binds = {{env.shared_path + "/" + env.name, "/environment", false}};
+    docker::ServiceSpec job = one_off(env, router_image(context));
+    mount_storage(job, env, "/environment/storage", "/environment/static", false);
     job.command = {"sh", "-c", fmt::format("chown {}:{} /environment/storage /environment/static && "
                                            "chmod 755 /environment/storage /environment/static",
                                            ids->uid, ids->gid)};
     const auto task = run_once(context, job, "handing /storage to the image's user");
     if (task.state != "complete") {
-        throw Error(fmt::format("could not hand {}/{} to uid {}: {}", env.shared_path, env.name,
-                                ids->uid, task_problem(task)));
+        throw Error(fmt::format("could not hand {} to uid {}: {}", storage_place(env), ids->uid,
+                                task_problem(task)));
     }
+}
+
+// What the swarm's nodes run for `image`: exactly the bytes the manager resolved it to.
+std::string pinned(const ResolvedImage& image) {
+    return docker::pinned_image(image.ref, image.record.id, image.record.repo_digests);
 }
 
 // Without a registry every node needs its own copy of the image: a job on every node finds those
@@ -184,11 +220,8 @@ void check_image_everywhere(Context& context, const state::Environment& env, con
     if (context.docker.dry_run()) {
         return;
     }
-    docker::ServiceSpec job;
-    job.name = fmt::format("pallet-{}-check-{}", env.name, state::random_id());
-    job.image = image.ref;
+    docker::ServiceSpec job = one_off(env, pinned(image));
     job.entrypoint = "true";  // nothing of the application runs
-    job.labels = state::base_labels(env.name, state::phase::k_check);
     std::string missing;
     for (const auto& [node, problem] : run_on_every_node(context, job, "the check of the image")) {
         if (problem.find("No such image") != std::string::npos) {
@@ -198,9 +231,10 @@ void check_image_everywhere(Context& context, const state::Environment& env, con
     }
     if (!missing.empty()) {
         throw Error(fmt::format(
-            "{} is not on node(s) {}: every node runs its own copy. Load it there (docker save "
-            "{} | docker -H NODE load) or push it to a registry every node can pull from",
-            image.ref, missing, image.ref));
+            "{} ({}) is not on node(s) {}: every node runs exactly the image of the manager. Load "
+            "it there (docker save {} | docker -H NODE load; a node with another build under that "
+            "name needs this one) or push it to a registry every node can pull from",
+            image.ref, pinned(image).substr(0, 19), missing, image.ref, image.ref));
     }
 }
 
@@ -536,8 +570,8 @@ void start_router(Context& context, const state::Environment& env) {
     spec.container_labels = spec.labels;
     spec.container_labels[state::label::k_router_config] = "/pallet/nginx.conf";
     spec.network = state::network_name(env.name);
-    spec.volumes = {{state::router_volume(env.name), "/pallet", false}};
-    spec.binds = {{env.shared_path + "/" + env.name + "/static", "/static", true}};
+    spec.volumes = {{state::router_volume(env.name), "/pallet", false, "", {}}};
+    mount_storage(spec, env, "", "/static", true);
     spec.publish = {fmt::format("mode=host,target=80,published={}", env.port)};
     spec.constraints = {env.router_node.empty() ? "node.id==" + this_node(context)
                                                 : "node.hostname==" + env.router_node};
@@ -641,14 +675,53 @@ void require_manager(Context& context) {
     }
 }
 
+namespace {
+
+// Where /storage and /static live: a shared path, or volumes of a driver, one of them.
+void check_storage_settings(const state::Environment& env) {
+    const char* usage = "docker pallet env create";
+    if (env.shared_path.empty() == env.volume_driver.empty()) {
+        throw UsageError("a swarm environment needs one of --shared-path DIR (an absolute path that "
+                         "is the same filesystem on every node, an NFS mount) or --volume-driver "
+                         "DRIVER with --volume-opt KEY=VALUE (volumes every node mounts from one "
+                         "storage), for /storage and /static",
+                         usage);
+    }
+    if (!env.shared_path.empty() && env.shared_path[0] != '/') {
+        throw UsageError(fmt::format("--shared-path takes an absolute path, not {}", env.shared_path), usage);
+    }
+    if (env.volume_driver.empty()) {
+        if (!env.volume_options.empty()) {
+            throw UsageError("--volume-opt goes with --volume-driver", usage);
+        }
+        return;
+    }
+    bool per_volume = false;
+    for (const auto& [key, value] : env.volume_options) {
+        std::string lower = key + "=" + value;
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (lower.find("pass") != std::string::npos || lower.find("secret") != std::string::npos) {
+            throw UsageError(fmt::format("--volume-opt {}: a password would be on docker's command "
+                                         "line; give the driver a credentials file on every node "
+                                         "instead (cifs: credentials=FILE)",
+                                         key),
+                             usage);
+        }
+        per_volume = per_volume || value.find("{volume}") != std::string::npos;
+    }
+    if (env.volume_driver == "local" && !per_volume) {
+        throw UsageError("with --volume-driver local, /storage and /static would be the same "
+                         "directory: put {volume} in the device's path (--volume-opt "
+                         "device=:/export/app/{volume}), and make its storage and static there",
+                         usage);
+    }
+}
+
+}  // namespace
+
 void check_new_environment(Context& context, const state::Environment& env) {
     require_manager(context);
-    if (env.shared_path.empty() || env.shared_path[0] != '/') {
-        throw UsageError("a swarm environment needs --shared-path DIR: an absolute path that is "
-                         "the same filesystem on every node (an NFS mount), for /storage and "
-                         "/static",
-                         "docker pallet env create");
-    }
+    check_storage_settings(env);
     if (env.port == 0) {
         throw UsageError("a swarm environment needs --port PORT: its router publishes that port "
                          "on its node",
@@ -672,20 +745,54 @@ void check_new_environment(Context& context, const state::Environment& env) {
     if (context.docker.dry_run()) {
         return;
     }
-    // One task on every node: it fails where the shared path is missing, and makes the
-    // environment's directories (once is enough on a shared filesystem).
-    docker::ServiceSpec check;
-    check.name = fmt::format("pallet-{}-check-{}", env.name, state::random_id());
-    check.image = router_image(context);
-    check.labels = state::base_labels(env.name, state::phase::k_check);
-    check.binds = {{env.shared_path, env.shared_path, false}};
-    check.command = {"sh", "-c", fmt::format("mkdir -p '{0}/{1}/storage' '{0}/{1}/static'",
-                                             env.shared_path, env.name)};
-    context.step("checking {} on every node", env.shared_path);
-    for (const auto& [node, problem] : run_on_every_node(context, check, "the check of the shared path")) {
-        throw Error(fmt::format("{} is not usable on node {}: {}; it must exist on every node "
-                                "(the same shared filesystem)",
-                                env.shared_path, node, problem));
+    if (env.volume_driver.empty()) {
+        // One task on every node: it fails where the shared path is missing, and makes the
+        // environment's directories (once is enough on a shared filesystem).
+        docker::ServiceSpec check = one_off(env, router_image(context));
+        check.binds = {{env.shared_path, env.shared_path, false}};
+        check.command = {"sh", "-c", "mkdir -p \"$1/$2/storage\" \"$1/$2/static\"", "sh", env.shared_path, env.name};
+        context.step("checking {} on every node", env.shared_path);
+        for (const auto& [node, problem] : run_on_every_node(context, check, "the check of the shared path")) {
+            throw Error(fmt::format("{} is not usable on node {}: {}; it must exist on every node "
+                                    "(the same shared filesystem)",
+                                    env.shared_path, node, problem));
+        }
+        return;
+    }
+    // The volumes: one task writes a mark into /storage, a task on every node looks for it (the
+    // volumes must be the same storage everywhere), one task removes it.
+    context.step("checking the volumes of driver {} on every node", env.volume_driver);
+    const std::string mark = fmt::format("/environment/storage/.pallet-check-{}", state::random_id());
+    const auto run = [&](const std::string& script, bool everywhere) {
+        docker::ServiceSpec check = one_off(env, router_image(context));
+        mount_storage(check, env, "/environment/storage", "/environment/static", false);
+        check.command = {"sh", "-c", script, "sh", mark};
+        std::map<std::string, std::string> problems;
+        if (everywhere) {
+            problems = run_on_every_node(context, check, "the check of the volumes");
+        } else if (const auto task = run_once(context, check, "the check of the volumes"); task.state != "complete") {
+            problems[node_name(context, task.node_id)] = task_problem(task);
+        }
+        return problems;
+    };
+    try {
+        for (const auto& [node, problem] : run("touch \"$1\"", false)) {
+            throw Error(fmt::format("the volumes of driver {} cannot be used (node {}: {})",
+                                    env.volume_driver, node, problem));
+        }
+        auto unshared = run("test -f \"$1\"", true);
+        run("rm -f \"$1\"", false);
+        for (const auto& [node, problem] : unshared) {
+            throw Error(fmt::format("the volumes of driver {} are not the same storage on every node: "
+                                    "node {} does not see what another node wrote ({}); give options "
+                                    "that mount one shared storage (an NFS export, with {{volume}} in "
+                                    "its path)",
+                                    env.volume_driver, node, problem));
+        }
+    } catch (...) {
+        // The entries the check made on this node go (other nodes' are theirs: docker volume prune).
+        context.docker.remove_volumes({state::storage_volume(env.name), state::static_volume(env.name)});
+        throw;
     }
 }
 
@@ -709,14 +816,14 @@ int deploy(Context& context, const state::Environment& env, const DeployOptions&
             docker::StartOutcome::started) {
             docker::ServiceSpec spec;
             spec.name = job;
-            spec.image = image.ref;
+            spec.image = pinned(image);
             spec.command = {"deploy"};
             spec.env = phase_variables(env, state::phase::k_deploy);
             spec.labels = lock_labels;
             spec.labels[state::label::k_phase] = state::phase::k_deploy;
             spec.container_labels = state::base_labels(env.name, state::phase::k_deploy);
             spec.network = state::network_name(env.name);
-            spec.binds = storage_binds(env);
+            mount_storage(spec, env, "/storage", "/static", false);
             spec.mode = "replicated";
             spec.replicas = 1;
             spec.restart_condition = k_once;  // a deploy runs once: never again by itself
@@ -790,23 +897,35 @@ std::string running_deploy(Context& context, const state::Environment& env) {
 
 int remove(Context& context, const state::Environment& env, bool volumes) {
     state::EnvironmentStore(context.docker).remove(env.name, false);
+    // The router's node (the one addressed) made a volume for its configuration: nothing to keep.
+    context.docker.remove_volumes({state::router_volume(env.name)});
     if (!volumes) {
-        context.done("removed {}; its /storage and /static stay in {}/{} (rm --volumes removes them)",
-                     env.name, env.shared_path, env.name);
+        context.done("removed {}; its /storage and /static stay in {} (rm --volumes removes them)",
+                     env.name, storage_place(env));
         return 0;
     }
     if (!context.docker.dry_run()) {
-        docker::ServiceSpec job;
-        job.name = fmt::format("pallet-{}-check-{}", env.name, state::random_id());
-        job.image = router_image(context);
-        job.labels = state::base_labels(env.name, state::phase::k_check);
-        job.binds = {{env.shared_path, "/shared", false}};
-        job.command = {"rm", "-rf", "--", "/shared/" + env.name};
+        docker::ServiceSpec job = one_off(env, router_image(context));
+        if (env.volume_driver.empty()) {
+            job.binds = {{env.shared_path, "/shared", false}};
+            job.command = {"rm", "-rf", "--", "/shared/" + env.name};
+        } else {
+            mount_storage(job, env, "/environment/storage", "/environment/static", false);
+            job.command = {"find", "/environment/storage", "/environment/static", "-mindepth", "1", "-delete"};
+        }
         const auto task = run_once(context, job, "the removal of /storage and /static");
         if (task.state != "complete") {
-            throw Error(fmt::format("removed {}, but not {}/{}: {}", env.name, env.shared_path,
-                                    env.name, task_problem(task)));
+            throw Error(fmt::format("removed {}, but not what {} holds: {}", env.name, storage_place(env),
+                                    task_problem(task)));
         }
+    }
+    if (!env.volume_driver.empty()) {
+        // The files are gone; the volume objects are the nodes' own: those of this one go too.
+        context.docker.remove_volumes({state::storage_volume(env.name), state::static_volume(env.name)});
+        context.done("removed {} and the files of its volumes (other nodes keep empty volume "
+                     "entries {} and {}: docker volume prune there)",
+                     env.name, state::storage_volume(env.name), state::static_volume(env.name));
+        return 0;
     }
     context.done("removed {} and {}/{}", env.name, env.shared_path, env.name);
     return 0;
@@ -893,7 +1012,7 @@ int serve(Context& context, const state::Environment& env, const ServeOptions& o
     const std::string name = fmt::format("pallet-{}-serve-{}", env.name, state::random_id());
     docker::ServiceSpec spec;
     spec.name = name;
-    spec.image = image.ref;
+    spec.image = pinned(image);
     spec.command = {"serve"};
     spec.env = phase_variables(env, state::phase::k_serve);
     spec.labels = state::base_labels(env.name, state::phase::k_serve);
@@ -903,7 +1022,7 @@ int serve(Context& context, const state::Environment& env, const ServeOptions& o
     spec.labels[state::label::k_host] = context.actor_host;
     spec.container_labels = state::base_labels(env.name, state::phase::k_serve);
     spec.network = state::network_name(env.name);
-    spec.binds = storage_binds(env);
+    mount_storage(spec, env, "/storage", "/static", false);
     spec.replicas = replicas;
     spec.endpoint_mode = "dnsrr";  // no virtual IP: stopped tasks leave DNS at once
     spec.restart_condition = "any";

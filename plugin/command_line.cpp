@@ -192,6 +192,11 @@ int dispatch(Runtime& runtime) {
         ->default_str("engine");
     env_create->add_option("--shared-path", create.shared_path,
                            "swarm: a directory on every node (an NFS mount) for /storage, /static");
+    env_create->add_option("--volume-driver", create.volume_driver,
+                           "swarm: /storage, /static as volumes of this driver, instead of --shared-path");
+    repeatable(env_create->add_option("--volume-opt", create.volume_options,
+                                      "swarm: KEY=VALUE for the volume driver; {volume} in a value "
+                                      "is storage or static"));
     env_create->add_option("--router-node", create.router_node,
                            "swarm: the node the router runs on (default: the manager addressed)");
     env_create->callback(

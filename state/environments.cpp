@@ -41,6 +41,10 @@ std::string to_json(const Environment& env) {
         doc["orchestrator"] = env.orchestrator;
         doc["shared_path"] = env.shared_path;
         doc["router_node"] = env.router_node;
+        if (!env.volume_driver.empty()) {
+            doc["volume_driver"] = env.volume_driver;
+            doc["volume_options"] = env.volume_options;
+        }
     }
     return doc.dump();
 }
@@ -56,6 +60,8 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
         env.orchestrator = doc.value("orchestrator", env.orchestrator);
         env.shared_path = doc.value("shared_path", env.shared_path);
         env.router_node = doc.value("router_node", env.router_node);
+        env.volume_driver = doc.value("volume_driver", env.volume_driver);
+        env.volume_options = doc.value("volume_options", std::map<std::string, std::string>{});
         env.kind = doc.value("kind", env.kind);
         env.site_domain = doc.value("site_domain", env.site_domain);
         env.site_protocol = doc.value("site_protocol", env.site_protocol);

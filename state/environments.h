@@ -30,6 +30,10 @@ struct Environment {
     std::string orchestrator = "engine";
     std::string shared_path;  // swarm: a directory on every node; DIR/ENV/storage and /static
     std::string router_node;  // swarm: the node the router runs on ("": the manager addressed)
+    // swarm, instead of a shared path: /storage and /static are volumes of this driver with these
+    // options ("{volume}" in a value stands for storage or static), made by each node on use.
+    std::string volume_driver;
+    std::map<std::string, std::string> volume_options;
     int generation = 0;
     bool swarm() const { return orchestrator == "swarm"; }
 };

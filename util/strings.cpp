@@ -34,6 +34,20 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
     return out;
 }
 
+std::string replace_all(std::string_view text, std::string_view from, std::string_view to) {
+    std::string out;
+    size_t at = 0;
+    while (!from.empty()) {
+        const size_t found = text.find(from, at);
+        if (found == std::string_view::npos) {
+            break;
+        }
+        out.append(text.substr(at, found - at)).append(to);
+        at = found + from.size();
+    }
+    return out.append(text.substr(at));
+}
+
 std::string trim(std::string_view text) {
     size_t begin = 0;
     size_t end = text.size();

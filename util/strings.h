@@ -17,6 +17,9 @@ std::string join(const std::vector<std::string>& items, std::string_view sep);
 // Removes leading and trailing ASCII white space.
 std::string trim(std::string_view text);
 
+// `text` with every `from` replaced by `to`.
+std::string replace_all(std::string_view text, std::string_view from, std::string_view to);
+
 // Quotes one word for a POSIX shell, only where it needs quoting.
 std::string shell_quote(std::string_view word);
 

@@ -80,6 +80,10 @@ case_ 125 'invalid image reference "img@sha256:zz"' test 'img@sha256:zz'
 case_ 125 'invalid image reference "x y"' run --image 'x y' "$env" ls
 case_ 125 'and an image reference, got "postgres=BAD!"' test pallet-conformance:v1 --service-image 'postgres=BAD!'
 case_ 125 'not in range 0 to 64' scale "$env" 99999999999
+# Swarm-only settings on an engine environment: usage errors, before any docker call.
+case_ 125 'are for --orchestrator swarm' env create "$(env_name bad2)" --volume-driver local
+case_ 125 'are for --orchestrator swarm' env create "$(env_name bad2)" --volume-opt "o=password=$secret"
+case_ 125 '--volume-opt takes KEY=VALUE' env create "$(env_name bad2)" --orchestrator swarm --volume-opt novalue
 # A config.json that does not parse: its credentials are not quoted.
 DOCKER_CONFIG="$files/config" case_ 1 'config.json is not valid JSON (at byte' status
 

@@ -80,13 +80,19 @@ done
 expect_eq "$seen" "3" "every replica, on its node, sees the record deploy wrote to /storage"
 record="$(grep -l '^phase=serve' "$SWARM_SHARED/$env/storage/records/"*.rec | head -1)"
 expect_contains "$(cat "$record")" "env.SITE_DOMAIN=localhost" "serve tasks get the environment's variables"
+expect_eq "$(node_docker 1 service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "$(serve_service)")" \
+    "$(node_docker 1 image inspect -f '{{.Id}}' pallet-conformance:v1)" \
+    "the service runs the image the manager resolved, by ID (no registry here)"
 
-# 4. An image missing on nodes: found before anything runs, the nodes named.
-node_docker 1 tag pallet-conformance:v1 pallet-conformance:only-node1
+# 4. An image missing on a node, or another build under its name on another: found before
+# anything runs, the nodes named.
+printf 'FROM pallet-conformance:v1\nLABEL io.pallet.test=only-node1\n' |
+    DOCKER_BUILDKIT=0 node_docker 1 build -q -t pallet-conformance:only-node1 - >/dev/null
+node_docker 2 tag pallet-conformance:v2 pallet-conformance:only-node1
 before="$(swarm_objects)"
 spallet deploy "$env" pallet-conformance:only-node1
 expect_eq "$CODE" "1" "a deploy of an image two nodes lack fails"
-expect_contains "$ERR" "is not on node(s) node2, node3" "the nodes without it are named"
+expect_contains "$ERR" "is not on node(s) node2, node3" "the nodes without it, or with another build, are named"
 expect_eq "$(swarm_objects)" "$before" "and nothing is left of it"
 
 # 5. Two clients deploy two versions at once: one waits, both succeed, never overlapping (the
@@ -226,6 +232,44 @@ expect_eq "$CODE" "0" "release of an image running as uid 1000 on the swarm"
 expect_eq "$(stat -c %u "$SWARM_SHARED/$nonroot/storage")" "1000" "its /storage belongs to its user"
 expect_eq "$(find "$SWARM_SHARED/$nonroot/storage" -name 'serve-*' | wc -l)" "2" "both replicas wrote /storage"
 
+# 11b. /storage and /static as volumes of a driver instead of a shared path: the local driver
+# binding a directory that every node has from the shared filesystem (as an NFS export would).
+mkdir -p "$SWARM_SHARED/vols/storage" "$SWARM_SHARED/vols/static"
+before="$(swarm_objects)"
+bad="$(env_name badvol)"
+spallet env create "$bad" --orchestrator swarm --port 18084 --volume-driver local --volume-opt type=none
+expect_eq "$CODE" "125" "the local driver without {volume}: a usage error"
+expect_contains "$ERR" "{volume}" "the error says how to tell storage from static"
+spallet env create "$bad" --orchestrator swarm --port 18084 --volume-driver local --volume-opt type=cifs \
+    --volume-opt "o=username=u,password=planted-$RUN_ID" --volume-opt "device=//h/{volume}"
+expect_eq "$CODE" "125" "a password in --volume-opt: refused (it would be on docker's command line)"
+expect_not_contains "$ERR" "planted-$RUN_ID" "the error does not repeat it"
+spallet env create "$bad" --orchestrator swarm --port 18084 --volume-driver no-such-driver \
+    --volume-opt "path={volume}"
+expect_eq "$CODE" "1" "a volume driver no node has: refused"
+expect_contains "$ERR" "no-such-driver" "the error names the driver"
+for node in "${SWARM_NODES[@]}"; do "$DOCKER" exec "$node" mkdir -p /srv/own-storage /srv/own-static 2>/dev/null; done
+spallet env create "$bad" --orchestrator swarm --port 18084 --volume-driver local --volume-opt type=none \
+    --volume-opt o=bind --volume-opt "device=/srv/own-{volume}"
+expect_eq "$CODE" "1" "volumes that are each node's own directory: refused"
+expect_contains "$ERR" "not the same storage on every node" "the error says they are not shared"
+expect_eq "$(swarm_objects)" "$before" "bad volume settings left nothing on the swarm"
+vols="$(env_name vols)"
+spallet env create "$vols" --orchestrator swarm --port 18084 --health-timeout 20s --volume-driver local \
+    --volume-opt type=none --volume-opt o=bind --volume-opt "device=$SWARM_SHARED/vols/{volume}"
+expect_eq "$CODE" "0" "env create with --volume-driver local and a shared device"
+spallet env show "$vols"
+expect_contains "$OUT" "Volumes:       driver local" "env show names the driver"
+spallet release "$vols" pallet-conformance:v1 --replicas 2
+expect_eq "$CODE" "0" "release v1 with 2 replicas on volumes"
+expect_contains "$(ls "$SWARM_SHARED/vols/static")" "deployed-v1.txt" "deploy wrote /static into its volume"
+expect_eq "$(grep -l '^phase=serve' "$SWARM_SHARED/vols/storage/records/"*.rec | wc -l)" "2" \
+    "both replicas wrote the one /storage"
+spallet rm "$vols" --volumes
+expect_eq "$CODE" "0" "rm --volumes of an environment on volumes"
+expect_eq "$(find "$SWARM_SHARED/vols" -mindepth 2 | wc -l)" "0" "its files are gone"
+expect_eq "$(node_docker 1 volume ls -q --filter "name=pallet-$vols-")" "" "its volumes on the manager are gone"
+
 # 12. A router whose port something else holds on the node: a clear error, no router left.
 taken="$(env_name taken)"
 node_docker 1 run -d --name "pallet-swarm-blocker-$RUN_ID" -p 18083:80 "$PALLET_ROUTER_IMAGE" sleep 600 >/dev/null
@@ -256,10 +300,12 @@ for _ in $(seq 1 30); do
     left=""
     for i in $(seq 1 ${#SWARM_NODES[@]}); do
         [ "$("$DOCKER" inspect -f '{{.State.Running}}' "${SWARM_NODES[$((i - 1))]}")" == true ] || continue
-        left+="$(node_docker "$i" ps -a --format '{{.Names}}' | grep -E -- "-($env|$nonroot|$taken)-")"
+        left+="$(node_docker "$i" ps -a --format '{{.Names}}' | grep -E -- "-($env|$nonroot|$taken|$vols|$bad)-")"
     done
+    # The manager's volumes too (the routers' configurations, the checks').
+    left+="$(node_docker 1 volume ls -q | grep -E -- "-($env|$nonroot|$taken|$vols|$bad)-")"
     [ -z "$left" ] && break
     sleep 1
 done
-expect_eq "$left" "" "no container of these environments is left on a node"
+expect_eq "$left" "" "no container of these environments is left on a node, no volume on the manager"
 rm -rf "$work" "$second"

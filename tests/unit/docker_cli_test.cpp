@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "fake_runner.h"
 #include "util/error.h"
 
@@ -275,6 +277,20 @@ TEST(DockerCli, ReplicasCountTasksThatRunAndAreMeantTo) {
                     "--format", "{{.Name}} {{.CurrentState}}", "pallet-web-router", "pallet-web-serve-1"}));
     EXPECT_EQ(replicas.at("pallet-web-serve-1"), "2/3");
     EXPECT_EQ(replicas.at("pallet-web-router"), "1/1");
+}
+
+TEST(DockerCli, VolumesOfADriverCarryTheirOptionsQuotedAsMountReadsThem) {
+    ServiceSpec spec;
+    spec.name = "pallet-web-serve-1";
+    spec.image = "app:v1";
+    spec.volumes = {{"pallet-web-storage", "/storage", false, "local",
+                     {{"device", ":/export/web/storage"}, {"o", "addr=10.0.0.9,nfsvers=4"}, {"type", "nfs"}}}};
+    const Args args = DockerCli::service_args(spec, "/p/env");
+    const auto mount = std::find(args.begin(), args.end(), "--mount");
+    ASSERT_NE(mount, args.end());
+    EXPECT_EQ(*(mount + 1), "type=volume,source=pallet-web-storage,target=/storage,volume-driver=local,"
+                            "volume-opt=device=:/export/web/storage,\"volume-opt=o=addr=10.0.0.9,nfsvers=4\","
+                            "volume-opt=type=nfs");
 }
 
 }  // namespace

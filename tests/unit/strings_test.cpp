@@ -15,6 +15,12 @@ TEST(Strings, ShellQuote) {
     EXPECT_EQ(shell_join({"docker", "run", "{{json .}}"}), "docker run '{{json .}}'");
 }
 
+TEST(Strings, ReplaceAll) {
+    EXPECT_EQ(replace_all(":/export/{volume}/x{volume}", "{volume}", "storage"), ":/export/storage/xstorage");
+    EXPECT_EQ(replace_all("none", "{volume}", "static"), "none");
+    EXPECT_EQ(replace_all("aaa", "a", "aa"), "aaaaaa");
+}
+
 TEST(Strings, DnsLabels) {
     EXPECT_TRUE(is_dns_label("staging"));
     EXPECT_TRUE(is_dns_label("pr-42"));
