@@ -35,3 +35,5 @@ echo
 python3 "$repo/bench/serve_bench.py" "$@"
 echo
 bash "$repo/bench/ssh_run.sh" "$@"
+echo
+bash "$repo/bench/swarm_run.sh" "$@"
