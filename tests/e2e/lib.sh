@@ -130,6 +130,25 @@ run_docker() {
 # Runs `docker pallet ARGS...`, capturing as run_docker does.
 pallet() { run_docker pallet "$@"; }
 
+# Load during a command: `under_load ARGS...` runs `$LOAD_RUN ARGS...` (default: pallet) while
+# tests/load.py sends requests to $url from 4 clients; LOAD_RESULT holds load.py's JSON, and
+# `field '["failures"]'` reads from it.
+LOAD="$REPO_DIR/tests/load.py"
+LOAD_RUN=pallet
+under_load() {
+    local stop; stop="$(mktemp -u)"
+    python3 "$LOAD" "$url" --requests 40000 --clients 4 --until-file "$stop" --json >"$stop.json" &
+    local loader=$!
+    E2E_PIDS+=("$loader")
+    sleep 0.5
+    "$LOAD_RUN" "$@"
+    sleep 0.5
+    touch "$stop"; wait "$loader"
+    LOAD_RESULT="$(cat "$stop.json")"; rm -f "$stop" "$stop.json"
+    echo "$* under load: $LOAD_RESULT" | cut -c1-300
+}
+field() { echo "$LOAD_RESULT" | python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
 # The records the conformance application wrote into an environment's /storage.
 records() {
     "$DOCKER" run --rm -v "pallet-$1-storage:/storage:ro" --entrypoint sh pallet-conformance:v1 \

@@ -4,7 +4,6 @@
 # (started in the old layout) under load without a failed request, with every setting kept.
 source "$(dirname "$0")/lib.sh"
 setup services
-LOAD="$REPO_DIR/tests/load.py"
 old="$(previous_binary)" || { fail "could not build the previous plugin"; exit 1; }
 "$old" version >/dev/null && pass "the previous plugin was built from git history"
 
@@ -28,20 +27,6 @@ settings() {
 }
 settings_before="$("$DOCKER" pallet env show "$env" --format json | settings)"
 
-# Runs `docker pallet ARGS` while load.py sends requests; LOAD_RESULT holds load.py's JSON.
-under_load() {
-    local stop; stop="$(mktemp -u)"
-    python3 "$LOAD" "$url" --requests 20000 --clients 4 --until-file "$stop" --json >"$stop.json" &
-    local loader=$!
-    E2E_PIDS+=("$loader")
-    sleep 0.5
-    pallet "$@"
-    sleep 0.5
-    touch "$stop"; wait "$loader"
-    LOAD_RESULT="$(cat "$stop.json")"; rm -f "$stop" "$stop.json"
-    echo "$* under load: $LOAD_RESULT" | cut -c1-200
-}
-field() { echo "$LOAD_RESULT" | python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 use_plugin "$PALLET_BINARY"
 under_load serve "$env" pallet-conformance:v2

@@ -9,7 +9,6 @@ source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/swarm_lib.sh"
 setup nonroot swarm
 trap 'swarm_down; finish; exit $?' EXIT
-LOAD="$REPO_DIR/tests/load.py"
 
 # Runs `docker -H MANAGER pallet ARGS...` into OUT, ERR, CODE.
 spallet() { run_docker -H "$SWARM_HOST" pallet "$@"; }
@@ -145,19 +144,7 @@ spallet logs "$env" --phase deploy
 expect_contains "$OUT" "deploy of broken-deploy" "logs --phase deploy shows what the failed deploy printed"
 
 # 8. Under load: upgrade, a version that never gets healthy, scale 3 -> 5 -> 2, rollback.
-under_load() {
-    local stop; stop="$(mktemp -u)"
-    python3 "$LOAD" "$url" --requests 40000 --clients 4 --until-file "$stop" --json >"$stop.json" &
-    local loader=$!
-    E2E_PIDS+=("$loader")
-    sleep 0.5
-    spallet "$@"
-    sleep 0.5
-    touch "$stop"; wait "$loader"
-    LOAD_RESULT="$(cat "$stop.json")"; rm -f "$stop" "$stop.json"
-    echo "$* under load: $LOAD_RESULT" | cut -c1-300
-}
-field() { echo "$LOAD_RESULT" | python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+LOAD_RUN=spallet
 under_load serve "$env" pallet-conformance:v2
 expect_eq "$CODE" "0" "upgrade to v2 on the swarm"
 expect_eq "$(field '["failures"]')" "0" "upgrade: zero failed requests of $(field '["requests"]')"

@@ -8,7 +8,6 @@ setup
 # The router from Debian's nginx-light left as the package installs it (default site, no wget):
 # the plugin's own configuration must be all that counts.
 export PALLET_ROUTER_IMAGE=pallet-test-nginx-debian:1
-LOAD="$REPO_DIR/tests/load.py"
 
 env="$(env_name load)"
 pallet env create "$env" --health-timeout 6s --drain 1s
@@ -19,20 +18,6 @@ url="$OUT"
 "$DOCKER" pallet deploy "$env" pallet-conformance:unhealthy >/dev/null 2>&1
 "$DOCKER" pallet deploy "$env" pallet-conformance:bad-healthcheck >/dev/null 2>&1
 
-# Runs `docker pallet ARGS` while load.py sends requests; LOAD_RESULT holds load.py's JSON.
-under_load() {
-    local stop; stop="$(mktemp -u)"
-    python3 "$LOAD" "$url" --requests 20000 --clients 4 --until-file "$stop" --json >"$stop.json" &
-    local loader=$!
-    E2E_PIDS+=("$loader")
-    sleep 0.5
-    pallet "$@"
-    sleep 0.5
-    touch "$stop"; wait "$loader"
-    LOAD_RESULT="$(cat "$stop.json")"; rm -f "$stop" "$stop.json"
-    echo "$* under load: $LOAD_RESULT" | cut -c1-300
-}
-field() { echo "$LOAD_RESULT" | python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 # 1. v1 -> v2: no failure, and after the switch only v2 answers.
 under_load serve "$env" pallet-conformance:v2
