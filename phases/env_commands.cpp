@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "phases/edge.h"
 #include "phases/phase_env.h"
 #include "phases/services.h"
 #include "phases/swarm.h"
@@ -121,6 +122,22 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
             {"Variables", variables}};
 }
 
+// A domain of its own (not the default localhost) belongs to one environment of the engine: the
+// edge sends its requests there.
+void check_domain_free(Context& context, const state::Environment& env) {
+    if (env.site_domain == "localhost") {
+        return;
+    }
+    const auto records = context.docker.list_containers({fmt::format("{}=true", state::label::k_managed)});
+    for (const auto& [name, other] : state::newest_environments(records, context.command("pallet"))) {
+        if (name != env.name && other.site_domain == env.site_domain) {
+            throw Error(fmt::format("{} is already the SITE_DOMAIN of {}: one domain, one "
+                                    "environment (the edge sends its requests there)",
+                                    env.site_domain, name));
+        }
+    }
+}
+
 }  // namespace
 
 int run_env_create(Context& context, const EnvCreateOptions& options) {
@@ -128,6 +145,9 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
     state::Environment env;
     env.name = options.name;
     apply_settings(env, options, "docker pallet env create");
+    if (options.site_domain) {
+        check_domain_free(context, env);
+    }
     add_service_args(options.services, env.services, "docker pallet env create");
     if (options.orchestrator == "swarm") {
         env.orchestrator = "swarm";
@@ -163,6 +183,7 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
     }
     state::EnvironmentStore(context.docker).create(env);
     context.done("created environment {} ({}{})", env.name, env.kind, env.swarm() ? ", on the swarm" : "");
+    refresh_edge(context);
     return 0;
 }
 
@@ -173,8 +194,12 @@ int run_env_update(Context& context, const EnvCreateOptions& options) {
     const int old_port = env.port;
     const std::string old_address = env.bind_address;
     apply_settings(env, options, "docker pallet env update");
+    if (options.site_domain) {
+        check_domain_free(context, env);
+    }
     store.save(env);
     context.done("updated {}; the settings apply from the next serve", env.name);
+    refresh_edge(context);  // its domain, at once
     if (env.port != old_port || env.bind_address != old_address) {
         context.step("the new address applies when the router starts again: {pallet} stop "
                      "{} && {pallet} serve {}",

@@ -70,6 +70,8 @@ constexpr const char* k_probe =
     "  request \"$@\" | nc -w 5 \"$1\" 8000\n"
     "fi 2>&1 | head -c 4000\n";
 
+}  // namespace
+
 std::string mime_types() {
     return "        text/html html htm;\n"
            "        text/css css;\n"
@@ -101,7 +103,21 @@ std::string mime_types() {
            "        video/webm webm;\n";
 }
 
-}  // namespace
+std::string nginx_main_context() {
+    // The pid file tells that nginx listens; the workers' user is chosen by the entry script.
+    return "include /pallet/user.conf;\n"
+           "worker_processes auto;\n"
+           "pid /tmp/pallet-nginx.pid;\n"
+           "error_log stderr warn;\n"
+           "events {\n"
+           "    worker_connections 4096;\n"
+           "}\n";
+}
+
+void write_nginx_config(Context& context, const std::string& container, const std::string& config) {
+    context.docker.exec_with_input(container, {"sh", "-c", k_router_update, "update", k_config_file, k_config_file},
+                                   config);
+}
 
 std::string router_site_config(const state::Environment& env, const Upstreams& upstreams) {
     std::string upstream_block;
@@ -159,13 +175,7 @@ std::string router_config(const state::Environment& env, const Upstreams& upstre
     }
     return fmt::format(
         "# Written by docker-pallet for environment {env}. Changes are overwritten.\n"
-        "include /pallet/user.conf;\n"
-        "worker_processes auto;\n"
-        "pid /tmp/pallet-nginx.pid;\n"
-        "error_log stderr warn;\n"
-        "events {{\n"
-        "    worker_connections 4096;\n"
-        "}}\n"
+        "{main}"
         "http {{\n"
         "    types {{\n{types}    }}\n"
         "    default_type application/octet-stream;\n"
@@ -178,7 +188,8 @@ std::string router_config(const state::Environment& env, const Upstreams& upstre
         "    proxy_temp_path /tmp/pallet-nginx-proxy;\n"
         "{site}"
         "}}\n",
-        fmt::arg("env", env.name), fmt::arg("types", mime_types()), fmt::arg("site", site));
+        fmt::arg("env", env.name), fmt::arg("main", nginx_main_context()), fmt::arg("types", mime_types()),
+        fmt::arg("site", site));
 }
 
 HealthAnswer parse_health_answer(const std::string& raw) {

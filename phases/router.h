@@ -44,6 +44,18 @@ const char* router_entry();
 // The router image: plugins.pallet router-image / PALLET_ROUTER_IMAGE, else nginx.
 std::string router_image(const Context& context);
 
+// The main context every nginx configuration of the plugin starts with (routers, the edge): the
+// entry script's user file, workers, the pid file, errors on stderr, events.
+std::string nginx_main_context();
+
+// The mime types the plugin's nginx configurations name (a `types` block's lines).
+std::string mime_types();
+
+// Replaces the nginx configuration of a running router (or edge) `container` that runs with the
+// plugin's own file, with a graceful reload: returns once the old workers take no connections.
+// The old configuration stays when nginx rejects the new one (then it throws).
+void write_nginx_config(Context& context, const std::string& container, const std::string& config);
+
 // The router of an environment: one nginx container that owns the environment's host port.
 class Router {
 public:

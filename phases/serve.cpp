@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 
+#include "phases/edge.h"
 #include "phases/launch.h"
 #include "phases/phase_env.h"
 #include "phases/router.h"
@@ -307,6 +308,7 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
         if (env.port == 0 && !context.docker.dry_run()) {
             keep_port(store, env, port);
         }
+        refresh_edge(context);  // an edge that runs sends the domain's requests to this router
     }
     rollout.start(env, image, replicas);
     context.done("started {} serve container(s) of {}", replicas, image.ref);
@@ -530,6 +532,7 @@ int run_rm(Context& context, const std::string& env_name, bool volumes) {
         return swarm::remove(context, *swarm_env, volumes);
     }
     store.remove(env_name, volumes);
+    refresh_edge(context);
     if (volumes) {
         context.done("removed {} and its volumes", env_name);
     } else {

@@ -11,6 +11,7 @@
 #include "metadata/metadata.h"
 #include "pallet_version.h"
 #include "phases/deploy.h"
+#include "phases/edge.h"
 #include "phases/env_commands.h"
 #include "phases/logs.h"
 #include "phases/run.h"
@@ -420,6 +421,22 @@ int dispatch(Runtime& runtime) {
     rm_cmd->add_flag("--volumes", rm_volumes, "Also remove its /storage and /static volumes");
     rm_cmd->callback(
         [&] { action = [&] { return phases::run_rm(runtime.get(), env_name, rm_volumes); }; });
+
+    // edge
+    auto* edge_cmd = add_command(app, "edge", "Manage the engine's front door: environments by their domain on one port");
+    edge_cmd->require_subcommand(1);
+    std::optional<std::string> edge_http;
+    auto* edge_up = add_command(*edge_cmd, "up", "Start the edge, or bring its sites up to date");
+    edge_up->add_option("--http", edge_http, "Where it listens for HTTP, [ADDRESS:]PORT (default 80, all addresses)");
+    edge_up->callback([&] { action = [&] { return phases::run_edge_up(runtime.get(), edge_http); }; });
+    auto* edge_down = add_command(*edge_cmd, "down", "Stop and remove the edge");
+    edge_down->callback([&] { action = [&] { return phases::run_edge_down(runtime.get()); }; });
+    std::string edge_format = "table";
+    auto* edge_status = add_command(*edge_cmd, "status", "Show where the edge listens and its sites");
+    add_format_option(edge_status, edge_format);
+    edge_status->callback([&] {
+        action = [&] { return phases::run_edge_status(runtime.get(), parse_format(edge_format)); };
+    });
 
     // version
     std::string version_format = "table";

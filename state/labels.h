@@ -35,6 +35,8 @@ inline constexpr const char* k_router_config = "io.pallet.router-config";
 // Swarm: the deploy job a lock or a result is about; a deploy's start and end (unix seconds).
 inline constexpr const char* k_job = "io.pallet.job";
 inline constexpr const char* k_finished = "io.pallet.finished";
+// The edge: the address and port it listens on for HTTP.
+inline constexpr const char* k_edge_http = "io.pallet.edge-http";
 }  // namespace label
 
 namespace phase {
@@ -47,6 +49,7 @@ inline constexpr const char* k_serve_record = "serve-record";
 inline constexpr const char* k_service = "service";          // provided service containers
 inline constexpr const char* k_serve_lock = "serve-lock";
 inline constexpr const char* k_run = "run";                  // one-off commands
+inline constexpr const char* k_edge = "edge";                // the engine's one front door
 // Swarm environments' records (configs) and checks.
 inline constexpr const char* k_deploy_lock = "deploy-lock";
 inline constexpr const char* k_deploy_result = "deploy-result";

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Bounded HTTP load on 127.0.0.1 for the end-to-end tests and the benchmarks.
 
-load.py URL --requests N --clients C [--until-file F] [--json]
+load.py URL --requests N --clients C [--until-file F] [--host HOST] [--json]
 Sends at most N GET requests from C keep-alive clients (stops early when F exists), and prints
 a summary: requests, failures (connection errors or non-2xx) and when the first 20 of them were
 sent (seconds after the start), bodies seen per line, and latency median and p99 in milliseconds. Only loopback URLs are accepted.
@@ -29,6 +29,7 @@ def main():
     parser.add_argument("--until-file")
     parser.add_argument("--max-seconds", type=float, default=120)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--host", help="the Host header (default: the URL's)")
     args = parser.parse_args()
     url = urllib.parse.urlsplit(args.url)
     if url.hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -58,7 +59,7 @@ def main():
                 try:
                     if conn is None:
                         conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-                    conn.request("GET", url.path or "/")
+                    conn.request("GET", url.path or "/", headers={"Host": args.host} if args.host else {})
                     response = conn.getresponse()
                     body = response.read().decode(errors="replace").strip()
                     ok = 200 <= response.status < 300

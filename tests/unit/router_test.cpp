@@ -1,6 +1,8 @@
 // The router's nginx configuration and the reading of health answers.
 #include "phases/router.h"
 
+#include "phases/edge.h"
+
 #include <gtest/gtest.h>
 
 namespace pallet::phases {
@@ -67,6 +69,21 @@ TEST(HealthAnswer, NoHttpIsNotHealthy) {
     EXPECT_NE(refused.evidence.find("Connection refused"), std::string::npos);
     EXPECT_FALSE(parse_health_answer("").healthy);
     EXPECT_FALSE(parse_health_answer("HTTP/1.1 abc\r\n\r\n").healthy);
+}
+
+TEST(EdgeConfig, EachDomainGoesToItsRouterAndAnyOtherHostGets404) {
+    const std::string config = edge_config("127.0.0.1:8080", {{"shop", "shop.example.org", "127.0.0.1:41001"},
+                                                              {"blog", "blog.example.org", ""}});
+    EXPECT_NE(config.find("listen 127.0.0.1:8080 default_server;\n        server_name _;\n        return 404;"),
+              std::string::npos)
+        << "a host name no environment has never reaches another environment's site";
+    EXPECT_NE(config.find("server 127.0.0.1:41001 max_fails=0;"), std::string::npos);
+    EXPECT_NE(config.find("server_name shop.example.org;\n        location / {\n            proxy_pass http://pallet_site_1;"),
+              std::string::npos);
+    EXPECT_NE(config.find("proxy_set_header Host $http_host;"), std::string::npos) << "the router and the app see the user's Host";
+    EXPECT_NE(config.find("server_name blog.example.org;\n        return 503;"), std::string::npos)
+        << "an environment whose router does not run answers 503, not another site";
+    EXPECT_EQ(config.find("include /etc/nginx"), std::string::npos) << "nothing of the image's configuration";
 }
 
 }  // namespace

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "phases/context.h"
+
+namespace pallet::phases {
+
+// The edge: one nginx per engine in front of every environment's router, on the host's ports
+// (80 by default), that sends each request to the environment whose SITE_DOMAIN is its Host.
+// Environments keep their routers (where zero-downtime switches happen) and their own ports.
+
+// An environment as the edge sees it: its domain and where its router listens on the host.
+struct EdgeSite {
+    std::string env;
+    std::string domain;
+    std::string upstream;  // "127.0.0.1:8080"; empty when its router does not run
+};
+
+// The edge's whole nginx configuration: `listen` ("80", "127.0.0.1:8080", "[::1]:8080") for each
+// site's domain; any other Host gets 404, a site whose router does not run 503.
+std::string edge_config(const std::string& listen, const std::vector<EdgeSite>& sites);
+
+// `docker pallet edge up [--http [ADDRESS:]PORT]`: starts the edge, or rewrites its sites.
+int run_edge_up(Context& context, const std::optional<std::string>& http);
+
+// `docker pallet edge down`: stops and removes the edge.
+int run_edge_down(Context& context);
+
+// `docker pallet edge status`: where it listens and which domain goes to which environment.
+int run_edge_status(Context& context, Format format);
+
+// After a command changed an environment (its domain, its router's port, its existence): when an
+// edge runs, rewrites its sites with a graceful reload. A failure is a warning, not the
+// command's.
+void refresh_edge(Context& context);
+
+}  // namespace pallet::phases

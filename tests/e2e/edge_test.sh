@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The edge: one front door on a port of 127.0.0.1 (80 for real) that sends each request to the
+# environment whose SITE_DOMAIN is its Host, through that environment's router. Unknown hosts get
+# 404; an environment added and removed under load on another costs it no request; an upgrade
+# behind the edge has 0 failed requests; bad input (a port taken, a domain claimed twice) is one
+# clear line that changes nothing.
+source "$(dirname "$0")/lib.sh"
+setup
+trap '"$DOCKER" pallet edge down >/dev/null 2>&1; finish; exit $?' EXIT
+if [ -n "$("$DOCKER" ps -aq --filter name=^pallet-edge$)" ]; then
+    echo "SKIP: an edge already runs on this engine; the test would replace it" >&2
+    exit 77
+fi
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port="$(free_port)"
+edge="http://127.0.0.1:$port/"
+# GET / through the edge with Host: $1; prints "STATUS FIRST-LINE-OF-BODY".
+through() {
+    local answer; answer="$(curl -s --max-time 5 -H "Host: $1" -w '\n%{http_code}' "$edge")"
+    echo "$(tail -n 1 <<<"$answer") $(head -n 1 <<<"$answer")"
+}
+
+a="$(env_name a)"; b="$(env_name b)"; c="$(env_name c)"
+pallet env create "$a" --site-domain "$a.test" --drain 1s --health-timeout 15s
+pallet env create "$b" --site-domain "$b.test" --drain 1s --health-timeout 15s
+pallet release "$a" pallet-conformance:v1
+expect_eq "$CODE" "0" "release a"
+pallet release "$b" pallet-conformance:v2
+expect_eq "$CODE" "0" "release b"
+
+# 1. Two environments on one port, told apart by Host.
+pallet edge up --http "127.0.0.1:$port"
+expect_eq "$CODE" "0" "edge up on 127.0.0.1:$port"
+expect_eq "$(through "$a.test")" "200 v1" "Host $a.test reaches a"
+expect_eq "$(curl -s --max-time 5 --resolve "$b.test:$port:127.0.0.1" "http://$b.test:$port/")" "v2" \
+    "$b.test (resolved by curl) reaches b"
+expect_eq "$(through "nobody.test" | cut -d' ' -f1)" "404" "an unknown host gets 404, never another site"
+expect_eq "$(through "localhost" | cut -d' ' -f1)" "404" "the default domain is nobody's"
+pallet edge status --format json
+expect_contains "$OUT" "\"Domain\":\"$a.test\",\"Environment\":\"$a\"" "edge status lists a"
+expect_contains "$OUT" "\"Domain\":\"$b.test\",\"Environment\":\"$b\"" "and b"
+expect_eq "$(curl -s --max-time 5 "$(env_url "$a")")" "v1" "a keeps its own port"
+
+# 2. A third environment added, served and removed while a is under load through the edge.
+url="$edge"; LOAD_HOST="$a.test"
+third() {
+    pallet env create "$c" --site-domain "$c.test" && pallet release "$c" pallet-conformance:v3 &&
+        [ "$(through "$c.test")" == "200 v3" ] && pallet rm "$c" --volumes &&
+        [ "$(through "$c.test" | cut -d' ' -f1)" == 404 ]
+}
+LOAD_RUN=third under_load
+expect_eq "$CODE" "0" "c created, reached at $c.test, removed, then 404"
+expect_eq "$(field '["failures"]'):$(field '["bodies"]')" "0:{'v1': $(field '["requests"]')}" \
+    "a under load meanwhile: 0 failed requests, all from v1"
+
+# 3. An upgrade behind the edge: 0 failed requests, then only v2.
+under_load release "$a" pallet-conformance:v2
+expect_eq "$CODE" "0" "upgrade a to v2 behind the edge"
+expect_eq "$(field '["failures"]')" "0" "upgrade behind the edge: 0 failed of $(field '["requests"]')"
+expect_eq "$(through "$a.test")" "200 v2" "a serves v2 through the edge"
+LOAD_HOST=""
+
+# 4. A new domain applies at once; a domain claimed twice and a port taken are refused.
+pallet env update "$b" --site-domain "new-$b.test"
+expect_eq "$(through "new-$b.test")" "200 v2" "b at its new domain at once"
+expect_eq "$(through "$b.test" | cut -d' ' -f1)" "404" "and no longer at its old one"
+pallet env create "$c" --site-domain "$a.test"
+expect_eq "$CODE" "1" "a domain another environment has: refused"
+expect_contains "$ERR" "$a.test is already the SITE_DOMAIN of $a" "the error names the environment"
+pallet env ls -q
+expect_not_contains "$OUT" "$c" "and nothing was created"
+blocker="$(free_port)"
+python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(60)' "$blocker" &
+E2E_PIDS+=("$!")
+sleep 0.3
+pallet edge up --http "127.0.0.1:$blocker"
+expect_eq "$CODE" "1" "edge up on a port taken: refused"
+expect_contains "$ERR" "port 127.0.0.1:$blocker is taken" "the error says the port is taken"
+expect_eq "$(through "$a.test")" "200 v2" "the edge goes on where it was"
+expect_eq "$("$DOCKER" ps -aq --filter name=^pallet-edge-next$)" "" "nothing of the new one is left"
+
+# 5. edge down: the environments stay on their own ports.
+volume="$("$DOCKER" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' pallet-edge)"
+pallet edge down
+expect_eq "$CODE" "0" "edge down"
+expect_eq "$("$DOCKER" ps -aq --filter name=^pallet-edge$)" "" "no edge container is left"
+expect_eq "$("$DOCKER" volume ls -q --filter "name=^$volume$")" "" "nor its configuration's volume"
+expect_eq "$(curl -s --max-time 5 "$(env_url "$a")")" "v2" "a still answers on its own port"
+for e in "$a" "$b"; do pallet rm "$e" --volumes; done
