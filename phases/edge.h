@@ -16,15 +16,27 @@ namespace pallet::phases {
 struct EdgeSite {
     std::string env;
     std::string domain;
-    std::string upstream;  // "127.0.0.1:8080"; empty when its router does not run
+    std::string upstream;     // "127.0.0.1:8080"; empty when its router does not run
+    std::string certificate;  // PEM chain for HTTPS ("": HTTP only); written next to its key
+    std::string key;
+    bool https_only = false;  // SITE_PROTOCOL https: HTTP redirects (308) once it has TLS
 };
 
-// The edge's whole nginx configuration: `listen` ("80", "127.0.0.1:8080", "[::1]:8080") for each
-// site's domain; any other Host gets 404, a site whose router does not run 503.
-std::string edge_config(const std::string& listen, const std::vector<EdgeSite>& sites);
+// Where the edge listens, as nginx's listen takes it ("80", "127.0.0.1:8080", "[::1]:8443").
+struct EdgeListen {
+    std::string http = "80";
+    std::string https = "443";
+};
 
-// `docker pallet edge up [--http [ADDRESS:]PORT]`: starts the edge, or rewrites its sites.
-int run_edge_up(Context& context, const std::optional<std::string>& http);
+// The edge's whole nginx configuration: each site's domain on HTTP, and on HTTPS with its
+// certificate (files under /pallet/tls named after the environment); any other Host gets 404 on
+// HTTP and no TLS handshake on HTTPS, a site whose router does not run 503.
+std::string edge_config(const EdgeListen& listen, const std::vector<EdgeSite>& sites);
+
+// `docker pallet edge up [--http [ADDRESS:]PORT] [--https [ADDRESS:]PORT]`: starts the edge, or
+// rewrites its sites.
+int run_edge_up(Context& context, const std::optional<std::string>& http,
+                const std::optional<std::string>& https);
 
 // `docker pallet edge down`: stops and removes the edge.
 int run_edge_down(Context& context);

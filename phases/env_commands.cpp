@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +18,7 @@
 #include "state/environments.h"
 #include "util/error.h"
 #include "util/strings.h"
+#include "util/tls.h"
 #include "util/text_table.h"
 #include "util/url.h"
 
@@ -54,6 +58,19 @@ bool is_health_path(const std::string& path) {
            std::all_of(path.begin(), path.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
+// The text of a file named on the command line (a certificate, a key): at most 64 KiB.
+std::string read_file(const std::string& file, const char* option, const std::string& path) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw UsageError(fmt::format("{} {}: cannot read the file", option, file), path);
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.size() > 65536) {
+        throw UsageError(fmt::format("{} {}: larger than 64 KiB", option, file), path);
+    }
+    return text;
+}
+
 // Applies the settings given on the command line to `env`.
 void apply_settings(state::Environment& env, const EnvCreateOptions& options,
                     const std::string& path) {
@@ -86,6 +103,21 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
     if (options.drain) {
         env.drain_ms = duration_option(*options.drain, "--drain", 0, 3600, path) * 1000;
     }
+    if (options.tls_cert.has_value() != options.tls_key.has_value()) {
+        throw UsageError("--tls-cert and --tls-key go together", path);
+    }
+    if (options.tls_cert) {
+        env.tls_cert = read_file(*options.tls_cert, "--tls-cert", path);
+        env.tls_key = read_file(*options.tls_key, "--tls-key", path);
+    }
+    if (!env.tls_cert.empty()) {
+        // Checked again whenever the domain changes: the certificate must name it.
+        try {
+            util::check_certificate(env.tls_cert, env.tls_key, env.site_domain, std::time(nullptr));
+        } catch (const Error& e) {
+            throw Error(fmt::format("{} cannot use this certificate: {}", env.name, e.what()));
+        }
+    }
 }
 
 // An external service's URL as it may be shown.
@@ -107,7 +139,7 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
     for (const auto& [key, value] : env.variables) {
         variables[key] = shown_value(value, reveal);
     }
-    return {{"Name", env.name},
+    nlohmann::ordered_json shown = {{"Name", env.name},
             {"Kind", env.kind},
             {"SiteDomain", env.site_domain},
             {"SiteProtocol", env.site_protocol},
@@ -120,6 +152,11 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
             {"Orchestrator", env.orchestrator},
             {"Services", services},
             {"Variables", variables}};
+    if (!env.tls_cert.empty()) {
+        const auto tls = util::certificate_info(env.tls_cert);
+        shown["TLS"] = {{"Names", tls.names}, {"NotAfter", util::utc_time(tls.not_after, "%Y-%m-%dT%H:%M:%SZ")}};
+    }
+    return shown;
 }
 
 // A domain of its own (not the default localhost) belongs to one environment of the engine: the
@@ -306,6 +343,11 @@ int run_env_show(Context& context, const std::string& name, Format format, bool 
                env.name, env.kind, env.site_protocol, env.site_domain, env.bind_address,
                env.port == 0 ? std::string("auto") : std::to_string(env.port), env.health_path,
                env.health_timeout, env.drain_ms);
+    if (!env.tls_cert.empty()) {
+        const auto tls = util::certificate_info(env.tls_cert);
+        fmt::print("HTTPS:         at the edge, a certificate for {} valid until {}\n", util::join(tls.names, ", "),
+                   util::utc_time(tls.not_after, "%Y-%m-%dT%H:%M:%SZ"));
+    }
     fmt::print("Services:\n");
     for (const auto& [kind, service] : env.services) {
         std::string web;

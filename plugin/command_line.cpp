@@ -181,6 +181,9 @@ int dispatch(Runtime& runtime) {
                             "How long requests in flight get after a switch (default 2s)");
         command->add_option("--service-timeout", create.service_timeout,
                             "How long provided services have to get ready (default 120s)");
+        command->add_option("--tls-cert", create.tls_cert,
+                            "HTTPS at the edge: a PEM certificate (chain) for the site's domain");
+        command->add_option("--tls-key", create.tls_key, "HTTPS at the edge: the certificate's PEM key");
     }
     repeatable(env_create->add_option("--service", create.services,
                            "Provide a service (NAME) or use your server (NAME=URL)"));
@@ -426,9 +429,11 @@ int dispatch(Runtime& runtime) {
     auto* edge_cmd = add_command(app, "edge", "Manage the engine's front door: environments by their domain on one port");
     edge_cmd->require_subcommand(1);
     std::optional<std::string> edge_http;
+    std::optional<std::string> edge_https;
     auto* edge_up = add_command(*edge_cmd, "up", "Start the edge, or bring its sites up to date");
     edge_up->add_option("--http", edge_http, "Where it listens for HTTP, [ADDRESS:]PORT (default 80, all addresses)");
-    edge_up->callback([&] { action = [&] { return phases::run_edge_up(runtime.get(), edge_http); }; });
+    edge_up->add_option("--https", edge_https, "Where it listens for HTTPS, [ADDRESS:]PORT (default 443, all addresses)");
+    edge_up->callback([&] { action = [&] { return phases::run_edge_up(runtime.get(), edge_http, edge_https); }; });
     auto* edge_down = add_command(*edge_cmd, "down", "Stop and remove the edge");
     edge_down->callback([&] { action = [&] { return phases::run_edge_down(runtime.get()); }; });
     std::string edge_format = "table";

@@ -1,8 +1,8 @@
 # Helpers shared by install.sh, test.sh and the example: packages and the Docker engine.
 
 BUILD_PACKAGES=(g++ cmake make pkg-config libcli11-dev libboost-dev libboost-filesystem-dev
-                nlohmann-json3-dev libfmt-dev liburiparser-dev)
-TEST_PACKAGES=(libgtest-dev libgmock-dev docker.io debootstrap busybox-static curl procps python3 faketime
+                nlohmann-json3-dev libfmt-dev liburiparser-dev libssl-dev)
+TEST_PACKAGES=(libgtest-dev libgmock-dev docker.io debootstrap busybox-static curl procps python3 faketime openssl
                clang libclang-rt-14-dev openssh-server openssh-client)
 
 as_root() {

@@ -37,6 +37,10 @@ std::string to_json(const Environment& env) {
                 {"drain_ms", env.drain_ms},
                 {"service_timeout", env.service_timeout},
                 {"variables", env.variables}};
+    if (!env.tls_cert.empty()) {
+        doc["tls_cert"] = env.tls_cert;
+        doc["tls_key"] = env.tls_key;
+    }
     if (env.swarm()) {
         doc["orchestrator"] = env.orchestrator;
         doc["shared_path"] = env.shared_path;
@@ -72,6 +76,8 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
         env.drain_ms = doc.value("drain_ms", env.drain_ms);
         env.service_timeout = doc.value("service_timeout", env.service_timeout);
         env.variables = doc.value("variables", std::map<std::string, std::string>{});
+        env.tls_cert = doc.value("tls_cert", env.tls_cert);
+        env.tls_key = doc.value("tls_key", env.tls_key);
         const json services = doc.value("services", json::object());
         for (const auto& [kind, service] : services.items()) {
             env.services[kind] = services::ServiceConfig{
@@ -90,6 +96,7 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
 }  // namespace
 
 void learn_secrets(util::Redactor& redactor, const Environment& env) {
+    redactor.add(env.tls_key);
     for (const auto& [key, value] : env.variables) {
         redactor.add(value);
     }

@@ -34,6 +34,9 @@ struct Environment {
     // options ("{volume}" in a value stands for storage or static), made by each node on use.
     std::string volume_driver;
     std::map<std::string, std::string> volume_options;
+    // HTTPS at the edge: a PEM certificate chain for site_domain and its key ("": none).
+    std::string tls_cert;
+    std::string tls_key;
     int generation = 0;
     bool swarm() const { return orchestrator == "swarm"; }
 };

@@ -37,6 +37,7 @@ inline constexpr const char* k_job = "io.pallet.job";
 inline constexpr const char* k_finished = "io.pallet.finished";
 // The edge: the address and port it listens on for HTTP.
 inline constexpr const char* k_edge_http = "io.pallet.edge-http";
+inline constexpr const char* k_edge_https = "io.pallet.edge-https";
 }  // namespace label
 
 namespace phase {

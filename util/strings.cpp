@@ -34,6 +34,13 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
     return out;
 }
 
+std::string utc_time(std::time_t time, const char* format) {
+    char text[64];
+    struct tm utc {};
+    gmtime_r(&time, &utc);
+    return std::strftime(text, sizeof text, format, &utc) > 0 ? text : "";
+}
+
 std::string replace_all(std::string_view text, std::string_view from, std::string_view to) {
     std::string out;
     size_t at = 0;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,9 @@ std::string join(const std::vector<std::string>& items, std::string_view sep);
 
 // Removes leading and trailing ASCII white space.
 std::string trim(std::string_view text);
+
+// `time` in UTC, formatted by strftime's `format` ("%Y-%m-%dT%H:%M:%SZ").
+std::string utc_time(std::time_t time, const char* format);
 
 // `text` with every `from` replaced by `to`.
 std::string replace_all(std::string_view text, std::string_view from, std::string_view to);

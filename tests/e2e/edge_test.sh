@@ -13,6 +13,7 @@ if [ -n "$("$DOCKER" ps -aq --filter name=^pallet-edge$)" ]; then
 fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port="$(free_port)"
+sport="$(free_port)"
 edge="http://127.0.0.1:$port/"
 # GET / through the edge with Host: $1; prints "STATUS FIRST-LINE-OF-BODY".
 through() {
@@ -29,8 +30,8 @@ pallet release "$b" pallet-conformance:v2
 expect_eq "$CODE" "0" "release b"
 
 # 1. Two environments on one port, told apart by Host.
-pallet edge up --http "127.0.0.1:$port"
-expect_eq "$CODE" "0" "edge up on 127.0.0.1:$port"
+pallet edge up --http "127.0.0.1:$port" --https "127.0.0.1:$sport"
+expect_eq "$CODE" "0" "edge up on 127.0.0.1:$port and 127.0.0.1:$sport"
 expect_eq "$(through "$a.test")" "200 v1" "Host $a.test reaches a"
 expect_eq "$(curl -s --max-time 5 --resolve "$b.test:$port:127.0.0.1" "http://$b.test:$port/")" "v2" \
     "$b.test (resolved by curl) reaches b"
@@ -79,7 +80,60 @@ expect_contains "$ERR" "port 127.0.0.1:$blocker is taken" "the error says the po
 expect_eq "$(through "$a.test")" "200 v2" "the edge goes on where it was"
 expect_eq "$("$DOCKER" ps -aq --filter name=^pallet-edge-next$)" "" "nothing of the new one is left"
 
-# 5. edge down: the environments stay on their own ports.
+# 5. HTTPS with certificates made here (a test CA): refused when they do not fit, served when they do.
+tls="$(mktemp -d)"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls/ca.key" -out "$tls/ca.pem" -days 2 \
+    -subj "/CN=pallet test CA" 2>/dev/null
+# certificate NAME DOMAIN [faketime offset]: NAME.pem and NAME.key for DOMAIN, signed by the CA.
+certificate() {
+    openssl req -newkey rsa:2048 -nodes -keyout "$tls/$1.key" -out "$tls/$1.csr" -subj "/CN=$2" 2>/dev/null
+    printf 'subjectAltName=DNS:%s\n' "$2" >"$tls/$1.ext"
+    ${3:+faketime -f "$3"} openssl x509 -req -in "$tls/$1.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+        -CAcreateserial -days 1 -extfile "$tls/$1.ext" -out "$tls/$1.pem" 2>/dev/null
+}
+certificate a "$a.test"; certificate other other.test; certificate old "$a.test" -3d
+key_line="$(sed -n 2p "$tls/a.key")"
+shown="$("$DOCKER" pallet env show "$a" --format json)"
+pallet env update "$a" --tls-cert "$tls/other.pem" --tls-key "$tls/other.key"
+expect_eq "$CODE" "1" "a certificate for another domain: refused"
+expect_contains "$ERR" "the certificate is for other.test, not $a.test" "the error names both"
+pallet env update "$a" --tls-cert "$tls/a.pem" --tls-key "$tls/other.key"
+expect_eq "$CODE" "1" "a key that is not the certificate's: refused"
+expect_contains "$ERR" "the key is not the certificate's" "the error says so"
+expect_not_contains "$ERR" "$key_line" "the error has no key in it"
+pallet env update "$a" --tls-cert "$tls/old.pem" --tls-key "$tls/old.key"
+expect_eq "$CODE" "1" "an expired certificate: refused"
+expect_contains "$ERR" "the certificate expired on" "the error says when it expired"
+expect_eq "$("$DOCKER" pallet env show "$a" --format json)" "$shown" "refused certificates changed nothing"
+"$DOCKER" pallet --dry-run env update "$a" --tls-cert "$tls/a.pem" --tls-key "$tls/a.key" >"$tls/dry" 2>&1
+expect_not_contains "$(cat "$tls/dry")" "$key_line" "--dry-run shows no key"
+pallet env update "$a" --site-protocol https --tls-cert "$tls/a.pem" --tls-key "$tls/a.key"
+expect_eq "$CODE" "0" "a's own certificate and key"
+pallet env show "$a"
+expect_contains "$OUT" "HTTPS:         at the edge, a certificate for $a.test valid until" "env show says until when"
+expect_not_contains "$("$DOCKER" pallet env show "$a" --format json --reveal)" "$key_line" "env show never shows the key"
+expect_eq "$(curl -s --max-time 5 --cacert "$tls/ca.pem" --resolve "$a.test:$sport:127.0.0.1" "https://$a.test:$sport/")" \
+    "v2" "HTTPS to $a.test: the chain verifies against the test CA, a answers"
+expect_eq "$(curl -s --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' -H "Host: $a.test" "$edge")" \
+    "308 https://$a.test:$sport/" "HTTP to an https site: 308 to HTTPS"
+curl -s --max-time 5 --cacert "$tls/ca.pem" --resolve "nobody.test:$sport:127.0.0.1" "https://nobody.test:$sport/" >/dev/null
+expect_eq "$?" "35" "TLS for a name no environment has a certificate for: no handshake"
+expect_eq "$(through "new-$b.test")" "200 v2" "b, without a certificate, stays on HTTP"
+expect_eq "$("$DOCKER" exec pallet-edge stat -c '%a %U' "/pallet/tls/$a.key")" "600 root" "the key in the edge: root's alone"
+pallet edge status
+expect_contains "$OUT" "$a.test" "edge status lists the https site"
+expect_contains "$OUT" "HTTP redirects" "and that HTTP redirects"
+# The edge moves its HTTP port while HTTPS stays: both served by the new one.
+port2="$(free_port)"
+pallet edge up --http "127.0.0.1:$port2"
+expect_eq "$CODE" "0" "edge up with another HTTP port, the same HTTPS port"
+edge="http://127.0.0.1:$port2/"
+expect_eq "$(through "new-$b.test")" "200 v2" "HTTP on the new port"
+expect_eq "$(curl -s --max-time 5 --cacert "$tls/ca.pem" --resolve "$a.test:$sport:127.0.0.1" "https://$a.test:$sport/")" \
+    "v2" "HTTPS on the same port, certificates carried over"
+rm -rf "$tls"
+
+# 6. edge down: the environments stay on their own ports.
 volume="$("$DOCKER" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' pallet-edge)"
 pallet edge down
 expect_eq "$CODE" "0" "edge down"

@@ -72,9 +72,10 @@ TEST(HealthAnswer, NoHttpIsNotHealthy) {
 }
 
 TEST(EdgeConfig, EachDomainGoesToItsRouterAndAnyOtherHostGets404) {
-    const std::string config = edge_config("127.0.0.1:8080", {{"shop", "shop.example.org", "127.0.0.1:41001"},
-                                                              {"blog", "blog.example.org", ""}});
-    EXPECT_NE(config.find("listen 127.0.0.1:8080 default_server;\n        server_name _;\n        return 404;"),
+    const std::string config = edge_config({"127.0.0.1:8080", "127.0.0.1:8443"},
+                                           {{"shop", "shop.example.org", "127.0.0.1:41001", "", "", false},
+                                            {"blog", "blog.example.org", "", "", "", false}});
+    EXPECT_NE(config.find("listen 127.0.0.1:8080 default_server reuseport;\n        server_name _;\n        return 404;"),
               std::string::npos)
         << "a host name no environment has never reaches another environment's site";
     EXPECT_NE(config.find("server 127.0.0.1:41001 max_fails=0;"), std::string::npos);
@@ -84,6 +85,28 @@ TEST(EdgeConfig, EachDomainGoesToItsRouterAndAnyOtherHostGets404) {
     EXPECT_NE(config.find("server_name blog.example.org;\n        return 503;"), std::string::npos)
         << "an environment whose router does not run answers 503, not another site";
     EXPECT_EQ(config.find("include /etc/nginx"), std::string::npos) << "nothing of the image's configuration";
+    EXPECT_NE(config.find("listen 127.0.0.1:8443 ssl http2 default_server reuseport;\n        ssl_reject_handshake on;"),
+              std::string::npos)
+        << "no TLS handshake for a name without a certificate";
+    EXPECT_EQ(config.find("ssl_certificate "), std::string::npos) << "no site has a certificate";
+}
+
+TEST(EdgeConfig, AnHttpsSiteWithItsCertificateRedirectsHttpAndServesTls) {
+    const std::string config = edge_config({"80", "127.0.0.1:8443"},
+                                           {{"shop", "shop.example.org", "127.0.0.1:41001", "CERT", "KEY", true}});
+    EXPECT_NE(config.find("return 308 https://$host:8443$request_uri;"), std::string::npos);
+    EXPECT_NE(config.find("location /.well-known/acme-challenge/"), std::string::npos)
+        << "ACME's HTTP-01 challenges are not redirected";
+    EXPECT_NE(config.find("listen 127.0.0.1:8443 ssl http2;\n        server_name shop.example.org;\n"
+                          "        ssl_certificate /pallet/tls/shop.crt;\n        ssl_certificate_key /pallet/tls/shop.key;\n"
+                          "        location / {\n            proxy_pass http://pallet_site_1;"),
+              std::string::npos);
+    EXPECT_EQ(config.find("CERT"), std::string::npos) << "certificates and keys are files, never in the configuration";
+    EXPECT_NE(config.find("ssl_protocols TLSv1.2 TLSv1.3;"), std::string::npos);
+    EXPECT_NE(edge_config({"80", "443"}, {{"shop", "shop.example.org", "127.0.0.1:1", "C", "K", true}})
+                  .find("return 308 https://$host$request_uri;"),
+              std::string::npos)
+        << "no port in redirects to 443";
 }
 
 }  // namespace

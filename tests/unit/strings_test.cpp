@@ -21,6 +21,11 @@ TEST(Strings, ReplaceAll) {
     EXPECT_EQ(replace_all("aaa", "a", "aa"), "aaaaaa");
 }
 
+TEST(Strings, UtcTime) {
+    EXPECT_EQ(utc_time(0, "%Y-%m-%dT%H:%M:%SZ"), "1970-01-01T00:00:00Z");
+    EXPECT_EQ(utc_time(86400 * 365, "%Y-%m-%d"), "1971-01-01");
+}
+
 TEST(Strings, DnsLabels) {
     EXPECT_TRUE(is_dns_label("staging"));
     EXPECT_TRUE(is_dns_label("pr-42"));
