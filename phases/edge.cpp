@@ -43,18 +43,24 @@ std::vector<EdgeSite> collect_sites(Context& context, std::vector<std::string>& 
         if (env.site_domain == k_default_domain || env.swarm()) {
             continue;
         }
-        EdgeSite site{name, env.site_domain, "", env.tls_cert, env.tls_key, env.site_protocol == "https"};
+        EdgeSite site{name, env.site_domain, env.aliases, "", env.tls_cert, env.tls_key, env.site_protocol == "https"};
         if (const auto it = upstreams.find(name); it != upstreams.end()) {
             const std::string address = env.bind_address == "0.0.0.0" ? "127.0.0.1" : env.bind_address;
             site.upstream = address.find(':') != std::string::npos ? fmt::format("[{}]:{}", address, it->second)
                                                                    : fmt::format("{}:{}", address, it->second);
         }
-        claims[util::trim(env.site_domain)].push_back(name);
+        for (const auto& host : env.host_names()) {
+            claims[host].push_back(name);
+        }
         sites.push_back(site);
     }
     std::vector<EdgeSite> kept;
     for (const auto& site : sites) {
-        if (claims[site.domain].size() == 1) {
+        bool alone = claims[site.domain].size() == 1;
+        for (const auto& alias : site.aliases) {
+            alone = alone && claims[alias].size() == 1;
+        }
+        if (alone) {
             kept.push_back(site);
         }
     }
@@ -143,6 +149,10 @@ std::string edge_config(const EdgeListen& listen, const std::vector<EdgeSite>& s
     for (const auto& site : sites) {
         ++index;
         const bool tls = !site.certificate.empty();
+        std::string names = site.domain;
+        for (const auto& alias : site.aliases) {
+            names += " " + alias;
+        }
         const std::string tls_lines =
             fmt::format("        ssl_certificate {0}/{1}.crt;\n        ssl_certificate_key {0}/{1}.key;\n",
                         k_tls_dir, site.env);
@@ -181,11 +191,11 @@ std::string edge_config(const EdgeListen& listen, const std::vector<EdgeSite>& s
                 : location;
         servers += fmt::format("    server {{  # {env}\n        listen {listen};\n        server_name {domain};\n{body}    }}\n",
                                fmt::arg("env", site.env), fmt::arg("listen", listen.http),
-                               fmt::arg("domain", site.domain), fmt::arg("body", http_body));
+                               fmt::arg("domain", names), fmt::arg("body", http_body));
         if (tls) {
             servers += fmt::format(
                 "    server {{  # {env}\n        listen {listen} ssl http2;\n        server_name {domain};\n{tls}{body}    }}\n",
-                fmt::arg("env", site.env), fmt::arg("listen", listen.https), fmt::arg("domain", site.domain),
+                fmt::arg("env", site.env), fmt::arg("listen", listen.https), fmt::arg("domain", names),
                 fmt::arg("tls", tls_lines), fmt::arg("body", location));
         }
     }
@@ -320,7 +330,8 @@ int run_edge_status(Context& context, Format format) {
             const auto until = util::utc_time(util::certificate_info(site.certificate).not_after, "%Y-%m-%d");
             tls = fmt::format("until {}{}", until, site.https_only ? ", HTTP redirects" : "");
         }
-        table.add_row({site.domain, site.env, site.upstream.empty() ? "- (not serving: 503)" : site.upstream, tls});
+        table.add_row({site.aliases.empty() ? site.domain : site.domain + " " + util::join(site.aliases, " "),
+                       site.env, site.upstream.empty() ? "- (not serving: 503)" : site.upstream, tls});
     }
     fmt::print("{}", table.render());
     for (const auto& conflict : conflicts) {

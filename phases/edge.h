@@ -16,6 +16,7 @@ namespace pallet::phases {
 struct EdgeSite {
     std::string env;
     std::string domain;
+    std::vector<std::string> aliases;
     std::string upstream;     // "127.0.0.1:8080"; empty when its router does not run
     std::string certificate;  // PEM chain for HTTPS ("": HTTP only); written next to its key
     std::string key;

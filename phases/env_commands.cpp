@@ -82,6 +82,24 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
                                      env.site_domain),
                          path);
     }
+    if (options.no_aliases && options.aliases) {
+        throw UsageError("--alias and --no-aliases: give one of them", path);
+    }
+    if (options.no_aliases) {
+        env.aliases.clear();
+    }
+    if (options.aliases) {
+        env.aliases.clear();
+        for (const auto& alias : *options.aliases) {
+            if (!util::is_host_name(alias) || alias == env.site_domain) {
+                throw UsageError(fmt::format("invalid --alias \"{}\": another host name of the site, such "
+                                             "as www.example.org",
+                                             alias),
+                                 path);
+            }
+            env.aliases.push_back(alias);
+        }
+    }
     env.site_protocol = options.site_protocol.value_or(env.site_protocol);
     if (options.port) {
         apply_port(env, *options.port, path);
@@ -113,7 +131,9 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
     if (!env.tls_cert.empty()) {
         // Checked again whenever the domain changes: the certificate must name it.
         try {
-            util::check_certificate(env.tls_cert, env.tls_key, env.site_domain, std::time(nullptr));
+            for (const auto& name : env.host_names()) {
+                util::check_certificate(env.tls_cert, env.tls_key, name, std::time(nullptr));
+            }
         } catch (const Error& e) {
             throw Error(fmt::format("{} cannot use this certificate: {}", env.name, e.what()));
         }
@@ -152,6 +172,9 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
             {"Orchestrator", env.orchestrator},
             {"Services", services},
             {"Variables", variables}};
+    if (!env.aliases.empty()) {
+        shown["Aliases"] = env.aliases;
+    }
     if (!env.tls_cert.empty()) {
         const auto tls = util::certificate_info(env.tls_cert);
         shown["TLS"] = {{"Names", tls.names}, {"NotAfter", util::utc_time(tls.not_after, "%Y-%m-%dT%H:%M:%SZ")}};
@@ -162,15 +185,16 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
 // A domain of its own (not the default localhost) belongs to one environment of the engine: the
 // edge sends its requests there.
 void check_domain_free(Context& context, const state::Environment& env) {
-    if (env.site_domain == "localhost") {
-        return;
-    }
     const auto records = context.docker.list_containers({fmt::format("{}=true", state::label::k_managed)});
     for (const auto& [name, other] : state::newest_environments(records, context.command("pallet"))) {
-        if (name != env.name && other.site_domain == env.site_domain) {
-            throw Error(fmt::format("{} is already the SITE_DOMAIN of {}: one domain, one "
-                                    "environment (the edge sends its requests there)",
-                                    env.site_domain, name));
+        for (const auto& mine : env.host_names()) {
+            const auto theirs = other.host_names();
+            if (name != env.name && mine != "localhost" &&
+                std::find(theirs.begin(), theirs.end(), mine) != theirs.end()) {
+                throw Error(fmt::format("{} is already a host name of {}: one domain, one "
+                                        "environment (the edge sends its requests there)",
+                                        mine, name));
+            }
         }
     }
 }
@@ -182,7 +206,7 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
     state::Environment env;
     env.name = options.name;
     apply_settings(env, options, "docker pallet env create");
-    if (options.site_domain) {
+    if (options.site_domain || options.aliases) {
         check_domain_free(context, env);
     }
     add_service_args(options.services, env.services, "docker pallet env create");
@@ -231,7 +255,7 @@ int run_env_update(Context& context, const EnvCreateOptions& options) {
     const int old_port = env.port;
     const std::string old_address = env.bind_address;
     apply_settings(env, options, "docker pallet env update");
-    if (options.site_domain) {
+    if (options.site_domain || options.aliases) {
         check_domain_free(context, env);
     }
     store.save(env);
@@ -343,6 +367,9 @@ int run_env_show(Context& context, const std::string& name, Format format, bool 
                env.name, env.kind, env.site_protocol, env.site_domain, env.bind_address,
                env.port == 0 ? std::string("auto") : std::to_string(env.port), env.health_path,
                env.health_timeout, env.drain_ms);
+    if (!env.aliases.empty()) {
+        fmt::print("Aliases:       {}\n", util::join(env.aliases, " "));
+    }
     if (!env.tls_cert.empty()) {
         const auto tls = util::certificate_info(env.tls_cert);
         fmt::print("HTTPS:         at the edge, a certificate for {} valid until {}\n", util::join(tls.names, ", "),

@@ -26,6 +26,8 @@ struct EnvCreateOptions {
     std::optional<std::string> router_node;     // swarm: the router's node
     std::optional<std::string> volume_driver;   // swarm: instead of a shared path
     std::vector<std::string> volume_options;    // swarm: KEY=VALUE for the volume driver
+    std::optional<std::vector<std::string>> aliases;  // more host names for the edge (replace the list)
+    bool no_aliases = false;                          // removes them
     std::optional<std::string> tls_cert;        // a PEM certificate chain file, for the edge
     std::optional<std::string> tls_key;         // its PEM key file
 };

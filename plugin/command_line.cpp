@@ -181,6 +181,9 @@ int dispatch(Runtime& runtime) {
                             "How long requests in flight get after a switch (default 2s)");
         command->add_option("--service-timeout", create.service_timeout,
                             "How long provided services have to get ready (default 120s)");
+        repeatable(command->add_option("--alias", create.aliases,
+                                       "Another host name the edge sends here (repeat: replaces the list)"));
+        command->add_flag("--no-aliases", create.no_aliases, "Remove the aliases");
         command->add_option("--tls-cert", create.tls_cert,
                             "HTTPS at the edge: a PEM certificate (chain) for the site's domain");
         command->add_option("--tls-key", create.tls_key, "HTTPS at the edge: the certificate's PEM key");

@@ -37,6 +37,9 @@ std::string to_json(const Environment& env) {
                 {"drain_ms", env.drain_ms},
                 {"service_timeout", env.service_timeout},
                 {"variables", env.variables}};
+    if (!env.aliases.empty()) {
+        doc["aliases"] = env.aliases;
+    }
     if (!env.tls_cert.empty()) {
         doc["tls_cert"] = env.tls_cert;
         doc["tls_key"] = env.tls_key;
@@ -76,6 +79,7 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
         env.drain_ms = doc.value("drain_ms", env.drain_ms);
         env.service_timeout = doc.value("service_timeout", env.service_timeout);
         env.variables = doc.value("variables", std::map<std::string, std::string>{});
+        env.aliases = doc.value("aliases", std::vector<std::string>{});
         env.tls_cert = doc.value("tls_cert", env.tls_cert);
         env.tls_key = doc.value("tls_key", env.tls_key);
         const json services = doc.value("services", json::object());

@@ -34,11 +34,18 @@ struct Environment {
     // options ("{volume}" in a value stands for storage or static), made by each node on use.
     std::string volume_driver;
     std::map<std::string, std::string> volume_options;
+    std::vector<std::string> aliases;  // more host names the edge sends here (www.example.org)
     // HTTPS at the edge: a PEM certificate chain for site_domain and its key ("": none).
     std::string tls_cert;
     std::string tls_key;
     int generation = 0;
     bool swarm() const { return orchestrator == "swarm"; }
+    // Every host name of the site: SITE_DOMAIN, then the aliases.
+    std::vector<std::string> host_names() const {
+        std::vector<std::string> names = {site_domain};
+        names.insert(names.end(), aliases.begin(), aliases.end());
+        return names;
+    }
 };
 
 // Hands every secret value of `env` (variables, service passwords, URL credentials) to the

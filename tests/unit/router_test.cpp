@@ -73,8 +73,8 @@ TEST(HealthAnswer, NoHttpIsNotHealthy) {
 
 TEST(EdgeConfig, EachDomainGoesToItsRouterAndAnyOtherHostGets404) {
     const std::string config = edge_config({"127.0.0.1:8080", "127.0.0.1:8443"},
-                                           {{"shop", "shop.example.org", "127.0.0.1:41001", "", "", false},
-                                            {"blog", "blog.example.org", "", "", "", false}});
+                                           {{"shop", "shop.example.org", {}, "127.0.0.1:41001", "", "", false},
+                                            {"blog", "blog.example.org", {}, "", "", "", false}});
     EXPECT_NE(config.find("listen 127.0.0.1:8080 default_server reuseport;\n        server_name _;\n        return 404;"),
               std::string::npos)
         << "a host name no environment has never reaches another environment's site";
@@ -93,17 +93,17 @@ TEST(EdgeConfig, EachDomainGoesToItsRouterAndAnyOtherHostGets404) {
 
 TEST(EdgeConfig, AnHttpsSiteWithItsCertificateRedirectsHttpAndServesTls) {
     const std::string config = edge_config({"80", "127.0.0.1:8443"},
-                                           {{"shop", "shop.example.org", "127.0.0.1:41001", "CERT", "KEY", true}});
+                                           {{"shop", "shop.example.org", {"www.shop.example.org"}, "127.0.0.1:41001", "CERT", "KEY", true}});
     EXPECT_NE(config.find("return 308 https://$host:8443$request_uri;"), std::string::npos);
     EXPECT_NE(config.find("location /.well-known/acme-challenge/"), std::string::npos)
         << "ACME's HTTP-01 challenges are not redirected";
-    EXPECT_NE(config.find("listen 127.0.0.1:8443 ssl http2;\n        server_name shop.example.org;\n"
+    EXPECT_NE(config.find("listen 127.0.0.1:8443 ssl http2;\n        server_name shop.example.org www.shop.example.org;\n"
                           "        ssl_certificate /pallet/tls/shop.crt;\n        ssl_certificate_key /pallet/tls/shop.key;\n"
                           "        location / {\n            proxy_pass http://pallet_site_1;"),
               std::string::npos);
     EXPECT_EQ(config.find("CERT"), std::string::npos) << "certificates and keys are files, never in the configuration";
     EXPECT_NE(config.find("ssl_protocols TLSv1.2 TLSv1.3;"), std::string::npos);
-    EXPECT_NE(edge_config({"80", "443"}, {{"shop", "shop.example.org", "127.0.0.1:1", "C", "K", true}})
+    EXPECT_NE(edge_config({"80", "443"}, {{"shop", "shop.example.org", {}, "127.0.0.1:1", "C", "K", true}})
                   .find("return 308 https://$host$request_uri;"),
               std::string::npos)
         << "no port in redirects to 443";
