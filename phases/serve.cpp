@@ -505,6 +505,7 @@ int run_stop(Context& context, const std::string& env_name) {
         state::record_serve(context.docker, env.name, entry, "", locked.snapshot.serve_records);
     }
     context.done("{} is stopped", env.name);
+    refresh_edge(context);  // its domain answers 503 at the edge until it serves again
     return 0;
 }
 

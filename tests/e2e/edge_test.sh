@@ -142,7 +142,13 @@ expect_eq "$(curl -s --max-time 5 --cacert "$tls/ca.pem" --resolve "$a.test:$spo
     "v2" "HTTPS on the same port, certificates carried over"
 rm -rf "$tls"
 
-# 6. edge down: the environments stay on their own ports.
+# 6. A stopped environment answers 503 at the edge, and again once it serves.
+pallet stop "$b"
+expect_eq "$(through "new-$b.test" | cut -d' ' -f1)" "503" "a stopped environment: 503 at the edge"
+pallet serve "$b" pallet-conformance:v2
+expect_eq "$(through "new-$b.test")" "200 v2" "served again: the edge sends it requests again"
+
+# 7. edge down: the environments stay on their own ports.
 volume="$("$DOCKER" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' pallet-edge)"
 pallet edge down
 expect_eq "$CODE" "0" "edge down"
