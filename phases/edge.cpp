@@ -26,7 +26,8 @@ constexpr const char* k_tls_dir = "/pallet/tls";  // certificates and keys, root
 constexpr const char* k_default_domain = "localhost";
 
 // The edge's sites: every environment of this engine with a domain of its own, and where its
-// router listens on the host. `conflicts` gets each domain two environments claim (left out).
+// router listens on the host. `conflicts` gets each host name two environments claim (both are
+// left out; env create and update refuse such names, environments of older versions may have them).
 std::vector<EdgeSite> collect_sites(Context& context, std::vector<std::string>& conflicts) {
     const auto records = context.docker.list_containers({fmt::format("{}=true", state::label::k_managed)});
     std::map<std::string, std::string> upstreams;  // env -> host address:port of its router
@@ -66,7 +67,7 @@ std::vector<EdgeSite> collect_sites(Context& context, std::vector<std::string>& 
     }
     for (const auto& [domain, envs] : claims) {
         if (envs.size() > 1) {
-            conflicts.push_back(fmt::format("{} is the SITE_DOMAIN of {}", domain, util::join(envs, " and ")));
+            conflicts.push_back(fmt::format("{} is a host name of {}", domain, util::join(envs, " and ")));
         }
     }
     return kept;
