@@ -199,22 +199,25 @@ std::vector<ContainerRecord> DockerCli::list_containers(
     std::vector<std::string> args = {"container", "ls", "--all", "--quiet", "--no-trunc"};
     auto filters = argv::filter_args(label_filters);
     args.insert(args.end(), filters.begin(), filters.end());
-    auto ids = util::split(util::trim(query(args).out), '\n');
-    std::vector<std::string> inspect = {"container", "inspect"};
-    for (auto& id : ids) {
+    const auto json = inspect_listed({"container", "inspect"}, query(args).out);
+    return json ? parse_container_inspect(*json) : std::vector<ContainerRecord>{};
+}
+
+std::optional<std::string> DockerCli::inspect_listed(std::vector<std::string> inspect, const std::string& ids) {
+    const size_t fixed = inspect.size();
+    for (const auto& id : util::split(ids, '\n')) {
         if (!util::trim(id).empty()) {
             inspect.push_back(util::trim(id));
         }
     }
-    if (inspect.size() == 2) {
-        return {};
+    if (inspect.size() == fixed) {
+        return std::nullopt;
     }
-    // A container removed between the two calls makes inspect fail for it alone: keep the rest.
     Result result = execute(inspect, Command{}, false);
     if (!result.ok() && util::trim(result.out).empty()) {
-        fail("container inspect", result);
+        fail(inspect[0] == "inspect" ? "inspect" : inspect[0] + " inspect", result);
     }
-    return parse_container_inspect(result.out);
+    return result.out;
 }
 
 std::optional<ContainerRecord> DockerCli::inspect_container(const std::string& name) {

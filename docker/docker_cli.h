@@ -245,6 +245,10 @@ private:
     Result run_container(const ContainerSpec& spec, const char* verb, bool detach, Command options,
                          bool is_change);
     Result query(std::vector<std::string> args);
+    // Runs `inspect` (docker ... inspect) on every ID listed one a line in `ids` and returns its
+    // JSON; nullopt when none is listed. One removed between the listing and the inspect fails
+    // for it alone: the others are kept, and only an inspect that printed nothing fails.
+    std::optional<std::string> inspect_listed(std::vector<std::string> inspect, const std::string& ids);
     void change(std::vector<std::string> args, Command options = {});
     void cleanup(std::vector<std::string> args);
     [[noreturn]] void fail(const std::string& summary, const Result& result) const;

@@ -61,18 +61,8 @@ std::vector<ServiceRecord> DockerCli::list_services(const std::vector<std::strin
         }
         fail("service ls", ids);
     }
-    std::vector<std::string> inspect = {"service", "inspect"};
-    for (const auto& id : lines_of(ids.out)) {
-        inspect.push_back(id);
-    }
-    if (inspect.size() == 2) {
-        return {};
-    }
-    Result result = execute(inspect, Command{}, false);  // one may have gone meanwhile
-    if (!result.ok() && util::trim(result.out).empty()) {
-        fail("service inspect", result);
-    }
-    return parse_service_inspect(result.out);
+    const auto json = inspect_listed({"service", "inspect"}, ids.out);
+    return json ? parse_service_inspect(*json) : std::vector<ServiceRecord>{};
 }
 
 std::map<std::string, std::string> DockerCli::service_replicas(
@@ -127,18 +117,8 @@ std::vector<TaskRecord> DockerCli::service_tasks(const std::string& service) {
         }
         fail("service ps", ids);
     }
-    std::vector<std::string> inspect = {"inspect", "--type", "task"};
-    for (const auto& id : lines_of(ids.out)) {
-        inspect.push_back(id);
-    }
-    if (inspect.size() == 3) {
-        return {};
-    }
-    Result result = execute(inspect, Command{}, false);
-    if (!result.ok() && util::trim(result.out).empty()) {
-        fail("inspect", result);
-    }
-    return parse_task_inspect(result.out);
+    const auto json = inspect_listed({"inspect", "--type", "task"}, ids.out);
+    return json ? parse_task_inspect(*json) : std::vector<TaskRecord>{};
 }
 
 std::vector<std::string> DockerCli::service_args(const ServiceSpec& spec, const std::string& env_file) {
@@ -294,18 +274,8 @@ std::vector<ContainerRecord> DockerCli::list_configs(const std::vector<std::stri
         }
         fail("config ls", ids);
     }
-    std::vector<std::string> inspect = {"config", "inspect"};
-    for (const auto& id : lines_of(ids.out)) {
-        inspect.push_back(id);
-    }
-    if (inspect.size() == 2) {
-        return {};
-    }
-    Result result = execute(inspect, Command{}, false);
-    if (!result.ok() && util::trim(result.out).empty()) {
-        fail("config inspect", result);
-    }
-    return parse_config_inspect(result.out);
+    const auto json = inspect_listed({"config", "inspect"}, ids.out);
+    return json ? parse_config_inspect(*json) : std::vector<ContainerRecord>{};
 }
 
 StartOutcome DockerCli::create_config(const std::string& name, const Labels& labels,
