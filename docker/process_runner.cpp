@@ -139,19 +139,30 @@ private:
     bp::child m_child;
 };
 
+// What every child needs: the program found, its arguments, this process's environment with the
+// command's additions.
+struct Launch {
+    explicit Launch(const Command& command) {
+        if (command.argv.empty()) {
+            throw Error("internal: empty command");
+        }
+        exe = resolve(command.argv.front());
+        args.assign(command.argv.begin() + 1, command.argv.end());
+        for (const auto& [key, value] : command.extra_env) {
+            env[key] = value;
+        }
+    }
+    boost::filesystem::path exe;
+    std::vector<std::string> args;
+    bp::environment env = boost::this_process::environment();
+};
+
 }  // namespace
 
 std::unique_ptr<BackgroundProcess> ProcessRunner::start(const Command& command,
                                                        const std::string& output) {
-    if (command.argv.empty()) {
-        throw Error("internal: empty command");
-    }
-    const auto exe = resolve(command.argv.front());
-    const std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
-    bp::environment env = boost::this_process::environment();
-    for (const auto& [key, value] : command.extra_env) {
-        env[key] = value;
-    }
+    const Launch launch(command);
+    const auto& [exe, args, env] = launch;
     const int fd = output.empty() ? ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0)
                                   : ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -168,15 +179,8 @@ std::unique_ptr<BackgroundProcess> ProcessRunner::start(const Command& command,
 }
 
 Result ProcessRunner::run(const Command& command) {
-    if (command.argv.empty()) {
-        throw Error("internal: empty command");
-    }
-    const auto exe = resolve(command.argv.front());
-    const std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
-    bp::environment env = boost::this_process::environment();
-    for (const auto& [key, value] : command.extra_env) {
-        env[key] = value;
-    }
+    const Launch launch(command);
+    const auto& [exe, args, env] = launch;
 
     const bool capture = command.output == Output::capture;
     // Our own pipes (close-on-exec), bound to the child's 0/1/2 with dup2.
