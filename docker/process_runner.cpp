@@ -162,7 +162,9 @@ struct Launch {
 std::unique_ptr<BackgroundProcess> ProcessRunner::start(const Command& command,
                                                        const std::string& output) {
     const Launch launch(command);
-    const auto& [exe, args, env] = launch;
+    const auto& exe = launch.exe;  // not structured bindings: clang 14 cannot capture those in a lambda
+    const auto& args = launch.args;
+    const auto& env = launch.env;
     const int fd = output.empty() ? ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0)
                                   : ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -180,7 +182,9 @@ std::unique_ptr<BackgroundProcess> ProcessRunner::start(const Command& command,
 
 Result ProcessRunner::run(const Command& command) {
     const Launch launch(command);
-    const auto& [exe, args, env] = launch;
+    const auto& exe = launch.exe;  // not structured bindings: clang 14 cannot capture those in a lambda
+    const auto& args = launch.args;
+    const auto& env = launch.env;
 
     const bool capture = command.output == Output::capture;
     // Our own pipes (close-on-exec), bound to the child's 0/1/2 with dup2.
