@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Bounded HTTP load on 127.0.0.1 for the end-to-end tests and the benchmarks.
 
-load.py URL --requests N --clients C [--until-file F] [--host HOST] [--json]
+load.py URL --requests N --clients C [--until-file F] [--host HOST] [--cacert PEM] [--json]
 Sends at most N GET requests from C keep-alive clients (stops early when F exists), and prints
 a summary: requests, failures (connection errors or non-2xx) and when the first 20 of them were
 sent (seconds after the start), bodies seen per line, and latency median and p99 in milliseconds. Only loopback URLs are accepted.
@@ -10,15 +10,31 @@ Like browsers and curl, a client whose idle keep-alive connection the server clo
 sent a GET sends it again once on a new connection (RFC 9112, 9.3.1: a server may close an idle
 connection at any time; idempotent requests may be retried). Such retries are counted apart;
 a request that fails on a new connection is a failure.
+
+An https URL is reached with HOST as the TLS server name, its certificate verified against the
+CA certificates in PEM: each new connection is a new handshake.
 """
 import argparse
 import http.client
 import json
 import os
+import ssl
 import statistics
 import threading
 import time
 import urllib.parse
+
+
+class NamedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to an address with another name for SNI and the certificate's check."""
+
+    def __init__(self, address, port, server_name, context, timeout):
+        super().__init__(address, port, context=context, timeout=timeout)
+        self.server_name = server_name
+
+    def connect(self):
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.server_name)
 
 
 def main():
@@ -30,10 +46,17 @@ def main():
     parser.add_argument("--max-seconds", type=float, default=120)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--host", help="the Host header (default: the URL's)")
+    parser.add_argument("--cacert", help="https: the CA certificates to verify the server's against")
     args = parser.parse_args()
     url = urllib.parse.urlsplit(args.url)
     if url.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("load.py only sends traffic to the loopback address")
+
+    def connect():
+        if url.scheme == "https":
+            context = ssl.create_default_context(cafile=args.cacert)
+            return NamedHTTPSConnection(url.hostname, url.port, args.host or url.hostname, context, 10)
+        return http.client.HTTPConnection(url.hostname, url.port, timeout=10)
 
     lock = threading.Lock()
     state = {"left": args.requests, "failures": 0, "retries": 0, "bodies": {}, "latencies": [],
@@ -58,7 +81,7 @@ def main():
                 reused = conn is not None
                 try:
                     if conn is None:
-                        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+                        conn = connect()
                     conn.request("GET", url.path or "/", headers={"Host": args.host} if args.host else {})
                     response = conn.getresponse()
                     body = response.read().decode(errors="replace").strip()

@@ -131,14 +131,16 @@ run_docker() {
 pallet() { run_docker pallet "$@"; }
 
 # Load during a command: `under_load ARGS...` runs `$LOAD_RUN ARGS...` (default: pallet) while
-# tests/load.py sends requests to $url (with Host: $LOAD_HOST when set) from 4 clients;
+# tests/load.py sends requests to $url (with Host: $LOAD_HOST when set, which is also the TLS name
+# of an https $url, verified against $LOAD_CACERT) from 4 clients;
 # LOAD_RESULT holds load.py's JSON, and
 # `field '["failures"]'` reads from it.
 LOAD="$REPO_DIR/tests/load.py"
 LOAD_RUN=pallet
 under_load() {
     local stop; stop="$(mktemp -u)"
-    python3 "$LOAD" "$url" --requests 40000 --clients 4 --until-file "$stop" ${LOAD_HOST:+--host "$LOAD_HOST"} --json >"$stop.json" &
+    python3 "$LOAD" "$url" --requests 40000 --clients 4 --until-file "$stop" ${LOAD_HOST:+--host "$LOAD_HOST"} \
+        ${LOAD_CACERT:+--cacert "$LOAD_CACERT"} --json >"$stop.json" &
     local loader=$!
     E2E_PIDS+=("$loader")
     sleep 0.5
