@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "phases/acme.h"
 #include "phases/router.h"
 #include "state/environments.h"
 #include "state/labels.h"
@@ -44,7 +46,9 @@ std::vector<EdgeSite> collect_sites(Context& context, std::vector<std::string>& 
         if (env.site_domain == k_default_domain || env.swarm()) {
             continue;
         }
-        EdgeSite site{name, env.site_domain, env.aliases, "", env.tls_cert, env.tls_key, env.site_protocol == "https"};
+        EdgeSite site{name,         env.site_domain, env.aliases,
+                      "",           env.tls_cert,    env.tls_key,
+                      env.site_protocol == "https", env.hsts, env.tls_acme};
         if (const auto it = upstreams.find(name); it != upstreams.end()) {
             const std::string address = env.bind_address == "0.0.0.0" ? "127.0.0.1" : env.bind_address;
             site.upstream = address.find(':') != std::string::npos ? fmt::format("[{}]:{}", address, it->second)
@@ -107,7 +111,7 @@ void wait_started(Context& context, const std::string& name, const EdgeListen& l
                 throw Error(fmt::format("port {} is taken on the engine's host; choose another: {}", taken,
                                         context.command("pallet edge up --http [ADDRESS:]PORT --https [ADDRESS:]PORT")));
             }
-            throw Error(fmt::format("the edge ({}) did not start nginx. Its output:\n{}", router_image(context),
+            throw Error(fmt::format("the edge ({}) did not start nginx. Its output:\n{}", edge_image(context),
                                     output));
         }
         cancel::sleep(std::chrono::milliseconds(100));
@@ -139,7 +143,27 @@ void write_edge(Context& context, const std::string& container, const EdgeListen
     write_nginx_config(context, container, edge_config(listen, sites));
 }
 
+// Once the edge answers ACME's challenges: the certificates of its ACME sites that are due
+// (none yet, or expiring). 1 when any could not be had.
+int certificates_due(Context& context, const std::vector<EdgeSite>& sites) {
+    const bool acme = std::any_of(sites.begin(), sites.end(), [](const EdgeSite& site) { return site.acme; });
+    return acme && !context.docker.dry_run() ? run_edge_renew(context, false) : 0;
+}
+
 }  // namespace
+
+std::string edge_image(const Context& context) {
+    return context.setting("edge-image").value_or(router_image(context));
+}
+
+const char* edge_container() {
+    return k_edge_container;
+}
+
+bool edge_running(Context& context) {
+    const auto edge = context.docker.inspect_container(k_edge_container);
+    return edge && edge->running;
+}
 
 std::string edge_config(const EdgeListen& listen, const std::vector<EdgeSite>& sites) {
     // The port in redirects to HTTPS (none for 443).
@@ -154,12 +178,15 @@ std::string edge_config(const EdgeListen& listen, const std::vector<EdgeSite>& s
         for (const auto& alias : site.aliases) {
             names += " " + alias;
         }
-        const std::string tls_lines =
+        std::string tls_lines =
             fmt::format("        ssl_certificate {0}/{1}.crt;\n        ssl_certificate_key {0}/{1}.key;\n",
                         k_tls_dir, site.env);
+        if (site.hsts && site.https_only) {
+            tls_lines += "        add_header Strict-Transport-Security \"max-age=31536000\" always;\n";
+        }
         std::string location;
         if (site.upstream.empty()) {
-            location = "        return 503;  # its router does not run\n";
+            location = "        location / {\n            return 503;  # its router does not run\n        }\n";
         } else {
             servers += fmt::format(
                 "    upstream pallet_site_{index} {{  # {env}\n"
@@ -178,18 +205,23 @@ std::string edge_config(const EdgeListen& listen, const std::vector<EdgeSite>& s
                 "        }}\n",
                 index);
         }
-        // HTTP: the site, or for an https site with its certificate a redirect (ACME's
-        // challenges stay on HTTP).
-        const std::string http_body =
+        // HTTP: the site, or for an https site with its certificate a redirect; ACME's
+        // challenges are answered on HTTP from the files the client leaves.
+        std::string http_body =
             tls && site.https_only
-                ? fmt::format("        location /.well-known/acme-challenge/ {{\n"
-                              "            return 404;\n"
-                              "        }}\n"
-                              "        location / {{\n"
+                ? fmt::format("        location / {{\n"
                               "            return 308 https://$host{}$request_uri;\n"
                               "        }}\n",
                               port_suffix)
                 : location;
+        if (site.acme) {
+            http_body = fmt::format("        location ^~ /.well-known/acme-challenge/ {{\n"
+                                    "            root {};\n"
+                                    "            default_type text/plain;\n"
+                                    "        }}\n",
+                                    k_acme_webroot_in_edge) +
+                        http_body;
+        }
         servers += fmt::format("    server {{  # {env}\n        listen {listen};\n        server_name {domain};\n{body}    }}\n",
                                fmt::arg("env", site.env), fmt::arg("listen", listen.http),
                                fmt::arg("domain", names), fmt::arg("body", http_body));
@@ -248,7 +280,7 @@ int run_edge_up(Context& context, const std::optional<std::string>& http,
         write_edge(context, k_edge_container, listen_of(*edge), sites);
         context.done("the edge on {} and {} serves {} site(s)", listen_of(*edge).http, listen_of(*edge).https,
                      sites.size());
-        return 0;
+        return certificates_due(context, sites);
     }
     // The new edge starts next to the old one (other ports) and replaces it once nginx runs in
     // it: when it cannot start, the old one goes on as it was. It starts without certificates
@@ -262,9 +294,11 @@ int run_edge_up(Context& context, const std::optional<std::string>& http,
         site.certificate.clear();
         site.key.clear();
     }
+    context.docker.create_volume(k_acme_volume, {{state::label::k_managed, "true"},
+                                                 {state::label::k_phase, state::phase::k_acme}});
     docker::ContainerSpec spec;
     spec.name = k_edge_next;
-    spec.image = router_image(context);
+    spec.image = edge_image(context);
     spec.command = {"sh", "-c", router_entry()};
     spec.env = {{"PALLET_ROUTER_CONFIG", edge_config(listen, plain)}};
     spec.labels = {{state::label::k_managed, "true"},
@@ -272,8 +306,9 @@ int run_edge_up(Context& context, const std::optional<std::string>& http,
                    {state::label::k_edge_http, listen.http},
                    {state::label::k_edge_https, listen.https}};
     spec.network = "host";  // the host's ports, and each router's port on the host
-    // Its configuration and certificates, kept across restarts of the engine, removed with it.
-    spec.mounts = {{"", "/pallet", false}};
+    // Its configuration and certificates, kept across restarts of the engine, removed with it;
+    // the ACME client's challenges (and account), kept for the next edge.
+    spec.mounts = {{"", "/pallet", false}, {k_acme_volume, "/pallet/acme", false}};
     spec.stop_timeout = 10;
     try {
         context.docker.run_detached(spec);
@@ -293,7 +328,7 @@ int run_edge_up(Context& context, const std::optional<std::string>& http,
     context.docker.rename_container(k_edge_next, k_edge_container);
     context.done("the edge listens on {} (HTTP) and {} (HTTPS) for {} site(s)", listen.http, listen.https,
                  sites.size());
-    return 0;
+    return certificates_due(context, sites);
 }
 
 int run_edge_down(Context& context) {

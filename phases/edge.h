@@ -21,6 +21,8 @@ struct EdgeSite {
     std::string certificate;  // PEM chain for HTTPS ("": HTTP only); written next to its key
     std::string key;
     bool https_only = false;  // SITE_PROTOCOL https: HTTP redirects (308) once it has TLS
+    bool hsts = false;        // its HTTPS answers say Strict-Transport-Security (https_only sites)
+    bool acme = false;        // its certificate comes from ACME: HTTP answers the challenges
 };
 
 // Where the edge listens, as nginx's listen takes it ("80", "127.0.0.1:8080", "[::1]:8443").
@@ -33,6 +35,13 @@ struct EdgeListen {
 // certificate (files under /pallet/tls named after the environment); any other Host gets 404 on
 // HTTP and no TLS handshake on HTTPS, a site whose router does not run 503.
 std::string edge_config(const EdgeListen& listen, const std::vector<EdgeSite>& sites);
+
+// The edge's image: plugins.pallet edge-image / PALLET_EDGE_IMAGE, else the router's.
+std::string edge_image(const Context& context);
+
+// The edge's container, and whether it runs.
+const char* edge_container();
+bool edge_running(Context& context);
 
 // `docker pallet edge up [--http [ADDRESS:]PORT] [--https [ADDRESS:]PORT]`: starts the edge, or
 // rewrites its sites.

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "phases/acme.h"
 #include "phases/edge.h"
 #include "phases/phase_env.h"
 #include "phases/services.h"
@@ -39,10 +40,17 @@ int duration_option(const std::string& text, const char* flag, long long min, lo
 }
 
 void apply_port(state::Environment& env, const std::string& text, const std::string& path) {
+    env.edge_only = text == "none";
+    if (env.edge_only) {
+        // Its router listens where only the edge (on the host's network) reaches it.
+        env.port = 0;
+        env.bind_address = "127.0.0.1";
+        return;
+    }
     auto listen = util::parse_listen_address(text);
     if (!listen) {
-        throw UsageError(fmt::format("invalid --port \"{}\": use PORT (1-65535), IP:PORT or "
-                                     "[IPV6]:PORT, for example 8080, 0.0.0.0:80 or [::1]:8080",
+        throw UsageError(fmt::format("invalid --port \"{}\": use PORT (1-65535), IP:PORT, "
+                                     "[IPV6]:PORT or none, for example 8080, 0.0.0.0:80 or [::1]:8080",
                                      text),
                          path);
     }
@@ -69,6 +77,68 @@ std::string read_file(const std::string& file, const char* option, const std::st
         throw UsageError(fmt::format("{} {}: larger than 64 KiB", option, file), path);
     }
     return text;
+}
+
+// HTTPS at the edge: the user's certificate, one from ACME, or none; HSTS.
+void apply_tls(state::Environment& env, const EnvCreateOptions& options, const std::string& path) {
+    if (options.tls_cert.has_value() != options.tls_key.has_value()) {
+        throw UsageError("--tls-cert and --tls-key go together", path);
+    }
+    if (options.tls && options.tls_cert) {
+        throw UsageError(fmt::format("--tls {} and --tls-cert: give one of them", *options.tls), path);
+    }
+    if (options.tls_cert) {
+        env.tls_cert = read_file(*options.tls_cert, "--tls-cert", path);
+        env.tls_key = read_file(*options.tls_key, "--tls-key", path);
+        env.tls_acme = false;
+    }
+    if (options.tls == "none") {
+        env.tls_cert.clear();
+        env.tls_key.clear();
+        env.tls_acme = false;
+    } else if (options.tls == "acme") {
+        env.tls_acme = true;
+    } else if (options.tls) {
+        throw UsageError(fmt::format("invalid --tls \"{}\": use acme (a certificate from an ACME server) or "
+                                     "none (--tls-cert and --tls-key give your own)",
+                                     *options.tls),
+                         path);
+    }
+    if ((options.acme_email || options.acme_directory) && !env.tls_acme) {
+        throw UsageError("--acme-email and --acme-directory go with --tls acme", path);
+    }
+    if (!env.tls_acme) {
+        env.acme_email.clear();
+        env.acme_directory.clear();
+        env.acme_failure.clear();
+    } else {
+        env.acme_email = options.acme_email.value_or(env.acme_email);
+        env.acme_directory = options.acme_directory.value_or(
+            env.acme_directory.empty() ? std::string(k_default_acme_directory) : env.acme_directory);
+        if (env.acme_email.find('@') == std::string::npos || env.acme_email.size() > 254 ||
+            !std::all_of(env.acme_email.begin(), env.acme_email.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
+            throw UsageError(fmt::format("--tls acme needs --acme-email ADDRESS (the ACME account's contact), not "
+                                         "\"{}\"",
+                                         env.acme_email),
+                             path);
+        }
+        const auto url = util::parse_url(env.acme_directory);
+        if (!url || url->scheme != "https" || url->host.empty() || !url->userinfo.empty()) {
+            throw UsageError(fmt::format("invalid --acme-directory \"{}\": the https:// URL of an ACME "
+                                         "server's directory",
+                                         env.acme_directory),
+                             path);
+        }
+        if (env.site_domain == "localhost") {
+            throw UsageError("--tls acme needs the site's own domain (--site-domain): no ACME server "
+                             "certifies localhost",
+                             path);
+        }
+    }
+    if (options.hsts && options.no_hsts) {
+        throw UsageError("--hsts and --no-hsts: give one of them", path);
+    }
+    env.hsts = options.hsts || (env.hsts && !options.no_hsts);
 }
 
 // Applies the settings given on the command line to `env`.
@@ -121,14 +191,8 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
     if (options.drain) {
         env.drain_ms = duration_option(*options.drain, "--drain", 0, 3600, path) * 1000;
     }
-    if (options.tls_cert.has_value() != options.tls_key.has_value()) {
-        throw UsageError("--tls-cert and --tls-key go together", path);
-    }
-    if (options.tls_cert) {
-        env.tls_cert = read_file(*options.tls_cert, "--tls-cert", path);
-        env.tls_key = read_file(*options.tls_key, "--tls-key", path);
-    }
-    if (!env.tls_cert.empty()) {
+    apply_tls(env, options, path);
+    if (!env.tls_cert.empty() && !env.tls_acme) {
         // Checked again whenever the domain changes: the certificate must name it.
         try {
             for (const auto& name : env.host_names()) {
@@ -175,9 +239,20 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
     if (!env.aliases.empty()) {
         shown["Aliases"] = env.aliases;
     }
-    if (!env.tls_cert.empty()) {
-        const auto tls = util::certificate_info(env.tls_cert);
-        shown["TLS"] = {{"Names", tls.names}, {"NotAfter", util::utc_time(tls.not_after, "%Y-%m-%dT%H:%M:%SZ")}};
+    if (!env.tls_cert.empty() || env.tls_acme) {
+        nlohmann::ordered_json tls = {{"Names", nlohmann::ordered_json::array()}, {"NotAfter", ""}};
+        if (!env.tls_cert.empty()) {
+            const auto info = util::certificate_info(env.tls_cert);
+            tls = {{"Names", info.names}, {"NotAfter", util::utc_time(info.not_after, "%Y-%m-%dT%H:%M:%SZ")}};
+        }
+        if (env.tls_acme) {
+            tls["ACME"] = {{"Directory", env.acme_directory}, {"Email", env.acme_email}, {"Failure", env.acme_failure}};
+        }
+        tls["HSTS"] = env.hsts;
+        shown["TLS"] = tls;
+    }
+    if (env.edge_only) {
+        shown["EdgeOnly"] = true;
     }
     return shown;
 }
@@ -197,6 +272,49 @@ void check_domain_free(Context& context, const state::Environment& env) {
             }
         }
     }
+}
+
+// The edge serves environments of the engine: a swarm environment's settings for it are refused.
+void check_edge_settings(const state::Environment& env, const std::string& path) {
+    if (env.swarm() && (env.edge_only || env.tls_acme || !env.tls_cert.empty() || env.hsts)) {
+        throw UsageError("--port none, --tls, --tls-cert and --hsts are for environments of an engine: the edge "
+                         "does not serve swarm environments yet",
+                         path);
+    }
+}
+
+// After `env` (saved) became an ACME site, or changed its host names: its certificate, now when
+// an edge runs (it answers the challenges), else when one starts. When none can be had, the
+// environment goes back to `before` (removed when it was new) and the error says why.
+void obtain_certificate(Context& context, state::Environment& env, const state::Environment* before) {
+    const bool newly = before == nullptr || !before->tls_acme;
+    if (!env.tls_acme || !certificate_due(env, std::time(nullptr), newly) || context.docker.dry_run()) {
+        return;
+    }
+    if (!edge_running(context)) {
+        context.step("{} gets its certificate when the edge starts: {}", env.name, context.command("pallet edge up"));
+        return;
+    }
+    state::EnvironmentStore store(context.docker);
+    try {
+        request_certificate(context, env);
+        store.save(env);
+        ++env.generation;
+        refresh_edge(context);
+    } catch (const Error& e) {
+        if (before == nullptr) {
+            store.remove(env.name, false);
+        } else {
+            state::Environment back = *before;
+            back.generation = env.generation;
+            store.save(back);
+        }
+        refresh_edge(context);
+        throw Error(before == nullptr ? fmt::format("{}; {} was not created", e.what(), env.name)
+                                      : fmt::format("{}; {} was left as it was", e.what(), env.name));
+    }
+    context.step("{} has a certificate from {} until {}", env.name, env.acme_directory,
+                 util::utc_time(util::certificate_info(env.tls_cert).not_after, "%Y-%m-%dT%H:%M:%SZ"));
 }
 
 }  // namespace
@@ -242,9 +360,11 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
     if (options.check) {
         check_external_services(context, "", env.services);
     }
-    state::EnvironmentStore(context.docker).create(env);
-    context.done("created environment {} ({}{})", env.name, env.kind, env.swarm() ? ", on the swarm" : "");
+    check_edge_settings(env, "docker pallet env create");
+    env = state::EnvironmentStore(context.docker).create(env);
     refresh_edge(context);
+    obtain_certificate(context, env, nullptr);
+    context.done("created environment {} ({}{})", env.name, env.kind, env.swarm() ? ", on the swarm" : "");
     return 0;
 }
 
@@ -252,15 +372,19 @@ int run_env_update(Context& context, const EnvCreateOptions& options) {
     state::validate_env_name(options.name, "docker pallet env update");
     state::EnvironmentStore store(context.docker);
     state::Environment env = store.get(options.name);
+    const state::Environment before = env;
     const int old_port = env.port;
     const std::string old_address = env.bind_address;
     apply_settings(env, options, "docker pallet env update");
     if (options.site_domain || options.aliases) {
         check_domain_free(context, env);
     }
+    check_edge_settings(env, "docker pallet env update");
     store.save(env);
-    context.done("updated {}; the settings apply from the next serve", env.name);
+    ++env.generation;
     refresh_edge(context);  // its domain, at once
+    obtain_certificate(context, env, &before);
+    context.done("updated {}; the settings apply from the next serve", env.name);
     if (env.port != old_port || env.bind_address != old_address) {
         context.step("the new address applies when the router starts again: {pallet} stop "
                      "{} && {pallet} serve {}",
@@ -334,8 +458,9 @@ int run_env_ls(Context& context, Format format, bool quiet) {
     util::TextTable table({"NAME", "KIND", "SITE", "ADDRESS", "VARIABLES"});
     for (const auto& env : envs) {
         table.add_row({env.name, env.kind, env.site_protocol + "://" + env.site_domain,
-                       env.port == 0 ? env.bind_address + ":auto"
-                                     : fmt::format("{}:{}", env.bind_address, env.port),
+                       env.edge_only  ? std::string("the edge only")
+                       : env.port == 0 ? env.bind_address + ":auto"
+                                       : fmt::format("{}:{}", env.bind_address, env.port),
                        std::to_string(env.variables.size())});
     }
     fmt::print("{}", table.render());
@@ -362,18 +487,26 @@ int run_env_show(Context& context, const std::string& name, Format format, bool 
         }
         fmt::print("Router node:   {}\n", env.router_node.empty() ? "the manager addressed" : env.router_node);
     }
-    fmt::print("Name:          {}\nKind:          {}\nSite:          {}://{}\nAddress:       {}:{}\n"
+    const std::string address =
+        fmt::format("{}:{}{}", env.bind_address, env.port == 0 ? std::string("auto") : std::to_string(env.port),
+                    env.edge_only ? " (for the edge alone: --port none)" : "");
+    fmt::print("Name:          {}\nKind:          {}\nSite:          {}://{}\nAddress:       {}\n"
                "Health check:  GET {} within {}s\nDrain:         {} ms\n",
-               env.name, env.kind, env.site_protocol, env.site_domain, env.bind_address,
-               env.port == 0 ? std::string("auto") : std::to_string(env.port), env.health_path,
+               env.name, env.kind, env.site_protocol, env.site_domain, address, env.health_path,
                env.health_timeout, env.drain_ms);
     if (!env.aliases.empty()) {
         fmt::print("Aliases:       {}\n", util::join(env.aliases, " "));
     }
     if (!env.tls_cert.empty()) {
         const auto tls = util::certificate_info(env.tls_cert);
-        fmt::print("HTTPS:         at the edge, a certificate for {} valid until {}\n", util::join(tls.names, ", "),
-                   util::utc_time(tls.not_after, "%Y-%m-%dT%H:%M:%SZ"));
+        fmt::print("HTTPS:         at the edge, a certificate for {} valid until {}{}\n", util::join(tls.names, ", "),
+                   util::utc_time(tls.not_after, "%Y-%m-%dT%H:%M:%SZ"), env.hsts ? ", HSTS" : "");
+    } else if (env.tls_acme) {
+        fmt::print("HTTPS:         at the edge, no certificate yet\n");
+    }
+    if (env.tls_acme) {
+        fmt::print("ACME:          {} for {}{}\n", env.acme_directory, env.acme_email,
+                   env.acme_failure.empty() ? "" : "; the last request failed at " + env.acme_failure);
     }
     fmt::print("Services:\n");
     for (const auto& [kind, service] : env.services) {

@@ -14,7 +14,7 @@ struct EnvCreateOptions {
     std::optional<std::string> kind;
     std::optional<std::string> site_domain;
     std::optional<std::string> site_protocol;
-    std::optional<std::string> port;  // HOSTPORT or ADDRESS:HOSTPORT
+    std::optional<std::string> port;  // HOSTPORT, ADDRESS:HOSTPORT or none (the edge only)
     std::optional<std::string> health_path;
     std::optional<std::string> health_timeout;  // a duration: 90s, 5m
     std::optional<std::string> drain;           // a duration
@@ -30,6 +30,11 @@ struct EnvCreateOptions {
     bool no_aliases = false;                          // removes them
     std::optional<std::string> tls_cert;        // a PEM certificate chain file, for the edge
     std::optional<std::string> tls_key;         // its PEM key file
+    std::optional<std::string> tls;             // acme (a certificate from ACME) or none
+    std::optional<std::string> acme_email;      // the ACME account's contact
+    std::optional<std::string> acme_directory;  // the ACME server's directory URL
+    bool hsts = false;                          // HTTPS answers say Strict-Transport-Security
+    bool no_hsts = false;                       // they no longer do
 };
 
 int run_env_create(Context& context, const EnvCreateOptions& options);

@@ -15,6 +15,7 @@
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/text_table.h"
+#include "util/tls.h"
 
 namespace pallet::phases {
 namespace {
@@ -48,7 +49,26 @@ struct EnvStatus {
     std::string url;
     std::optional<state::HistoryEntry> last_deploy;
     std::map<std::string, std::string> services;  // kind -> running, exited, ... or external
+    // HTTPS at the edge: until when its certificate is valid (0: none yet), whether ACME renews it
+    // and why its last renewal failed.
+    bool tls = false;
+    std::time_t tls_until = 0;
+    bool acme = false;
+    std::string acme_failure;
 };
+
+// One line on an environment's HTTPS for the table's footer.
+std::string https_line(const EnvStatus& status) {
+    std::string line = fmt::format("HTTPS of {}: {}", status.name,
+                                   status.tls_until == 0
+                                       ? std::string("no certificate yet")
+                                       : "a certificate valid until " +
+                                             util::utc_time(status.tls_until, "%Y-%m-%d %H:%M UTC"));
+    if (status.acme) {
+        line += status.acme_failure.empty() ? " (ACME)" : fmt::format(" (ACME; the last request failed at {})", status.acme_failure);
+    }
+    return line;
+}
 
 }  // namespace
 
@@ -71,6 +91,10 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
         EnvStatus& status = envs[name];
         status.name = name;
         status.kind = env.kind;
+        status.tls = !env.tls_cert.empty() || env.tls_acme;
+        status.tls_until = env.tls_cert.empty() ? 0 : util::certificate_info(env.tls_cert).not_after;
+        status.acme = env.tls_acme;
+        status.acme_failure = env.acme_failure;
         for (const auto& [kind, service] : env.services) {
             status.services[kind] = service.provisioned() ? "not started" : "external";
         }
@@ -167,6 +191,11 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
             } else {
                 line["LastDeploy"] = nullptr;
             }
+            if (status.tls) {
+                line["HTTPS"] = {{"NotAfter", status.tls_until == 0 ? "" : rfc3339(status.tls_until)},
+                                 {"ACME", status.acme},
+                                 {"Failure", status.acme_failure}};
+            }
             fmt::print("{}\n", line.dump());
         }
         return 0;
@@ -189,6 +218,11 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
                        services.empty() ? "-" : util::join(services, ", "), last});
     }
     fmt::print("{}", table.render());
+    for (const auto& [name, status] : envs) {
+        if (status.tls) {
+            fmt::print("{}\n", https_line(status));
+        }
+    }
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "metadata/metadata.h"
 #include "pallet_version.h"
 #include "phases/deploy.h"
+#include "phases/acme.h"
 #include "phases/edge.h"
 #include "phases/env_commands.h"
 #include "phases/logs.h"
@@ -171,7 +172,8 @@ int dispatch(Runtime& runtime) {
         command->add_option("--site-protocol", create.site_protocol, "SITE_PROTOCOL (default http)")
             ->check(CLI::IsMember({"http", "https"}));
         command->add_option("--port", create.port,
-                            "Host port of the site, [ADDRESS:]PORT (default: 127.0.0.1, any free)");
+                            "Host port of the site, [ADDRESS:]PORT (default: 127.0.0.1, any free), or none "
+                            "(through the edge only)");
         command->add_option("--health-path", create.health_path,
                             "Path a new serve container must answer before it gets traffic "
                             "(default /)");
@@ -187,6 +189,15 @@ int dispatch(Runtime& runtime) {
         command->add_option("--tls-cert", create.tls_cert,
                             "HTTPS at the edge: a PEM certificate (chain) for the site's domain");
         command->add_option("--tls-key", create.tls_key, "HTTPS at the edge: the certificate's PEM key");
+        command->add_option("--tls", create.tls,
+                            "HTTPS at the edge: acme (a certificate from an ACME server, renewed by "
+                            "edge renew) or none");
+        command->add_option("--acme-email", create.acme_email, "--tls acme: the ACME account's contact");
+        command->add_option("--acme-directory", create.acme_directory,
+                            "--tls acme: the ACME server's directory URL (default Let's Encrypt)");
+        command->add_flag("--hsts", create.hsts,
+                          "https sites: answers over HTTPS say Strict-Transport-Security (one year)");
+        command->add_flag("--no-hsts", create.no_hsts, "They no longer do");
     }
     repeatable(env_create->add_option("--service", create.services,
                            "Provide a service (NAME) or use your server (NAME=URL)"));
@@ -437,6 +448,12 @@ int dispatch(Runtime& runtime) {
     edge_up->add_option("--http", edge_http, "Where it listens for HTTP, [ADDRESS:]PORT (default 80, all addresses)");
     edge_up->add_option("--https", edge_https, "Where it listens for HTTPS, [ADDRESS:]PORT (default 443, all addresses)");
     edge_up->callback([&] { action = [&] { return phases::run_edge_up(runtime.get(), edge_http, edge_https); }; });
+    bool renew_force = false;
+    auto* edge_renew = add_command(*edge_cmd, "renew",
+                                   "New ACME certificates for the sites whose certificate expires within 30 days");
+    edge_renew->add_flag("--force", renew_force, "Every ACME site's, due or not");
+    edge_renew->footer("Run it daily, for example from cron: 17 3 * * * docker pallet edge renew");
+    edge_renew->callback([&] { action = [&] { return phases::run_edge_renew(runtime.get(), renew_force); }; });
     auto* edge_down = add_command(*edge_cmd, "down", "Stop and remove the edge");
     edge_down->callback([&] { action = [&] { return phases::run_edge_down(runtime.get()); }; });
     std::string edge_format = "table";

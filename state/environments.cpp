@@ -44,6 +44,18 @@ std::string to_json(const Environment& env) {
         doc["tls_cert"] = env.tls_cert;
         doc["tls_key"] = env.tls_key;
     }
+    if (env.tls_acme) {
+        doc["tls_acme"] = true;
+        doc["acme_email"] = env.acme_email;
+        doc["acme_directory"] = env.acme_directory;
+        doc["acme_failure"] = env.acme_failure;
+    }
+    if (env.hsts) {
+        doc["hsts"] = true;
+    }
+    if (env.edge_only) {
+        doc["edge_only"] = true;
+    }
     if (env.swarm()) {
         doc["orchestrator"] = env.orchestrator;
         doc["shared_path"] = env.shared_path;
@@ -82,6 +94,12 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
         env.aliases = doc.value("aliases", std::vector<std::string>{});
         env.tls_cert = doc.value("tls_cert", env.tls_cert);
         env.tls_key = doc.value("tls_key", env.tls_key);
+        env.tls_acme = doc.value("tls_acme", false);
+        env.acme_email = doc.value("acme_email", env.acme_email);
+        env.acme_directory = doc.value("acme_directory", env.acme_directory);
+        env.acme_failure = doc.value("acme_failure", env.acme_failure);
+        env.hsts = doc.value("hsts", false);
+        env.edge_only = doc.value("edge_only", false);
         const json services = doc.value("services", json::object());
         for (const auto& [kind, service] : services.items()) {
             env.services[kind] = services::ServiceConfig{

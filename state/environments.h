@@ -38,6 +38,14 @@ struct Environment {
     // HTTPS at the edge: a PEM certificate chain for site_domain and its key ("": none).
     std::string tls_cert;
     std::string tls_key;
+    // The certificate comes from an ACME server (HTTP-01 answered by the edge), renewed by `edge
+    // renew`; tls_cert and tls_key hold the newest one issued ("" until then).
+    bool tls_acme = false;
+    std::string acme_email;      // the ACME account's contact ("": none)
+    std::string acme_directory;  // the ACME server's directory URL
+    std::string acme_failure;    // why the last request failed ("" when it did not), with its time
+    bool hsts = false;       // HTTPS answers carry Strict-Transport-Security (https sites only)
+    bool edge_only = false;  // --port none: its router listens on 127.0.0.1 for the edge alone
     int generation = 0;
     bool swarm() const { return orchestrator == "swarm"; }
     // Every host name of the site: SITE_DOMAIN, then the aliases.

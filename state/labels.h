@@ -51,6 +51,7 @@ inline constexpr const char* k_service = "service";          // provided service
 inline constexpr const char* k_serve_lock = "serve-lock";
 inline constexpr const char* k_run = "run";                  // one-off commands
 inline constexpr const char* k_edge = "edge";                // the engine's one front door
+inline constexpr const char* k_acme = "acme";                // the ACME client, asking for a certificate
 // Swarm environments' records (configs) and checks.
 inline constexpr const char* k_deploy_lock = "deploy-lock";
 inline constexpr const char* k_deploy_result = "deploy-result";

@@ -3,14 +3,28 @@
 # environment whose SITE_DOMAIN is its Host, through that environment's router. Unknown hosts get
 # 404; an environment added and removed under load on another costs it no request; an upgrade
 # behind the edge has 0 failed requests; bad input (a port taken, a domain claimed twice) is one
-# clear line that changes nothing.
+# clear line that changes nothing. HTTPS with certificates the test makes, and with certificates
+# from an ACME server (Debian's pebble) through the edge's HTTP-01 answers, renewed under load.
 source "$(dirname "$0")/lib.sh"
-setup
-trap '"$DOCKER" pallet edge down >/dev/null 2>&1; finish; exit $?' EXIT
+setup acme
 if [ -n "$("$DOCKER" ps -aq --filter name=^pallet-edge$)" ]; then
     echo "SKIP: an edge already runs on this engine; the test would replace it" >&2
     exit 77
 fi
+# The ACME client's volume is the engine's: the test removes it only when it made it.
+acme_volume_before="$("$DOCKER" volume ls -q --filter name=^pallet-acme$)"
+pebble="pallet-test-pebble-$RUN_ID"
+lego_image="pallet-test-lego:$RUN_ID"
+cleanup() {
+    "$DOCKER" pallet edge down >/dev/null 2>&1
+    "$DOCKER" rm -f "$pebble" >/dev/null 2>&1
+    "$DOCKER" rmi "$lego_image" >/dev/null 2>&1
+    [ -n "$acme_volume_before" ] || "$DOCKER" volume rm pallet-acme >/dev/null 2>&1
+    rm -rf "${tls:-}"
+}
+trap 'cleanup; finish; exit $?' EXIT
+# The edge runs Debian's nginx-light as the package installs it (the routers run the other image).
+export PALLET_EDGE_IMAGE=pallet-test-nginx-debian:1
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port="$(free_port)"
 sport="$(free_port)"
@@ -40,6 +54,8 @@ expect_eq "$(through "localhost" | cut -d' ' -f1)" "404" "the default domain is 
 pallet edge status --format json
 expect_contains "$OUT" "\"Domain\":\"$a.test\",\"Environment\":\"$a\"" "edge status lists a"
 expect_contains "$OUT" "\"Domain\":\"$b.test\",\"Environment\":\"$b\"" "and b"
+expect_eq "$("$DOCKER" inspect -f '{{.Config.Image}}' pallet-edge)" "pallet-test-nginx-debian:1" \
+    "the edge runs the image PALLET_EDGE_IMAGE names"
 expect_eq "$(curl -s --max-time 5 "$(env_url "$a")")" "v1" "a keeps its own port"
 
 # 2. A third environment added, served and removed while a is under load through the edge.
@@ -123,6 +139,19 @@ expect_contains "$ERR" "the certificate is for $a.test, not www-$a.test" "the er
 expect_not_contains "$("$DOCKER" pallet env show "$a" --format json --reveal)" "$key_line" "env show never shows the key"
 expect_eq "$(curl -s --max-time 5 --cacert "$tls/ca.pem" --resolve "$a.test:$sport:127.0.0.1" "https://$a.test:$sport/")" \
     "v2" "HTTPS to $a.test: the chain verifies against the test CA, a answers"
+pallet release "$a" pallet-conformance:headers
+expect_eq "$(curl -s --max-time 5 --cacert "$tls/ca.pem" --resolve "$a.test:$sport:127.0.0.1" \
+    "https://$a.test:$sport/cgi-bin/headers")" "$(printf 'proto=https\nhost=%s' "$a.test:$sport")" \
+    "the app sees X-Forwarded-Proto https and the Host the user asked for"
+expect_eq "$(curl -s --max-time 5 -o /dev/null -w '%{http_version}' --http2 --cacert "$tls/ca.pem" \
+    --resolve "$a.test:$sport:127.0.0.1" "https://$a.test:$sport/")" "2" "HTTP/2 on HTTPS"
+curl -s --max-time 5 --tls-max 1.1 --cacert "$tls/ca.pem" --resolve "$a.test:$sport:127.0.0.1" "https://$a.test:$sport/" >/dev/null
+expect_eq "$?" "35" "TLS 1.1: no handshake"
+hsts() { curl -s --max-time 5 -D - -o /dev/null --cacert "$tls/ca.pem" --resolve "$a.test:$sport:127.0.0.1" \
+    "https://$a.test:$sport/" | tr -d '\r' | grep -i '^strict-transport-security:'; }
+expect_eq "$(hsts)" "" "no HSTS unless asked for"
+pallet env update "$a" --hsts
+expect_eq "$(hsts)" "strict-transport-security: max-age=31536000" "--hsts: HTTPS answers say HSTS"
 expect_eq "$(curl -s --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' -H "Host: $a.test" "$edge")" \
     "308 https://$a.test:$sport/" "HTTP to an https site: 308 to HTTPS"
 curl -s --max-time 5 --cacert "$tls/ca.pem" --resolve "nobody.test:$sport:127.0.0.1" "https://nobody.test:$sport/" >/dev/null
@@ -139,8 +168,7 @@ expect_eq "$CODE" "0" "edge up with another HTTP port, the same HTTPS port"
 edge="http://127.0.0.1:$port2/"
 expect_eq "$(through "new-$b.test")" "200 v2" "HTTP on the new port"
 expect_eq "$(curl -s --max-time 5 --cacert "$tls/ca.pem" --resolve "$a.test:$sport:127.0.0.1" "https://$a.test:$sport/")" \
-    "v2" "HTTPS on the same port, certificates carried over"
-rm -rf "$tls"
+    "v1" "HTTPS on the same port, certificates carried over"
 
 # 6. A stopped environment answers 503 at the edge, and again once it serves.
 pallet stop "$b"
@@ -148,11 +176,90 @@ expect_eq "$(through "new-$b.test" | cut -d' ' -f1)" "503" "a stopped environmen
 pallet serve "$b" pallet-conformance:v2
 expect_eq "$(through "new-$b.test")" "200 v2" "served again: the edge sends it requests again"
 
-# 7. edge down: the environments stay on their own ports.
+# 7. ACME: Debian's pebble (Let's Encrypt's test server) in a container on the host's network,
+# told that d's domain is 127.0.0.1 and to check HTTP-01 answers on the edge's HTTP port; the
+# plugin's ACME client from an image that trusts the test CA (pebble's HTTPS certificate).
+d="$(env_name d)"
+pp="$(free_port)"; pm="$(free_port)"
+certificate pebble localhost
+cat >"$tls/pebble.json" <<JSON
+{"pebble": {"listenAddress": "127.0.0.1:$pp", "managementListenAddress": "127.0.0.1:$pm",
+  "certificate": "/cfg/pebble.pem", "privateKey": "/cfg/pebble.key",
+  "httpPort": $port2, "tlsPort": $(free_port), "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+JSON
+"$DOCKER" run -d --name "$pebble" --network host --add-host "$d.test:127.0.0.1" -v "$tls:/cfg:ro" \
+    -e PEBBLE_VA_NOSLEEP=1 -e PEBBLE_WFE_NONCEREJECT=0 pallet-test-pebble:1 -config /cfg/pebble.json >/dev/null
+mkdir "$tls/lego" && cp "$tls/ca.pem" "$tls/lego/ca.crt"
+printf 'FROM pallet-test-lego:1\nCOPY ca.crt /usr/local/share/ca-certificates/pallet-test.crt\nRUN update-ca-certificates\n' |
+    "$DOCKER" build -q -t "$lego_image" -f - "$tls/lego" >/dev/null
+export PALLET_ACME_IMAGE="$lego_image"
+for _ in $(seq 50); do curl -s --cacert "$tls/ca.pem" "https://localhost:$pm/roots/0" >"$tls/pebble-root.pem" && break; sleep 0.2; done
+expect_contains "$(cat "$tls/pebble-root.pem")" "BEGIN CERTIFICATE" "pebble runs; its root certificate"
+directory="https://localhost:$pp/dir"
+
+pallet env create "$d" --site-domain "$d.test" --tls acme --acme-directory "$directory"
+expect_contains "$CODE:$ERR" "125:" "--tls acme without --acme-email: refused"
+expect_contains "$ERR" "--tls acme needs --acme-email" "the error says what is missing"
+pallet env create "$d" --site-domain "$d.test" --tls acme --acme-email "ops@$d.test" --acme-directory "http://localhost:$pp/dir"
+expect_contains "$CODE:$ERR" "125:docker-pallet: invalid --acme-directory" "a directory that is not https: refused"
+pallet env create "$d" --tls acme --acme-email "ops@$d.test"
+expect_contains "$CODE:$ERR" "125:docker-pallet: --tls acme needs the site's own domain" "ACME for localhost: refused"
+pallet env create "$d" --site-domain "$d.test" --tls-cert "$tls/a.pem" --tls-key "$tls/a.key" --tls acme
+expect_contains "$CODE:$ERR" "125:docker-pallet: --tls acme and --tls-cert: give one of them" "both ways at once: refused"
+pallet env ls -q
+expect_not_contains "$OUT" "$d" "nothing was created"
+
+pallet env create "$d" --site-domain "$d.test" --site-protocol https --port none --drain 1s --health-timeout 15s \
+    --tls acme --acme-email "ops@$d.test" --acme-directory "$directory"
+expect_eq "$CODE" "0" "an ACME environment behind the edge: created"
+expect_contains "$ERR" "$d has a certificate from $directory until" "its certificate came at once (the edge runs)"
+pallet release "$d" pallet-conformance:headers
+expect_eq "$CODE" "0" "release d"
+d_https=(--max-time 5 --cacert "$tls/pebble-root.pem" --resolve "$d.test:$sport:127.0.0.1")
+expect_eq "$(curl -s "${d_https[@]}" "https://$d.test:$sport/cgi-bin/headers")" \
+    "$(printf 'proto=https\nhost=%s' "$d.test:$sport")" "the ACME certificate verifies against pebble's root; d answers"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $d.test" "$edge")" "308" "HTTP to d: 308 to HTTPS"
+"$DOCKER" exec pallet-edge sh -c 'mkdir -p /pallet/acme/webroot/.well-known/acme-challenge && echo token > /pallet/acme/webroot/.well-known/acme-challenge/t1'
+expect_eq "$(curl -s --max-time 5 -H "Host: $d.test" "${edge}.well-known/acme-challenge/t1")" "token" \
+    "yet ACME's challenges are answered on HTTP"
+expect_eq "$("$DOCKER" port "pallet-$d-router" | sed 's/.* -> //; s/:[0-9]*$//' | sort -u)" "127.0.0.1" \
+    "--port none: its router listens on 127.0.0.1 only, for the edge"
+pallet status "$d"
+expect_contains "$OUT" "HTTPS of $d: a certificate valid until" "status shows until when"
+expect_contains "$OUT" "(ACME)" "and that ACME renews it"
+serial() { openssl s_client -connect "127.0.0.1:$sport" -servername "$d.test" </dev/null 2>/dev/null | openssl x509 -noout -serial; }
+first="$(serial)"
+pallet edge renew
+expect_eq "$CODE" "0" "edge renew"
+expect_contains "$ERR" "$d: the certificate is valid until" "a certificate that is not due is kept"
+expect_eq "$(serial)" "$first" "the same certificate is served"
+
+url="https://127.0.0.1:$sport/"; LOAD_HOST="$d.test"; LOAD_CACERT="$tls/pebble-root.pem"
+under_load edge renew --force
+expect_eq "$CODE" "0" "edge renew --force under HTTPS load"
+expect_eq "$(field '["failures"]')" "0" "renewal: 0 failed of $(field '["requests"]') HTTPS requests"
+renewed="$(serial)"
+expect_eq "$([ -n "$renewed" ] && [ "$renewed" != "$first" ] && echo new)" "new" "a new certificate is served"
+LOAD_HOST=""; LOAD_CACERT=""
+
+"$DOCKER" stop "$pebble" >/dev/null
+pallet edge renew --force
+expect_eq "$CODE" "1" "renewal with the ACME server gone: fails"
+expect_contains "$ERR" "warning: $d: the ACME server issued no certificate for $d.test" "and says so"
+pallet status "$d" --format json
+expect_contains "$OUT" '"Failure":"20' "status shows the failure, with its time"
+expect_eq "$(serial)" "$renewed" "the certificate before keeps serving"
+pallet env update "$d" --alias "www-$d.test"
+expect_eq "$CODE" "1" "a new alias needs a certificate the ACME server does not give: refused"
+expect_contains "$ERR" "$d was left as it was" "the error says nothing changed"
+expect_not_contains "$("$DOCKER" pallet env show "$d" --format json)" "www-$d.test" "no alias was added"
+expect_eq "$(curl -s "${d_https[@]}" "https://$d.test:$sport/")" "v1" "d still answers over HTTPS"
+
+# 8. edge down: the environments stay on their own ports.
 volume="$("$DOCKER" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' pallet-edge)"
 pallet edge down
 expect_eq "$CODE" "0" "edge down"
 expect_eq "$("$DOCKER" ps -aq --filter name=^pallet-edge$)" "" "no edge container is left"
 expect_eq "$("$DOCKER" volume ls -q --filter "name=^$volume$")" "" "nor its configuration's volume"
-expect_eq "$(curl -s --max-time 5 "$(env_url "$a")")" "v2" "a still answers on its own port"
-for e in "$a" "$b"; do pallet rm "$e" --volumes; done
+expect_eq "$(curl -s --max-time 5 "$(env_url "$a")")" "v1" "a still answers on its own port"
+for e in "$a" "$b" "$d"; do pallet rm "$e" --volumes; done

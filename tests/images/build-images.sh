@@ -2,11 +2,13 @@
 # Builds the images the end-to-end tests use, without any registry, reusing those that exist.
 #   busybox:     pallet-test-busybox:1   (static busybox from Debian's busybox-static, < 1 s)
 #   conformance: pallet-conformance:v1, :v2, :v3, :broken-deploy, :unhealthy, :no-deploy,
-#                :bad-healthcheck (the conformance app)
+#                :bad-healthcheck, :headers (the conformance app; :headers shows a request's headers)
 #   debian:      pallet-test-debian:bookworm (debootstrap, about 30 s, once per machine)
 #   nginx:       pallet-test-nginx:1 (Debian's nginx-light, the router in tests) and
 #                pallet-test-nginx-debian:1 (nginx-light left as the package installs it)
 #   nonroot:     pallet-test-nonroot:numeric, :named (non-root users, no /storage or /static)
+#   acme:        pallet-test-pebble:1, pallet-test-lego:1 (Debian's pebble, Let's Encrypt's test ACME
+#                server, and lego, the ACME client)
 #   swarm:       pallet-test-swarm-node:1 (Debian's docker.io: an engine in a container)
 #   frameworks:  pallet-test-django:1, pallet-test-flask:1 (applications as their frameworks'
 #                users write them, from Debian's packages, with their own test runners)
@@ -51,6 +53,7 @@ build_conformance() {
         # shellcheck disable=SC2086
         build $args -t "pallet-conformance:$tag" "$here/conformance"
     done
+    have pallet-conformance:headers || { say "building pallet-conformance:headers"; build -t pallet-conformance:headers "$here/headers"; }
     if ! have pallet-conformance:bad-healthcheck; then
         # v2 with a HEALTHCHECK that always fails: answers HTTP, yet is never healthy.
         say "building pallet-conformance:bad-healthcheck"
@@ -121,6 +124,10 @@ for target in "${targets[@]}"; do
         nginx) build_nginx ;;
         nonroot) build_busybox; build_nonroot ;;
         frameworks) build_frameworks ;;
+        acme) for name in pebble lego; do
+                  have "pallet-test-$name:1" && continue
+                  build_debian; say "building pallet-test-$name:1"; build -t "pallet-test-$name:1" "$here/acme/$name"
+              done ;;
         swarm) have pallet-test-swarm-node:1 || { build_debian; say "building pallet-test-swarm-node:1"; build -t pallet-test-swarm-node:1 "$here/swarm-node"; } ;;
         services) build_services ;;
         *) say "unknown image set: $target"; exit 2 ;;

@@ -82,7 +82,7 @@ TEST(EdgeConfig, EachDomainGoesToItsRouterAndAnyOtherHostGets404) {
     EXPECT_NE(config.find("server_name shop.example.org;\n        location / {\n            proxy_pass http://pallet_site_1;"),
               std::string::npos);
     EXPECT_NE(config.find("proxy_set_header Host $http_host;"), std::string::npos) << "the router and the app see the user's Host";
-    EXPECT_NE(config.find("server_name blog.example.org;\n        return 503;"), std::string::npos)
+    EXPECT_NE(config.find("server_name blog.example.org;\n        location / {\n            return 503;"), std::string::npos)
         << "an environment whose router does not run answers 503, not another site";
     EXPECT_EQ(config.find("include /etc/nginx"), std::string::npos) << "nothing of the image's configuration";
     EXPECT_NE(config.find("listen 127.0.0.1:8443 ssl http2 default_server reuseport;\n        ssl_reject_handshake on;"),
@@ -95,8 +95,8 @@ TEST(EdgeConfig, AnHttpsSiteWithItsCertificateRedirectsHttpAndServesTls) {
     const std::string config = edge_config({"80", "127.0.0.1:8443"},
                                            {{"shop", "shop.example.org", {"www.shop.example.org"}, "127.0.0.1:41001", "CERT", "KEY", true}});
     EXPECT_NE(config.find("return 308 https://$host:8443$request_uri;"), std::string::npos);
-    EXPECT_NE(config.find("location /.well-known/acme-challenge/"), std::string::npos)
-        << "ACME's HTTP-01 challenges are not redirected";
+    EXPECT_EQ(config.find("acme-challenge"), std::string::npos) << "the user's own certificate: no ACME";
+    EXPECT_EQ(config.find("Strict-Transport-Security"), std::string::npos) << "HSTS only when asked for";
     EXPECT_NE(config.find("listen 127.0.0.1:8443 ssl http2;\n        server_name shop.example.org www.shop.example.org;\n"
                           "        ssl_certificate /pallet/tls/shop.crt;\n        ssl_certificate_key /pallet/tls/shop.key;\n"
                           "        location / {\n            proxy_pass http://pallet_site_1;"),
@@ -107,6 +107,35 @@ TEST(EdgeConfig, AnHttpsSiteWithItsCertificateRedirectsHttpAndServesTls) {
                   .find("return 308 https://$host$request_uri;"),
               std::string::npos)
         << "no port in redirects to 443";
+}
+
+TEST(EdgeConfig, AnAcmeSiteAnswersChallengesOnHttpAndHstsIsOptional) {
+    EdgeSite site{"shop", "shop.example.org", {}, "127.0.0.1:41001", "CERT", "KEY", true, true, true};
+    const std::string config = edge_config({"80", "443"}, {site});
+    EXPECT_NE(config.find("listen 80;\n        server_name shop.example.org;\n"
+                          "        location ^~ /.well-known/acme-challenge/ {\n"
+                          "            root /pallet/acme/webroot;\n"
+                          "            default_type text/plain;\n"
+                          "        }\n"
+                          "        location / {\n"
+                          "            return 308 https://$host$request_uri;"),
+              std::string::npos)
+        << "HTTP-01 challenges are answered from the client's files, everything else redirects";
+    EXPECT_NE(config.find("ssl_certificate_key /pallet/tls/shop.key;\n"
+                          "        add_header Strict-Transport-Security \"max-age=31536000\" always;\n"),
+              std::string::npos);
+    site.certificate.clear();
+    site.key.clear();
+    const std::string before = edge_config({"80", "443"}, {site});
+    EXPECT_NE(before.find("            root /pallet/acme/webroot;\n            default_type text/plain;\n        }\n"
+                          "        location / {\n            proxy_pass http://pallet_site_1;"),
+              std::string::npos)
+        << "before its first certificate: challenges answered, the site on HTTP";
+    EXPECT_EQ(before.find("Strict-Transport-Security"), std::string::npos) << "no HSTS without HTTPS";
+    site.https_only = false;
+    site.certificate = "CERT";
+    EXPECT_EQ(edge_config({"80", "443"}, {site}).find("Strict-Transport-Security"), std::string::npos)
+        << "no HSTS for a site whose SITE_PROTOCOL is http";
 }
 
 }  // namespace
