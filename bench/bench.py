@@ -124,6 +124,16 @@ def main():
     print(f"  status, 1 environment:  {one}; 50 environments: {fifty} "
           f"({'same' if one == fifty else 'DIFFERENT'}), {status_50:.0f} ms with 50")
 
+    # Completion as the shell asks for it, through docker: commands, and ENV with 50 of them.
+    print()
+    for words, what in ((["de"], "a command"), (["env", "show", ""], "ENV, 50 environments"),
+                        (["release", "bench-1", "pallet-conformance:"], "IMAGE")):
+        answer = subprocess.run(["docker", "__complete", "pallet"] + words, capture_output=True, text=True,
+                                env=env, check=False).stdout
+        took = wall(["docker", "__complete", "pallet"] + words, runs // 4, env)
+        print(f"completion, {what + ':':22} {took:6.1f} ms median, {answer.count(chr(10)) - 1} candidates "
+              f"(goal < 50 ms: {'met' if took < 50 else 'NOT met'})")
+
 
 if __name__ == "__main__":
     main()

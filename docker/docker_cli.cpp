@@ -242,17 +242,40 @@ std::vector<VolumeRecord> DockerCli::list_volumes(const std::vector<std::string>
     return parse_volume_lines(query(args).out);
 }
 
+std::vector<std::string> DockerCli::query_lines(std::vector<std::string> args) {
+    std::vector<std::string> lines;
+    for (const auto& line : util::split(query(std::move(args)).out, '\n')) {
+        if (!util::trim(line).empty()) {
+            lines.push_back(util::trim(line));
+        }
+    }
+    return lines;
+}
+
 std::vector<std::string> DockerCli::list_networks(const std::vector<std::string>& label_filters) {
     std::vector<std::string> args = {"network", "ls", "--format", "{{.Name}}"};
     auto filters = argv::filter_args(label_filters);
     args.insert(args.end(), filters.begin(), filters.end());
-    std::vector<std::string> names;
-    for (const auto& line : util::split(query(args).out, '\n')) {
-        if (!util::trim(line).empty()) {
-            names.push_back(util::trim(line));
+    return query_lines(args);
+}
+
+std::vector<std::string> DockerCli::container_label_values(const std::vector<std::string>& label_filters,
+                                                           const std::string& label) {
+    std::vector<std::string> args = {"container", "ls", "--all", "--format",
+                                     fmt::format("{{{{.Label \"{}\"}}}}", label)};
+    auto filters = argv::filter_args(label_filters);
+    args.insert(args.end(), filters.begin(), filters.end());
+    return query_lines(args);
+}
+
+std::vector<std::string> DockerCli::list_image_tags() {
+    std::vector<std::string> tags;
+    for (const auto& tag : query_lines({"image", "ls", "--format", "{{.Repository}}:{{.Tag}}"})) {
+        if (tag.find("<none>") == std::string::npos) {
+            tags.push_back(tag);
         }
     }
-    return names;
+    return tags;
 }
 
 void DockerCli::import_empty_image(const std::string& tag) {

@@ -135,6 +135,11 @@ public:
     std::optional<ContainerRecord> inspect_container(const std::string& name);
     std::vector<VolumeRecord> list_volumes(const std::vector<std::string>& label_filters);
     std::vector<std::string> list_networks(const std::vector<std::string>& label_filters);
+    // Each matching container's value of `label`, one docker call, no inspect (completion).
+    std::vector<std::string> container_label_values(const std::vector<std::string>& label_filters,
+                                                    const std::string& label);
+    // REPOSITORY:TAG of every local image that has both.
+    std::vector<std::string> list_image_tags();
 
     // Imports an empty image under `tag` (for label-only record containers).
     void import_empty_image(const std::string& tag);
@@ -245,6 +250,8 @@ private:
     Result run_container(const ContainerSpec& spec, const char* verb, bool detach, Command options,
                          bool is_change);
     Result query(std::vector<std::string> args);
+    // The query's output lines, trimmed, empty ones left out.
+    std::vector<std::string> query_lines(std::vector<std::string> args);
     // Runs `inspect` (docker ... inspect) on every ID listed one a line in `ids` and returns its
     // JSON; nullopt when none is listed. One removed between the listing and the inspect fails
     // for it alone: the others are kept, and only an inspect that printed nothing fails.

@@ -6,7 +6,6 @@
 
 #include "metadata/metadata.h"
 #include "plugin/command_line.h"
-#include "plugin/completion.h"
 #include "plugin/invocation.h"
 #include "plugin/runtime.h"
 #include "util/cancel.h"
@@ -37,9 +36,7 @@ int main(int argc, char** argv) {
                 return 0;
             case Invocation::Kind::hooks:
                 return 0;
-            case Invocation::Kind::complete:
-                fmt::print("{}", complete(runtime.invocation.args));
-                return 0;
+            case Invocation::Kind::complete:  // from the command tree, in dispatch
             case Invocation::Kind::run:
                 break;
         }

@@ -19,8 +19,10 @@
 #include "phases/serve.h"
 #include "phases/status.h"
 #include "phases/test.h"
+#include "plugin/completion.h"
 #include "plugin/help_formatter.h"
 #include "services/catalog.h"
+#include "state/labels.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -101,7 +103,7 @@ void repeatable(CLI::Option* option) {
 // The options of a test run's environment: variables, services, warm services.
 void add_test_environment_options(CLI::App* command, phases::TestOptions& test) {
     repeatable(command->add_option("-e,--env", test.env, "Set a variable (KEY=VALUE)"));
-    repeatable(command->add_option("--env-file", test.env_files, "Read variables from a file"));
+    repeatable(command->add_option("--env-file", test.env_files, "Read variables from a file")->type_name("FILE"));
     repeatable(command->add_option("--service", test.services,
                                    "Provide a service (NAME) or use your server (NAME=URL); also "
                                    "read from the image's io.pallet.services labels"));
@@ -121,6 +123,38 @@ const CLI::App* deepest_selected(const CLI::App* app) {
     return app;
 }
 
+// What completion asks the engine: environments of the engine, local images. Any failure (no
+// engine, no docker) offers nothing: completion never prints an error.
+CompletionSources completion_sources(Runtime& runtime) {
+    auto guarded = [&runtime](auto query) {
+        return [&runtime, query]() -> std::vector<std::string> {
+            try {
+                return query(runtime.get().docker);
+            } catch (const std::exception&) {
+                return {};
+            }
+        };
+    };
+    CompletionSources sources;
+    sources.environments = guarded([](docker::DockerCli& docker) {
+        auto names = docker.container_label_values(
+            {fmt::format("{}=true", state::label::k_managed), fmt::format("{}={}", state::label::k_phase, state::phase::k_config)},
+            state::label::k_env);
+        std::sort(names.begin(), names.end());
+        names.erase(std::unique(names.begin(), names.end()), names.end());
+        return names;
+    });
+    sources.images = guarded([](docker::DockerCli& docker) { return docker.list_image_tags(); });
+    sources.services = [] {
+        std::vector<std::string> kinds;
+        for (const auto& kind : services::catalog()) {
+            kinds.push_back(kind.name);
+        }
+        return kinds;
+    };
+    return sources;
+}
+
 }  // namespace
 
 int usage_error(const std::string& message, const std::string& path) {
@@ -135,6 +169,8 @@ int dispatch(Runtime& runtime) {
     formatter->label("TEXT", "string");
     formatter->label("INT", "int");
     formatter->label("REQUIRED", "");
+    formatter->label("FILE", "string");  // FILE and DIR tell completion what to offer
+    formatter->label("DIR", "string");
     app.formatter(formatter);
     app.set_help_flag("-h,--help", "Print usage");
     app.fallthrough();
@@ -186,9 +222,12 @@ int dispatch(Runtime& runtime) {
         repeatable(command->add_option("--alias", create.aliases,
                                        "Another host name the edge sends here (repeat: replaces the list)"));
         command->add_flag("--no-aliases", create.no_aliases, "Remove the aliases");
-        command->add_option("--tls-cert", create.tls_cert,
-                            "HTTPS at the edge: a PEM certificate (chain) for the site's domain");
-        command->add_option("--tls-key", create.tls_key, "HTTPS at the edge: the certificate's PEM key");
+        command
+            ->add_option("--tls-cert", create.tls_cert,
+                         "HTTPS at the edge: a PEM certificate (chain) for the site's domain")
+            ->type_name("FILE");
+        command->add_option("--tls-key", create.tls_key, "HTTPS at the edge: the certificate's PEM key")
+            ->type_name("FILE");
         command->add_option("--tls", create.tls,
                             "HTTPS at the edge: acme (a certificate from an ACME server, renewed by "
                             "edge renew) or none");
@@ -208,8 +247,10 @@ int dispatch(Runtime& runtime) {
                            "the swarm it manages)")
         ->check(CLI::IsMember({"engine", "swarm"}))
         ->default_str("engine");
-    env_create->add_option("--shared-path", create.shared_path,
-                           "swarm: a directory on every node (an NFS mount) for /storage, /static");
+    env_create
+        ->add_option("--shared-path", create.shared_path,
+                     "swarm: a directory on every node (an NFS mount) for /storage, /static")
+        ->type_name("DIR");
     env_create->add_option("--volume-driver", create.volume_driver,
                            "swarm: /storage, /static as volumes of this driver, instead of --shared-path");
     repeatable(env_create->add_option("--volume-opt", create.volume_options,
@@ -479,6 +520,11 @@ int dispatch(Runtime& runtime) {
         };
     });
 
+    if (runtime.invocation.kind == Invocation::Kind::complete) {
+        fmt::print("{}", complete(app, runtime.invocation.args, completion_sources(runtime),
+                                  runtime.invocation.descriptions));
+        return 0;
+    }
     std::vector<std::string> args = runtime.invocation.args;
     // Everything after `--` belongs to the application's command, untouched by our parser.
     if (auto dashes = std::find(args.begin(), args.end(), "--"); dashes != args.end()) {

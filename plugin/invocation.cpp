@@ -160,10 +160,12 @@ Invocation parse_invocation(const std::vector<std::string>& argv) {
     if (!rest.empty() && rest[0] == "help" && rest.size() >= 2 && rest[1] == k_plugin_name) {
         inv.help = true;
         rest.erase(rest.begin(), rest.begin() + 2);
-    } else if (!rest.empty() && rest[0] == "__complete" && rest.size() >= 2 &&
-               rest[1] == k_plugin_name) {
+    } else if (!rest.empty() && (rest[0] == "__complete" || rest[0] == "__completeNoDesc")) {
+        // docker passes `__complete pallet ARGS...`; the bash completion of Debian's docker.io
+        // runs the plugin itself with `__completeNoDesc ARGS...`.
         inv.kind = Invocation::Kind::complete;
-        rest.erase(rest.begin(), rest.begin() + 2);
+        inv.descriptions = rest[0] == "__complete";
+        rest.erase(rest.begin(), rest.begin() + (rest.size() >= 2 && rest[1] == k_plugin_name ? 2 : 1));
     } else if (!rest.empty() && rest[0] == k_plugin_name) {
         rest.erase(rest.begin());
     }

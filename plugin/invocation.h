@@ -11,7 +11,7 @@ struct Invocation {
     enum class Kind {
         metadata,  // docker-cli-plugin-metadata
         hooks,     // pallet docker-cli-plugin-hooks ...
-        complete,  // __complete pallet ...
+        complete,  // __complete pallet ... (docker), __completeNoDesc ... (Debian's bash completion)
         run,       // pallet <args>: a command, or help when `help` is set
     };
     Kind kind = Kind::run;
@@ -22,6 +22,7 @@ struct Invocation {
     std::optional<std::string> context;     // -c/--context
     bool debug = false;                     // -D/--debug or -l debug
     bool help = false;                      // `help pallet ...` or `--help pallet ...`
+    bool descriptions = true;               // complete: candidates with their descriptions
     std::vector<std::string> args;          // the plugin's own arguments, after `pallet`
 };
 

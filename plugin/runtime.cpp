@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdlib>
 #include <fmt/format.h>
 
@@ -23,13 +24,22 @@ std::string environment(const char* name) {
 
 }  // namespace
 
+std::string Runtime::docker_program() {
+    const std::string original = environment("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND");
+    // For `docker __complete pallet ...`, docker 28 names the plugin itself there.
+    std::error_code error;
+    if (original.empty() || std::filesystem::equivalent(original, "/proc/self/exe", error)) {
+        return "docker";
+    }
+    return original;
+}
+
 phases::Context& Runtime::get() {
     if (!context) {
         settings = std::make_unique<Settings>(invocation.config_dir);
         runner = std::make_unique<docker::ProcessRunner>();
         docker::DockerTarget target;
-        const char* original = std::getenv("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND");
-        target.program = original != nullptr && *original != '\0' ? original : "docker";
+        target.program = docker_program();
         target.global_args = invocation.global_args;
         docker = std::make_unique<docker::DockerCli>(*runner, target, dry_run);
         docker->set_debug(invocation.debug);

@@ -35,6 +35,9 @@ private:
     // PALLET_SSH_KEEP (15s) idle for the next command (0: ended with this one; PALLET_SSH_MUX=0:
     // each call its own connection, as docker does).
     void connect();
+    // The docker CLI that ran the plugin (DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND), else docker
+    // from PATH.
+    static std::string docker_program();
     static std::string current_user();
     static std::string current_host();
 };

@@ -87,7 +87,32 @@ fi
 out="$("$PALLET_BINARY" pallet docker-cli-plugin-hooks '{}')"; code=$?
 expect_eq "$code:$out" "0:" "hooks exit 0 quietly"
 out="$("$DOCKER" __complete pallet de 2>/dev/null)"
-expect_contains "$out" "deploy" "completion offers deploy"
+expect_eq "$out" "$(printf 'deploy\tRun a version'"'"'s deploy command (migrations)\n:4')" "completion offers deploy, described"
+expect_contains "$("$DOCKER" __complete pallet "" 2>/dev/null)" "edge"$'\t' "every command of the tree, edge included"
+expect_eq "$("$DOCKER" __complete pallet status --format "" 2>/dev/null)" "$(printf 'table\njson\n:4')" "a flag's choices"
+expect_eq "$("$DOCKER" __complete pallet env update x --tls-cert "" 2>/dev/null)" ":0" "a file flag: the shell completes files"
+completed="$(env_name completed)"
+pallet env create "$completed"
+expect_eq "$("$DOCKER" __complete pallet env show "$RUN_ID-com" 2>/dev/null)" "$(printf '%s\n:4' "$completed")" \
+    "ENV: environments on the engine"
+expect_contains "$("$DOCKER" __complete pallet release "$completed" pallet-conformance:v 2>/dev/null)" \
+    "pallet-conformance:v1"$'\n' "IMAGE: local images"
+expect_contains "$("$DOCKER" __complete pallet env create x --service po 2>/dev/null)" "postgres" "--service: service kinds"
+expect_eq "$(DOCKER_HOST=unix:///nonexistent.sock "$DOCKER" __complete pallet env show "" 2>&1)" ":4" \
+    "no engine: nothing offered, no error printed"
+if [ -f /usr/share/bash-completion/completions/docker ] && [ -f /usr/share/bash-completion/bash_completion ]; then
+    # Debian's bash completion for docker, as a shell runs it on <TAB>.
+    tab() {
+        bash -c 'source /usr/share/bash-completion/bash_completion
+                 source /usr/share/bash-completion/completions/docker
+                 read -ra COMP_WORDS <<<"$1"; [ "${1: -1}" == " " ] && COMP_WORDS+=("")
+                 COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); COMP_LINE="$1"; COMP_POINT=${#1}
+                 _docker; printf "%s\n" "${COMPREPLY[@]}"' tab "$1" 2>/dev/null
+    }
+    expect_eq "$(tab "docker pallet de")" "deploy" "bash: docker pallet de<TAB> completes deploy"
+    expect_eq "$(tab "docker pallet env show $RUN_ID-com")" "$completed" "bash: an environment's name"
+fi
+pallet rm "$completed"
 
 # Bad input: broken config.json, docker missing from PATH.
 bad="$(mktemp -d)"; mkdir -p "$bad/cli-plugins"; cp "$PALLET_BINARY" "$bad/cli-plugins/"

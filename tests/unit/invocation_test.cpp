@@ -84,6 +84,11 @@ TEST(Invocation, HooksAndCompletion) {
     Invocation inv = parse_invocation({"__complete", "pallet", "de"});
     EXPECT_EQ(inv.kind, Invocation::Kind::complete);
     EXPECT_EQ(inv.args, Args{"de"});
+    EXPECT_TRUE(inv.descriptions);
+    inv = parse_invocation({"__completeNoDesc", "env", ""});
+    EXPECT_EQ(inv.kind, Invocation::Kind::complete) << "as Debian's bash completion runs the plugin";
+    EXPECT_EQ(inv.args, (Args{"env", ""}));
+    EXPECT_FALSE(inv.descriptions);
 }
 
 TEST(Invocation, ConfigDirIsRemembered) {
