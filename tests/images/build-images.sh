@@ -9,6 +9,7 @@
 #   nonroot:     pallet-test-nonroot:numeric, :named (non-root users, no /storage or /static)
 #   acme:        pallet-test-pebble:1, pallet-test-lego:1 (Debian's pebble, Let's Encrypt's test ACME
 #                server, and lego, the ACME client)
+#   package:     pallet-test-deb-host:1 (bookworm with docker.io: the .deb installed offline)
 #   swarm:       pallet-test-swarm-node:1 (Debian's docker.io: an engine in a container)
 #   frameworks:  pallet-test-django:1, pallet-test-flask:1 (applications as their frameworks'
 #                users write them, from Debian's packages, with their own test runners)
@@ -124,6 +125,7 @@ for target in "${targets[@]}"; do
         nginx) build_nginx ;;
         nonroot) build_busybox; build_nonroot ;;
         frameworks) build_frameworks ;;
+        package) have pallet-test-deb-host:1 || { build_debian; say "building pallet-test-deb-host:1"; build -t pallet-test-deb-host:1 "$here/deb-host"; } ;;
         acme) for name in pebble lego; do
                   have "pallet-test-$name:1" && continue
                   build_debian; say "building pallet-test-$name:1"; build -t "pallet-test-$name:1" "$here/acme/$name"
