@@ -8,6 +8,7 @@
 #include <string>
 
 #include "docker/docker_cli.h"
+#include "phases/progress.h"
 
 namespace pallet::phases {
 
@@ -26,14 +27,32 @@ struct Context {
     std::function<std::optional<std::string>(const std::string&)> setting;
     std::string actor_user;  // who runs this command
     std::string actor_host;  // and where
+    // How progress is shown; plain lines unless the command line chose otherwise.
+    Progress* progress = nullptr;
 
-    // A progress line on stderr: "=> text", without any secret the command knows.
+    // A step of the command's progress ("=> text" in plain), without any secret the command
+    // knows.
     template <typename... Args>
     void step(fmt::format_string<Args...> format, Args&&... args) const {
-        fmt::print(stderr, "=> {}\n",
-                   docker.redactor().redact(fmt::format(format, std::forward<Args>(args)...)));
-        std::fflush(stderr);
+        sink().step(docker.redactor().redact(fmt::format(format, std::forward<Args>(args)...)));
     }
+
+    // A message that is not a step (a warning, how to follow what goes on), redacted too.
+    template <typename... Args>
+    void note(fmt::format_string<Args...> format, Args&&... args) const {
+        sink().note(docker.redactor().redact(fmt::format(format, std::forward<Args>(args)...)));
+    }
+
+    // A program's own output follows on the terminal.
+    void output_follows() const { sink().output_follows(); }
+
+    // A line of the command's result, on stdout (data only).
+    void result(const std::string& line) const {
+        sink().result_follows();
+        fmt::print("{}\n", line);
+        std::fflush(stdout);
+    }
+    bool shows_logs() const { return sink().shows_logs(); }
 
     // A progress line that says a change was made; under --dry-run it says it was not.
     template <typename... Args>
@@ -49,6 +68,12 @@ struct Context {
     // A command for the user to run, reaching the engine this command reached: "docker
     // [global flags] REST".
     std::string command(const std::string& rest) const { return docker.command_line(rest); }
+
+private:
+    Progress& sink() const {
+        static PlainProgress plain;
+        return progress != nullptr ? *progress : plain;
+    }
 };
 
 }  // namespace pallet::phases

@@ -36,19 +36,22 @@ int follow(Context& context, const std::string& env, const std::string& containe
            const std::string& version) {
     try {
         // The deploy's output is progress of this command: stderr, so stdout stays data.
-        context.docker.stream_logs(container, true, docker::Output::stderr);
+        if (context.shows_logs()) {
+            context.output_follows();
+            context.docker.stream_logs(container, true, docker::Output::stderr);
+        }
         const int code = context.docker.wait_container(container);
         if (code == 0) {
             context.step("deploy of {} to {} succeeded", version, env);
         } else {
-            fmt::print(stderr,
+            context.note(
                        "docker-pallet: error: deploy of {} to {} failed (exit {}); it will not be "
                        "served. See {}\n",
                        version, env, code, context.command(fmt::format("pallet logs {} --phase deploy", env)));
         }
         return code;
     } catch (const Cancelled&) {
-        fmt::print(stderr,
+        context.note(
                    "docker-pallet: the deploy goes on in container {} (a deploy is never killed); "
                    "follow it with: {}\n",
                    container, context.command(fmt::format("pallet logs {} --phase deploy -f", env)));
@@ -138,7 +141,9 @@ int deploy_image(Context& context, const DeployOptions& options, const ResolvedI
                                         util::format_duration(*options.wait), describe(context, *holder)));
             }
             if (!announced_wait) {
-                context.step("waiting for the deploy of {} to end", describe(context, *holder));
+                context.step("waiting for the deploy of {} to end ({})", describe(context, *holder),
+                             options.wait->count() > 0 ? "at most " + util::format_duration(*options.wait)
+                                                       : std::string("as long as it runs: --wait"));
                 announced_wait = true;
             }
             cancel::sleep(std::chrono::milliseconds(500));

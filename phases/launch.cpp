@@ -127,6 +127,7 @@ void launch_replicas(Context& context, const ResolvedImage& image,
 
 int launch_attached(Context& context, const ResolvedImage& image, const docker::ContainerSpec& spec) {
     if (runs_as_root(image)) {
+        context.output_follows();
         return context.docker.run_attached(spec);
     }
     docker::ContainerSpec created = spec;
@@ -134,6 +135,7 @@ int launch_attached(Context& context, const ResolvedImage& image, const docker::
     create_prepared(context, image, created);
     int code = 0;
     try {
+        context.output_follows();
         code = context.docker.start_attached(created.name, created.interactive);
     } catch (...) {
         if (spec.remove_on_exit) {

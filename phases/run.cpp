@@ -49,7 +49,7 @@ ResolvedImage image_to_run(Context& context, const RunOptions& options) {
 
 void explain_exit(Context& context, const std::string& command, const std::string& image, int code) {
     if (code == 126 || code == 127) {
-        fmt::print(stderr,
+        context.note(
                    "docker-pallet: error: {} could not run in {} (exit {}: {}); the image's "
                    "entrypoint is given the command, so check its name and the entrypoint\n",
                    command, image, code, code == 127 ? "not found" : "not executable");

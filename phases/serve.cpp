@@ -193,8 +193,8 @@ void switch_traffic(Context& context, const state::Environment& env, Router& rou
     if (old.empty()) {
         return;
     }
-    context.step("switched {} to the new containers; letting requests in flight finish",
-                 env.name);
+    context.step("switched {} to the new containers; letting requests in flight finish ({} ms)",
+                 env.name, env.drain_ms);
     try {
         cancel::sleep(std::chrono::milliseconds(env.drain_ms));
     } catch (const Cancelled&) {
@@ -311,7 +311,8 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
         refresh_edge(context);  // an edge that runs sends the domain's requests to this router
     }
     rollout.start(env, image, replicas);
-    context.done("started {} serve container(s) of {}", replicas, image.ref);
+    context.done("started {} serve container(s) of {}; waiting for GET {} to answer (at most {}s)", replicas,
+                 image.ref, env.health_path, env.health_timeout);
     if (context.docker.dry_run()) {
         rollout.commit();
         return 0;
@@ -337,7 +338,7 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
     state::record_serve(context.docker, env.name, serve_event(context, image, "serving", seconds),
                         util::join(rollout.fresh(), " "), snapshot.serve_records);
     const std::string url = router.url();
-    fmt::print("{}\n", url);
+    context.result(url);
     context.step("{} serves {} at {} ({} replica(s))", env.name, image.ref, url, replicas);
     return 0;
 }

@@ -214,7 +214,8 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
                         item.container, context.docker.logs_tail(item.container, 15)));
                 }
                 if (!announced) {
-                    context.step("waiting for {} to get ready", item.service->kind);
+                    context.step("waiting for {} to get ready (at most {}s)", item.service->kind,
+                                 site.ready_timeout.count());
                     announced = true;
                 }
                 cancel::sleep(std::chrono::milliseconds(500));
@@ -241,7 +242,7 @@ void release_services(Context& context, const ServiceSite& site, const ServiceMa
         // Detached: the server drops it while this command ends.
         if (!command.empty() && !context.docker.exec_detached(service_container(host_scope, kind),
                                                               {"sh", "-c", command})) {
-            fmt::print(stderr, "docker-pallet: warning: could not drop what this run had in {}\n",
+            context.note( "docker-pallet: warning: could not drop what this run had in {}",
                        kind);
         }
     }

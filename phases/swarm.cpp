@@ -405,7 +405,7 @@ int recorded_outcome(Context& context, const state::Environment& env, const std:
                 context.step("deploy of {} to {} succeeded", result.label(state::label::k_version), env.name);
                 return 0;
             }
-            fmt::print(stderr, "docker-pallet: error: deploy of {} to {} {}; it will not be served\n",
+            context.note( "docker-pallet: error: deploy of {} to {} {}; it will not be served",
                        result.label(state::label::k_version), env.name, outcome);
             return 1;
         }
@@ -417,7 +417,11 @@ int recorded_outcome(Context& context, const state::Environment& env, const std:
 int follow_job(Context& context, const state::Environment& env, const docker::ContainerRecord& lock) {
     const std::string job = lock.label(state::label::k_job);
     try {
-        auto output = context.docker.follow_service_logs(job);
+        std::unique_ptr<docker::BackgroundProcess> output;
+        if (context.shows_logs()) {
+            context.output_follows();
+            output = context.docker.follow_service_logs(job);
+        }
         const auto deadline = Clock::now() + k_start_timeout;
         while (true) {
             auto tasks = context.docker.service_tasks(job);
@@ -438,7 +442,7 @@ int follow_job(Context& context, const state::Environment& env, const docker::Co
                                  node_name(context, task.node_id));
                     return 0;
                 }
-                fmt::print(stderr,
+                context.note(
                            "docker-pallet: error: deploy of {} to {} failed ({}{}); it will not be "
                            "served\n",
                            version, env.name, task.exit_code ? fmt::format("exit {}", *task.exit_code) : task.state,
@@ -460,7 +464,7 @@ int follow_job(Context& context, const state::Environment& env, const docker::Co
             cancel::sleep(std::chrono::milliseconds(500));
         }
     } catch (const Cancelled&) {
-        fmt::print(stderr,
+        context.note(
                    "docker-pallet: the deploy goes on as the swarm service {} (a deploy is never "
                    "killed); follow it with: {}\n",
                    job, context.command(fmt::format("service logs -f {}", job)));
@@ -1058,7 +1062,7 @@ int serve(Context& context, const state::Environment& env, const ServeOptions& o
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     record_event(context, env, image, "serving", name, state.serve_records);
     const std::string url = fmt::format("http://{}:{}/", env.bind_address, env.port);
-    fmt::print("{}\n", url);
+    context.result(url);
     context.step("{} serves {} at {} ({} replica(s), {:.1f}s)", env.name, image.ref, url, replicas, seconds);
     return 0;
 }

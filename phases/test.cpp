@@ -237,7 +237,7 @@ int run_test(Context& context, const TestOptions& options) {
     }
     if (options.keep) {
         transient.keep();
-        fmt::print(stderr, "docker-pallet: kept the test container; remove it with:\n  {}\n",
+        context.note( "docker-pallet: kept the test container; remove it with:\n  {}",
                    transient.removal_hint());
     } else if (code != 125) {
         transient.container_removed();  // docker run --rm waits for the removal

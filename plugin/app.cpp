@@ -23,6 +23,19 @@ std::string redacted(Runtime& runtime, const std::string& text) {
     return runtime.docker ? runtime.docker->redactor().redact(text) : text;
 }
 
+// Ends the command's progress; true when it showed `error` itself.
+bool finished(Runtime& runtime, const std::string& error) {
+    return runtime.progress && runtime.progress->finish(error);
+}
+
+// A command's error, on stderr: through its progress when that shows errors (json).
+void report(Runtime& runtime, const std::string& what) {
+    const std::string error = redacted(runtime, what);
+    if (!finished(runtime, error)) {
+        fmt::print(stderr, "docker-pallet: error: {}\n", error);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,22 +60,24 @@ int main(int argc, char** argv) {
         cancel::install();
         int code = dispatch(runtime);
         std::fflush(stdout);
+        finished(runtime, code == 0 ? "" : fmt::format("exit status {}", code));
         if (cancel::requested()) {
             return cancel::exit_code();
         }
         return code;
     } catch (const Cancelled&) {
         std::fflush(stdout);
+        finished(runtime, "cancelled");
         return cancel::exit_code();
     } catch (const UsageError& e) {
         return usage_error(redacted(runtime, e.what()), e.command_path());
     } catch (const Error& e) {
         std::fflush(stdout);
-        fmt::print(stderr, "docker-pallet: error: {}\n", redacted(runtime, e.what()));
+        report(runtime, e.what());
         return e.exit_code();
     } catch (const std::exception& e) {
         std::fflush(stdout);
-        fmt::print(stderr, "docker-pallet: error: {}\n", redacted(runtime, e.what()));
+        report(runtime, e.what());
         return k_exit_failure;
     }
 }

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <iostream>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "phases/test.h"
 #include "plugin/completion.h"
 #include "plugin/help_formatter.h"
+#include "plugin/progress.h"
 #include "services/catalog.h"
 #include "state/labels.h"
 #include "util/error.h"
@@ -123,6 +125,29 @@ const CLI::App* deepest_selected(const CLI::App* app) {
     return app;
 }
 
+// The progress renderer the flags and PALLET_PROGRESS choose, with the command's ENV for json.
+std::unique_ptr<phases::Progress> progress_for(const CLI::App& app, std::string text, bool no_color) {
+    const char* const from_environment = std::getenv("PALLET_PROGRESS");
+    if (text.empty() && from_environment != nullptr) {
+        text = from_environment;
+    }
+    const auto mode = parse_progress_mode(text.empty() ? "auto" : text);
+    if (!mode) {
+        throw UsageError(fmt::format("invalid PALLET_PROGRESS \"{}\": use auto, tty, plain, json or quiet", text),
+                         "docker pallet");
+    }
+    const char* const no_color_variable = std::getenv("NO_COLOR");
+    const bool color = !no_color && (no_color_variable == nullptr || *no_color_variable == '\0');
+    std::string environment;
+    const CLI::App* command = deepest_selected(&app);
+    for (const CLI::Option* option : command->get_options()) {
+        if (option->get_name() == "ENV" && option->count() > 0) {
+            environment = option->as<std::string>();
+        }
+    }
+    return make_progress(*mode, color, environment);
+}
+
 // What completion asks the engine: environments of the engine, local images. Any failure (no
 // engine, no docker) offers nothing: completion never prints an error.
 CompletionSources completion_sources(Runtime& runtime) {
@@ -177,6 +202,13 @@ int dispatch(Runtime& runtime) {
     app.require_subcommand(1);
     app.add_flag("--dry-run", runtime.dry_run,
                  "Print the docker commands that would change the engine instead of running them");
+    std::string progress_text;
+    app.add_option("--progress", progress_text,
+                   "How progress is shown: auto (tty on a terminal, else plain), tty, plain, json (one "
+                   "event a line), quiet (PALLET_PROGRESS)")
+        ->check(CLI::IsMember({"auto", "tty", "plain", "json", "quiet"}));
+    bool no_color = false;
+    app.add_flag("--no-color", no_color, "No colors in progress (NO_COLOR)");
 
     std::function<int()> action;
     std::string env_name;
@@ -572,7 +604,11 @@ int dispatch(Runtime& runtime) {
     } catch (const CLI::ParseError& e) {
         return usage_error(e.what(), command_path(deepest_selected(&app)));
     }
-    return action ? action() : 0;
+    if (!action) {
+        return 0;
+    }
+    runtime.progress = progress_for(app, progress_text, no_color);
+    return action();
 }
 
 }  // namespace pallet::plugin

@@ -46,6 +46,7 @@ phases::Context& Runtime::get() {
         context = std::make_unique<phases::Context>(phases::Context{
             *docker, [this](const std::string& name) { return settings->get(name); },
             current_user(), current_host()});
+        context->progress = progress.get();
         settings->check();  // a broken config.json is reported before any work
         connect();
     }

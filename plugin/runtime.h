@@ -23,6 +23,8 @@ struct Runtime {
     std::unique_ptr<docker::SshTunnel> tunnel;
     std::unique_ptr<docker::DockerCli> docker;
     std::unique_ptr<phases::Context> context;
+    // How the command shows progress (--progress); plain lines when unset.
+    std::unique_ptr<phases::Progress> progress;
 
     // The context of a command, made on first use (never for metadata or help).
     phases::Context& get();
