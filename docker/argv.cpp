@@ -12,11 +12,11 @@ namespace argv {
 
 bool docker_reads_variable(const std::string& name) {
     static const std::set<std::string> k_names = {
-        "HOME",       "PATH",       "TMPDIR",      "USER",       "SHELL",       "HTTP_PROXY",
-        "HTTPS_PROXY", "NO_PROXY",  "ALL_PROXY",   "http_proxy", "https_proxy", "no_proxy",
-        "all_proxy",  "GODEBUG",    "GOTRACEBACK", "GOMAXPROCS", "GOGC",        "GOMEMLIMIT"};
-    for (const char* prefix : {"DOCKER_", "XDG_", "LD_", "SSH_", "BUILDKIT_", "BUILDX_", "OTEL_",
-                               "NOTARY_"}) {
+        "HOME",        "PATH",     "TMPDIR",      "USER",       "SHELL",       "HTTP_PROXY",
+        "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",   "http_proxy", "https_proxy", "no_proxy",
+        "all_proxy",   "GODEBUG",  "GOTRACEBACK", "GOMAXPROCS", "GOGC",        "GOMEMLIMIT"};
+    for (const char* prefix :
+         {"DOCKER_", "XDG_", "LD_", "SSH_", "BUILDKIT_", "BUILDX_", "OTEL_", "NOTARY_"}) {
         if (name.rfind(prefix, 0) == 0) {
             return true;
         }
@@ -30,9 +30,10 @@ std::string key_value_file(const std::vector<std::pair<std::string, std::string>
     for (const auto& [key, value] : items) {
         if (key.find_first_of("\n\r") != std::string::npos ||
             value.find_first_of("\n\r") != std::string::npos) {
-            throw Error(fmt::format("the {} {} holds a line break, which docker's {} file cannot "
-                                    "carry",
-                                    what, key, what));
+            throw Error(
+                fmt::format("the {} {} holds a line break, which docker's {} file cannot "
+                            "carry",
+                            what, key, what));
         }
         text += key + "=" + value + "\n";
     }
@@ -104,10 +105,10 @@ std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool det
         args.insert(args.end(), {"--network-alias", alias});
     }
     for (const auto& mount : spec.mounts) {
-        std::string value = mount.volume.empty()
-                                ? fmt::format("type=volume,target={}", mount.target)
-                                : fmt::format("type=volume,source={},target={}", mount.volume,
-                                              mount.target);
+        std::string value =
+            mount.volume.empty()
+                ? fmt::format("type=volume,target={}", mount.target)
+                : fmt::format("type=volume,source={},target={}", mount.volume, mount.target);
         if (mount.read_only) {
             value += ",readonly";
         }
@@ -127,7 +128,8 @@ std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool det
         if (argv::docker_reads_variable(key)) {
             env_file = true;
         } else {
-            args.insert(args.end(), {"--env", key});  // the value: from the docker process's environment
+            args.insert(args.end(),
+                        {"--env", key});  // the value: from the docker process's environment
         }
     }
     if (env_file) {

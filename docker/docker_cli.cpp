@@ -21,7 +21,8 @@ std::string last_line(const std::string& text) {
     auto lines = util::split(util::trim(text), '\n');
     for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
         auto line = util::trim(*it);
-        if (!line.empty() && line.rfind("Run 'docker", 0) != 0 && line.rfind("See 'docker", 0) != 0) {
+        if (!line.empty() && line.rfind("Run 'docker", 0) != 0 &&
+            line.rfind("See 'docker", 0) != 0) {
             return line;
         }
     }
@@ -48,7 +49,8 @@ std::string DockerCli::command_line(const std::string& rest) const {
     // The docker CLI by the name users type, unless it is another program altogether.
     const std::string& program = m_target.program;
     const auto slash = program.rfind('/');
-    const bool is_docker = program.empty() || program.substr(slash == std::string::npos ? 0 : slash + 1) == "docker";
+    const bool is_docker =
+        program.empty() || program.substr(slash == std::string::npos ? 0 : slash + 1) == "docker";
     std::vector<std::string> words = {is_docker ? std::string("docker") : program};
     words.insert(words.end(), m_target.global_args.begin(), m_target.global_args.end());
     std::string line = util::shell_join(words);
@@ -129,9 +131,10 @@ void DockerCli::fail(const std::string& summary, const Result& result) const {
                              why.find("error during connect") != std::string::npos;
     if (unreachable) {
         throw_if_connection_lost();
-        throw Error(fmt::format("cannot reach the Docker engine: {}\nStart the engine, or choose "
-                                "one with --context or --host.",
-                                why));
+        throw Error(
+            fmt::format("cannot reach the Docker engine: {}\nStart the engine, or choose "
+                        "one with --context or --host.",
+                        why));
     }
     throw Error(fmt::format("docker {} failed: {}", summary, why));
 }
@@ -142,8 +145,8 @@ void DockerCli::cleanup(std::vector<std::string> args) {
     try {
         Result result = execute(args, options, true);
         // A network's endpoints can outlive its containers' removal by a moment.
-        for (int retry = 0; retry < 6 && !result.ok() &&
-                            result.err.find("active endpoints") != std::string::npos;
+        for (int retry = 0;
+             retry < 6 && !result.ok() && result.err.find("active endpoints") != std::string::npos;
              ++retry) {
             std::this_thread::sleep_for(std::chrono::milliseconds(250));
             result = execute(args, options, true);
@@ -161,15 +164,17 @@ void DockerCli::cleanup(std::vector<std::string> args) {
 double DockerCli::engine_now() {
     if (!m_engine_time) {
         const auto before = std::chrono::steady_clock::now();
-        std::string text = util::trim(query({"system", "info", "--format", "{{json .SystemTime}}"}).out);
+        std::string text =
+            util::trim(query({"system", "info", "--format", "{{json .SystemTime}}"}).out);
         const auto after = std::chrono::steady_clock::now();
         if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
             text = text.substr(1, text.size() - 2);
         }
         auto time = parse_docker_time(text);
         if (!time) {
-            throw Error(fmt::format("the engine did not tell its time (docker system info gave \"{}\")",
-                                    text.substr(0, 60)));
+            throw Error(
+                fmt::format("the engine did not tell its time (docker system info gave \"{}\")",
+                            text.substr(0, 60)));
         }
         m_engine_time = *time;
         m_engine_read = before + (after - before) / 2;
@@ -203,7 +208,8 @@ std::vector<ContainerRecord> DockerCli::list_containers(
     return json ? parse_container_inspect(*json) : std::vector<ContainerRecord>{};
 }
 
-std::optional<std::string> DockerCli::inspect_listed(std::vector<std::string> inspect, const std::string& ids) {
+std::optional<std::string> DockerCli::inspect_listed(std::vector<std::string> inspect,
+                                                     const std::string& ids) {
     const size_t fixed = inspect.size();
     for (const auto& id : util::split(ids, '\n')) {
         if (!util::trim(id).empty()) {
@@ -259,8 +265,8 @@ std::vector<std::string> DockerCli::list_networks(const std::vector<std::string>
     return query_lines(args);
 }
 
-std::vector<std::string> DockerCli::container_label_values(const std::vector<std::string>& label_filters,
-                                                           const std::string& label) {
+std::vector<std::string> DockerCli::container_label_values(
+    const std::vector<std::string>& label_filters, const std::string& label) {
     std::vector<std::string> args = {"container", "ls", "--all", "--format",
                                      fmt::format("{{{{.Label \"{}\"}}}}", label)};
     auto filters = argv::filter_args(label_filters);
@@ -293,8 +299,8 @@ bool DockerCli::pull_image(const std::string& ref, std::string& why) {
     return result.ok();
 }
 
-void DockerCli::exec_with_input(const std::string& container,
-                                const std::vector<std::string>& argv, const std::string& input) {
+void DockerCli::exec_with_input(const std::string& container, const std::vector<std::string>& argv,
+                                const std::string& input) {
     std::vector<std::string> args = {"container", "exec", "--interactive", container};
     args.insert(args.end(), argv.begin(), argv.end());
     Command options;
@@ -381,7 +387,8 @@ int DockerCli::run_captured(const ContainerSpec& spec, std::string& output) {
 
 StartOutcome DockerCli::run_detached(const ContainerSpec& spec) {
     Command options;
-    options.on_cancel = OnCancel::finish;  // a half-run `docker run -d` would leave a created container
+    options.on_cancel =
+        OnCancel::finish;  // a half-run `docker run -d` would leave a created container
     Result result = run_container(spec, "run", true, options, true);
     if (result.ok()) {
         return StartOutcome::started;
@@ -405,7 +412,8 @@ StartOutcome DockerCli::create_container(const ContainerSpec& spec) {
     fail("container create", result);
 }
 
-void DockerCli::set_restart_policy(const std::vector<std::string>& names, const std::string& policy) {
+void DockerCli::set_restart_policy(const std::vector<std::string>& names,
+                                   const std::string& policy) {
     if (names.empty()) {
         return;
     }
@@ -482,7 +490,8 @@ void DockerCli::stream_logs(const std::string& name, bool follow, Output output)
     Result result = execute(args, options, false);
     if (!result.ok()) {
         throw_if_connection_lost();  // docker's own words went to the terminal
-        throw Error(fmt::format("docker container logs {} failed (exit {})", name, result.exit_code));
+        throw Error(
+            fmt::format("docker container logs {} failed (exit {})", name, result.exit_code));
     }
 }
 

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "docker/records.h"
-#include "docker/swarm_records.h"
 #include "docker/runner.h"
+#include "docker/swarm_records.h"
 #include "util/redactor.h"
 
 namespace pallet::docker {
@@ -67,7 +67,7 @@ struct ServiceSpec {
         std::string name;  // each node makes it on first use
         std::string target;
         bool read_only = false;
-        std::string driver;                         // "": local
+        std::string driver;                          // "": local
         std::map<std::string, std::string> options;  // the driver's (no secrets: they are on argv)
     };
     std::string name;
@@ -75,16 +75,17 @@ struct ServiceSpec {
     std::string entrypoint;  // instead of the image's, when set
     std::vector<std::string> command;
     std::vector<std::pair<std::string, std::string>> env;  // values kept off argv, as for run
-    Labels labels;             // the service's (no secrets: they are on argv)
-    Labels container_labels;   // its tasks' containers'
+    Labels labels;            // the service's (no secrets: they are on argv)
+    Labels container_labels;  // its tasks' containers'
     std::string network;
     std::vector<Volume> volumes;  // named volumes of each node
     std::vector<Bind> binds;
-    std::string mode = "replicated";  // replicated, global (replicated-job, global-job: unused, see swarm.cpp)
+    std::string mode =
+        "replicated";  // replicated, global (replicated-job, global-job: unused, see swarm.cpp)
     int replicas = 1;
-    std::string endpoint_mode;            // dnsrr: no virtual IP, no IPVS
-    std::vector<std::string> publish;     // mode=host,target=80,published=8080
-    std::vector<std::string> constraints;  // node.role==manager
+    std::string endpoint_mode;              // dnsrr: no virtual IP, no IPVS
+    std::vector<std::string> publish;       // mode=host,target=80,published=8080
+    std::vector<std::string> constraints;   // node.role==manager
     std::string restart_condition = "any";  // none, on-failure, any
     int stop_grace_seconds = 10;
 };
@@ -102,7 +103,7 @@ enum class StartOutcome { started, name_taken };
 // The docker adapter: every docker command the plugin runs is built here and run through the
 // Runner. Queries always run; changes are printed instead under --dry-run. Never prints data.
 class DockerCli {
-public:
+  public:
     DockerCli(Runner& runner, DockerTarget target, bool dry_run = false);
 
     // Logs every docker command with its duration to stderr (docker's -D / -l debug).
@@ -210,7 +211,8 @@ public:
     // Services with all these labels; one ls, one inspect.
     std::vector<ServiceRecord> list_services(const std::vector<std::string>& label_filters);
     // "running/wanted" of each service with all these labels, by name; one ls.
-    std::map<std::string, std::string> service_replicas(const std::vector<std::string>& label_filters);
+    std::map<std::string, std::string> service_replicas(
+        const std::vector<std::string>& label_filters);
     // The tasks of a service, old ones included; one ps, one inspect.
     std::vector<TaskRecord> service_tasks(const std::string& service);
     // name_taken when a swarm object has that name already (a lock).
@@ -228,7 +230,8 @@ public:
     std::vector<ContainerRecord> list_configs(const std::vector<std::string>& label_filters);
     // A config holding `data` (fed on stdin: it may hold secrets; "{}" when empty, as a config
     // cannot be) and `labels` (on argv: none may). name_taken when a config has that name.
-    StartOutcome create_config(const std::string& name, const Labels& labels, const std::string& data);
+    StartOutcome create_config(const std::string& name, const Labels& labels,
+                               const std::string& data);
     void remove_configs(const std::vector<std::string>& names);
     void create_overlay_network(const std::string& name, const Labels& labels);
 
@@ -242,9 +245,10 @@ public:
     static std::string label_file_text(const ContainerSpec& spec);
     static std::string env_file_text(const ContainerSpec& spec);
     // The argv of `docker service create` for `spec`, the env file at `env_file`; for tests.
-    static std::vector<std::string> service_args(const ServiceSpec& spec, const std::string& env_file);
+    static std::vector<std::string> service_args(const ServiceSpec& spec,
+                                                 const std::string& env_file);
 
-private:
+  private:
     Result execute(std::vector<std::string> args, Command options, bool is_change);
     // docker container VERB (run or create) of `spec`, its files in a private directory.
     Result run_container(const ContainerSpec& spec, const char* verb, bool detach, Command options,
@@ -255,7 +259,8 @@ private:
     // Runs `inspect` (docker ... inspect) on every ID listed one a line in `ids` and returns its
     // JSON; nullopt when none is listed. One removed between the listing and the inspect fails
     // for it alone: the others are kept, and only an inspect that printed nothing fails.
-    std::optional<std::string> inspect_listed(std::vector<std::string> inspect, const std::string& ids);
+    std::optional<std::string> inspect_listed(std::vector<std::string> inspect,
+                                              const std::string& ids);
     void change(std::vector<std::string> args, Command options = {});
     void cleanup(std::vector<std::string> args);
     [[noreturn]] void fail(const std::string& summary, const Result& result) const;

@@ -88,8 +88,9 @@ std::map<std::string, std::string> DockerCli::service_replicas(
     }
     // docker's own count takes tasks being stopped after a scale down, and tasks of a node that
     // is down, as running: count the tasks meant to run that do.
-    std::vector<std::string> ps = {"service", "ps", "--filter", "desired-state=running", "--format",
-                                   "{{.Name}} {{.CurrentState}}"};
+    std::vector<std::string> ps = {"service",  "ps",
+                                   "--filter", "desired-state=running",
+                                   "--format", "{{.Name}} {{.CurrentState}}"};
     for (const auto& [name, count] : wanted) {
         ps.push_back(name);
     }
@@ -121,9 +122,10 @@ std::vector<TaskRecord> DockerCli::service_tasks(const std::string& service) {
     return json ? parse_task_inspect(*json) : std::vector<TaskRecord>{};
 }
 
-std::vector<std::string> DockerCli::service_args(const ServiceSpec& spec, const std::string& env_file) {
-    std::vector<std::string> args = {"service", "create", "--detach", "--name", spec.name,
-                                     "--mode", spec.mode};
+std::vector<std::string> DockerCli::service_args(const ServiceSpec& spec,
+                                                 const std::string& env_file) {
+    std::vector<std::string> args = {"service", "create", "--detach", "--name",
+                                     spec.name, "--mode", spec.mode};
     if (spec.mode == "replicated" || spec.mode == "replicated-job") {
         args.insert(args.end(), {"--replicas", std::to_string(spec.replicas)});
     }
@@ -140,7 +142,8 @@ std::vector<std::string> DockerCli::service_args(const ServiceSpec& spec, const 
     // template that changed order would make an update of replicas replace every task.
     std::vector<std::pair<std::string, std::string>> mounts;
     for (const auto& volume : spec.volumes) {
-        std::vector<std::string> fields = {"type=volume", "source=" + volume.name, "target=" + volume.target};
+        std::vector<std::string> fields = {"type=volume", "source=" + volume.name,
+                                           "target=" + volume.target};
         if (volume.read_only) {
             fields.emplace_back("readonly");
         }
@@ -153,8 +156,9 @@ std::vector<std::string> DockerCli::service_args(const ServiceSpec& spec, const 
         mounts.emplace_back(volume.target, argv::csv_line(fields));
     }
     for (const auto& bind : spec.binds) {
-        mounts.emplace_back(bind.target, fmt::format("type=bind,source={},target={}{}", bind.source,
-                                                     bind.target, bind.read_only ? ",readonly" : ""));
+        mounts.emplace_back(bind.target,
+                            fmt::format("type=bind,source={},target={}{}", bind.source, bind.target,
+                                        bind.read_only ? ",readonly" : ""));
     }
     std::sort(mounts.begin(), mounts.end());
     for (const auto& [target, mount] : mounts) {
@@ -254,7 +258,8 @@ void DockerCli::stream_service_logs(const std::string& service, bool follow) {
     Result result = execute(args, options, false);
     if (!result.ok()) {
         throw_if_connection_lost();
-        throw Error(fmt::format("docker service logs {} failed (exit {})", service, result.exit_code));
+        throw Error(
+            fmt::format("docker service logs {} failed (exit {})", service, result.exit_code));
     }
 }
 
@@ -263,7 +268,8 @@ std::string DockerCli::service_logs(const std::string& service) {
     return result.out + result.err;
 }
 
-std::vector<ContainerRecord> DockerCli::list_configs(const std::vector<std::string>& label_filters) {
+std::vector<ContainerRecord> DockerCli::list_configs(
+    const std::vector<std::string>& label_filters) {
     std::vector<std::string> args = {"config", "ls", "--quiet"};
     auto filters = argv::filter_args(label_filters);
     args.insert(args.end(), filters.begin(), filters.end());

@@ -6,7 +6,8 @@ namespace pallet::docker {
 namespace {
 
 std::optional<unsigned> number(const std::string& text) {
-    if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos) {
+    if (text.empty() || text.size() > 10 ||
+        text.find_first_not_of("0123456789") != std::string::npos) {
         return std::nullopt;
     }
     const unsigned long long value = std::stoull(text);
@@ -38,9 +39,7 @@ bool ImageUser::is_root() const {
            (group.empty() || group == "root" || group == "0");
 }
 
-bool ImageUser::needs_lookup() const {
-    return !number(user) || (!group.empty() && !number(group));
-}
+bool ImageUser::needs_lookup() const { return !number(user) || (!group.empty() && !number(group)); }
 
 ImageUser parse_image_user(const std::string& config_user) {
     ImageUser user;

@@ -1,17 +1,17 @@
 #include "docker/process_runner.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <chrono>
-#include <fmt/format.h>
 
 #include "util/cancel.h"
 #include "util/error.h"
@@ -91,7 +91,8 @@ boost::filesystem::path resolve(const std::string& program) {
     }
     auto path = bp::search_path(program);
     if (path.empty()) {
-        throw Error(fmt::format("cannot run {}: not found in PATH; install the docker CLI", program));
+        throw Error(
+            fmt::format("cannot run {}: not found in PATH; install the docker CLI", program));
     }
     return path;
 }
@@ -116,7 +117,7 @@ bool drain(int fd, std::string& into) {
 
 // A child left running; terminated when this goes.
 class BackgroundChild : public BackgroundProcess {
-public:
+  public:
     explicit BackgroundChild(bp::child child) : m_child(std::move(child)) {}
     ~BackgroundChild() override {
         if (!m_child.running()) {
@@ -135,7 +136,7 @@ public:
     }
     bool running() override { return m_child.running(); }
 
-private:
+  private:
     bp::child m_child;
 };
 
@@ -160,19 +161,22 @@ struct Launch {
 }  // namespace
 
 std::unique_ptr<BackgroundProcess> ProcessRunner::start(const Command& command,
-                                                       const std::string& output) {
+                                                        const std::string& output) {
     const Launch launch(command);
-    const auto& exe = launch.exe;  // not structured bindings: clang 14 cannot capture those in a lambda
+    const auto& exe =
+        launch.exe;  // not structured bindings: clang 14 cannot capture those in a lambda
     const auto& args = launch.args;
     const auto& env = launch.env;
-    const int fd = output.empty() ? ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0)
-                                  : ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int fd = output.empty()
+                       ? ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0)
+                       : ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         throw Error(fmt::format("cannot write {}", output.empty() ? "to stderr" : output));
     }
     std::error_code spawn_error;
     ChildFds fds{-1, fd, fd};
-    bp::child child(exe, bp::args(args), env, ChildSetup{true}, spawn_error, fds, bp::std_in < bp::null);
+    bp::child child(exe, bp::args(args), env, ChildSetup{true}, spawn_error, fds,
+                    bp::std_in < bp::null);
     ::close(fd);
     if (spawn_error) {
         throw Error(fmt::format("cannot run {}: {}", exe.string(), spawn_error.message()));
@@ -182,7 +186,8 @@ std::unique_ptr<BackgroundProcess> ProcessRunner::start(const Command& command,
 
 Result ProcessRunner::run(const Command& command) {
     const Launch launch(command);
-    const auto& exe = launch.exe;  // not structured bindings: clang 14 cannot capture those in a lambda
+    const auto& exe =
+        launch.exe;  // not structured bindings: clang 14 cannot capture those in a lambda
     const auto& args = launch.args;
     const auto& env = launch.env;
 
@@ -206,7 +211,7 @@ Result ProcessRunner::run(const Command& command) {
                               spawn_error, io...);
         };
         const int no_fd = -1;
-        const int out_target = capture ? out_pipe.write_end
+        const int out_target = capture                            ? out_pipe.write_end
                                : command.output == Output::stderr ? STDERR_FILENO
                                                                   : no_fd;
         ChildFds fds{command.stdin_data ? in_pipe.read_end : no_fd, out_target,
@@ -246,9 +251,7 @@ Result ProcessRunner::run(const Command& command) {
     while (!exited || out_fd >= 0 || err_fd >= 0) {
         pollfd fds[5];
         nfds_t count = 0;
-        auto add = [&](int fd, short events) {
-            fds[count++] = pollfd{fd, events, 0};
-        };
+        auto add = [&](int fd, short events) { fds[count++] = pollfd{fd, events, 0}; };
         if (!exited) {
             add(pid_fd, POLLIN);
         }
@@ -268,8 +271,8 @@ Result ProcessRunner::run(const Command& command) {
         int timeout_ms = -1;
         if (terminated && !killed) {
             auto left = command.kill_grace - (std::chrono::steady_clock::now() - term_sent);
-            timeout_ms = static_cast<int>(
-                std::max<long long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(left).count()));
+            timeout_ms = static_cast<int>(std::max<long long>(
+                0, std::chrono::duration_cast<std::chrono::milliseconds>(left).count()));
         }
         int ready = ::poll(fds, count, timeout_ms);
         if (ready < 0 && errno != EINTR) {
@@ -293,7 +296,8 @@ Result ProcessRunner::run(const Command& command) {
                 }
             } else if (fds[i].fd == in_fd) {
                 const std::string& data = *command.stdin_data;
-                ssize_t n = ::write(in_fd, data.data() + stdin_written, data.size() - stdin_written);
+                ssize_t n =
+                    ::write(in_fd, data.data() + stdin_written, data.size() - stdin_written);
                 if (n > 0) {
                     stdin_written += static_cast<size_t>(n);
                 }

@@ -1,7 +1,8 @@
 #include "docker/records.h"
 
-#include <ctime>
 #include <fmt/format.h>
+
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
@@ -98,7 +99,8 @@ std::optional<int> ContainerRecord::published_port() const {
     const std::string host = published.front().substr(0, published.front().find("->"));
     const auto colon = host.rfind(':');
     const std::string port = colon == std::string::npos ? "" : host.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos) {
         return std::nullopt;
     }
     return std::stoi(port);
@@ -135,20 +137,23 @@ std::vector<ContainerRecord> parse_container_inspect(const std::string& json_tex
             record.exit_code = int_field(*state, "ExitCode");
             record.started_at = text_field(*state, "StartedAt");
             record.finished_at = text_field(*state, "FinishedAt");
-            if (auto health = state->find("Health"); health != state->end() && health->is_object()) {
+            if (auto health = state->find("Health");
+                health != state->end() && health->is_object()) {
                 record.health = text_field(*health, "Status");
             }
         }
-        if (auto network = item.find("NetworkSettings"); network != item.end() && network->is_object()) {
-            if (auto ports = network->find("Ports"); ports != network->end() && ports->is_object()) {
+        if (auto network = item.find("NetworkSettings");
+            network != item.end() && network->is_object()) {
+            if (auto ports = network->find("Ports");
+                ports != network->end() && ports->is_object()) {
                 for (const auto& [port, bindings] : ports->items()) {
                     if (!bindings.is_array()) {
                         continue;
                     }
                     for (const auto& binding : bindings) {
-                        record.published.push_back(fmt::format("{}:{}->{}",
-                                                               text_field(binding, "HostIp"),
-                                                               text_field(binding, "HostPort"), port));
+                        record.published.push_back(
+                            fmt::format("{}:{}->{}", text_field(binding, "HostIp"),
+                                        text_field(binding, "HostPort"), port));
                     }
                 }
             }
@@ -199,8 +204,8 @@ std::vector<VolumeRecord> parse_volume_lines(const std::string& text) {
             continue;
         }
         const json item = parse(line, "volume ls");
-        volumes.push_back(VolumeRecord{text_field(item, "Name"),
-                                       parse_label_string(text_field(item, "Labels"))});
+        volumes.push_back(
+            VolumeRecord{text_field(item, "Name"), parse_label_string(text_field(item, "Labels"))});
     }
     return volumes;
 }
@@ -225,7 +230,8 @@ std::optional<double> parse_docker_time(const std::string& text) {
     // The zone: Z, or an offset such as +01:00 (the engine's own clock is in its zone).
     if (i + 6 == text.size() && (text[i] == '+' || text[i] == '-') && text[i + 3] == ':') {
         try {
-            const int offset = std::stoi(text.substr(i + 1, 2)) * 3600 + std::stoi(text.substr(i + 4, 2)) * 60;
+            const int offset =
+                std::stoi(text.substr(i + 1, 2)) * 3600 + std::stoi(text.substr(i + 4, 2)) * 60;
             seconds -= text[i] == '+' ? offset : -offset;
         } catch (const std::exception&) {
             return std::nullopt;

@@ -1,11 +1,10 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace pallet::docker {
 
@@ -21,9 +20,9 @@ struct ContainerRecord {
     std::string status;  // created, running, exited, ...
     bool running = false;
     int exit_code = 0;
-    std::string created;      // RFC 3339
-    std::string started_at;   // RFC 3339, "0001-..." when never started
-    std::string finished_at;  // RFC 3339, "0001-..." while running
+    std::string created;                 // RFC 3339
+    std::string started_at;              // RFC 3339, "0001-..." when never started
+    std::string finished_at;             // RFC 3339, "0001-..." while running
     std::vector<std::string> published;  // "127.0.0.1:49153->80/tcp"
     std::string health;                  // healthy, unhealthy, starting, or "" without a check
     std::vector<std::string> env;        // KEY=VALUE, as the container was created with

@@ -47,14 +47,14 @@ struct Result {
 // A program left running in the background (an SSH connection); stopped (SIGTERM, then SIGKILL)
 // when this goes, and dead with the plugin in any case (PDEATHSIG).
 class BackgroundProcess {
-public:
+  public:
     virtual ~BackgroundProcess() = default;
     virtual bool running() = 0;
 };
 
 // Runs commands: the one seam between the plugin and the processes it starts.
 class Runner {
-public:
+  public:
     virtual ~Runner() = default;
     // Runs to completion. Throws Cancelled if the user cancelled and the command was terminated,
     // Error if the program cannot be started.

@@ -1,6 +1,7 @@
 #include "docker/ssh_tunnel.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -8,11 +9,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
-
-#include <chrono>
-#include <fmt/format.h>
 #include <fstream>
 #include <iterator>
 
@@ -28,7 +27,8 @@ namespace {
 // DOCKER_HOST, else a context chosen there (asked of its docker), else the default socket.
 constexpr const char* k_remote_engine_script =
     "if [ -n \"$DOCKER_HOST\" ]; then echo \"$DOCKER_HOST\"; "
-    "elif [ -n \"$DOCKER_CONTEXT\" ] || grep -qs '\"currentContext\"' \"$HOME/.docker/config.json\"; "
+    "elif [ -n \"$DOCKER_CONTEXT\" ] || grep -qs '\"currentContext\"' "
+    "\"$HOME/.docker/config.json\"; "
     "then docker context inspect --format '{{.Endpoints.docker.Host}}'; "
     "else echo unix:///var/run/docker.sock; fi";
 
@@ -72,9 +72,17 @@ SshTunnel::~SshTunnel() {
 
 std::vector<std::string> SshTunnel::ssh(const std::vector<std::string>& options) const {
     // Non-interactive, as docker's own ssh connection is: keys and the agent, no prompts.
-    std::vector<std::string> argv = {"ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30",
-                                     "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3",
-                                     "-o", "ControlPath=" + m_control};
+    std::vector<std::string> argv = {"ssh",
+                                     "-o",
+                                     "BatchMode=yes",
+                                     "-o",
+                                     "ConnectTimeout=30",
+                                     "-o",
+                                     "ServerAliveInterval=10",
+                                     "-o",
+                                     "ServerAliveCountMax=3",
+                                     "-o",
+                                     "ControlPath=" + m_control};
     argv.insert(argv.end(), options.begin(), options.end());
     if (!m_address.user.empty()) {
         argv.insert(argv.end(), {"-l", m_address.user});
@@ -117,15 +125,17 @@ bool SshTunnel::connect(std::chrono::seconds keep, std::string& why) {
     const auto deadline = std::chrono::steady_clock::now() + k_connect_timeout;
     while (!is_socket(m_control)) {
         if (!starter->running() && !is_socket(m_control)) {
-            throw Error(fmt::format("cannot reach the Docker engine over ssh://{}: {}\nCheck that "
-                                    "`ssh {}` works without a prompt (a key or the agent, a known "
-                                    "host key)",
-                                    m_destination, last_words(), m_address.host));
+            throw Error(
+                fmt::format("cannot reach the Docker engine over ssh://{}: {}\nCheck that "
+                            "`ssh {}` works without a prompt (a key or the agent, a known "
+                            "host key)",
+                            m_destination, last_words(), m_address.host));
         }
         if (std::chrono::steady_clock::now() > deadline) {
-            throw Error(fmt::format("cannot reach the Docker engine over ssh://{}: no connection "
-                                    "within {}s",
-                                    m_destination, k_connect_timeout.count()));
+            throw Error(
+                fmt::format("cannot reach the Docker engine over ssh://{}: no connection "
+                            "within {}s",
+                            m_destination, k_connect_timeout.count()));
         }
         cancel::sleep(std::chrono::milliseconds(10));
     }
@@ -163,13 +173,12 @@ bool SshTunnel::connect(std::chrono::seconds keep, std::string& why) {
 
 std::unique_ptr<SshTunnel> SshTunnel::open(Runner& runner, const SshAddress& address,
                                            std::chrono::seconds keep, std::string& why) {
-    const std::string destination =
-        (address.user.empty() ? "" : address.user + "@") + address.host +
-        (address.port.empty() ? "" : ":" + address.port);
+    const std::string destination = (address.user.empty() ? "" : address.user + "@") +
+                                    address.host + (address.port.empty() ? "" : ":" + address.port);
     std::unique_ptr<SshTunnel> tunnel(new SshTunnel(runner, destination));
     tunnel->m_address = address;
-    std::optional<std::string> shared = keep.count() > 0 ? util::own_directory("docker-pallet")
-                                                         : std::nullopt;
+    std::optional<std::string> shared =
+        keep.count() > 0 ? util::own_directory("docker-pallet") : std::nullopt;
     if (!shared) {
         keep = std::chrono::seconds(0);
         tunnel->m_directory.emplace();

@@ -12,7 +12,7 @@ namespace pallet::docker {
 
 // Where an ssh:// engine is: ssh://[USER@]HOST[:PORT][/SOCKET].
 struct SshAddress {
-    std::string user;    // "" when not given (ssh's config or the local user decides)
+    std::string user;  // "" when not given (ssh's config or the local user decides)
     std::string host;
     std::string port;    // "" when not given
     std::string socket;  // the engine's socket on HOST; "" to ask the remote docker
@@ -33,7 +33,7 @@ std::optional<SshAddress> parse_ssh_host(const std::string& docker_host);
 // connection on the forwarded socket while it runs, so the connection cannot go idle under it.
 // Not kept (keep == 0): the connection is the command's own child, ended with it.
 class SshTunnel {
-public:
+  public:
     // Connects. Throws an Error saying what ssh said when it cannot (authentication, host key,
     // unreachable host). Returns nullptr, with `why` set, when the engine's socket cannot be
     // forwarded (a remote engine on TCP, forwarding refused by the server): the command then
@@ -56,7 +56,7 @@ public:
     // True when this command found the connection of an earlier one and uses it.
     bool reused() const { return m_reused; }
 
-private:
+  private:
     SshTunnel(Runner& runner, std::string destination);
     std::vector<std::string> ssh(const std::vector<std::string>& options) const;
     // Makes the master connection and the forward; nullptr (with `why`) when it cannot forward.

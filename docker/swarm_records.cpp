@@ -1,6 +1,7 @@
 #include "docker/swarm_records.h"
 
 #include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
@@ -85,10 +86,11 @@ std::vector<ServiceRecord> parse_service_inspect(const std::string& json_text) {
                     record.mode = kind == std::string("Replicated")      ? "replicated"
                                   : kind == std::string("Global")        ? "global"
                                   : kind == std::string("ReplicatedJob") ? "replicated-job"
-                                                                          : "global-job";
+                                                                         : "global-job";
                 }
             }
-            record.replicas = static_cast<int>(integer(member(mode, "Replicated"), "Replicas").value_or(0));
+            record.replicas =
+                static_cast<int>(integer(member(mode, "Replicated"), "Replicas").value_or(0));
         }
         const json& container = member(member(spec, "TaskTemplate"), "ContainerSpec");
         record.image = text(container, "Image");

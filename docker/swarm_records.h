@@ -14,12 +14,12 @@ struct ServiceRecord {
     std::string id;
     std::string name;
     Labels labels;
-    std::string created;                // RFC 3339
-    std::string mode;                   // replicated, global, replicated-job, global-job
-    int replicas = 0;                   // wanted, for replicated services
+    std::string created;  // RFC 3339
+    std::string mode;     // replicated, global, replicated-job, global-job
+    int replicas = 0;     // wanted, for replicated services
     std::string image;
-    std::vector<std::string> env;       // KEY=VALUE
-    std::vector<int> published_ports;   // host-mode published ports
+    std::vector<std::string> env;      // KEY=VALUE
+    std::vector<int> published_ports;  // host-mode published ports
     std::string label(const std::string& key) const;
 };
 
@@ -33,8 +33,8 @@ struct TaskRecord {
     std::string error;          // Status.Err
     std::optional<int> exit_code;
     std::string container_id;
-    std::string created;        // RFC 3339
-    std::string updated;        // Status.Timestamp: when it reached its state
+    std::string created;                 // RFC 3339
+    std::string updated;                 // Status.Timestamp: when it reached its state
     std::vector<std::string> addresses;  // 10.0.1.5 (no prefix length), one per network
     bool running() const { return state == "running"; }
     // Ended for good: complete, failed, rejected, shutdown, orphaned, remove.

@@ -10,7 +10,8 @@ using pallet::plugin::Invocation;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Invocation first;
     try {
-        first = pallet::plugin::parse_invocation(pallet::fuzz::words(pallet::fuzz::text(data, size)));
+        first =
+            pallet::plugin::parse_invocation(pallet::fuzz::words(pallet::fuzz::text(data, size)));
     } catch (const pallet::UsageError&) {
         return 0;  // malformed global flags are refused
     }

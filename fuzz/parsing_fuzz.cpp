@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pallet::docker::is_image_reference(input);
     const auto parts = pallet::fuzz::words(input);
     auto user = pallet::docker::parse_image_user(parts[0]);
-    pallet::docker::resolve_ids(user, parts.size() > 1 ? parts[1] : "", parts.size() > 2 ? parts[2] : "");
+    pallet::docker::resolve_ids(user, parts.size() > 1 ? parts[1] : "",
+                                parts.size() > 2 ? parts[2] : "");
     pallet::util::first_file_in_tar(input);
     auto answer = pallet::phases::parse_health_answer(input);
     if (answer.healthy && (answer.status < 100 || answer.status >= 400)) {

@@ -8,7 +8,8 @@ namespace {
 
 size_t count(const std::string& haystack, const std::string& needle) {
     size_t n = 0;
-    for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) {
+    for (size_t at = haystack.find(needle); at != std::string::npos;
+         at = haystack.find(needle, at + 1)) {
         ++n;
     }
     return n;
@@ -23,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto url = pallet::util::parse_url(input)) {
         url->host_port(1);
         const auto colon = url->userinfo.find(':');
-        const std::string password = colon == std::string::npos ? url->userinfo : url->userinfo.substr(colon + 1);
+        const std::string password =
+            colon == std::string::npos ? url->userinfo : url->userinfo.substr(colon + 1);
         if (password.size() >= 4 && password.find('*') == std::string::npos &&
             count(masked, password) >= count(input, password)) {
             pallet::fuzz::broken("mask_url shows a URL's password");

@@ -40,7 +40,8 @@ std::string last_words(const std::string& output) {
 std::string read_issued(Context& context, const std::string& path) {
     std::string text;
     if (!context.docker.exec_script(edge_container(), "cat \"$1\"", &text, {path})) {
-        throw Error(fmt::format("the ACME client reported success, but {} is not in the edge", path));
+        throw Error(
+            fmt::format("the ACME client reported success, but {} is not in the edge", path));
     }
     return text;
 }
@@ -57,7 +58,8 @@ bool certificate_due(const state::Environment& env, std::time_t now, bool force)
     }
     try {
         for (const auto& name : env.host_names()) {
-            if (util::check_certificate(env.tls_cert, env.tls_key, name, now).not_after - now < k_renew_before) {
+            if (util::check_certificate(env.tls_cert, env.tls_key, name, now).not_after - now <
+                k_renew_before) {
                 return true;
             }
         }
@@ -77,8 +79,9 @@ void request_certificate(Context& context, state::Environment& env) {
     spec.network = "host";  // the ACME server, as the engine's host reaches it
     spec.mounts = {{k_acme_volume, "/acme", false}};
     spec.remove_on_exit = true;
-    spec.command = {"--accept-tos", "--server", env.acme_directory, "--path", "/acme/lego", "--email",
-                    env.acme_email, "--key-type", "ec256", "--http", "--http.webroot", "/acme/webroot"};
+    spec.command = {"--accept-tos", "--server", env.acme_directory, "--path",
+                    "/acme/lego",   "--email",  env.acme_email,     "--key-type",
+                    "ec256",        "--http",   "--http.webroot",   "/acme/webroot"};
     for (const auto& name : env.host_names()) {
         spec.command.insert(spec.command.end(), {"--domains", name});
     }
@@ -87,12 +90,14 @@ void request_certificate(Context& context, state::Environment& env) {
     if (!context.docker.exec_succeeds(edge_container(), {"mkdir", "-p", k_acme_webroot_in_edge})) {
         throw Error(fmt::format("could not make {} in the edge", k_acme_webroot_in_edge));
     }
-    context.step("asking {} for a certificate for {}", env.acme_directory, util::join(env.host_names(), ", "));
+    context.step("asking {} for a certificate for {}", env.acme_directory,
+                 util::join(env.host_names(), ", "));
     std::string output;
     if (context.docker.run_captured(spec, output) != 0) {
         if (output.find("is already in use") != std::string::npos) {
-            throw Error(fmt::format("a certificate for {} is being asked for already (container {})", env.name,
-                                    spec.name));
+            throw Error(
+                fmt::format("a certificate for {} is being asked for already (container {})",
+                            env.name, spec.name));
         }
         throw Error(fmt::format("the ACME server issued no certificate for {}: {}", env.site_domain,
                                 last_words(output)));
@@ -111,8 +116,9 @@ void request_certificate(Context& context, state::Environment& env) {
 
 int run_edge_renew(Context& context, bool force) {
     if (!edge_running(context)) {
-        throw Error(fmt::format("no edge runs: the ACME server's challenges are answered there; start it with {}",
-                                context.command("pallet edge up")));
+        throw Error(fmt::format(
+            "no edge runs: the ACME server's challenges are answered there; start it with {}",
+            context.command("pallet edge up")));
     }
     state::EnvironmentStore store(context.docker);
     const std::time_t now = std::time(nullptr);
@@ -123,8 +129,9 @@ int run_edge_renew(Context& context, bool force) {
             continue;
         }
         if (!certificate_due(env, now, force)) {
-            context.step("{}: the certificate is valid until {}, not due", env.name,
-                         util::utc_time(util::certificate_info(env.tls_cert).not_after, "%Y-%m-%d"));
+            context.step(
+                "{}: the certificate is valid until {}, not due", env.name,
+                util::utc_time(util::certificate_info(env.tls_cert).not_after, "%Y-%m-%d"));
             continue;
         }
         ++due;
@@ -135,12 +142,14 @@ int run_edge_renew(Context& context, bool force) {
         try {
             request_certificate(context, env);
             store.save(env);
-            context.done("{}: a new certificate, valid until {}", env.name,
-                         util::utc_time(util::certificate_info(env.tls_cert).not_after, "%Y-%m-%d"));
+            context.done(
+                "{}: a new certificate, valid until {}", env.name,
+                util::utc_time(util::certificate_info(env.tls_cert).not_after, "%Y-%m-%d"));
         } catch (const Error& e) {
             ++failed;
             // The old certificate stays in use; status shows why there is no new one.
-            env.acme_failure = fmt::format("{}: {}", util::utc_time(now, "%Y-%m-%dT%H:%M:%SZ"), e.what());
+            env.acme_failure =
+                fmt::format("{}: {}", util::utc_time(now, "%Y-%m-%dT%H:%M:%SZ"), e.what());
             store.save(env);
             context.step("warning: {}: {}", env.name, e.what());
         }

@@ -69,7 +69,7 @@ struct Context {
     // [global flags] REST".
     std::string command(const std::string& rest) const { return docker.command_line(rest); }
 
-private:
+  private:
     Progress& sink() const {
         static PlainProgress plain;
         return progress != nullptr ? *progress : plain;

@@ -45,16 +45,17 @@ int follow(Context& context, const std::string& env, const std::string& containe
             context.step("deploy of {} to {} succeeded", version, env);
         } else {
             context.note(
-                       "docker-pallet: error: deploy of {} to {} failed (exit {}); it will not be "
-                       "served. See {}\n",
-                       version, env, code, context.command(fmt::format("pallet logs {} --phase deploy", env)));
+                "docker-pallet: error: deploy of {} to {} failed (exit {}); it will not be "
+                "served. See {}\n",
+                version, env, code,
+                context.command(fmt::format("pallet logs {} --phase deploy", env)));
         }
         return code;
     } catch (const Cancelled&) {
         context.note(
-                   "docker-pallet: the deploy goes on in container {} (a deploy is never killed); "
-                   "follow it with: {}\n",
-                   container, context.command(fmt::format("pallet logs {} --phase deploy -f", env)));
+            "docker-pallet: the deploy goes on in container {} (a deploy is never killed); "
+            "follow it with: {}\n",
+            container, context.command(fmt::format("pallet logs {} --phase deploy -f", env)));
         throw;
     } catch (const Error& e) {
         // The engine went away (or restarted) while the deploy ran.
@@ -84,8 +85,8 @@ int deploy_image(Context& context, const DeployOptions& options, const ResolvedI
     state::Environment env = store.ensure(snapshot);
     prepare_services(context, env, image.record.labels, options.image, &snapshot.services);
     // A finished deploy keeps the lock's name until the next one archives it: this one.
-    if (const auto* last = snapshot.deploy_lock(); last != nullptr && !last->running &&
-                                                   last->status != "created") {
+    if (const auto* last = snapshot.deploy_lock();
+        last != nullptr && !last->running && last->status != "created") {
         state::archive_deploy(context.docker, env.name, *last, snapshot.deploys);
     }
 
@@ -109,7 +110,8 @@ int deploy_image(Context& context, const DeployOptions& options, const ResolvedI
                 record->label(state::label::k_image_id) == image.record.id) {
                 state::archive_deploy(context.docker, env.name, *record, snapshot.deploys);
             }
-            throw Error(fmt::format("the deploy of {} could not start: {}", options.image, e.what()));
+            throw Error(
+                fmt::format("the deploy of {} could not start: {}", options.image, e.what()));
         }
         if (outcome == docker::StartOutcome::started) {
             if (context.docker.dry_run()) {
@@ -133,17 +135,20 @@ int deploy_image(Context& context, const DeployOptions& options, const ResolvedI
                 throw Error(fmt::format(
                     "another version is being deployed to {}: {}.\nWait for it with --wait, or "
                     "follow it with: {pallet} logs {} --phase deploy -f",
-                    env.name, describe(context, *holder), env.name, fmt::arg("pallet", context.command("pallet"))));
+                    env.name, describe(context, *holder), env.name,
+                    fmt::arg("pallet", context.command("pallet"))));
             }
             if (options.wait->count() > 0 &&
                 std::chrono::steady_clock::now() - started_waiting > *options.wait) {
                 throw Error(fmt::format("gave up waiting after {} for the deploy of {} to end",
-                                        util::format_duration(*options.wait), describe(context, *holder)));
+                                        util::format_duration(*options.wait),
+                                        describe(context, *holder)));
             }
             if (!announced_wait) {
                 context.step("waiting for the deploy of {} to end ({})", describe(context, *holder),
-                             options.wait->count() > 0 ? "at most " + util::format_duration(*options.wait)
-                                                       : std::string("as long as it runs: --wait"));
+                             options.wait->count() > 0
+                                 ? "at most " + util::format_duration(*options.wait)
+                                 : std::string("as long as it runs: --wait"));
                 announced_wait = true;
             }
             cancel::sleep(std::chrono::milliseconds(500));

@@ -23,7 +23,7 @@ namespace {
 
 constexpr const char* k_edge_container = "pallet-edge";
 constexpr const char* k_edge_next = "pallet-edge-next";  // a new edge, until it replaces the old
-constexpr const char* k_tls_dir = "/pallet/tls";  // certificates and keys, root's alone
+constexpr const char* k_tls_dir = "/pallet/tls";         // certificates and keys, root's alone
 // The default a user's site is never reached by: environments that keep it are left out.
 constexpr const char* k_default_domain = "localhost";
 
@@ -31,7 +31,8 @@ constexpr const char* k_default_domain = "localhost";
 // router listens on the host. `conflicts` gets each host name two environments claim (both are
 // left out; env create and update refuse such names, environments of older versions may have them).
 std::vector<EdgeSite> collect_sites(Context& context, std::vector<std::string>& conflicts) {
-    const auto records = context.docker.list_containers({fmt::format("{}=true", state::label::k_managed)});
+    const auto records =
+        context.docker.list_containers({fmt::format("{}=true", state::label::k_managed)});
     std::map<std::string, std::string> upstreams;  // env -> host address:port of its router
     for (const auto& record : records) {
         if (record.label(state::label::k_phase) == state::phase::k_router && record.running) {
@@ -46,13 +47,21 @@ std::vector<EdgeSite> collect_sites(Context& context, std::vector<std::string>& 
         if (env.site_domain == k_default_domain || env.swarm()) {
             continue;
         }
-        EdgeSite site{name,         env.site_domain, env.aliases,
-                      "",           env.tls_cert,    env.tls_key,
-                      env.site_protocol == "https", env.hsts, env.tls_acme};
+        EdgeSite site{name,
+                      env.site_domain,
+                      env.aliases,
+                      "",
+                      env.tls_cert,
+                      env.tls_key,
+                      env.site_protocol == "https",
+                      env.hsts,
+                      env.tls_acme};
         if (const auto it = upstreams.find(name); it != upstreams.end()) {
-            const std::string address = env.bind_address == "0.0.0.0" ? "127.0.0.1" : env.bind_address;
-            site.upstream = address.find(':') != std::string::npos ? fmt::format("[{}]:{}", address, it->second)
-                                                                   : fmt::format("{}:{}", address, it->second);
+            const std::string address =
+                env.bind_address == "0.0.0.0" ? "127.0.0.1" : env.bind_address;
+            site.upstream = address.find(':') != std::string::npos
+                                ? fmt::format("[{}]:{}", address, it->second)
+                                : fmt::format("{}:{}", address, it->second);
         }
         for (const auto& host : env.host_names()) {
             claims[host].push_back(name);
@@ -71,7 +80,8 @@ std::vector<EdgeSite> collect_sites(Context& context, std::vector<std::string>& 
     }
     for (const auto& [domain, envs] : claims) {
         if (envs.size() > 1) {
-            conflicts.push_back(fmt::format("{} is a host name of {}", domain, util::join(envs, " and ")));
+            conflicts.push_back(
+                fmt::format("{} is a host name of {}", domain, util::join(envs, " and ")));
         }
     }
     return kept;
@@ -81,21 +91,24 @@ std::vector<EdgeSite> collect_sites(Context& context, std::vector<std::string>& 
 std::string listen_of(const std::string& text, const char* option) {
     const auto parsed = util::parse_listen_address(text);
     if (!parsed || parsed->port <= 0) {
-        throw UsageError(fmt::format("invalid {} \"{}\": give PORT, IP:PORT or [IPV6]:PORT", option, text),
-                         "docker pallet edge up");
+        throw UsageError(
+            fmt::format("invalid {} \"{}\": give PORT, IP:PORT or [IPV6]:PORT", option, text),
+            "docker pallet edge up");
     }
     if (parsed->address.empty()) {
         return std::to_string(parsed->port);
     }
-    return parsed->address.find(':') != std::string::npos ? fmt::format("[{}]:{}", parsed->address, parsed->port)
-                                                          : fmt::format("{}:{}", parsed->address, parsed->port);
+    return parsed->address.find(':') != std::string::npos
+               ? fmt::format("[{}]:{}", parsed->address, parsed->port)
+               : fmt::format("{}:{}", parsed->address, parsed->port);
 }
 
 // Waits until nginx runs in the edge; throws with what stopped it.
 void wait_started(Context& context, const std::string& name, const EdgeListen& listen) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (true) {
-        if (context.docker.exec_succeeds(name, {"sh", "-c", "kill -0 $(cat /tmp/pallet-nginx.pid)"})) {
+        if (context.docker.exec_succeeds(name,
+                                         {"sh", "-c", "kill -0 $(cat /tmp/pallet-nginx.pid)"})) {
             return;
         }
         const auto state = context.docker.inspect_container(name);
@@ -106,13 +119,16 @@ void wait_started(Context& context, const std::string& name, const EdgeListen& l
                 // nginx: "bind() to 127.0.0.1:8080 failed (98: Address already in use)"
                 const auto at = output.find("bind() to ");
                 const std::string taken =
-                    at == std::string::npos ? listen.http + " or " + listen.https
-                                            : output.substr(at + 10, output.find(' ', at + 10) - at - 10);
-                throw Error(fmt::format("port {} is taken on the engine's host; choose another: {}", taken,
-                                        context.command("pallet edge up --http [ADDRESS:]PORT --https [ADDRESS:]PORT")));
+                    at == std::string::npos
+                        ? listen.http + " or " + listen.https
+                        : output.substr(at + 10, output.find(' ', at + 10) - at - 10);
+                throw Error(fmt::format(
+                    "port {} is taken on the engine's host; choose another: {}", taken,
+                    context.command(
+                        "pallet edge up --http [ADDRESS:]PORT --https [ADDRESS:]PORT")));
             }
-            throw Error(fmt::format("the edge ({}) did not start nginx. Its output:\n{}", edge_image(context),
-                                    output));
+            throw Error(fmt::format("the edge ({}) did not start nginx. Its output:\n{}",
+                                    edge_image(context), output));
         }
         cancel::sleep(std::chrono::milliseconds(100));
     }
@@ -132,10 +148,13 @@ void write_edge(Context& context, const std::string& container, const EdgeListen
         if (site.certificate.empty()) {
             continue;
         }
-        for (const auto& [extension, text] : {std::pair{"crt", &site.certificate}, std::pair{"key", &site.key}}) {
+        for (const auto& [extension, text] :
+             {std::pair{"crt", &site.certificate}, std::pair{"key", &site.key}}) {
             context.docker.exec_with_input(
                 container,
-                {"sh", "-c", "umask 077 && mkdir -p \"$1\" && cat > \"$1/$2.new\" && mv \"$1/$2.new\" \"$1/$2\"",
+                {"sh", "-c",
+                 "umask 077 && mkdir -p \"$1\" && cat > \"$1/$2.new\" && mv \"$1/$2.new\" "
+                 "\"$1/$2\"",
                  "sh", k_tls_dir, fmt::format("{}.{}", site.env, extension)},
                 *text);
         }
@@ -146,7 +165,8 @@ void write_edge(Context& context, const std::string& container, const EdgeListen
 // Once the edge answers ACME's challenges: the certificates of its ACME sites that are due
 // (none yet, or expiring). 1 when any could not be had.
 int certificates_due(Context& context, const std::vector<EdgeSite>& sites) {
-    const bool acme = std::any_of(sites.begin(), sites.end(), [](const EdgeSite& site) { return site.acme; });
+    const bool acme =
+        std::any_of(sites.begin(), sites.end(), [](const EdgeSite& site) { return site.acme; });
     return acme && !context.docker.dry_run() ? run_edge_renew(context, false) : 0;
 }
 
@@ -156,9 +176,7 @@ std::string edge_image(const Context& context) {
     return context.setting("edge-image").value_or(router_image(context));
 }
 
-const char* edge_container() {
-    return k_edge_container;
-}
+const char* edge_container() { return k_edge_container; }
 
 bool edge_running(Context& context) {
     const auto edge = context.docker.inspect_container(k_edge_container);
@@ -178,22 +196,26 @@ std::string edge_config(const EdgeListen& listen, const std::vector<EdgeSite>& s
         for (const auto& alias : site.aliases) {
             names += " " + alias;
         }
-        std::string tls_lines =
-            fmt::format("        ssl_certificate {0}/{1}.crt;\n        ssl_certificate_key {0}/{1}.key;\n",
-                        k_tls_dir, site.env);
+        std::string tls_lines = fmt::format(
+            "        ssl_certificate {0}/{1}.crt;\n        ssl_certificate_key {0}/{1}.key;\n",
+            k_tls_dir, site.env);
         if (site.hsts && site.https_only) {
-            tls_lines += "        add_header Strict-Transport-Security \"max-age=31536000\" always;\n";
+            tls_lines +=
+                "        add_header Strict-Transport-Security \"max-age=31536000\" always;\n";
         }
         std::string location;
         if (site.upstream.empty()) {
-            location = "        location / {\n            return 503;  # its router does not run\n        }\n";
+            location =
+                "        location / {\n            return 503;  # its router does not run\n        "
+                "}\n";
         } else {
             servers += fmt::format(
                 "    upstream pallet_site_{index} {{  # {env}\n"
                 "        server {upstream} max_fails=0;\n"
                 "        keepalive 16;\n"
                 "    }}\n",
-                fmt::arg("index", index), fmt::arg("env", site.env), fmt::arg("upstream", site.upstream));
+                fmt::arg("index", index), fmt::arg("env", site.env),
+                fmt::arg("upstream", site.upstream));
             location = fmt::format(
                 "        location / {{\n"
                 "            proxy_pass http://pallet_site_{};\n"
@@ -207,29 +229,33 @@ std::string edge_config(const EdgeListen& listen, const std::vector<EdgeSite>& s
         }
         // HTTP: the site, or for an https site with its certificate a redirect; ACME's
         // challenges are answered on HTTP from the files the client leaves.
-        std::string http_body =
-            tls && site.https_only
-                ? fmt::format("        location / {{\n"
-                              "            return 308 https://$host{}$request_uri;\n"
-                              "        }}\n",
-                              port_suffix)
-                : location;
+        std::string http_body = tls && site.https_only
+                                    ? fmt::format(
+                                          "        location / {{\n"
+                                          "            return 308 https://$host{}$request_uri;\n"
+                                          "        }}\n",
+                                          port_suffix)
+                                    : location;
         if (site.acme) {
-            http_body = fmt::format("        location ^~ /.well-known/acme-challenge/ {{\n"
-                                    "            root {};\n"
-                                    "            default_type text/plain;\n"
-                                    "        }}\n",
-                                    k_acme_webroot_in_edge) +
+            http_body = fmt::format(
+                            "        location ^~ /.well-known/acme-challenge/ {{\n"
+                            "            root {};\n"
+                            "            default_type text/plain;\n"
+                            "        }}\n",
+                            k_acme_webroot_in_edge) +
                         http_body;
         }
-        servers += fmt::format("    server {{  # {env}\n        listen {listen};\n        server_name {domain};\n{body}    }}\n",
-                               fmt::arg("env", site.env), fmt::arg("listen", listen.http),
-                               fmt::arg("domain", names), fmt::arg("body", http_body));
+        servers += fmt::format(
+            "    server {{  # {env}\n        listen {listen};\n        server_name "
+            "{domain};\n{body}    }}\n",
+            fmt::arg("env", site.env), fmt::arg("listen", listen.http), fmt::arg("domain", names),
+            fmt::arg("body", http_body));
         if (tls) {
             servers += fmt::format(
-                "    server {{  # {env}\n        listen {listen} ssl http2;\n        server_name {domain};\n{tls}{body}    }}\n",
-                fmt::arg("env", site.env), fmt::arg("listen", listen.https), fmt::arg("domain", names),
-                fmt::arg("tls", tls_lines), fmt::arg("body", location));
+                "    server {{  # {env}\n        listen {listen} ssl http2;\n        server_name "
+                "{domain};\n{tls}{body}    }}\n",
+                fmt::arg("env", site.env), fmt::arg("listen", listen.https),
+                fmt::arg("domain", names), fmt::arg("tls", tls_lines), fmt::arg("body", location));
         }
     }
     return fmt::format(
@@ -273,13 +299,14 @@ int run_edge_up(Context& context, const std::optional<std::string>& http,
     std::vector<std::string> conflicts;
     const auto sites = collect_sites(context, conflicts);
     if (!conflicts.empty()) {
-        throw Error(fmt::format("{}: give one of them another domain ({})", util::join(conflicts, "; "),
+        throw Error(fmt::format("{}: give one of them another domain ({})",
+                                util::join(conflicts, "; "),
                                 context.command("pallet env update ENV --site-domain DOMAIN")));
     }
     if (edge && edge->running && listen.http == was.http && listen.https == was.https) {
         write_edge(context, k_edge_container, listen_of(*edge), sites);
-        context.done("the edge on {} and {} serves {} site(s)", listen_of(*edge).http, listen_of(*edge).https,
-                     sites.size());
+        context.done("the edge on {} and {} serves {} site(s)", listen_of(*edge).http,
+                     listen_of(*edge).https, sites.size());
         return certificates_due(context, sites);
     }
     // The new edge starts next to the old one (other ports) and replaces it once nginx runs in
@@ -323,11 +350,12 @@ int run_edge_up(Context& context, const std::optional<std::string>& http,
     }
     if (edge && edge->running) {
         context.docker.remove_containers({k_edge_container});
-        context.step("the edge moved from {} and {}", listen_of(*edge).http, listen_of(*edge).https);
+        context.step("the edge moved from {} and {}", listen_of(*edge).http,
+                     listen_of(*edge).https);
     }
     context.docker.rename_container(k_edge_next, k_edge_container);
-    context.done("the edge listens on {} (HTTP) and {} (HTTPS) for {} site(s)", listen.http, listen.https,
-                 sites.size());
+    context.done("the edge listens on {} (HTTP) and {} (HTTPS) for {} site(s)", listen.http,
+                 listen.https, sites.size());
     return certificates_due(context, sites);
 }
 
@@ -356,18 +384,21 @@ int run_edge_status(Context& context, Format format) {
         }
         return 0;
     }
-    fmt::print("{}\n", listen.empty() ? "No edge runs on this engine (docker pallet edge up starts one)."
-                                      : fmt::format("The edge listens on {} (HTTP) and {} (HTTPS).", listen,
-                                                    listen_of(*edge).https));
+    fmt::print("{}\n", listen.empty()
+                           ? "No edge runs on this engine (docker pallet edge up starts one)."
+                           : fmt::format("The edge listens on {} (HTTP) and {} (HTTPS).", listen,
+                                         listen_of(*edge).https));
     util::TextTable table({"DOMAIN", "ENVIRONMENT", "ROUTER", "HTTPS"});
     for (const auto& site : sites) {
         std::string tls = "-";
         if (!site.certificate.empty()) {
-            const auto until = util::utc_time(util::certificate_info(site.certificate).not_after, "%Y-%m-%d");
+            const auto until =
+                util::utc_time(util::certificate_info(site.certificate).not_after, "%Y-%m-%d");
             tls = fmt::format("until {}{}", until, site.https_only ? ", HTTP redirects" : "");
         }
-        table.add_row({site.aliases.empty() ? site.domain : site.domain + " " + util::join(site.aliases, " "),
-                       site.env, site.upstream.empty() ? "- (not serving: 503)" : site.upstream, tls});
+        table.add_row(
+            {site.aliases.empty() ? site.domain : site.domain + " " + util::join(site.aliases, " "),
+             site.env, site.upstream.empty() ? "- (not serving: 503)" : site.upstream, tls});
     }
     fmt::print("{}", table.render());
     for (const auto& conflict : conflicts) {

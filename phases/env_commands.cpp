@@ -7,7 +7,6 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
-
 #include <nlohmann/json.hpp>
 
 #include "phases/acme.h"
@@ -15,12 +14,12 @@
 #include "phases/phase_env.h"
 #include "phases/services.h"
 #include "phases/swarm.h"
-#include "state/labels.h"
 #include "state/environments.h"
+#include "state/labels.h"
 #include "util/error.h"
 #include "util/strings.h"
-#include "util/tls.h"
 #include "util/text_table.h"
+#include "util/tls.h"
 #include "util/url.h"
 
 namespace pallet::phases {
@@ -31,10 +30,11 @@ int duration_option(const std::string& text, const char* flag, long long min, lo
                     const std::string& path) {
     auto duration = util::parse_duration(text);
     if (!duration || duration->count() < min || duration->count() > max) {
-        throw UsageError(fmt::format("invalid {} \"{}\": use a duration from {} to {} (30s, 2m, 1h30m)",
-                                     flag, text, util::format_duration(std::chrono::seconds(min)),
-                                     util::format_duration(std::chrono::seconds(max))),
-                         path);
+        throw UsageError(
+            fmt::format("invalid {} \"{}\": use a duration from {} to {} (30s, 2m, 1h30m)", flag,
+                        text, util::format_duration(std::chrono::seconds(min)),
+                        util::format_duration(std::chrono::seconds(max))),
+            path);
     }
     return static_cast<int>(duration->count());
 }
@@ -49,10 +49,11 @@ void apply_port(state::Environment& env, const std::string& text, const std::str
     }
     auto listen = util::parse_listen_address(text);
     if (!listen) {
-        throw UsageError(fmt::format("invalid --port \"{}\": use PORT (1-65535), IP:PORT, "
-                                     "[IPV6]:PORT or none, for example 8080, 0.0.0.0:80 or [::1]:8080",
-                                     text),
-                         path);
+        throw UsageError(
+            fmt::format("invalid --port \"{}\": use PORT (1-65535), IP:PORT, "
+                        "[IPV6]:PORT or none, for example 8080, 0.0.0.0:80 or [::1]:8080",
+                        text),
+            path);
     }
     env.port = listen->port;
     if (!listen->address.empty()) {
@@ -85,7 +86,8 @@ void apply_tls(state::Environment& env, const EnvCreateOptions& options, const s
         throw UsageError("--tls-cert and --tls-key go together", path);
     }
     if (options.tls && options.tls_cert) {
-        throw UsageError(fmt::format("--tls {} and --tls-cert: give one of them", *options.tls), path);
+        throw UsageError(fmt::format("--tls {} and --tls-cert: give one of them", *options.tls),
+                         path);
     }
     if (options.tls_cert) {
         env.tls_cert = read_file(*options.tls_cert, "--tls-cert", path);
@@ -99,10 +101,11 @@ void apply_tls(state::Environment& env, const EnvCreateOptions& options, const s
     } else if (options.tls == "acme") {
         env.tls_acme = true;
     } else if (options.tls) {
-        throw UsageError(fmt::format("invalid --tls \"{}\": use acme (a certificate from an ACME server) or "
-                                     "none (--tls-cert and --tls-key give your own)",
-                                     *options.tls),
-                         path);
+        throw UsageError(
+            fmt::format("invalid --tls \"{}\": use acme (a certificate from an ACME server) or "
+                        "none (--tls-cert and --tls-key give your own)",
+                        *options.tls),
+            path);
     }
     if ((options.acme_email || options.acme_directory) && !env.tls_acme) {
         throw UsageError("--acme-email and --acme-directory go with --tls acme", path);
@@ -114,25 +117,31 @@ void apply_tls(state::Environment& env, const EnvCreateOptions& options, const s
     } else {
         env.acme_email = options.acme_email.value_or(env.acme_email);
         env.acme_directory = options.acme_directory.value_or(
-            env.acme_directory.empty() ? std::string(k_default_acme_directory) : env.acme_directory);
+            env.acme_directory.empty() ? std::string(k_default_acme_directory)
+                                       : env.acme_directory);
         if (env.acme_email.find('@') == std::string::npos || env.acme_email.size() > 254 ||
-            !std::all_of(env.acme_email.begin(), env.acme_email.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
-            throw UsageError(fmt::format("--tls acme needs --acme-email ADDRESS (the ACME account's contact), not "
-                                         "\"{}\"",
-                                         env.acme_email),
-                             path);
+            !std::all_of(env.acme_email.begin(), env.acme_email.end(),
+                         [](char c) { return c > 0x20 && c < 0x7f; })) {
+            throw UsageError(
+                fmt::format(
+                    "--tls acme needs --acme-email ADDRESS (the ACME account's contact), not "
+                    "\"{}\"",
+                    env.acme_email),
+                path);
         }
         const auto url = util::parse_url(env.acme_directory);
         if (!url || url->scheme != "https" || url->host.empty() || !url->userinfo.empty()) {
-            throw UsageError(fmt::format("invalid --acme-directory \"{}\": the https:// URL of an ACME "
-                                         "server's directory",
-                                         env.acme_directory),
-                             path);
+            throw UsageError(
+                fmt::format("invalid --acme-directory \"{}\": the https:// URL of an ACME "
+                            "server's directory",
+                            env.acme_directory),
+                path);
         }
         if (env.site_domain == "localhost") {
-            throw UsageError("--tls acme needs the site's own domain (--site-domain): no ACME server "
-                             "certifies localhost",
-                             path);
+            throw UsageError(
+                "--tls acme needs the site's own domain (--site-domain): no ACME server "
+                "certifies localhost",
+                path);
         }
     }
     if (options.hsts && options.no_hsts) {
@@ -162,10 +171,11 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
         env.aliases.clear();
         for (const auto& alias : *options.aliases) {
             if (!util::is_host_name(alias) || alias == env.site_domain) {
-                throw UsageError(fmt::format("invalid --alias \"{}\": another host name of the site, such "
-                                             "as www.example.org",
-                                             alias),
-                                 path);
+                throw UsageError(
+                    fmt::format("invalid --alias \"{}\": another host name of the site, such "
+                                "as www.example.org",
+                                alias),
+                    path);
             }
             env.aliases.push_back(alias);
         }
@@ -183,10 +193,12 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
     }
     constexpr long long k_day = 24 * 3600;
     if (options.health_timeout) {
-        env.health_timeout = duration_option(*options.health_timeout, "--health-timeout", 1, k_day, path);
+        env.health_timeout =
+            duration_option(*options.health_timeout, "--health-timeout", 1, k_day, path);
     }
     if (options.service_timeout) {
-        env.service_timeout = duration_option(*options.service_timeout, "--service-timeout", 1, k_day, path);
+        env.service_timeout =
+            duration_option(*options.service_timeout, "--service-timeout", 1, k_day, path);
     }
     if (options.drain) {
         env.drain_ms = duration_option(*options.drain, "--drain", 0, 3600, path) * 1000;
@@ -217,25 +229,26 @@ std::string shown_value(const std::string& value, bool reveal) {
 nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
     nlohmann::ordered_json services = nlohmann::ordered_json::object();
     for (const auto& [kind, service] : env.services) {
-        services[kind] = service.provisioned() ? std::string("provided") : shown_url(service, reveal);
+        services[kind] =
+            service.provisioned() ? std::string("provided") : shown_url(service, reveal);
     }
     nlohmann::ordered_json variables = nlohmann::ordered_json::object();
     for (const auto& [key, value] : env.variables) {
         variables[key] = shown_value(value, reveal);
     }
     nlohmann::ordered_json shown = {{"Name", env.name},
-            {"Kind", env.kind},
-            {"SiteDomain", env.site_domain},
-            {"SiteProtocol", env.site_protocol},
-            {"Address", env.bind_address},
-            {"Port", env.port},
-            {"HealthPath", env.health_path},
-            {"HealthTimeoutSeconds", env.health_timeout},
-            {"DrainMilliseconds", env.drain_ms},
-            {"ServiceTimeoutSeconds", env.service_timeout},
-            {"Orchestrator", env.orchestrator},
-            {"Services", services},
-            {"Variables", variables}};
+                                    {"Kind", env.kind},
+                                    {"SiteDomain", env.site_domain},
+                                    {"SiteProtocol", env.site_protocol},
+                                    {"Address", env.bind_address},
+                                    {"Port", env.port},
+                                    {"HealthPath", env.health_path},
+                                    {"HealthTimeoutSeconds", env.health_timeout},
+                                    {"DrainMilliseconds", env.drain_ms},
+                                    {"ServiceTimeoutSeconds", env.service_timeout},
+                                    {"Orchestrator", env.orchestrator},
+                                    {"Services", services},
+                                    {"Variables", variables}};
     if (!env.aliases.empty()) {
         shown["Aliases"] = env.aliases;
     }
@@ -243,10 +256,13 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
         nlohmann::ordered_json tls = {{"Names", nlohmann::ordered_json::array()}, {"NotAfter", ""}};
         if (!env.tls_cert.empty()) {
             const auto info = util::certificate_info(env.tls_cert);
-            tls = {{"Names", info.names}, {"NotAfter", util::utc_time(info.not_after, "%Y-%m-%dT%H:%M:%SZ")}};
+            tls = {{"Names", info.names},
+                   {"NotAfter", util::utc_time(info.not_after, "%Y-%m-%dT%H:%M:%SZ")}};
         }
         if (env.tls_acme) {
-            tls["ACME"] = {{"Directory", env.acme_directory}, {"Email", env.acme_email}, {"Failure", env.acme_failure}};
+            tls["ACME"] = {{"Directory", env.acme_directory},
+                           {"Email", env.acme_email},
+                           {"Failure", env.acme_failure}};
         }
         tls["HSTS"] = env.hsts;
         shown["TLS"] = tls;
@@ -260,15 +276,18 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
 // A domain of its own (not the default localhost) belongs to one environment of the engine: the
 // edge sends its requests there.
 void check_domain_free(Context& context, const state::Environment& env) {
-    const auto records = context.docker.list_containers({fmt::format("{}=true", state::label::k_managed)});
-    for (const auto& [name, other] : state::newest_environments(records, context.command("pallet"))) {
+    const auto records =
+        context.docker.list_containers({fmt::format("{}=true", state::label::k_managed)});
+    for (const auto& [name, other] :
+         state::newest_environments(records, context.command("pallet"))) {
         for (const auto& mine : env.host_names()) {
             const auto theirs = other.host_names();
             if (name != env.name && mine != "localhost" &&
                 std::find(theirs.begin(), theirs.end(), mine) != theirs.end()) {
-                throw Error(fmt::format("{} is already a host name of {}: one domain, one "
-                                        "environment (the edge sends its requests there)",
-                                        mine, name));
+                throw Error(
+                    fmt::format("{} is already a host name of {}: one domain, one "
+                                "environment (the edge sends its requests there)",
+                                mine, name));
             }
         }
     }
@@ -277,22 +296,26 @@ void check_domain_free(Context& context, const state::Environment& env) {
 // The edge serves environments of the engine: a swarm environment's settings for it are refused.
 void check_edge_settings(const state::Environment& env, const std::string& path) {
     if (env.swarm() && (env.edge_only || env.tls_acme || !env.tls_cert.empty() || env.hsts)) {
-        throw UsageError("--port none, --tls, --tls-cert and --hsts are for environments of an engine: the edge "
-                         "does not serve swarm environments yet",
-                         path);
+        throw UsageError(
+            "--port none, --tls, --tls-cert and --hsts are for environments of an engine: the edge "
+            "does not serve swarm environments yet",
+            path);
     }
 }
 
 // After `env` (saved) became an ACME site, or changed its host names: its certificate, now when
 // an edge runs (it answers the challenges), else when one starts. When none can be had, the
 // environment goes back to `before` (removed when it was new) and the error says why.
-void obtain_certificate(Context& context, state::Environment& env, const state::Environment* before) {
+void obtain_certificate(Context& context, state::Environment& env,
+                        const state::Environment* before) {
     const bool newly = before == nullptr || !before->tls_acme;
-    if (!env.tls_acme || !certificate_due(env, std::time(nullptr), newly) || context.docker.dry_run()) {
+    if (!env.tls_acme || !certificate_due(env, std::time(nullptr), newly) ||
+        context.docker.dry_run()) {
         return;
     }
     if (!edge_running(context)) {
-        context.step("{} gets its certificate when the edge starts: {}", env.name, context.command("pallet edge up"));
+        context.step("{} gets its certificate when the edge starts: {}", env.name,
+                     context.command("pallet edge up"));
         return;
     }
     state::EnvironmentStore store(context.docker);
@@ -310,11 +333,13 @@ void obtain_certificate(Context& context, state::Environment& env, const state::
             store.save(back);
         }
         refresh_edge(context);
-        throw Error(before == nullptr ? fmt::format("{}; {} was not created", e.what(), env.name)
-                                      : fmt::format("{}; {} was left as it was", e.what(), env.name));
+        throw Error(before == nullptr
+                        ? fmt::format("{}; {} was not created", e.what(), env.name)
+                        : fmt::format("{}; {} was left as it was", e.what(), env.name));
     }
-    context.step("{} has a certificate from {} until {}", env.name, env.acme_directory,
-                 util::utc_time(util::certificate_info(env.tls_cert).not_after, "%Y-%m-%dT%H:%M:%SZ"));
+    context.step(
+        "{} has a certificate from {} until {}", env.name, env.acme_directory,
+        util::utc_time(util::certificate_info(env.tls_cert).not_after, "%Y-%m-%dT%H:%M:%SZ"));
 }
 
 }  // namespace
@@ -353,9 +378,10 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
         swarm::check_new_environment(context, env);
     } else if (options.shared_path || options.router_node || options.volume_driver ||
                !options.volume_options.empty()) {
-        throw UsageError("--shared-path, --volume-driver, --volume-opt and --router-node are for "
-                         "--orchestrator swarm",
-                         "docker pallet env create");
+        throw UsageError(
+            "--shared-path, --volume-driver, --volume-opt and --router-node are for "
+            "--orchestrator swarm",
+            "docker pallet env create");
     }
     if (options.check) {
         check_external_services(context, "", env.services);
@@ -364,7 +390,8 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
     env = state::EnvironmentStore(context.docker).create(env);
     refresh_edge(context);
     obtain_certificate(context, env, nullptr);
-    context.done("created environment {} ({}{})", env.name, env.kind, env.swarm() ? ", on the swarm" : "");
+    context.done("created environment {} ({}{})", env.name, env.kind,
+                 env.swarm() ? ", on the swarm" : "");
     return 0;
 }
 
@@ -386,9 +413,10 @@ int run_env_update(Context& context, const EnvCreateOptions& options) {
     obtain_certificate(context, env, &before);
     context.done("updated {}; the settings apply from the next serve", env.name);
     if (env.port != old_port || env.bind_address != old_address) {
-        context.step("the new address applies when the router starts again: {pallet} stop "
-                     "{} && {pallet} serve {}",
-                     env.name, env.name, fmt::arg("pallet", context.command("pallet")));
+        context.step(
+            "the new address applies when the router starts again: {pallet} stop "
+            "{} && {pallet} serve {}",
+            env.name, env.name, fmt::arg("pallet", context.command("pallet")));
     }
     return 0;
 }
@@ -436,8 +464,9 @@ int run_env_service_rm(Context& context, const std::string& name,
         env.services.erase(it);
     }
     store.save(env);
-    context.done("removed {} service(s) of {}{}", kinds.size(), name,
-                 volumes ? " and their data" : "; their data volumes are kept (--volumes removes them)");
+    context.done(
+        "removed {} service(s) of {}{}", kinds.size(), name,
+        volumes ? " and their data" : "; their data volumes are kept (--volumes removes them)");
     return 0;
 }
 
@@ -458,7 +487,7 @@ int run_env_ls(Context& context, Format format, bool quiet) {
     util::TextTable table({"NAME", "KIND", "SITE", "ADDRESS", "VARIABLES"});
     for (const auto& env : envs) {
         table.add_row({env.name, env.kind, env.site_protocol + "://" + env.site_domain,
-                       env.edge_only  ? std::string("the edge only")
+                       env.edge_only   ? std::string("the edge only")
                        : env.port == 0 ? env.bind_address + ":auto"
                                        : fmt::format("{}:{}", env.bind_address, env.port),
                        std::to_string(env.variables.size())});
@@ -485,28 +514,32 @@ int run_env_show(Context& context, const std::string& name, Format format, bool 
             fmt::print("Orchestrator:  swarm\nVolumes:       driver {}{}{}\n", env.volume_driver,
                        options.empty() ? "" : ", ", util::join(options, " "));
         }
-        fmt::print("Router node:   {}\n", env.router_node.empty() ? "the manager addressed" : env.router_node);
+        fmt::print("Router node:   {}\n",
+                   env.router_node.empty() ? "the manager addressed" : env.router_node);
     }
-    const std::string address =
-        fmt::format("{}:{}{}", env.bind_address, env.port == 0 ? std::string("auto") : std::to_string(env.port),
-                    env.edge_only ? " (for the edge alone: --port none)" : "");
-    fmt::print("Name:          {}\nKind:          {}\nSite:          {}://{}\nAddress:       {}\n"
-               "Health check:  GET {} within {}s\nDrain:         {} ms\n",
-               env.name, env.kind, env.site_protocol, env.site_domain, address, env.health_path,
-               env.health_timeout, env.drain_ms);
+    const std::string address = fmt::format(
+        "{}:{}{}", env.bind_address, env.port == 0 ? std::string("auto") : std::to_string(env.port),
+        env.edge_only ? " (for the edge alone: --port none)" : "");
+    fmt::print(
+        "Name:          {}\nKind:          {}\nSite:          {}://{}\nAddress:       {}\n"
+        "Health check:  GET {} within {}s\nDrain:         {} ms\n",
+        env.name, env.kind, env.site_protocol, env.site_domain, address, env.health_path,
+        env.health_timeout, env.drain_ms);
     if (!env.aliases.empty()) {
         fmt::print("Aliases:       {}\n", util::join(env.aliases, " "));
     }
     if (!env.tls_cert.empty()) {
         const auto tls = util::certificate_info(env.tls_cert);
-        fmt::print("HTTPS:         at the edge, a certificate for {} valid until {}{}\n", util::join(tls.names, ", "),
-                   util::utc_time(tls.not_after, "%Y-%m-%dT%H:%M:%SZ"), env.hsts ? ", HSTS" : "");
+        fmt::print("HTTPS:         at the edge, a certificate for {} valid until {}{}\n",
+                   util::join(tls.names, ", "), util::utc_time(tls.not_after, "%Y-%m-%dT%H:%M:%SZ"),
+                   env.hsts ? ", HSTS" : "");
     } else if (env.tls_acme) {
         fmt::print("HTTPS:         at the edge, no certificate yet\n");
     }
     if (env.tls_acme) {
-        fmt::print("ACME:          {} for {}{}\n", env.acme_directory, env.acme_email,
-                   env.acme_failure.empty() ? "" : "; the last request failed at " + env.acme_failure);
+        fmt::print(
+            "ACME:          {} for {}{}\n", env.acme_directory, env.acme_email,
+            env.acme_failure.empty() ? "" : "; the last request failed at " + env.acme_failure);
     }
     fmt::print("Services:\n");
     for (const auto& [kind, service] : env.services) {
@@ -523,7 +556,8 @@ int run_env_show(Context& context, const std::string& name, Format format, bool 
                        : shown_url(service, reveal),
                    web);
     }
-    fmt::print("Variables:{}\n", reveal || env.variables.empty() ? "" : " (values: env show --reveal)");
+    fmt::print("Variables:{}\n",
+               reveal || env.variables.empty() ? "" : " (values: env show --reveal)");
     for (const auto& [key, value] : env.variables) {
         if (reveal) {
             fmt::print("  {}={}\n", key, value);

@@ -19,14 +19,16 @@ std::string file_of(Context& context, const std::string& container, const std::s
 // The ids of the image's user, its names looked up in the files of the created `container`.
 docker::Ids ids_in(Context& context, const ResolvedImage& image, const std::string& container) {
     const docker::ImageUser user = docker::parse_image_user(image.record.user);
-    const std::string passwd = user.needs_lookup() ? file_of(context, container, "/etc/passwd") : "";
+    const std::string passwd =
+        user.needs_lookup() ? file_of(context, container, "/etc/passwd") : "";
     const std::string group =
         user.needs_lookup() && !user.group.empty() ? file_of(context, container, "/etc/group") : "";
     auto resolved = docker::resolve_ids(user, passwd, group);
     if (!resolved) {
-        throw Error(fmt::format("the user {} that {} runs as is not in the image's /etc/passwd "
-                                "or /etc/group; fix the image's USER",
-                                image.record.user, image.ref));
+        throw Error(
+            fmt::format("the user {} that {} runs as is not in the image's /etc/passwd "
+                        "or /etc/group; fix the image's USER",
+                        image.record.user, image.ref));
     }
     return *resolved;
 }
@@ -34,7 +36,8 @@ docker::Ids ids_in(Context& context, const ResolvedImage& image, const std::stri
 // Hands the writable mount points of the created `container` to the image's user.
 void hand_mounts_to_user(Context& context, const ResolvedImage& image,
                          const docker::ContainerSpec& spec, const std::string& container) {
-    const docker::Ids ids = context.docker.dry_run() ? docker::Ids{} : ids_in(context, image, container);
+    const docker::Ids ids =
+        context.docker.dry_run() ? docker::Ids{} : ids_in(context, image, container);
     std::vector<util::TarDirectory> directories;
     for (const auto& mount : spec.mounts) {
         if (!mount.read_only && mount.target.size() > 1) {
@@ -125,7 +128,8 @@ void launch_replicas(Context& context, const ResolvedImage& image,
     context.docker.start_containers(names);
 }
 
-int launch_attached(Context& context, const ResolvedImage& image, const docker::ContainerSpec& spec) {
+int launch_attached(Context& context, const ResolvedImage& image,
+                    const docker::ContainerSpec& spec) {
     if (runs_as_root(image)) {
         context.output_follows();
         return context.docker.run_attached(spec);

@@ -30,6 +30,7 @@ std::optional<docker::Ids> image_user_ids(Context& context, const ResolvedImage&
 
 // Runs `spec` in the foreground with live output and returns its exit status. With
 // spec.remove_on_exit the container is gone when this returns.
-int launch_attached(Context& context, const ResolvedImage& image, const docker::ContainerSpec& spec);
+int launch_attached(Context& context, const ResolvedImage& image,
+                    const docker::ContainerSpec& spec);
 
 }  // namespace pallet::phases

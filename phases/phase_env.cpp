@@ -33,9 +33,10 @@ ResolvedImage resolve_image(Context& context, const std::string& ref) {
         return ResolvedImage{ref, docker::ImageRecord{}};  // not pulled: what it holds is unknown
     }
     if (!pulled) {
-        throw Error(fmt::format("image {} is not on the engine and could not be pulled: {}\nBuild "
-                                "it ({}) or check its name.",
-                                ref, why, context.command(fmt::format("build -t {} .", ref))));
+        throw Error(
+            fmt::format("image {} is not on the engine and could not be pulled: {}\nBuild "
+                        "it ({}) or check its name.",
+                        ref, why, context.command(fmt::format("build -t {} .", ref))));
     }
     if (auto record = context.docker.inspect_image(ref)) {
         return ResolvedImage{ref, *record};
@@ -79,7 +80,8 @@ void add_variable(const std::string& item, std::map<std::string, std::string>& i
                                      key),
                          where);
     }
-    if (docker::argv::docker_reads_variable(key) && value->find_first_of("\r\n") != std::string::npos) {
+    if (docker::argv::docker_reads_variable(key) &&
+        value->find_first_of("\r\n") != std::string::npos) {
         throw UsageError(fmt::format("the value of {} holds a line break: the docker CLI reads {} "
                                      "itself, so it reaches containers through an env file, which "
                                      "cannot carry one",
@@ -115,8 +117,7 @@ void parse_env_file_text(const std::string& text, const std::string& path,
     }
 }
 
-void parse_variables(const std::vector<std::string>& items,
-                     const std::vector<std::string>& files,
+void parse_variables(const std::vector<std::string>& items, const std::vector<std::string>& files,
                      std::map<std::string, std::string>& into) {
     for (const auto& path : files) {
         std::ifstream file(path, std::ios::binary);

@@ -7,7 +7,7 @@ namespace pallet::phases {
 // Where a command's progress goes (stderr; stdout is data only). The use cases say what happens;
 // the command line chooses how it is shown (--progress plain|tty|json|quiet).
 class Progress {
-public:
+  public:
     virtual ~Progress() = default;
     // A step begins; the step before, if any, has ended.
     virtual void step(const std::string& text) = 0;
@@ -29,7 +29,7 @@ public:
 
 // Today's lines: "=> text" for steps, notes as they are.
 class PlainProgress : public Progress {
-public:
+  public:
     void step(const std::string& text) override;
     void note(const std::string& text) override;
 };

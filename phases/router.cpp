@@ -115,8 +115,8 @@ std::string nginx_main_context() {
 }
 
 void write_nginx_config(Context& context, const std::string& container, const std::string& config) {
-    context.docker.exec_with_input(container, {"sh", "-c", k_router_update, "update", k_config_file, k_config_file},
-                                   config);
+    context.docker.exec_with_input(
+        container, {"sh", "-c", k_router_update, "update", k_config_file, k_config_file}, config);
 }
 
 std::string router_site_config(const state::Environment& env, const Upstreams& upstreams) {
@@ -188,8 +188,8 @@ std::string router_config(const state::Environment& env, const Upstreams& upstre
         "    proxy_temp_path /tmp/pallet-nginx-proxy;\n"
         "{site}"
         "}}\n",
-        fmt::arg("env", env.name), fmt::arg("main", nginx_main_context()), fmt::arg("types", mime_types()),
-        fmt::arg("site", site));
+        fmt::arg("env", env.name), fmt::arg("main", nginx_main_context()),
+        fmt::arg("types", mime_types()), fmt::arg("site", site));
 }
 
 HealthAnswer parse_health_answer(const std::string& raw) {
@@ -257,7 +257,8 @@ int Router::start() {
             auto record = m_context.docker.inspect_container(name);
             if (!record || !record->published_port()) {
                 wait_started(name);  // says why it stopped
-                throw Error(fmt::format("the router of {} got no port from the engine", m_env.name));
+                throw Error(
+                    fmt::format("the router of {} got no port from the engine", m_env.name));
             }
             port = *record->published_port();
         }
@@ -273,14 +274,16 @@ int Router::start() {
 
 std::string Router::container() const {
     // A swarm router's task container, or the engine router's own name.
-    return m_record && !m_record->id.empty() && m_record->name.empty() ? m_record->id
-                                                                      : state::router_container(m_env.name);
+    return m_record && !m_record->id.empty() && m_record->name.empty()
+               ? m_record->id
+               : state::router_container(m_env.name);
 }
 
 std::string Router::url() {
     if (m_started_port != 0) {
         const bool ipv6 = m_env.bind_address.find(':') != std::string::npos;
-        return fmt::format("http://{}:{}/", ipv6 ? "[" + m_env.bind_address + "]" : m_env.bind_address,
+        return fmt::format("http://{}:{}/",
+                           ipv6 ? "[" + m_env.bind_address + "]" : m_env.bind_address,
                            m_started_port);
     }
     return record() ? record()->published_url() : "";
@@ -302,8 +305,9 @@ void Router::start_on(int port, bool wait) {
     spec.mounts = {{state::static_volume(m_env.name), "/static", true},
                    {config_volume, k_config_dir, false}};
     const bool ipv6 = m_env.bind_address.find(':') != std::string::npos;
-    spec.publish = fmt::format("{}:{}:80", ipv6 ? "[" + m_env.bind_address + "]" : m_env.bind_address,
-                               port == 0 ? std::string() : std::to_string(port));
+    spec.publish =
+        fmt::format("{}:{}:80", ipv6 ? "[" + m_env.bind_address + "]" : m_env.bind_address,
+                    port == 0 ? std::string() : std::to_string(port));
     spec.stop_timeout = 10;  // restart policy: set by the serve that commits to it
     m_context.docker.create_volume(config_volume,
                                    state::base_labels(m_env.name, state::phase::k_router));
@@ -318,9 +322,11 @@ void Router::start_on(int port, bool wait) {
         const std::string why = e.what();
         if (why.find("already allocated") != std::string::npos ||
             why.find("address already in use") != std::string::npos) {
-            throw Error(fmt::format("port {} on {} is taken on the engine's host; choose another: "
-                                    "{pallet} env update {} --port PORT",
-                                    port, m_env.bind_address, m_env.name, fmt::arg("pallet", m_context.command("pallet"))));
+            throw Error(
+                fmt::format("port {} on {} is taken on the engine's host; choose another: "
+                            "{pallet} env update {} --port PORT",
+                            port, m_env.bind_address, m_env.name,
+                            fmt::arg("pallet", m_context.command("pallet"))));
         }
         throw;
     }
@@ -331,7 +337,8 @@ void Router::wait_started(const std::string& name) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (true) {
         // nginx writes its pid file once it listens.
-        if (m_context.docker.exec_succeeds(name, {"sh", "-c", "kill -0 $(cat /tmp/pallet-nginx.pid)"})) {
+        if (m_context.docker.exec_succeeds(name,
+                                           {"sh", "-c", "kill -0 $(cat /tmp/pallet-nginx.pid)"})) {
             return;
         }
         auto state = m_context.docker.inspect_container(name);
@@ -339,18 +346,20 @@ void Router::wait_started(const std::string& name) {
         if (!state || !state->running || docker::parse_docker_time(state->finished_at)) {
             const std::string output = util::trim(m_context.docker.logs_tail(name, 10));
             if (state && state->exit_code == k_exit_unusable_image) {
-                throw Error(fmt::format("the router image {} cannot be used: {}\nChoose an nginx "
-                                        "image with sh and bash or nc (nginx:stable-alpine, "
-                                        "nginx:stable, Debian's nginx-light): PALLET_ROUTER_IMAGE "
-                                        "or router-image under plugins.pallet",
-                                        image(), output));
+                throw Error(
+                    fmt::format("the router image {} cannot be used: {}\nChoose an nginx "
+                                "image with sh and bash or nc (nginx:stable-alpine, "
+                                "nginx:stable, Debian's nginx-light): PALLET_ROUTER_IMAGE "
+                                "or router-image under plugins.pallet",
+                                image(), output));
             }
             throw Error(fmt::format("the router ({}) stopped at once (exit {}). Its output:\n{}",
                                     image(), state ? state->exit_code : -1, output));
         }
         if (std::chrono::steady_clock::now() > deadline) {
-            throw Error(fmt::format("the router ({}) did not start nginx within 20s. Its output:\n{}",
-                                    image(), m_context.docker.logs_tail(name, 10)));
+            throw Error(
+                fmt::format("the router ({}) did not start nginx within 20s. Its output:\n{}",
+                            image(), m_context.docker.logs_tail(name, 10)));
         }
         cancel::sleep(std::chrono::milliseconds(100));
     }
@@ -360,15 +369,15 @@ void Router::switch_to(const Upstreams& upstreams) {
     const bool legacy = record() && record()->label(state::label::k_router_config).empty();
     const std::string file =
         legacy ? std::string(k_legacy_config_dir) + "/pallet.conf" : std::string(k_config_file);
-    const std::string config = legacy ? fmt::format("# Written by docker-pallet for environment "
-                                                    "{}. Changes are overwritten.\n{}",
-                                                    m_env.name, router_site_config(m_env, upstreams))
+    const std::string config = legacy ? fmt::format(
+                                            "# Written by docker-pallet for environment "
+                                            "{}. Changes are overwritten.\n{}",
+                                            m_env.name, router_site_config(m_env, upstreams))
                                       : router_config(m_env, upstreams);
     // A legacy router runs the image's own nginx.conf, which includes the snippet.
     const std::string main_config = legacy ? "/etc/nginx/nginx.conf" : k_config_file;
-    m_context.docker.exec_with_input(container(),
-                                     {"sh", "-c", k_router_update, "update", file, main_config},
-                                     config);
+    m_context.docker.exec_with_input(
+        container(), {"sh", "-c", k_router_update, "update", file, main_config}, config);
 }
 
 HealthAnswer Router::probe(const std::string& target, const std::string& path) {
@@ -380,8 +389,8 @@ HealthAnswer Router::probe(const std::string& target, const std::string& path) {
 
 std::vector<std::string> Router::resolve(const std::string& name) {
     std::string output;
-    m_context.docker.exec_script(container(), "getent ahostsv4 \"$1\" | cut -d' ' -f1 | sort -u", &output,
-                                 {name});
+    m_context.docker.exec_script(container(), "getent ahostsv4 \"$1\" | cut -d' ' -f1 | sort -u",
+                                 &output, {name});
     std::vector<std::string> addresses;
     for (const auto& line : util::split(output, '\n')) {
         if (!util::trim(line).empty()) {

@@ -58,7 +58,7 @@ void write_nginx_config(Context& context, const std::string& container, const st
 
 // The router of an environment: one nginx container that owns the environment's host port.
 class Router {
-public:
+  public:
     Router(Context& context, const state::Environment& env) : m_context(context), m_env(env) {}
     // With its container as just read (or nullopt when there is none): not inspected again. A
     // record with an id and no name stands for a swarm router's task container.
@@ -86,7 +86,7 @@ public:
     std::vector<std::string> resolve(const std::string& name);
     std::string image() const { return router_image(m_context); }
 
-private:
+  private:
     // The container to exec nginx commands in.
     std::string container() const;
     // Starts the router container publishing `port` (0: any free one).

@@ -40,19 +40,22 @@ ResolvedImage image_to_run(Context& context, const RunOptions& options) {
             }
         }
     }
-    throw Error(fmt::format("{} serves nothing and has no successful deploy to take the image "
-                            "from; name one: {pallet} run --image IMAGE {} {}",
-                            options.env, options.env, util::shell_join(options.command), fmt::arg("pallet", context.command("pallet"))));
+    throw Error(
+        fmt::format("{} serves nothing and has no successful deploy to take the image "
+                    "from; name one: {pallet} run --image IMAGE {} {}",
+                    options.env, options.env, util::shell_join(options.command),
+                    fmt::arg("pallet", context.command("pallet"))));
 }
 
 }  // namespace
 
-void explain_exit(Context& context, const std::string& command, const std::string& image, int code) {
+void explain_exit(Context& context, const std::string& command, const std::string& image,
+                  int code) {
     if (code == 126 || code == 127) {
         context.note(
-                   "docker-pallet: error: {} could not run in {} (exit {}: {}); the image's "
-                   "entrypoint is given the command, so check its name and the entrypoint\n",
-                   command, image, code, code == 127 ? "not found" : "not executable");
+            "docker-pallet: error: {} could not run in {} (exit {}: {}); the image's "
+            "entrypoint is given the command, so check its name and the entrypoint\n",
+            command, image, code, code == 127 ? "not found" : "not executable");
     } else if (code != 0) {
         context.step("{} exited with {}", command, code);
     }

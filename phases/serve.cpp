@@ -46,19 +46,22 @@ void require_deployed(Context& context, const std::vector<docker::ContainerRecor
             return;
         }
         if (entry.result == "running") {
-            throw Error(fmt::format("the deploy of {} to {} is still running; serve it when it has "
-                                    "succeeded (follow it: {pallet} logs {} --phase deploy -f)",
-                                    image.ref, env, env, fmt::arg("pallet", context.command("pallet"))));
+            throw Error(
+                fmt::format("the deploy of {} to {} is still running; serve it when it has "
+                            "succeeded (follow it: {pallet} logs {} --phase deploy -f)",
+                            image.ref, env, env, fmt::arg("pallet", context.command("pallet"))));
         }
-        throw Error(fmt::format("the last deploy of {} to {} {}; a version is served only after "
-                                "its deploy succeeded. Run: {pallet} deploy {} {}",
-                                image.ref, env, entry.result == "not started" ? "did not start"
-                                                                              : entry.result,
-                                env, image.ref, fmt::arg("pallet", context.command("pallet"))));
+        throw Error(fmt::format(
+            "the last deploy of {} to {} {}; a version is served only after "
+            "its deploy succeeded. Run: {pallet} deploy {} {}",
+            image.ref, env, entry.result == "not started" ? "did not start" : entry.result, env,
+            image.ref, fmt::arg("pallet", context.command("pallet"))));
     }
-    throw Error(fmt::format("{} was never deployed to {}; deploy it first: {pallet} deploy {} "
-                            "{} (or {pallet} release {} {})",
-                            image.ref, env, env, image.ref, env, image.ref, fmt::arg("pallet", context.command("pallet"))));
+    throw Error(
+        fmt::format("{} was never deployed to {}; deploy it first: {pallet} deploy {} "
+                    "{} (or {pallet} release {} {})",
+                    image.ref, env, env, image.ref, env, image.ref,
+                    fmt::arg("pallet", context.command("pallet"))));
 }
 
 // Why new serve containers are not healthy.
@@ -79,7 +82,8 @@ bool wait_healthy(Context& context, const state::Environment& env, Router& route
         while (true) {
             auto record = context.docker.inspect_container(name);
             const bool running = record && record->running;
-            const bool checked_healthy = record && (record->health.empty() || record->health == "healthy");
+            const bool checked_healthy =
+                record && (record->health.empty() || record->health == "healthy");
             if (running && checked_healthy) {
                 answer = router.probe(name, env.health_path);
                 if (answer.healthy) {
@@ -95,11 +99,12 @@ bool wait_healthy(Context& context, const state::Environment& env, Router& route
                     what = fmt::format("was {} by its HEALTHCHECK after {}s", record->health,
                                        env.health_timeout);
                 } else {
-                    what = fmt::format("did not answer GET {} (Host: {}) on port 8000 with a status "
-                                       "below 400 within {}s; the last answer: {}",
-                                       env.health_path, env.site_domain, env.health_timeout,
-                                       answer.status == 0 ? std::string("none")
-                                                          : util::split(answer.evidence, '\n').front());
+                    what = fmt::format(
+                        "did not answer GET {} (Host: {}) on port 8000 with a status "
+                        "below 400 within {}s; the last answer: {}",
+                        env.health_path, env.site_domain, env.health_timeout,
+                        answer.status == 0 ? std::string("none")
+                                           : util::split(answer.evidence, '\n').front());
                     detail = answer.evidence;
                 }
                 why.summary = fmt::format("{} {}", name, what);
@@ -116,7 +121,7 @@ bool wait_healthy(Context& context, const state::Environment& env, Router& route
 
 // Containers this command started: removed again unless the command commits to them.
 class Rollout {
-public:
+  public:
     explicit Rollout(Context& context) : m_context(context) {}
     Rollout(const Rollout&) = delete;
     Rollout& operator=(const Rollout&) = delete;
@@ -165,7 +170,7 @@ public:
         m_committed = true;
     }
 
-private:
+  private:
     Context& m_context;
     std::vector<std::string> m_fresh;
     std::string m_env;
@@ -175,9 +180,9 @@ private:
 
 state::HistoryEntry serve_event(const Context& context, const ResolvedImage& image,
                                 const std::string& result, std::optional<double> duration) {
-    return state::HistoryEntry{state::phase::k_serve, image.ref,         image.record.id,
-                               result,               0,                 duration,
-                               context.actor_user,   context.actor_host, ""};
+    return state::HistoryEntry{
+        state::phase::k_serve, image.ref, image.record.id, result, 0, duration, context.actor_user,
+        context.actor_host,    ""};
 }
 
 // Puts `serving` (running and healthy) behind the router, and only then commits `rollout`
@@ -286,11 +291,13 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
     } else if (!old_containers.empty()) {
         ref = old_containers.front().label(state::label::k_version);
     } else {
-        throw Error(fmt::format("{} serves nothing yet; name the version: {pallet} serve {} "
-                                "IMAGE",
-                                env.name, env.name, fmt::arg("pallet", context.command("pallet"))));
+        throw Error(
+            fmt::format("{} serves nothing yet; name the version: {pallet} serve {} "
+                        "IMAGE",
+                        env.name, env.name, fmt::arg("pallet", context.command("pallet"))));
     }
-    ResolvedImage image = known != nullptr && known->ref == ref ? *known : resolve_image(context, ref);
+    ResolvedImage image =
+        known != nullptr && known->ref == ref ? *known : resolve_image(context, ref);
     require_deployed(context, snapshot.deploys, env.name, image);
     prepare_services(context, env, image.record.labels, image.ref, &snapshot.services);
     const int replicas = options.replicas.value_or(
@@ -311,8 +318,8 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
         refresh_edge(context);  // an edge that runs sends the domain's requests to this router
     }
     rollout.start(env, image, replicas);
-    context.done("started {} serve container(s) of {}; waiting for GET {} to answer (at most {}s)", replicas,
-                 image.ref, env.health_path, env.health_timeout);
+    context.done("started {} serve container(s) of {}; waiting for GET {} to answer (at most {}s)",
+                 replicas, image.ref, env.health_path, env.health_timeout);
     if (context.docker.dry_run()) {
         rollout.commit();
         return 0;
@@ -366,26 +373,28 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
     }
     Router router(context, env, locked.snapshot.router);
     if (running.empty() || !router.running()) {
-        throw Error(fmt::format("{} serves nothing to scale; serve a version first: {pallet} "
-                                "serve {} IMAGE",
-                                env.name, env.name, fmt::arg("pallet", context.command("pallet"))));
+        throw Error(
+            fmt::format("{} serves nothing to scale; serve a version first: {pallet} "
+                        "serve {} IMAGE",
+                        env.name, env.name, fmt::arg("pallet", context.command("pallet"))));
     }
     const int now = static_cast<int>(running.size());
     if (replicas == now) {
         context.step("{} already runs {} serve container(s)", env.name, now);
         return 0;
     }
-    ResolvedImage image{running.front().label(state::label::k_version),
-                        docker::ImageRecord{}};
+    ResolvedImage image{running.front().label(state::label::k_version), docker::ImageRecord{}};
     image.record.id = running.front().label(state::label::k_image_id);
     std::vector<std::string> keep = names_of(running);
     if (replicas > now) {
         // The very image that serves (by ID), for the user its containers run as.
         auto record = context.docker.inspect_image(image.record.id);
         if (!record) {
-            throw Error(fmt::format("the image of {} ({}) is no longer on the engine; serve a "
-                                    "version again: {pallet} serve {} IMAGE",
-                                    image.ref, image.record.id, env.name, fmt::arg("pallet", context.command("pallet"))));
+            throw Error(
+                fmt::format("the image of {} ({}) is no longer on the engine; serve a "
+                            "version again: {pallet} serve {} IMAGE",
+                            image.ref, image.record.id, env.name,
+                            fmt::arg("pallet", context.command("pallet"))));
         }
         image.record = *record;
         Rollout rollout(context);
@@ -396,9 +405,10 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
         }
         Unhealthy why;
         if (!wait_healthy(context, env, router, rollout.fresh(), why)) {
-            throw Error(fmt::format("the new serve containers did not become healthy, so "
-                                    "nothing changed: {}",
-                                    why.evidence));
+            throw Error(
+                fmt::format("the new serve containers did not become healthy, so "
+                            "nothing changed: {}",
+                            why.evidence));
         }
         keep.insert(keep.end(), rollout.fresh().begin(), rollout.fresh().end());
         switch_traffic(context, env, router, keep, {}, &rollout);
@@ -408,10 +418,10 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
         switch_traffic(context, env, router, keep, retire, nullptr);
     }
     if (!context.docker.dry_run()) {
-        state::record_serve(context.docker, env.name,
-                            serve_event(context, image, fmt::format("scaled to {}", replicas),
-                                        std::nullopt),
-                            util::join(keep, " "), locked.snapshot.serve_records);
+        state::record_serve(
+            context.docker, env.name,
+            serve_event(context, image, fmt::format("scaled to {}", replicas), std::nullopt),
+            util::join(keep, " "), locked.snapshot.serve_records);
     }
     context.done("{} runs {} serve container(s) of {}", env.name, replicas, image.ref);
     return 0;
@@ -432,8 +442,8 @@ int run_rollback(Context& context, const std::string& env_name,
             if (!swarm::find(context, env_name)) {
                 state::EnvironmentStore(context.docker).get(env_name);  // throws, with what to do
             }
-            records = context.docker.list_configs({state::env_filter(env_name),
-                                                   state::phase_filter(state::phase::k_serve_record)});
+            records = context.docker.list_configs(
+                {state::env_filter(env_name), state::phase_filter(state::phase::k_serve_record)});
             state::newest_first(records);
             for (const auto& service : context.docker.list_services(
                      {state::env_filter(env_name), state::phase_filter(state::phase::k_serve)})) {
@@ -457,9 +467,11 @@ int run_rollback(Context& context, const std::string& env_name,
             }
         }
         if (target.empty()) {
-            throw Error(fmt::format("nothing to roll back to: {} has served no other version{}; "
-                                    "name one: {pallet} rollback {} IMAGE",
-                                    env_name, current.empty() ? "" : " than " + current, env_name, fmt::arg("pallet", context.command("pallet"))));
+            throw Error(
+                fmt::format("nothing to roll back to: {} has served no other version{}; "
+                            "name one: {pallet} rollback {} IMAGE",
+                            env_name, current.empty() ? "" : " than " + current, env_name,
+                            fmt::arg("pallet", context.command("pallet"))));
         }
     }
     context.step("rolling {} back to {}: its deploy runs again first", env_name, target);
@@ -474,7 +486,8 @@ int run_release(Context& context, const DeployOptions& deploy, std::optional<int
     if (code != 0 || context.docker.dry_run()) {
         if (context.docker.dry_run()) {
             ServeOptions serve{deploy.env, deploy.image, replicas};
-            context.step("then: {pallet} serve {} {}", serve.env, *serve.image, fmt::arg("pallet", context.command("pallet")));
+            context.step("then: {pallet} serve {} {}", serve.env, *serve.image,
+                         fmt::arg("pallet", context.command("pallet")));
         }
         return code;
     }
@@ -500,9 +513,15 @@ int run_stop(Context& context, const std::string& env_name) {
     context.docker.remove_containers(names);
     context.docker.remove_volumes({state::router_volume(env.name)});
     if (!serving.empty() && !context.docker.dry_run()) {
-        state::HistoryEntry entry{state::phase::k_serve, serving.front().label(state::label::k_version),
-                                  serving.front().label(state::label::k_image_id), "stopped", 0,
-                                  std::nullopt, context.actor_user, context.actor_host, ""};
+        state::HistoryEntry entry{state::phase::k_serve,
+                                  serving.front().label(state::label::k_version),
+                                  serving.front().label(state::label::k_image_id),
+                                  "stopped",
+                                  0,
+                                  std::nullopt,
+                                  context.actor_user,
+                                  context.actor_host,
+                                  ""};
         state::record_serve(context.docker, env.name, entry, "", locked.snapshot.serve_records);
     }
     context.done("{} is stopped", env.name);
@@ -526,9 +545,10 @@ int run_rm(Context& context, const std::string& env_name, bool volumes) {
         deploying = swarm::running_deploy(context, *swarm_env);
     }
     if (!deploying.empty()) {
-        throw Error(fmt::format("a deploy of {} is running in {}; remove the environment when it "
-                                "has ended (follow it: {pallet} logs {} --phase deploy -f)",
-                                deploying, env_name, env_name, fmt::arg("pallet", context.command("pallet"))));
+        throw Error(fmt::format(
+            "a deploy of {} is running in {}; remove the environment when it "
+            "has ended (follow it: {pallet} logs {} --phase deploy -f)",
+            deploying, env_name, env_name, fmt::arg("pallet", context.command("pallet"))));
     }
     if (swarm_env) {
         return swarm::remove(context, *swarm_env, volumes);
@@ -538,9 +558,10 @@ int run_rm(Context& context, const std::string& env_name, bool volumes) {
     if (volumes) {
         context.done("removed {} and its volumes", env_name);
     } else {
-        context.done("removed {}; its /storage and /static volumes are kept (rm --volumes removes "
-                     "them)",
-                     env_name);
+        context.done(
+            "removed {}; its /storage and /static volumes are kept (rm --volumes removes "
+            "them)",
+            env_name);
     }
     return 0;
 }

@@ -61,19 +61,21 @@ ServeLock::ServeLock(Context& context, const std::string& env, std::chrono::seco
             continue;
         }
         if (!live) {
-            context.step("taking over the lock of {} left by {}@{} {} (its holder ended without "
-                         "releasing it, or the engine restarted)",
-                         env, holder->label(state::label::k_user), holder->label(state::label::k_host),
-                         state::time_ago(state::created_at(*holder), context.docker.engine_now()));
+            context.step(
+                "taking over the lock of {} left by {}@{} {} (its holder ended without "
+                "releasing it, or the engine restarted)",
+                env, holder->label(state::label::k_user), holder->label(state::label::k_host),
+                state::time_ago(state::created_at(*holder), context.docker.engine_now()));
             context.docker.remove_containers({holder->id});
             continue;
         }
         m_waited = true;
         if (!announced) {
-            context.step("waiting for {}@{} to finish changing what {} serves (its lock was taken "
-                         "{})",
-                         holder->label(state::label::k_user), holder->label(state::label::k_host),
-                         env, state::time_ago(state::created_at(*holder), context.docker.engine_now()));
+            context.step(
+                "waiting for {}@{} to finish changing what {} serves (its lock was taken "
+                "{})",
+                holder->label(state::label::k_user), holder->label(state::label::k_host), env,
+                state::time_ago(state::created_at(*holder), context.docker.engine_now()));
             announced = true;
         }
         cancel::sleep(std::chrono::milliseconds(300));

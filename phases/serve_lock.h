@@ -14,7 +14,7 @@ namespace pallet::phases {
 // the engine restarts it ends at once; a lock that no longer runs is taken over, so nobody
 // removes one by hand. Not taken under --dry-run.
 class ServeLock {
-public:
+  public:
     ServeLock(Context& context, const std::string& env, std::chrono::seconds stale_after);
     ~ServeLock();
     // True when another command held it first: what it read before may have changed.
@@ -22,7 +22,7 @@ public:
     ServeLock(const ServeLock&) = delete;
     ServeLock& operator=(const ServeLock&) = delete;
 
-private:
+  private:
     Context& m_context;
     std::string m_name;
     bool m_held = false;

@@ -19,7 +19,8 @@ std::string data_volume(const std::string& scope, const std::string& kind) {
     return fmt::format("pallet-{}-{}-data", scope, kind);
 }
 
-std::string image_for(Context& context, const ServiceSite& site, const services::ServiceKind& kind) {
+std::string image_for(Context& context, const ServiceSite& site,
+                      const services::ServiceKind& kind) {
     if (auto it = site.image_overrides.find(kind.name); it != site.image_overrides.end()) {
         return it->second;
     }
@@ -27,7 +28,9 @@ std::string image_for(Context& context, const ServiceSite& site, const services:
 }
 
 void ensure_shared_network(Context& context, const ServiceSite& site) {
-    if (!context.docker.list_networks({std::string(state::label::k_warm) + "=" + site.labels.at(state::label::k_warm)})
+    if (!context.docker
+             .list_networks(
+                 {std::string(state::label::k_warm) + "=" + site.labels.at(state::label::k_warm)})
              .empty()) {
         return;
     }
@@ -85,9 +88,10 @@ std::vector<std::string> declared_services(const docker::Labels& labels, bool in
             }
             const services::ServiceKind* kind = services::find_kind(word);
             if (kind == nullptr) {
-                throw Error(fmt::format("the image's label {} names an unknown service \"{}\"; "
-                                        "known services: {}",
-                                        key, word, services::known_kinds()));
+                throw Error(
+                    fmt::format("the image's label {} names an unknown service \"{}\"; "
+                                "known services: {}",
+                                key, word, services::known_kinds()));
             }
             names.push_back(kind->name);
         }
@@ -100,10 +104,11 @@ void require_services(const docker::Labels& image_labels, const ServiceMap& serv
                       const std::string& pallet_command) {
     for (const auto& name : declared_services(image_labels, false)) {
         if (services.find(name) == services.end()) {
-            throw Error(fmt::format("{} requires the service {}, which {} does not have; add it: "
-                                    "{pallet} env service {} add {} (or {}=URL for your own "
-                                    "server)",
-                                    image, name, env, env, name, name, fmt::arg("pallet", pallet_command)));
+            throw Error(
+                fmt::format("{} requires the service {}, which {} does not have; add it: "
+                            "{pallet} env service {} add {} (or {}=URL for your own "
+                            "server)",
+                            image, name, env, env, name, name, fmt::arg("pallet", pallet_command)));
         }
     }
 }
@@ -163,7 +168,8 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
             spec.network_aliases = {};
             if (site.keep_data && !kind.data_path.empty()) {
                 const std::string volume = data_volume(host_scope, name);
-                if (context.docker.list_volumes({fmt::format("{}={}", state::label::k_service_data, volume)})
+                if (context.docker
+                        .list_volumes({fmt::format("{}={}", state::label::k_service_data, volume)})
                         .empty()) {
                     created_volumes.push_back(volume);
                 }
@@ -237,13 +243,12 @@ void release_services(Context& context, const ServiceSite& site, const ServiceMa
         if (!service.provisioned()) {
             continue;
         }
-        const std::string command =
-            services::drop_command(service, services::Endpoint{"", site.scope, site.test_run, true});
+        const std::string command = services::drop_command(
+            service, services::Endpoint{"", site.scope, site.test_run, true});
         // Detached: the server drops it while this command ends.
         if (!command.empty() && !context.docker.exec_detached(service_container(host_scope, kind),
                                                               {"sh", "-c", command})) {
-            context.note( "docker-pallet: warning: could not drop what this run had in {}",
-                       kind);
+            context.note("docker-pallet: warning: could not drop what this run had in {}", kind);
         }
     }
 }
@@ -274,11 +279,11 @@ void check_external_services(Context& context, const std::string& network,
         std::string output;
         const int code = context.docker.run_captured(spec, output);
         if (code != 0) {
-            throw Error(fmt::format("the {} server {} does not accept connections (checked from "
-                                    "the engine{}); check the URL, or add it without --check",
-                                    kind, util::trim(output).empty() ? util::join(targets, ", ")
-                                                                     : util::trim(output),
-                                    network.empty() ? "" : " on network " + network));
+            throw Error(fmt::format(
+                "the {} server {} does not accept connections (checked from "
+                "the engine{}); check the URL, or add it without --check",
+                kind, util::trim(output).empty() ? util::join(targets, ", ") : util::trim(output),
+                network.empty() ? "" : " on network " + network));
         }
     }
 }

@@ -17,9 +17,9 @@ using ServiceMap = std::map<std::string, services::ServiceConfig>;
 
 // Where the provisioned services of an environment or a test run live.
 struct ServiceSite {
-    std::string scope;    // environment name, or test-<run id>: databases, prefixes, vhosts
+    std::string scope;       // environment name, or test-<run id>: databases, prefixes, vhosts
     std::string host_scope;  // names the containers (pallet-<host_scope>-<kind>); "": scope
-    std::string network;  // the network the application's containers use
+    std::string network;     // the network the application's containers use
     docker::Labels labels;
     bool keep_data = true;  // environments keep data in named volumes; test runs do not
     bool test_run = false;  // the application may create scratch databases (its test runner's)

@@ -59,13 +59,15 @@ struct EnvStatus {
 
 // One line on an environment's HTTPS for the table's footer.
 std::string https_line(const EnvStatus& status) {
-    std::string line = fmt::format("HTTPS of {}: {}", status.name,
-                                   status.tls_until == 0
-                                       ? std::string("no certificate yet")
-                                       : "a certificate valid until " +
-                                             util::utc_time(status.tls_until, "%Y-%m-%d %H:%M UTC"));
+    std::string line = fmt::format(
+        "HTTPS of {}: {}", status.name,
+        status.tls_until == 0 ? std::string("no certificate yet")
+                              : "a certificate valid until " +
+                                    util::utc_time(status.tls_until, "%Y-%m-%d %H:%M UTC"));
     if (status.acme) {
-        line += status.acme_failure.empty() ? " (ACME)" : fmt::format(" (ACME; the last request failed at {})", status.acme_failure);
+        line += status.acme_failure.empty()
+                    ? " (ACME)"
+                    : fmt::format(" (ACME; the last request failed at {})", status.acme_failure);
     }
     return line;
 }
@@ -92,7 +94,8 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
         status.name = name;
         status.kind = env.kind;
         status.tls = !env.tls_cert.empty() || env.tls_acme;
-        status.tls_until = env.tls_cert.empty() ? 0 : util::certificate_info(env.tls_cert).not_after;
+        status.tls_until =
+            env.tls_cert.empty() ? 0 : util::certificate_info(env.tls_cert).not_after;
         status.acme = env.tls_acme;
         status.acme_failure = env.acme_failure;
         for (const auto& [kind, service] : env.services) {
@@ -130,7 +133,8 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
     // What swarm environments serve: services, their replicas running and wanted (one listing).
     std::map<std::string, std::string> swarm_services;
     bool listed = false;
-    for (const auto& [name, env] : state::newest_environments(swarm_records, context.command("pallet"))) {
+    for (const auto& [name, env] :
+         state::newest_environments(swarm_records, context.command("pallet"))) {
         EnvStatus& status = envs[name];
         if (!listed) {
             swarm_services = context.docker.service_replicas(filters);
@@ -171,9 +175,10 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
         }
     }
     if (only && envs.find(*only) == envs.end()) {
-        throw Error(fmt::format("no environment named {} on this engine ({pallet} env ls lists "
-                                "them)",
-                                *only, fmt::arg("pallet", context.command("pallet"))));
+        throw Error(
+            fmt::format("no environment named {} on this engine ({pallet} env ls lists "
+                        "them)",
+                        *only, fmt::arg("pallet", context.command("pallet"))));
     }
     if (format == Format::json) {
         for (const auto& [name, status] : envs) {
@@ -192,9 +197,10 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
                 line["LastDeploy"] = nullptr;
             }
             if (status.tls) {
-                line["HTTPS"] = {{"NotAfter", status.tls_until == 0 ? "" : rfc3339(status.tls_until)},
-                                 {"ACME", status.acme},
-                                 {"Failure", status.acme_failure}};
+                line["HTTPS"] = {
+                    {"NotAfter", status.tls_until == 0 ? "" : rfc3339(status.tls_until)},
+                    {"ACME", status.acme},
+                    {"Failure", status.acme_failure}};
             }
             fmt::print("{}\n", line.dump());
         }
@@ -205,8 +211,9 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
     for (const auto& [name, status] : envs) {
         std::string last = "-";
         if (status.last_deploy) {
-            last = fmt::format("{} {} ({})", status.last_deploy->version, status.last_deploy->result,
-                               state::time_ago(status.last_deploy->started));
+            last =
+                fmt::format("{} {} ({})", status.last_deploy->version, status.last_deploy->result,
+                            state::time_ago(status.last_deploy->started));
         }
         std::vector<std::string> services;
         for (const auto& [kind, state] : status.services) {

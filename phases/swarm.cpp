@@ -10,8 +10,8 @@
 #include "phases/launch.h"
 #include "phases/router.h"
 #include "state/history.h"
-#include "state/snapshot.h"
 #include "state/labels.h"
+#include "state/snapshot.h"
 #include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -47,14 +47,17 @@ docker::ServiceSpec one_off(const state::Environment& env, const std::string& im
 // Mounts the environment's /storage (unless `storage_at` is empty) and /static into `spec` at
 // those paths: DIR/ENV/storage and DIR/ENV/static of the shared path, or the volumes of the
 // environment's driver ("{volume}" in an option's value stands for storage or static).
-void mount_storage(docker::ServiceSpec& spec, const state::Environment& env, const std::string& storage_at,
-                   const std::string& static_at, bool static_read_only) {
-    const auto mount = [&](const char* which, const std::string& volume, const std::string& at, bool read_only) {
+void mount_storage(docker::ServiceSpec& spec, const state::Environment& env,
+                   const std::string& storage_at, const std::string& static_at,
+                   bool static_read_only) {
+    const auto mount = [&](const char* which, const std::string& volume, const std::string& at,
+                           bool read_only) {
         if (at.empty()) {
             return;
         }
         if (env.volume_driver.empty()) {
-            spec.binds.push_back({fmt::format("{}/{}/{}", env.shared_path, env.name, which), at, read_only});
+            spec.binds.push_back(
+                {fmt::format("{}/{}/{}", env.shared_path, env.name, which), at, read_only});
             return;
         }
         docker::ServiceSpec::Volume mounted{volume, at, read_only, env.volume_driver, {}};
@@ -69,9 +72,10 @@ void mount_storage(docker::ServiceSpec& spec, const state::Environment& env, con
 
 // Where /storage and /static of the environment are, for messages.
 std::string storage_place(const state::Environment& env) {
-    return env.volume_driver.empty() ? fmt::format("{}/{}", env.shared_path, env.name)
-                                     : fmt::format("the volumes {} and {} ({})", state::storage_volume(env.name),
-                                                   state::static_volume(env.name), env.volume_driver);
+    return env.volume_driver.empty()
+               ? fmt::format("{}/{}", env.shared_path, env.name)
+               : fmt::format("the volumes {} and {} ({})", state::storage_volume(env.name),
+                             state::static_volume(env.name), env.volume_driver);
 }
 
 // A node's name, for messages.
@@ -95,8 +99,8 @@ bool ran(const docker::TaskRecord& task) { return task.ended() && task.state != 
 
 // Tasks that all ended without running: nothing more will happen.
 bool all_rejected(const std::vector<docker::TaskRecord>& tasks) {
-    return !tasks.empty() &&
-           std::all_of(tasks.begin(), tasks.end(), [](const auto& task) { return task.state == "rejected"; });
+    return !tasks.empty() && std::all_of(tasks.begin(), tasks.end(),
+                                         [](const auto& task) { return task.state == "rejected"; });
 }
 
 // What went wrong with a task, for messages.
@@ -173,7 +177,8 @@ docker::TaskRecord run_once(Context& context, docker::ServiceSpec job, const cha
                     return task;
                 }
                 if (task.state == "rejected") {
-                    rejected = fmt::format(" (node {}: {})", node_name(context, task.node_id), task_problem(task));
+                    rejected = fmt::format(" (node {}: {})", node_name(context, task.node_id),
+                                           task_problem(task));
                 }
             }
             if (all_rejected(tasks)) {
@@ -199,9 +204,10 @@ void hand_storage_to(Context& context, const state::Environment& env, const Reso
     }
     docker::ServiceSpec job = one_off(env, router_image(context));
     mount_storage(job, env, "/environment/storage", "/environment/static", false);
-    job.command = {"sh", "-c", fmt::format("chown {}:{} /environment/storage /environment/static && "
-                                           "chmod 755 /environment/storage /environment/static",
-                                           ids->uid, ids->gid)};
+    job.command = {"sh", "-c",
+                   fmt::format("chown {}:{} /environment/storage /environment/static && "
+                               "chmod 755 /environment/storage /environment/static",
+                               ids->uid, ids->gid)};
     const auto task = run_once(context, job, "handing /storage to the image's user");
     if (task.state != "complete") {
         throw Error(fmt::format("could not hand {} to uid {}: {}", storage_place(env), ids->uid,
@@ -216,7 +222,8 @@ std::string pinned(const ResolvedImage& image) {
 
 // Without a registry every node needs its own copy of the image: a job on every node finds those
 // that lack it, before anything of the version runs.
-void check_image_everywhere(Context& context, const state::Environment& env, const ResolvedImage& image) {
+void check_image_everywhere(Context& context, const state::Environment& env,
+                            const ResolvedImage& image) {
     if (context.docker.dry_run()) {
         return;
     }
@@ -241,8 +248,9 @@ void check_image_everywhere(Context& context, const state::Environment& env, con
 // The serve lock of a swarm environment: a config named after it (names are unique on a swarm);
 // one older than any change may take is left by a command that died, and is taken over.
 class SwarmServeLock {
-public:
-    SwarmServeLock(Context& context, const state::Environment& env, std::chrono::seconds stale_after)
+  public:
+    SwarmServeLock(Context& context, const state::Environment& env,
+                   std::chrono::seconds stale_after)
         : m_context(context), m_name(lock_name(env.name, "serve")) {
         if (context.docker.dry_run()) {
             return;
@@ -252,14 +260,16 @@ public:
         labels[state::label::k_host] = context.actor_host;
         bool announced = false;
         while (context.docker.create_config(m_name, labels, "") != docker::StartOutcome::started) {
-            auto holders = context.docker.list_configs(filters(env.name, state::phase::k_serve_lock));
+            auto holders =
+                context.docker.list_configs(filters(env.name, state::phase::k_serve_lock));
             if (!holders.empty()) {
                 const auto& holder = holders.front();
                 const double age = context.docker.engine_now() - state::created_at(holder);
                 if (age > static_cast<double>(stale_after.count())) {
-                    context.step("taking over the lock of {} left by {}@{} {}", env.name,
-                                 holder.label(state::label::k_user), holder.label(state::label::k_host),
-                                 state::time_ago(state::created_at(holder), context.docker.engine_now()));
+                    context.step(
+                        "taking over the lock of {} left by {}@{} {}", env.name,
+                        holder.label(state::label::k_user), holder.label(state::label::k_host),
+                        state::time_ago(state::created_at(holder), context.docker.engine_now()));
                     context.docker.remove_configs({holder.id});
                     continue;
                 }
@@ -282,7 +292,7 @@ public:
     SwarmServeLock(const SwarmServeLock&) = delete;
     SwarmServeLock& operator=(const SwarmServeLock&) = delete;
 
-private:
+  private:
     Context& m_context;
     std::string m_name;
     bool m_held = false;
@@ -326,8 +336,9 @@ void ensure_network(Context& context, const state::Environment& env) {
         return;
     }
     try {
-        context.docker.create_overlay_network(state::network_name(env.name),
-                                              state::base_labels(env.name, state::phase::k_environment));
+        context.docker.create_overlay_network(
+            state::network_name(env.name),
+            state::base_labels(env.name, state::phase::k_environment));
     } catch (const Error& e) {
         if (std::string(e.what()).find("already exists") == std::string::npos) {
             throw;
@@ -336,8 +347,10 @@ void ensure_network(Context& context, const state::Environment& env) {
 }
 
 // The newest first of the environment's configs of `phase` (no other phase's data is read).
-std::vector<docker::ContainerRecord> configs_of(Context& context, const std::string& env, const char* phase) {
-    auto records = context.docker.list_configs({state::env_filter(env), state::phase_filter(phase)});
+std::vector<docker::ContainerRecord> configs_of(Context& context, const std::string& env,
+                                                const char* phase) {
+    auto records =
+        context.docker.list_configs({state::env_filter(env), state::phase_filter(phase)});
     state::newest_first(records);
     return records;
 }
@@ -354,8 +367,8 @@ void prune(Context& context, const std::vector<docker::ContainerRecord>& records
 // Records how a deploy job ended and what it printed (once; a later command may find it ended
 // first), then removes the job, so that the swarm never runs that deploy again by itself (a
 // job can run again after a change of leader).
-void record_result(Context& context, const state::Environment& env, const docker::ContainerRecord& lock,
-                   const docker::TaskRecord& task) {
+void record_result(Context& context, const state::Environment& env,
+                   const docker::ContainerRecord& lock, const docker::TaskRecord& task) {
     const std::string job = lock.label(state::label::k_job);
     const std::string suffix = job.substr(job.rfind('-') + 1);
     auto labels = state::base_labels(env.name, state::phase::k_deploy_result);
@@ -365,13 +378,14 @@ void record_result(Context& context, const state::Environment& env, const docker
     }
     labels[state::label::k_job] = job;
     labels[state::label::k_started] = fmt::format("{:.0f}", state::created_at(lock));
-    labels[state::label::k_finished] =
-        fmt::format("{:.0f}", docker::parse_docker_time(task.updated).value_or(context.docker.engine_now()));
-    labels[state::label::k_result] =
-        task.state == "complete"                          ? "succeeded"
-        : task.exit_code && task.state == "failed"        ? fmt::format("failed (exit {})", *task.exit_code)
-        : task.state == "shutdown" || task.state == "orphaned" ? "failed (its node was lost)"
-                                                           : fmt::format("failed ({})", task_problem(task));
+    labels[state::label::k_finished] = fmt::format(
+        "{:.0f}", docker::parse_docker_time(task.updated).value_or(context.docker.engine_now()));
+    labels[state::label::k_result] = task.state == "complete" ? "succeeded"
+                                     : task.exit_code && task.state == "failed"
+                                         ? fmt::format("failed (exit {})", *task.exit_code)
+                                     : task.state == "shutdown" || task.state == "orphaned"
+                                         ? "failed (its node was lost)"
+                                         : fmt::format("failed ({})", task_problem(task));
     // The output's last 64 KiB, apart from the records that status and history read (unmanaged).
     std::string output = context.docker.service_logs(job);
     if (output.size() > 64 * 1024) {
@@ -381,9 +395,10 @@ void record_result(Context& context, const state::Environment& env, const docker
     output_labels.erase(state::label::k_managed);
     output_labels[state::label::k_job] = job;
     output_labels[state::label::k_version] = lock.label(state::label::k_version);
-    context.docker.create_config(fmt::format("pallet-{}-output-{}", env.name, suffix), output_labels,
-                                 output.empty() ? "(no output)\n" : output);
-    context.docker.create_config(fmt::format("pallet-{}-deployed-{}", env.name, suffix), labels, "");
+    context.docker.create_config(fmt::format("pallet-{}-output-{}", env.name, suffix),
+                                 output_labels, output.empty() ? "(no output)\n" : output);
+    context.docker.create_config(fmt::format("pallet-{}-deployed-{}", env.name, suffix), labels,
+                                 "");
     context.docker.remove_services({job});
     prune(context, configs_of(context, env.name, state::phase::k_deploy_output), k_kept_outputs);
     prune(context, configs_of(context, env.name, state::phase::k_deploy_result), k_kept_results);
@@ -402,11 +417,12 @@ int recorded_outcome(Context& context, const state::Environment& env, const std:
         if (result.label(state::label::k_job) == job) {
             const std::string outcome = result.label(state::label::k_result);
             if (outcome == "succeeded") {
-                context.step("deploy of {} to {} succeeded", result.label(state::label::k_version), env.name);
+                context.step("deploy of {} to {} succeeded", result.label(state::label::k_version),
+                             env.name);
                 return 0;
             }
-            context.note( "docker-pallet: error: deploy of {} to {} {}; it will not be served",
-                       result.label(state::label::k_version), env.name, outcome);
+            context.note("docker-pallet: error: deploy of {} to {} {}; it will not be served",
+                         result.label(state::label::k_version), env.name, outcome);
             return 1;
         }
     }
@@ -414,7 +430,8 @@ int recorded_outcome(Context& context, const state::Environment& env, const std:
 }
 
 // Follows the deploy job: its output live, until its task has run. On cancellation it goes on.
-int follow_job(Context& context, const state::Environment& env, const docker::ContainerRecord& lock) {
+int follow_job(Context& context, const state::Environment& env,
+               const docker::ContainerRecord& lock) {
     const std::string job = lock.label(state::label::k_job);
     try {
         std::unique_ptr<docker::BackgroundProcess> output;
@@ -443,31 +460,35 @@ int follow_job(Context& context, const state::Environment& env, const docker::Co
                     return 0;
                 }
                 context.note(
-                           "docker-pallet: error: deploy of {} to {} failed ({}{}); it will not be "
-                           "served\n",
-                           version, env.name, task.exit_code ? fmt::format("exit {}", *task.exit_code) : task.state,
-                           task.error.empty() ? "" : ": " + task.error);
+                    "docker-pallet: error: deploy of {} to {} failed ({}{}); it will not be "
+                    "served\n",
+                    version, env.name,
+                    task.exit_code ? fmt::format("exit {}", *task.exit_code) : task.state,
+                    task.error.empty() ? "" : ": " + task.error);
                 return task.exit_code.value_or(1) == 0 ? 1 : task.exit_code.value_or(1);
             }
-            const bool started = std::any_of(tasks.begin(), tasks.end(), [](const auto& t) { return t.running(); });
+            const bool started =
+                std::any_of(tasks.begin(), tasks.end(), [](const auto& t) { return t.running(); });
             if (all_rejected(tasks) || (!started && Clock::now() > deadline)) {
                 // It never ran: removing it kills nothing.
                 std::string why = "no task";
                 for (const auto& task : tasks) {
-                    why = fmt::format("{} on {}", task_problem(task), node_name(context, task.node_id));
+                    why = fmt::format("{} on {}", task_problem(task),
+                                      node_name(context, task.node_id));
                 }
                 context.docker.remove_services({job});
                 context.docker.remove_configs({lock.id});
-                throw Error(fmt::format("the deploy of {} could not start within {}s ({}); nothing ran",
-                                        lock.label(state::label::k_version), k_start_timeout.count(), why));
+                throw Error(
+                    fmt::format("the deploy of {} could not start within {}s ({}); nothing ran",
+                                lock.label(state::label::k_version), k_start_timeout.count(), why));
             }
             cancel::sleep(std::chrono::milliseconds(500));
         }
     } catch (const Cancelled&) {
         context.note(
-                   "docker-pallet: the deploy goes on as the swarm service {} (a deploy is never "
-                   "killed); follow it with: {}\n",
-                   job, context.command(fmt::format("service logs -f {}", job)));
+            "docker-pallet: the deploy goes on as the swarm service {} (a deploy is never "
+            "killed); follow it with: {}\n",
+            job, context.command(fmt::format("service logs -f {}", job)));
         throw;
     }
 }
@@ -487,7 +508,8 @@ std::vector<std::string> wait_running(Context& context, const std::string& servi
             if (task.running() && !task.addresses.empty()) {
                 addresses.push_back(task.addresses.front());
             } else if (!task.error.empty()) {
-                problems = fmt::format("{} on {}: {}", task.state, node_name(context, task.node_id), task.error);
+                problems = fmt::format("{} on {}: {}", task.state, node_name(context, task.node_id),
+                                       task.error);
             }
         }
         if (static_cast<int>(addresses.size()) >= replicas) {
@@ -495,8 +517,9 @@ std::vector<std::string> wait_running(Context& context, const std::string& servi
             return addresses;
         }
         if (Clock::now() > deadline) {
-            throw Error(fmt::format("{} runs {} of {} task(s) after {}s{}", service, addresses.size(),
-                                    replicas, timeout.count(), problems.empty() ? "" : " (" + problems + ")"));
+            throw Error(fmt::format("{} runs {} of {} task(s) after {}s{}", service,
+                                    addresses.size(), replicas, timeout.count(),
+                                    problems.empty() ? "" : " (" + problems + ")"));
         }
         cancel::sleep(std::chrono::milliseconds(300));
     }
@@ -528,10 +551,11 @@ docker::ContainerRecord router_task_container(Context& context, const state::Env
                     here = this_node(context);
                 }
                 if (task.node_id != here) {
-                    throw Error(fmt::format("the router of {} runs on node {}: address that node's "
-                                            "engine (docker --host or --context) to serve, scale or "
-                                            "roll back",
-                                            env.name, node_name(context, task.node_id)));
+                    throw Error(
+                        fmt::format("the router of {} runs on node {}: address that node's "
+                                    "engine (docker --host or --context) to serve, scale or "
+                                    "roll back",
+                                    env.name, node_name(context, task.node_id)));
                 }
                 for (const auto& container :
                      context.docker.list_containers({"com.docker.swarm.service.name=" + service})) {
@@ -548,11 +572,13 @@ docker::ContainerRecord router_task_container(Context& context, const state::Env
         if (!failed.empty() && Clock::now() > placing) {
             const bool port_taken = failed.find("port is already allocated") != std::string::npos ||
                                     failed.find("address already in use") != std::string::npos;
-            throw Error(fmt::format("the router of {} cannot start{}: {}", env.name,
-                                    port_taken ? fmt::format(" (port {} of its node is in use by something "
-                                                             "else: free it)", env.port)
-                                               : "",
-                                    failed));
+            throw Error(
+                fmt::format("the router of {} cannot start{}: {}", env.name,
+                            port_taken ? fmt::format(" (port {} of its node is in use by something "
+                                                     "else: free it)",
+                                                     env.port)
+                                       : "",
+                            failed));
         }
         if (Clock::now() > deadline) {
             throw Error(fmt::format("the router of {} did not start within {}s", env.name,
@@ -606,8 +632,8 @@ void record_event(Context& context, const state::Environment& env, const Resolve
 }
 
 std::chrono::seconds lock_stale_after(const state::Environment& env) {
-    return std::chrono::seconds(env.health_timeout + k_start_timeout.count() +
-                                env.drain_ms / 1000 + 180);
+    return std::chrono::seconds(env.health_timeout + k_start_timeout.count() + env.drain_ms / 1000 +
+                                180);
 }
 
 // Sends the router's requests to `service` through the swarm's DNS, so that a task the swarm
@@ -620,10 +646,11 @@ void switch_to_service(Context& context, Router& router, const std::string& serv
     const auto deadline = Clock::now() + k_dns_timeout;
     while (router.resolve(service) != addresses) {
         if (Clock::now() > deadline) {
-            context.step("warning: the swarm's DNS did not list just the tasks of {} within {}s; "
-                         "the router names them instead (tasks the swarm replaces get requests "
-                         "after the next serve or scale)",
-                         service, k_dns_timeout.count());
+            context.step(
+                "warning: the swarm's DNS did not list just the tasks of {} within {}s; "
+                "the router names them instead (tasks the swarm replaces get requests "
+                "after the next serve or scale)",
+                service, k_dns_timeout.count());
             router.switch_to({addresses, ""});
             return;
         }
@@ -645,10 +672,11 @@ void gate_and_switch(Context& context, const state::Environment& env, Router& ro
                 break;
             }
             if (Clock::now() > deadline) {
-                throw Error(fmt::format("the task at {} did not answer GET {} (Host: {}) with a "
-                                        "status below 400 within {}s; the last answer: {}",
-                                        address, env.health_path, env.site_domain, env.health_timeout,
-                                        answer.evidence));
+                throw Error(
+                    fmt::format("the task at {} did not answer GET {} (Host: {}) with a "
+                                "status below 400 within {}s; the last answer: {}",
+                                address, env.health_path, env.site_domain, env.health_timeout,
+                                answer.evidence));
             }
             cancel::sleep(std::chrono::milliseconds(250));
         }
@@ -659,8 +687,9 @@ void gate_and_switch(Context& context, const state::Environment& env, Router& ro
 }  // namespace
 
 std::optional<state::Environment> find(Context& context, const std::string& env) {
-    auto envs = state::newest_environments(context.docker.list_configs(filters(env, state::phase::k_config)),
-                                           context.command("pallet"));
+    auto envs = state::newest_environments(
+        context.docker.list_configs(filters(env, state::phase::k_config)),
+        context.command("pallet"));
     auto it = envs.find(env);
     if (it == envs.end()) {
         return std::nullopt;
@@ -685,14 +714,16 @@ namespace {
 void check_storage_settings(const state::Environment& env) {
     const char* usage = "docker pallet env create";
     if (env.shared_path.empty() == env.volume_driver.empty()) {
-        throw UsageError("a swarm environment needs one of --shared-path DIR (an absolute path that "
-                         "is the same filesystem on every node, an NFS mount) or --volume-driver "
-                         "DRIVER with --volume-opt KEY=VALUE (volumes every node mounts from one "
-                         "storage), for /storage and /static",
-                         usage);
+        throw UsageError(
+            "a swarm environment needs one of --shared-path DIR (an absolute path that "
+            "is the same filesystem on every node, an NFS mount) or --volume-driver "
+            "DRIVER with --volume-opt KEY=VALUE (volumes every node mounts from one "
+            "storage), for /storage and /static",
+            usage);
     }
     if (!env.shared_path.empty() && env.shared_path[0] != '/') {
-        throw UsageError(fmt::format("--shared-path takes an absolute path, not {}", env.shared_path), usage);
+        throw UsageError(
+            fmt::format("--shared-path takes an absolute path, not {}", env.shared_path), usage);
     }
     if (env.volume_driver.empty()) {
         if (!env.volume_options.empty()) {
@@ -703,7 +734,8 @@ void check_storage_settings(const state::Environment& env) {
     bool per_volume = false;
     for (const auto& [key, value] : env.volume_options) {
         std::string lower = key + "=" + value;
-        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
         if (lower.find("pass") != std::string::npos || lower.find("secret") != std::string::npos) {
             throw UsageError(fmt::format("--volume-opt {}: a password would be on docker's command "
                                          "line; give the driver a credentials file on every node "
@@ -714,10 +746,11 @@ void check_storage_settings(const state::Environment& env) {
         per_volume = per_volume || value.find("{volume}") != std::string::npos;
     }
     if (env.volume_driver == "local" && !per_volume) {
-        throw UsageError("with --volume-driver local, /storage and /static would be the same "
-                         "directory: put {volume} in the device's path (--volume-opt "
-                         "device=:/export/app/{volume}), and make its storage and static there",
-                         usage);
+        throw UsageError(
+            "with --volume-driver local, /storage and /static would be the same "
+            "directory: put {volume} in the device's path (--volume-opt "
+            "device=:/export/app/{volume}), and make its storage and static there",
+            usage);
     }
 }
 
@@ -727,9 +760,10 @@ void check_new_environment(Context& context, const state::Environment& env) {
     require_manager(context);
     check_storage_settings(env);
     if (env.port == 0) {
-        throw UsageError("a swarm environment needs --port PORT: its router publishes that port "
-                         "on its node",
-                         "docker pallet env create");
+        throw UsageError(
+            "a swarm environment needs --port PORT: its router publishes that port "
+            "on its node",
+            "docker pallet env create");
     }
     if (env.bind_address != "127.0.0.1" && env.bind_address != "0.0.0.0") {
         throw UsageError(fmt::format("a swarm router publishes its port on every address of its "
@@ -739,11 +773,13 @@ void check_new_environment(Context& context, const state::Environment& env) {
                          "docker pallet env create");
     }
     for (const auto& [name, other] : state::newest_environments(
-             context.docker.list_configs({state::phase_filter(state::phase::k_config)}), context.command("pallet"))) {
+             context.docker.list_configs({state::phase_filter(state::phase::k_config)}),
+             context.command("pallet"))) {
         if (name != env.name && other.port == env.port && other.router_node == env.router_node) {
-            throw Error(fmt::format("port {} is the port of the swarm environment {} on the same "
-                                    "node; choose another --port",
-                                    env.port, name));
+            throw Error(
+                fmt::format("port {} is the port of the swarm environment {} on the same "
+                            "node; choose another --port",
+                            env.port, name));
         }
     }
     if (context.docker.dry_run()) {
@@ -754,19 +790,24 @@ void check_new_environment(Context& context, const state::Environment& env) {
         // environment's directories (once is enough on a shared filesystem).
         docker::ServiceSpec check = one_off(env, router_image(context));
         check.binds = {{env.shared_path, env.shared_path, false}};
-        check.command = {"sh", "-c", "mkdir -p \"$1/$2/storage\" \"$1/$2/static\"", "sh", env.shared_path, env.name};
+        check.command = {
+            "sh",    "-c", "mkdir -p \"$1/$2/storage\" \"$1/$2/static\"", "sh", env.shared_path,
+            env.name};
         context.step("checking {} on every node", env.shared_path);
-        for (const auto& [node, problem] : run_on_every_node(context, check, "the check of the shared path")) {
-            throw Error(fmt::format("{} is not usable on node {}: {}; it must exist on every node "
-                                    "(the same shared filesystem)",
-                                    env.shared_path, node, problem));
+        for (const auto& [node, problem] :
+             run_on_every_node(context, check, "the check of the shared path")) {
+            throw Error(
+                fmt::format("{} is not usable on node {}: {}; it must exist on every node "
+                            "(the same shared filesystem)",
+                            env.shared_path, node, problem));
         }
         return;
     }
     // The volumes: one task writes a mark into /storage, a task on every node looks for it (the
     // volumes must be the same storage everywhere), one task removes it.
     context.step("checking the volumes of driver {} on every node", env.volume_driver);
-    const std::string mark = fmt::format("/environment/storage/.pallet-check-{}", state::random_id());
+    const std::string mark =
+        fmt::format("/environment/storage/.pallet-check-{}", state::random_id());
     const auto run = [&](const std::string& script, bool everywhere) {
         docker::ServiceSpec check = one_off(env, router_image(context));
         mount_storage(check, env, "/environment/storage", "/environment/static", false);
@@ -774,7 +815,8 @@ void check_new_environment(Context& context, const state::Environment& env) {
         std::map<std::string, std::string> problems;
         if (everywhere) {
             problems = run_on_every_node(context, check, "the check of the volumes");
-        } else if (const auto task = run_once(context, check, "the check of the volumes"); task.state != "complete") {
+        } else if (const auto task = run_once(context, check, "the check of the volumes");
+                   task.state != "complete") {
             problems[node_name(context, task.node_id)] = task_problem(task);
         }
         return problems;
@@ -787,15 +829,18 @@ void check_new_environment(Context& context, const state::Environment& env) {
         auto unshared = run("test -f \"$1\"", true);
         run("rm -f \"$1\"", false);
         for (const auto& [node, problem] : unshared) {
-            throw Error(fmt::format("the volumes of driver {} are not the same storage on every node: "
-                                    "node {} does not see what another node wrote ({}); give options "
-                                    "that mount one shared storage (an NFS export, with {{volume}} in "
-                                    "its path)",
-                                    env.volume_driver, node, problem));
+            throw Error(
+                fmt::format("the volumes of driver {} are not the same storage on every node: "
+                            "node {} does not see what another node wrote ({}); give options "
+                            "that mount one shared storage (an NFS export, with {{volume}} in "
+                            "its path)",
+                            env.volume_driver, node, problem));
         }
     } catch (...) {
-        // The entries the check made on this node go (other nodes' are theirs: docker volume prune).
-        context.docker.remove_volumes({state::storage_volume(env.name), state::static_volume(env.name)});
+        // The entries the check made on this node go (other nodes' are theirs: docker volume
+        // prune).
+        context.docker.remove_volumes(
+            {state::storage_volume(env.name), state::static_volume(env.name)});
         throw;
     }
 }
@@ -841,7 +886,8 @@ int deploy(Context& context, const state::Environment& env, const DeployOptions&
                 return 0;
             }
             context.step("deploying {} to {} (swarm service {})", image.ref, env.name, job);
-            auto locks = context.docker.list_configs(filters(env.name, state::phase::k_deploy_lock));
+            auto locks =
+                context.docker.list_configs(filters(env.name, state::phase::k_deploy_lock));
             if (locks.empty()) {
                 throw Error("the deploy lock of " + env.name + " vanished");
             }
@@ -855,9 +901,10 @@ int deploy(Context& context, const state::Environment& env, const DeployOptions&
         const std::string holder_job = holder.label(state::label::k_job);
         auto tasks = context.docker.service_tasks(holder_job);
         const double age = context.docker.engine_now() - state::created_at(holder);
-        const std::string who = fmt::format("{} (started by {}@{} {})", holder.label(state::label::k_version),
-                                            holder.label(state::label::k_user), holder.label(state::label::k_host),
-                                            state::time_ago(state::created_at(holder), context.docker.engine_now()));
+        const std::string who =
+            fmt::format("{} (started by {}@{} {})", holder.label(state::label::k_version),
+                        holder.label(state::label::k_user), holder.label(state::label::k_host),
+                        state::time_ago(state::created_at(holder), context.docker.engine_now()));
         if (tasks.empty() && age > k_lock_being_taken_seconds) {
             // Its command died before the job started, or after recording its end.
             context.docker.remove_configs({holder.id});
@@ -873,9 +920,10 @@ int deploy(Context& context, const state::Environment& env, const DeployOptions&
             return follow_job(context, env, holder);
         }
         if (!options.wait) {
-            throw Error(fmt::format("another version is being deployed to {}: {}.\nWait for it with "
-                                    "--wait, or follow it with: {}",
-                                    env.name, who, context.command(fmt::format("service logs -f {}", holder_job))));
+            throw Error(fmt::format(
+                "another version is being deployed to {}: {}.\nWait for it with "
+                "--wait, or follow it with: {}",
+                env.name, who, context.command(fmt::format("service logs -f {}", holder_job))));
         }
         if (options.wait->count() > 0 && Clock::now() - started_waiting > *options.wait) {
             throw Error(fmt::format("gave up waiting after {} for the deploy of {} to end",
@@ -890,7 +938,8 @@ int deploy(Context& context, const state::Environment& env, const DeployOptions&
 }
 
 std::string running_deploy(Context& context, const state::Environment& env) {
-    for (const auto& lock : context.docker.list_configs(filters(env.name, state::phase::k_deploy_lock))) {
+    for (const auto& lock :
+         context.docker.list_configs(filters(env.name, state::phase::k_deploy_lock))) {
         auto tasks = context.docker.service_tasks(lock.label(state::label::k_job));
         if (!tasks.empty() && std::none_of(tasks.begin(), tasks.end(), ran)) {
             return lock.label(state::label::k_version);
@@ -915,20 +964,23 @@ int remove(Context& context, const state::Environment& env, bool volumes) {
             job.command = {"rm", "-rf", "--", "/shared/" + env.name};
         } else {
             mount_storage(job, env, "/environment/storage", "/environment/static", false);
-            job.command = {"find", "/environment/storage", "/environment/static", "-mindepth", "1", "-delete"};
+            job.command = {
+                "find", "/environment/storage", "/environment/static", "-mindepth", "1", "-delete"};
         }
         const auto task = run_once(context, job, "the removal of /storage and /static");
         if (task.state != "complete") {
-            throw Error(fmt::format("removed {}, but not what {} holds: {}", env.name, storage_place(env),
-                                    task_problem(task)));
+            throw Error(fmt::format("removed {}, but not what {} holds: {}", env.name,
+                                    storage_place(env), task_problem(task)));
         }
     }
     if (!env.volume_driver.empty()) {
         // The files are gone; the volume objects are the nodes' own: those of this one go too.
-        context.docker.remove_volumes({state::storage_volume(env.name), state::static_volume(env.name)});
-        context.done("removed {} and the files of its volumes (other nodes keep empty volume "
-                     "entries {} and {}: docker volume prune there)",
-                     env.name, state::storage_volume(env.name), state::static_volume(env.name));
+        context.docker.remove_volumes(
+            {state::storage_volume(env.name), state::static_volume(env.name)});
+        context.done(
+            "removed {} and the files of its volumes (other nodes keep empty volume "
+            "entries {} and {}: docker volume prune there)",
+            env.name, state::storage_volume(env.name), state::static_volume(env.name));
         return 0;
     }
     context.done("removed {} and {}/{}", env.name, env.shared_path, env.name);
@@ -938,10 +990,12 @@ int remove(Context& context, const state::Environment& env, bool volumes) {
 int logs(Context& context, const state::Environment& env, const std::string& phase, bool follow) {
     if (phase == state::phase::k_deploy) {
         // A running deploy's job; else what the last one printed, as recorded when it ended.
-        for (const auto& lock : context.docker.list_configs(filters(env.name, state::phase::k_deploy_lock))) {
+        for (const auto& lock :
+             context.docker.list_configs(filters(env.name, state::phase::k_deploy_lock))) {
             const std::string job = lock.label(state::label::k_job);
             if (!context.docker.service_tasks(job).empty()) {
-                context.step("deploy of {} (running: swarm job {})", lock.label(state::label::k_version), job);
+                context.step("deploy of {} (running: swarm job {})",
+                             lock.label(state::label::k_version), job);
                 context.docker.stream_service_logs(job, follow);
                 return 0;
             }
@@ -957,9 +1011,11 @@ int logs(Context& context, const state::Environment& env, const std::string& pha
     }
     auto services = context.docker.list_services(filters(env.name, state::phase::k_serve));
     if (services.empty()) {
-        throw Error(fmt::format("{} serves nothing; see {} status {}", env.name, context.command("pallet"), env.name));
+        throw Error(fmt::format("{} serves nothing; see {} status {}", env.name,
+                                context.command("pallet"), env.name));
     }
-    std::sort(services.begin(), services.end(), [](const auto& a, const auto& b) { return a.created > b.created; });
+    std::sort(services.begin(), services.end(),
+              [](const auto& a, const auto& b) { return a.created > b.created; });
     context.step("{} ({}, {} replica(s))", services.front().name,
                  services.front().label(state::label::k_version), services.front().replicas);
     context.docker.stream_service_logs(services.front().name, follow);
@@ -977,10 +1033,11 @@ int serve(Context& context, const state::Environment& env, const ServeOptions& o
     } else if (!state.serving.empty()) {
         ref = state.serving.front().label(state::label::k_version);
     } else {
-        throw Error(fmt::format("{} serves nothing yet; name the version: {} serve {} IMAGE", env.name,
-                                context.command("pallet"), env.name));
+        throw Error(fmt::format("{} serves nothing yet; name the version: {} serve {} IMAGE",
+                                env.name, context.command("pallet"), env.name));
     }
-    ResolvedImage image = known != nullptr && known->ref == ref ? *known : resolve_image(context, ref);
+    ResolvedImage image =
+        known != nullptr && known->ref == ref ? *known : resolve_image(context, ref);
     bool deployed = false;
     for (const auto& result : state.deploy_results) {
         if (result.label(state::label::k_image_id) == image.record.id) {
@@ -989,9 +1046,10 @@ int serve(Context& context, const state::Environment& env, const ServeOptions& o
         }
     }
     if (!deployed) {
-        throw Error(fmt::format("{} has no successful deploy to {} as its last one; a version is "
-                                "served only after its deploy succeeded. Run: {} deploy {} {}",
-                                image.ref, env.name, context.command("pallet"), env.name, image.ref));
+        throw Error(
+            fmt::format("{} has no successful deploy to {} as its last one; a version is "
+                        "served only after its deploy succeeded. Run: {} deploy {} {}",
+                        image.ref, env.name, context.command("pallet"), env.name, image.ref));
     }
     const int replicas = options.replicas.value_or(
         state.serving.empty() ? 1 : std::max(1, state.serving.front().replicas));
@@ -1037,7 +1095,8 @@ int serve(Context& context, const state::Environment& env, const ServeOptions& o
     }
     const auto started = Clock::now();
     try {
-        auto addresses = wait_running(context, name, replicas, std::chrono::seconds(env.health_timeout));
+        auto addresses =
+            wait_running(context, name, replicas, std::chrono::seconds(env.health_timeout));
         Router router(context, env, router_record);
         gate_and_switch(context, env, router, name, addresses, addresses);
     } catch (const Cancelled&) {
@@ -1063,7 +1122,8 @@ int serve(Context& context, const state::Environment& env, const ServeOptions& o
     record_event(context, env, image, "serving", name, state.serve_records);
     const std::string url = fmt::format("http://{}:{}/", env.bind_address, env.port);
     context.result(url);
-    context.step("{} serves {} at {} ({} replica(s), {:.1f}s)", env.name, image.ref, url, replicas, seconds);
+    context.step("{} serves {} at {} ({} replica(s), {:.1f}s)", env.name, image.ref, url, replicas,
+                 seconds);
     return 0;
 }
 
@@ -1072,8 +1132,9 @@ int scale(Context& context, const state::Environment& env, int replicas) {
     SwarmServeLock lock(context, env, lock_stale_after(env));
     SwarmState state = read_state(context, env.name);
     if (state.serving.empty() || !state.router) {
-        throw Error(fmt::format("{} serves nothing to scale; serve a version first: {} serve {} IMAGE",
-                                env.name, context.command("pallet"), env.name));
+        throw Error(
+            fmt::format("{} serves nothing to scale; serve a version first: {} serve {} IMAGE",
+                        env.name, context.command("pallet"), env.name));
     }
     const auto& service = state.serving.front();
     const int now = service.replicas;
@@ -1087,10 +1148,12 @@ int scale(Context& context, const state::Environment& env, int replicas) {
     }
     Router router(context, env, router_task_container(context, env));
     if (replicas > now) {
-        const auto before = wait_running(context, service.name, now, std::chrono::seconds(env.health_timeout));
+        const auto before =
+            wait_running(context, service.name, now, std::chrono::seconds(env.health_timeout));
         router.switch_to({before, ""});  // the new tasks join the DNS before they answer
         context.docker.scale_service(service.name, replicas);
-        auto all = wait_running(context, service.name, replicas, std::chrono::seconds(env.health_timeout));
+        auto all =
+            wait_running(context, service.name, replicas, std::chrono::seconds(env.health_timeout));
         std::vector<std::string> fresh;
         for (const auto& address : all) {
             if (std::find(before.begin(), before.end(), address) == before.end()) {
@@ -1117,7 +1180,8 @@ int scale(Context& context, const state::Environment& env, int replicas) {
     }
     ResolvedImage image{service.label(state::label::k_version), docker::ImageRecord{}};
     image.record.id = service.label(state::label::k_image_id);
-    record_event(context, env, image, fmt::format("scaled to {}", replicas), service.name, state.serve_records);
+    record_event(context, env, image, fmt::format("scaled to {}", replicas), service.name,
+                 state.serve_records);
     context.done("{} runs {} replica(s) of {}", env.name, replicas, image.ref);
     return 0;
 }

@@ -20,7 +20,7 @@ namespace {
 // What one test run created; removed when the run ends, however it ends, unless kept.
 // The run's /storage and /static are anonymous volumes of its container: they go with it.
 class TransientEnvironment {
-public:
+  public:
     TransientEnvironment(Context& context, std::string container)
         : m_context(context), m_container(std::move(container)) {}
     TransientEnvironment(const TransientEnvironment&) = delete;
@@ -74,7 +74,7 @@ public:
         return hint;
     }
 
-private:
+  private:
     Context& m_context;
     std::string m_container;
     bool m_keep = false;
@@ -167,7 +167,8 @@ int run_test(Context& context, const TestOptions& options) {
     ServiceMap shared;
     ServiceMap own;
     for (const auto& [kind, service] : env.services) {
-        (reuse && service.provisioned() && services::is_shareable(kind) ? shared : own)[kind] = service;
+        (reuse && service.provisioned() && services::is_shareable(kind) ? shared : own)[kind] =
+            service;
     }
     ServiceSite warm = site;
     if (reuse) {
@@ -227,9 +228,11 @@ int run_test(Context& context, const TestOptions& options) {
     // Fresh, private /storage and /static for every run.
     spec.mounts = {{"", "/storage", false}, {"", "/static", false}};
     spec.network = env.services.empty() ? std::string() : site.network;
-    const std::string what = one_off ? util::shell_join(options.command) : "tests of " + options.image;
+    const std::string what =
+        one_off ? util::shell_join(options.command) : "tests of " + options.image;
     context.step("{} {} in {}", one_off ? "running" : "testing",
-                 one_off ? fmt::format("{} with {}", what, options.image) : options.image, spec.name);
+                 one_off ? fmt::format("{} with {}", what, options.image) : options.image,
+                 spec.name);
 
     const int code = launch_attached(context, image, spec);
     if (context.docker.dry_run()) {
@@ -237,8 +240,8 @@ int run_test(Context& context, const TestOptions& options) {
     }
     if (options.keep) {
         transient.keep();
-        context.note( "docker-pallet: kept the test container; remove it with:\n  {}",
-                   transient.removal_hint());
+        context.note("docker-pallet: kept the test container; remove it with:\n  {}",
+                     transient.removal_hint());
     } else if (code != 125) {
         transient.container_removed();  // docker run --rm waits for the removal
     }

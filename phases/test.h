@@ -10,14 +10,14 @@ namespace pallet::phases {
 
 struct TestOptions {
     std::string image;
-    std::vector<std::string> env;        // KEY=VALUE
-    std::vector<std::string> env_files;  // files of KEY=VALUE lines
-    bool keep = false;                   // leave the transient environment for inspection
+    std::vector<std::string> env;             // KEY=VALUE
+    std::vector<std::string> env_files;       // files of KEY=VALUE lines
+    bool keep = false;                        // leave the transient environment for inspection
     std::vector<std::string> services;        // NAME or NAME=URL, besides the image's labels
     std::vector<std::string> service_images;  // NAME=IMAGE
     std::optional<std::string> service_timeout;
-    bool reuse_services = false;  // keep warm services per user; each run gets its own database
-    std::vector<std::string> args;       // extra arguments after `test`
+    bool reuse_services = false;    // keep warm services per user; each run gets its own database
+    std::vector<std::string> args;  // extra arguments after `test`
     // `run --test`: this command (through the image's entrypoint) instead of `test ARGS`.
     std::vector<std::string> command;
     bool interactive = false;  // the user's stdin reaches it

@@ -1,8 +1,7 @@
 #include "plugin/app.h"
 
-#include <signal.h>
-
 #include <fmt/format.h>
+#include <signal.h>
 
 #include "metadata/metadata.h"
 #include "plugin/command_line.h"

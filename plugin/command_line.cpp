@@ -1,18 +1,19 @@
 #include "plugin/command_line.h"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <iostream>
-#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "docker/reference.h"
 #include "metadata/metadata.h"
 #include "pallet_version.h"
-#include "phases/deploy.h"
 #include "phases/acme.h"
+#include "phases/deploy.h"
 #include "phases/edge.h"
 #include "phases/env_commands.h"
 #include "phases/logs.h"
@@ -76,9 +77,10 @@ const CLI::Validator& image_reference() {
         [](const std::string& text) {
             return docker::is_image_reference(text)
                        ? std::string()
-                       : fmt::format("invalid image reference \"{}\": use NAME[:TAG][@DIGEST], for "
-                                     "example myapp:1.4",
-                                     text);
+                       : fmt::format(
+                             "invalid image reference \"{}\": use NAME[:TAG][@DIGEST], for "
+                             "example myapp:1.4",
+                             text);
         },
         "IMAGE");
     return k_validator;
@@ -99,13 +101,15 @@ CLI::Option* add_deploy_arguments(CLI::App* command, phases::DeployOptions& opti
 
 // An option given once per value (-e A=1 -e B=2): one value each time, never the words after.
 void repeatable(CLI::Option* option) {
-    option->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    option->expected(1)->allow_extra_args(false)->multi_option_policy(
+        CLI::MultiOptionPolicy::TakeAll);
 }
 
 // The options of a test run's environment: variables, services, warm services.
 void add_test_environment_options(CLI::App* command, phases::TestOptions& test) {
     repeatable(command->add_option("-e,--env", test.env, "Set a variable (KEY=VALUE)"));
-    repeatable(command->add_option("--env-file", test.env_files, "Read variables from a file")->type_name("FILE"));
+    repeatable(command->add_option("--env-file", test.env_files, "Read variables from a file")
+                   ->type_name("FILE"));
     repeatable(command->add_option("--service", test.services,
                                    "Provide a service (NAME) or use your server (NAME=URL); also "
                                    "read from the image's io.pallet.services labels"));
@@ -126,15 +130,18 @@ const CLI::App* deepest_selected(const CLI::App* app) {
 }
 
 // The progress renderer the flags and PALLET_PROGRESS choose, with the command's ENV for json.
-std::unique_ptr<phases::Progress> progress_for(const CLI::App& app, std::string text, bool no_color) {
+std::unique_ptr<phases::Progress> progress_for(const CLI::App& app, std::string text,
+                                               bool no_color) {
     const char* const from_environment = std::getenv("PALLET_PROGRESS");
     if (text.empty() && from_environment != nullptr) {
         text = from_environment;
     }
     const auto mode = parse_progress_mode(text.empty() ? "auto" : text);
     if (!mode) {
-        throw UsageError(fmt::format("invalid PALLET_PROGRESS \"{}\": use auto, tty, plain, json or quiet", text),
-                         "docker pallet");
+        throw UsageError(
+            fmt::format("invalid PALLET_PROGRESS \"{}\": use auto, tty, plain, json or quiet",
+                        text),
+            "docker pallet");
     }
     const char* const no_color_variable = std::getenv("NO_COLOR");
     const bool color = !no_color && (no_color_variable == nullptr || *no_color_variable == '\0');
@@ -163,7 +170,8 @@ CompletionSources completion_sources(Runtime& runtime) {
     CompletionSources sources;
     sources.environments = guarded([](docker::DockerCli& docker) {
         auto names = docker.container_label_values(
-            {fmt::format("{}=true", state::label::k_managed), fmt::format("{}={}", state::label::k_phase, state::phase::k_config)},
+            {fmt::format("{}=true", state::label::k_managed),
+             fmt::format("{}={}", state::label::k_phase, state::phase::k_config)},
             state::label::k_env);
         std::sort(names.begin(), names.end());
         names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -203,9 +211,10 @@ int dispatch(Runtime& runtime) {
     app.add_flag("--dry-run", runtime.dry_run,
                  "Print the docker commands that would change the engine instead of running them");
     std::string progress_text;
-    app.add_option("--progress", progress_text,
-                   "How progress is shown: auto (tty on a terminal, else plain), tty, plain, json (one "
-                   "event a line), quiet (PALLET_PROGRESS)")
+    app.add_option(
+           "--progress", progress_text,
+           "How progress is shown: auto (tty on a terminal, else plain), tty, plain, json (one "
+           "event a line), quiet (PALLET_PROGRESS)")
         ->check(CLI::IsMember({"auto", "tty", "plain", "json", "quiet"}));
     bool no_color = false;
     app.add_flag("--no-color", no_color, "No colors in progress (NO_COLOR)");
@@ -239,9 +248,10 @@ int dispatch(Runtime& runtime) {
         command->add_option("--site-domain", create.site_domain, "SITE_DOMAIN (default localhost)");
         command->add_option("--site-protocol", create.site_protocol, "SITE_PROTOCOL (default http)")
             ->check(CLI::IsMember({"http", "https"}));
-        command->add_option("--port", create.port,
-                            "Host port of the site, [ADDRESS:]PORT (default: 127.0.0.1, any free), or none "
-                            "(through the edge only)");
+        command->add_option(
+            "--port", create.port,
+            "Host port of the site, [ADDRESS:]PORT (default: 127.0.0.1, any free), or none "
+            "(through the edge only)");
         command->add_option("--health-path", create.health_path,
                             "Path a new serve container must answer before it gets traffic "
                             "(default /)");
@@ -251,40 +261,48 @@ int dispatch(Runtime& runtime) {
                             "How long requests in flight get after a switch (default 2s)");
         command->add_option("--service-timeout", create.service_timeout,
                             "How long provided services have to get ready (default 120s)");
-        repeatable(command->add_option("--alias", create.aliases,
-                                       "Another host name the edge sends here (repeat: replaces the list)"));
+        repeatable(command->add_option(
+            "--alias", create.aliases,
+            "Another host name the edge sends here (repeat: replaces the list)"));
         command->add_flag("--no-aliases", create.no_aliases, "Remove the aliases");
         command
             ->add_option("--tls-cert", create.tls_cert,
                          "HTTPS at the edge: a PEM certificate (chain) for the site's domain")
             ->type_name("FILE");
-        command->add_option("--tls-key", create.tls_key, "HTTPS at the edge: the certificate's PEM key")
+        command
+            ->add_option("--tls-key", create.tls_key,
+                         "HTTPS at the edge: the certificate's PEM key")
             ->type_name("FILE");
-        command->add_option("--tls", create.tls,
-                            "HTTPS at the edge: acme (a certificate from an ACME server, renewed by "
-                            "edge renew) or none");
-        command->add_option("--acme-email", create.acme_email, "--tls acme: the ACME account's contact");
+        command->add_option(
+            "--tls", create.tls,
+            "HTTPS at the edge: acme (a certificate from an ACME server, renewed by "
+            "edge renew) or none");
+        command->add_option("--acme-email", create.acme_email,
+                            "--tls acme: the ACME account's contact");
         command->add_option("--acme-directory", create.acme_directory,
                             "--tls acme: the ACME server's directory URL (default Let's Encrypt)");
-        command->add_flag("--hsts", create.hsts,
-                          "https sites: answers over HTTPS say Strict-Transport-Security (one year)");
+        command->add_flag(
+            "--hsts", create.hsts,
+            "https sites: answers over HTTPS say Strict-Transport-Security (one year)");
         command->add_flag("--no-hsts", create.no_hsts, "They no longer do");
     }
     repeatable(env_create->add_option("--service", create.services,
-                           "Provide a service (NAME) or use your server (NAME=URL)"));
+                                      "Provide a service (NAME) or use your server (NAME=URL)"));
     env_create->add_flag("--check", create.check,
                          "Check that the servers of NAME=URL services accept connections");
-    env_create->add_option("--orchestrator", create.orchestrator,
-                           "engine (containers on the engine addressed) or swarm (services on "
-                           "the swarm it manages)")
+    env_create
+        ->add_option("--orchestrator", create.orchestrator,
+                     "engine (containers on the engine addressed) or swarm (services on "
+                     "the swarm it manages)")
         ->check(CLI::IsMember({"engine", "swarm"}))
         ->default_str("engine");
     env_create
         ->add_option("--shared-path", create.shared_path,
                      "swarm: a directory on every node (an NFS mount) for /storage, /static")
         ->type_name("DIR");
-    env_create->add_option("--volume-driver", create.volume_driver,
-                           "swarm: /storage, /static as volumes of this driver, instead of --shared-path");
+    env_create->add_option(
+        "--volume-driver", create.volume_driver,
+        "swarm: /storage, /static as volumes of this driver, instead of --shared-path");
     repeatable(env_create->add_option("--volume-opt", create.volume_options,
                                       "swarm: KEY=VALUE for the volume driver; {volume} in a value "
                                       "is storage or static"));
@@ -329,7 +347,9 @@ int dispatch(Runtime& runtime) {
     add_format_option(env_ls, env_format);
     env_ls->add_flag("-q,--quiet", env_quiet, "Only print names");
     env_ls->callback([&] {
-        action = [&] { return phases::run_env_ls(runtime.get(), parse_format(env_format), env_quiet); };
+        action = [&] {
+            return phases::run_env_ls(runtime.get(), parse_format(env_format), env_quiet);
+        };
     });
 
     bool reveal = false;
@@ -354,8 +374,9 @@ int dispatch(Runtime& runtime) {
     auto* env_unset = add_command(*env_cmd, "unset", "Remove variables of an environment");
     env_unset->add_option("ENV", env_name, "Environment name")->required();
     env_unset->add_option("KEY", env_pairs, "Variables to remove")->required();
-    env_unset->callback(
-        [&] { action = [&] { return phases::run_env_unset(runtime.get(), env_name, env_pairs); }; });
+    env_unset->callback([&] {
+        action = [&] { return phases::run_env_unset(runtime.get(), env_name, env_pairs); };
+    });
 
     bool rm_volumes = false;
     auto* env_rm = add_command(*env_cmd, "rm", "Remove an environment (same as docker pallet rm)");
@@ -408,8 +429,10 @@ int dispatch(Runtime& runtime) {
     auto* rollback_cmd =
         add_command(app, "rollback", "Deploy and serve the previously served version again");
     rollback_cmd->add_option("ENV", env_name, "Environment name")->required();
-    rollback_cmd->add_option("IMAGE", rollback_image, "The version to go back to (default: the "
-                                                      "one served before the current one)")
+    rollback_cmd
+        ->add_option("IMAGE", rollback_image,
+                     "The version to go back to (default: the "
+                     "one served before the current one)")
         ->check(image_reference());
     rollback_cmd->callback([&] {
         action = [&] { return phases::run_rollback(runtime.get(), env_name, rollback_image); };
@@ -463,9 +486,10 @@ int dispatch(Runtime& runtime) {
             return;
         }
         if (test_options) {
-            throw UsageError("-e, --env-file and --service... set up a test run's environment: add "
-                             "--test (an environment has its own: docker pallet env set, env service)",
-                             path);
+            throw UsageError(
+                "-e, --env-file and --service... set up a test run's environment: add "
+                "--test (an environment has its own: docker pallet env set, env service)",
+                path);
         }
         run.env = run_target;
         run.command = command;
@@ -479,10 +503,13 @@ int dispatch(Runtime& runtime) {
     status_cmd->add_option("ENV", status_env, "Only this environment");
     add_format_option(status_cmd, format);
     status_cmd->callback([&] {
-        action = [&] { return phases::run_status(runtime.get(), status_env, parse_format(format)); };
+        action = [&] {
+            return phases::run_status(runtime.get(), status_env, parse_format(format));
+        };
     });
 
-    auto* history_cmd = add_command(app, "history", "List the deploys and serves of an environment");
+    auto* history_cmd =
+        add_command(app, "history", "List the deploys and serves of an environment");
     history_cmd->add_option("ENV", env_name, "Environment name")->required();
     add_format_option(history_cmd, format);
     history_cmd->callback([&] {
@@ -513,24 +540,32 @@ int dispatch(Runtime& runtime) {
         [&] { action = [&] { return phases::run_rm(runtime.get(), env_name, rm_volumes); }; });
 
     // edge
-    auto* edge_cmd = add_command(app, "edge", "Manage the engine's front door: environments by their domain on one port");
+    auto* edge_cmd = add_command(
+        app, "edge", "Manage the engine's front door: environments by their domain on one port");
     edge_cmd->require_subcommand(1);
     std::optional<std::string> edge_http;
     std::optional<std::string> edge_https;
     auto* edge_up = add_command(*edge_cmd, "up", "Start the edge, or bring its sites up to date");
-    edge_up->add_option("--http", edge_http, "Where it listens for HTTP, [ADDRESS:]PORT (default 80, all addresses)");
-    edge_up->add_option("--https", edge_https, "Where it listens for HTTPS, [ADDRESS:]PORT (default 443, all addresses)");
-    edge_up->callback([&] { action = [&] { return phases::run_edge_up(runtime.get(), edge_http, edge_https); }; });
+    edge_up->add_option("--http", edge_http,
+                        "Where it listens for HTTP, [ADDRESS:]PORT (default 80, all addresses)");
+    edge_up->add_option("--https", edge_https,
+                        "Where it listens for HTTPS, [ADDRESS:]PORT (default 443, all addresses)");
+    edge_up->callback([&] {
+        action = [&] { return phases::run_edge_up(runtime.get(), edge_http, edge_https); };
+    });
     bool renew_force = false;
-    auto* edge_renew = add_command(*edge_cmd, "renew",
-                                   "New ACME certificates for the sites whose certificate expires within 30 days");
+    auto* edge_renew =
+        add_command(*edge_cmd, "renew",
+                    "New ACME certificates for the sites whose certificate expires within 30 days");
     edge_renew->add_flag("--force", renew_force, "Every ACME site's, due or not");
     edge_renew->footer("Run it daily, for example from cron: 17 3 * * * docker pallet edge renew");
-    edge_renew->callback([&] { action = [&] { return phases::run_edge_renew(runtime.get(), renew_force); }; });
+    edge_renew->callback(
+        [&] { action = [&] { return phases::run_edge_renew(runtime.get(), renew_force); }; });
     auto* edge_down = add_command(*edge_cmd, "down", "Stop and remove the edge");
     edge_down->callback([&] { action = [&] { return phases::run_edge_down(runtime.get()); }; });
     std::string edge_format = "table";
-    auto* edge_status = add_command(*edge_cmd, "status", "Show where the edge listens and its sites");
+    auto* edge_status =
+        add_command(*edge_cmd, "status", "Show where the edge listens and its sites");
     add_format_option(edge_status, edge_format);
     edge_status->callback([&] {
         action = [&] { return phases::run_edge_status(runtime.get(), parse_format(edge_format)); };

@@ -23,7 +23,8 @@ bool takes_value(const CLI::Option* option) {
 }
 
 // The flag `name` ("--format", "-e") of `command`, or of the plugin itself (--dry-run).
-const CLI::Option* find_flag(const CLI::App* command, const CLI::App& root, const std::string& name) {
+const CLI::Option* find_flag(const CLI::App* command, const CLI::App& root,
+                             const std::string& name) {
     for (const CLI::App* at : {command, &root}) {
         for (const CLI::Option* option : at->get_options()) {
             if (option->nonpositional() && option->check_name(name)) {
@@ -63,7 +64,8 @@ Answer values(const CLI::Option* option, const CompletionSources& sources) {
         words = sources.environments();
     } else if (type.find("IMAGE") != std::string::npos && sources.images) {
         words = sources.images();
-    } else if ((option->check_lname("service") || option->get_name() == "SERVICE") && sources.services) {
+    } else if ((option->check_lname("service") || option->get_name() == "SERVICE") &&
+               sources.services) {
         words = sources.services();
     } else if (type == "FILE") {
         answer.directive = directive::k_default;
@@ -85,7 +87,8 @@ Answer flags(const CLI::App* command, const CLI::App& root, const std::vector<st
                 continue;
             }
             const std::string name = "--" + option->get_lnames().front();
-            const bool repeatable = option->get_multi_option_policy() == CLI::MultiOptionPolicy::TakeAll;
+            const bool repeatable =
+                option->get_multi_option_policy() == CLI::MultiOptionPolicy::TakeAll;
             const bool used = std::any_of(given.begin(), given.end(), [&](const std::string& word) {
                 return option->check_name(word.substr(0, word.find('=')));
             });
@@ -103,8 +106,8 @@ Answer flags(const CLI::App* command, const CLI::App& root, const std::vector<st
     return answer;
 }
 
-Answer answer_for(const CLI::App& root, const std::vector<std::string>& words, const std::string& partial,
-                  const CompletionSources& sources) {
+Answer answer_for(const CLI::App& root, const std::vector<std::string>& words,
+                  const std::string& partial, const CompletionSources& sources) {
     const CLI::App* command = &root;
     std::size_t positional = 0;
     for (std::size_t i = 0; i < words.size(); ++i) {
@@ -175,8 +178,10 @@ std::string complete(const CLI::App& root, const std::vector<std::string>& args,
         if (candidate.word.compare(0, partial.size(), partial) != 0) {
             continue;
         }
-        const std::string description = descriptions ? util::replace_all(candidate.description, "\n", " ") : "";
-        out += description.empty() ? candidate.word + "\n" : candidate.word + "\t" + description + "\n";
+        const std::string description =
+            descriptions ? util::replace_all(candidate.description, "\n", " ") : "";
+        out += description.empty() ? candidate.word + "\n"
+                                   : candidate.word + "\t" + description + "\n";
     }
     return out + ":" + std::to_string(answer.directive) + "\n";
 }

@@ -19,9 +19,9 @@ struct CompletionSources {
 
 // cobra's shell completion directives (docker's CLI and its completion scripts read them).
 namespace directive {
-inline constexpr int k_default = 0;    // the shell completes file names
-inline constexpr int k_no_space = 2;   // no space after the candidate (--flag=)
-inline constexpr int k_no_files = 4;   // no file names
+inline constexpr int k_default = 0;     // the shell completes file names
+inline constexpr int k_no_space = 2;    // no space after the candidate (--flag=)
+inline constexpr int k_no_files = 4;    // no file names
 inline constexpr int k_dirs_only = 16;  // directory names
 }  // namespace directive
 

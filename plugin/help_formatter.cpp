@@ -15,9 +15,8 @@ std::string command_path(const CLI::App* app) {
 namespace {
 
 std::vector<const CLI::App*> subcommands_of(const CLI::App* app) {
-    return app->get_subcommands([](const CLI::App* sub) {
-        return !sub->get_disabled() && !sub->get_group().empty();
-    });
+    return app->get_subcommands(
+        [](const CLI::App* sub) { return !sub->get_disabled() && !sub->get_group().empty(); });
 }
 
 }  // namespace
@@ -63,7 +62,8 @@ std::string HelpFormatter::make_usage(const CLI::App* app, std::string) const {
     if (!flags.empty()) {
         usage += " [OPTIONS]";
     }
-    for (const CLI::Option* opt : app->get_options([](const CLI::Option* o) { return o->get_positional(); })) {
+    for (const CLI::Option* opt :
+         app->get_options([](const CLI::Option* o) { return o->get_positional(); })) {
         std::string name = opt->get_name();
         const bool many = opt->get_items_expected_max() > 1;
         if (opt->get_required()) {

@@ -19,9 +19,9 @@ struct GlobalFlag {
 
 // docker's global flags (cmd/docker/docker.go, cli/flags/options.go).
 constexpr GlobalFlag k_global_flags[] = {
-    {"config", 0, true},     {"context", 'c', true},  {"debug", 'D', false},
+    {"config", 0, true},     {"context", 'c', true},   {"debug", 'D', false},
     {"host", 'H', true},     {"log-level", 'l', true}, {"tls", 0, false},
-    {"tlsverify", 0, false}, {"tlscacert", 0, true},  {"tlscert", 0, true},
+    {"tlsverify", 0, false}, {"tlscacert", 0, true},   {"tlscert", 0, true},
     {"tlskey", 0, true},     {"help", 'h', false},
 };
 
@@ -43,9 +43,7 @@ const GlobalFlag* find_short(char name) {
     return nullptr;
 }
 
-[[noreturn]] void usage(const std::string& message) {
-    throw UsageError(message, "docker");
-}
+[[noreturn]] void usage(const std::string& message) { throw UsageError(message, "docker"); }
 
 // Records a flag's effect on the plugin (besides being passed on).
 void note(Invocation& inv, std::string_view name, const std::string& value) {
@@ -165,7 +163,8 @@ Invocation parse_invocation(const std::vector<std::string>& argv) {
         // runs the plugin itself with `__completeNoDesc ARGS...`.
         inv.kind = Invocation::Kind::complete;
         inv.descriptions = rest[0] == "__complete";
-        rest.erase(rest.begin(), rest.begin() + (rest.size() >= 2 && rest[1] == k_plugin_name ? 2 : 1));
+        rest.erase(rest.begin(),
+                   rest.begin() + (rest.size() >= 2 && rest[1] == k_plugin_name ? 2 : 1));
     } else if (!rest.empty() && rest[0] == k_plugin_name) {
         rest.erase(rest.begin());
     }

@@ -11,7 +11,8 @@ struct Invocation {
     enum class Kind {
         metadata,  // docker-cli-plugin-metadata
         hooks,     // pallet docker-cli-plugin-hooks ...
-        complete,  // __complete pallet ... (docker), __completeNoDesc ... (Debian's bash completion)
+        complete,  // __complete pallet ... (docker), __completeNoDesc ... (Debian's bash
+                   // completion)
         run,       // pallet <args>: a command, or help when `help` is set
     };
     Kind kind = Kind::run;

@@ -21,9 +21,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* k_warning = "warning: ";
 
-bool is_warning(const std::string& text) {
-    return text.rfind(k_warning, 0) == 0;
-}
+bool is_warning(const std::string& text) { return text.rfind(k_warning, 0) == 0; }
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
@@ -31,7 +29,7 @@ double seconds_since(Clock::time_point start) {
 
 // Only results and errors: warnings and notes, no steps.
 class QuietProgress : public phases::Progress {
-public:
+  public:
     void step(const std::string& text) override {
         if (is_warning(text)) {
             note("docker-pallet: " + text);
@@ -48,7 +46,7 @@ public:
 // step is "running" when it begins and "done" (or "failed") when the next begins or the
 // command ends; warnings, notes and the command's error are events of their own.
 class JsonProgress : public phases::Progress {
-public:
+  public:
     explicit JsonProgress(std::string environment) : m_environment(std::move(environment)) {}
 
     void step(const std::string& text) override {
@@ -73,10 +71,12 @@ public:
         return !error.empty();
     }
 
-private:
+  private:
     void close(const char* state) {
         if (m_open) {
-            emit({{"step", m_step}, {"state", state}, {"seconds", std::round(seconds_since(m_started) * 1000) / 1000}});
+            emit({{"step", m_step},
+                  {"state", state},
+                  {"seconds", std::round(seconds_since(m_started) * 1000) / 1000}});
             m_open = false;
         }
     }
@@ -84,7 +84,8 @@ private:
         const auto now = std::chrono::system_clock::now();
         const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
         const auto millis =
-            std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+            std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+            1000;
         std::tm tm{};
         ::gmtime_r(&seconds, &tm);
         char stamp[32];
@@ -107,7 +108,7 @@ private:
 // On a terminal: the running step on one line, redrawn with a spinner and its elapsed time;
 // a finished step stays as one line with its time.
 class TtyProgress : public phases::Progress {
-public:
+  public:
     explicit TtyProgress(bool color) : m_color(color), m_ticker([this] { tick(); }) {}
     ~TtyProgress() override {
         {
@@ -149,7 +150,7 @@ public:
         return false;
     }
 
-private:
+  private:
     std::string paint(const char* code, const std::string& text) const {
         return m_color ? fmt::format("\033[{}m{}\033[0m", code, text) : text;
     }
@@ -161,8 +162,9 @@ private:
     }
     // The running step, cut to the terminal's width so that \r redraws one line.
     void draw() {
-        static constexpr const char* k_frames[] = {"\u280b", "\u2819", "\u2839", "\u2838", "\u283c",
-                                                   "\u2834", "\u2826", "\u2827", "\u2807", "\u280f"};
+        static constexpr const char* k_frames[] = {"\u280b", "\u2819", "\u2839", "\u2838",
+                                                   "\u283c", "\u2834", "\u2826", "\u2827",
+                                                   "\u2807", "\u280f"};
         const std::string elapsed = fmt::format("{:.1f}s", seconds_since(m_started));
         winsize size{};
         const std::size_t columns =
@@ -172,13 +174,15 @@ private:
         if (text.size() > room) {
             text = text.substr(0, room - 3) + "...";
         }
-        fmt::print(stderr, "\r\033[K{} {} {}", paint("36", k_frames[m_frame % 10]), text, paint("2", elapsed));
+        fmt::print(stderr, "\r\033[K{} {} {}", paint("36", k_frames[m_frame % 10]), text,
+                   paint("2", elapsed));
         std::fflush(stderr);
     }
     // Ends the running step's line with `mark` and its time.
     void end(const std::string& mark) {
         if (m_open) {
-            print_line(fmt::format("{} {} {}", mark, m_text, paint("2", fmt::format("{:.1f}s", seconds_since(m_started)))));
+            print_line(fmt::format("{} {} {}", mark, m_text,
+                                   paint("2", fmt::format("{:.1f}s", seconds_since(m_started)))));
             m_open = false;
         }
     }
@@ -225,10 +229,12 @@ std::optional<ProgressMode> parse_progress_mode(const std::string& text) {
     return std::nullopt;
 }
 
-std::unique_ptr<phases::Progress> make_progress(ProgressMode mode, bool color, const std::string& environment) {
+std::unique_ptr<phases::Progress> make_progress(ProgressMode mode, bool color,
+                                                const std::string& environment) {
     if (mode == ProgressMode::automatic) {
         const char* term = std::getenv("TERM");
-        const bool terminal = ::isatty(STDERR_FILENO) != 0 && (term == nullptr || std::string(term) != "dumb");
+        const bool terminal =
+            ::isatty(STDERR_FILENO) != 0 && (term == nullptr || std::string(term) != "dumb");
         mode = terminal ? ProgressMode::tty : ProgressMode::plain;
     }
     switch (mode) {

@@ -1,12 +1,12 @@
 #include "plugin/runtime.h"
 
+#include <fmt/format.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <cstdlib>
-#include <fmt/format.h>
+#include <filesystem>
 
 #include "util/error.h"
 #include "util/strings.h"
@@ -84,7 +84,8 @@ void Runtime::connect() {
     if (const std::string text = environment("PALLET_SSH_KEEP"); !text.empty()) {
         auto parsed = util::parse_duration(text);
         if (!parsed || parsed->count() > 3600) {
-            throw Error(fmt::format("PALLET_SSH_KEEP=\"{}\" is not a duration from 0s to 1h", text));
+            throw Error(
+                fmt::format("PALLET_SSH_KEEP=\"{}\" is not a duration from 0s to 1h", text));
         }
         keep = *parsed;
     }
@@ -92,7 +93,8 @@ void Runtime::connect() {
     tunnel = docker::SshTunnel::open(*runner, *address, keep, why);
     if (!tunnel) {
         if (invocation.debug) {
-            fmt::print(stderr, "docker-pallet: debug: each docker call connects over ssh itself: {}\n",
+            fmt::print(stderr,
+                       "docker-pallet: debug: each docker call connects over ssh itself: {}\n",
                        why);
         }
         return;
@@ -113,9 +115,10 @@ void Runtime::connect() {
         if (shared->alive()) {
             return std::nullopt;
         }
-        return fmt::format("the SSH connection to {} dropped ({}); nothing is left to unlock: run "
-                           "the command again once {} answers",
-                           shared->destination(), shared->last_words(), shared->destination());
+        return fmt::format(
+            "the SSH connection to {} dropped ({}); nothing is left to unlock: run "
+            "the command again once {} answers",
+            shared->destination(), shared->last_words(), shared->destination());
     };
     docker->connect_through(std::move(connection));
 }

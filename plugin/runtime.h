@@ -29,7 +29,7 @@ struct Runtime {
     // The context of a command, made on first use (never for metadata or help).
     phases::Context& get();
 
-private:
+  private:
     // The engine the user addressed, as docker would choose it: -H, DOCKER_HOST, then the
     // context (--context, DOCKER_CONTEXT, config.json's currentContext). nullopt: the default.
     std::optional<std::string> engine_host();

@@ -34,8 +34,9 @@ void Settings::load() {
         if (errno == ENOENT) {
             return;
         }
-        throw Error(fmt::format("cannot read {}: {}; fix its permissions or point --config elsewhere",
-                                path, std::strerror(errno)));
+        throw Error(
+            fmt::format("cannot read {}: {}; fix its permissions or point --config elsewhere", path,
+                        std::strerror(errno)));
     }
     std::stringstream text;
     text << file.rdbuf();

@@ -10,7 +10,7 @@ namespace pallet::plugin {
 // config.json (docker's map of plugin settings). Command-line flags win over both; callers apply
 // them. The config file is read on first use only, never for metadata or help.
 class Settings {
-public:
+  public:
     // `config_dir`: docker's --config, else $DOCKER_CONFIG, else ~/.docker.
     explicit Settings(std::optional<std::string> config_dir);
 
@@ -33,7 +33,7 @@ public:
         return m_current_context;
     }
 
-private:
+  private:
     void load();
 
     std::string m_config_dir;

@@ -7,6 +7,7 @@ cd "$repo"
 source "$repo/scripts/lib.sh"
 
 install_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+"$repo/scripts/format.sh" --check
 start_engine
 
 build_dir="${PALLET_TEST_BUILD_DIR:-$repo/build-test}"

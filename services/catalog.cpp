@@ -26,7 +26,9 @@ std::string identifier(const std::string& scope) {
     return out;
 }
 
-std::string host_port(const util::Url& url, int default_port) { return url.host_port(default_port); }
+std::string host_port(const util::Url& url, int default_port) {
+    return url.host_port(default_port);
+}
 
 std::vector<util::Url> parse_urls(const ServiceConfig& service) {
     std::vector<util::Url> urls;
@@ -40,13 +42,21 @@ std::vector<util::Url> parse_urls(const ServiceConfig& service) {
 
 const std::vector<ServiceKind>& catalog() {
     static const std::vector<ServiceKind> k_catalog = {
-        {"postgres", "postgres:16", 5432, {"postgres", "postgresql"}, true,
+        {"postgres",
+         "postgres:16",
+         5432,
+         {"postgres", "postgresql"},
+         true,
          "/var/lib/postgresql/data"},
         {"redis", "redis:7", 6379, {"redis", "rediss"}, true, "/data"},
         {"memcache", "memcached:1.6", 11211, {"memcache", "memcached"}, true, ""},
         {"rabbitmq", "rabbitmq:3", 5672, {"amqp", "amqps"}, true, "/var/lib/rabbitmq"},
         {"smtp", "axllent/mailpit", 1025, {"smtp"}, true, "", 8025},
-        {"elasticsearch", "elasticsearch:8.15.0", 9200, {"http", "https"}, true,
+        {"elasticsearch",
+         "elasticsearch:8.15.0",
+         9200,
+         {"http", "https"},
+         true,
          "/usr/share/elasticsearch/data"},
         {"syslog", "balabit/syslog-ng:4.8.1", 514, {"udp", "tcp"}, true, ""},
         {"http-proxy", "", 3128, {"http", "https"}, false, ""},
@@ -56,7 +66,7 @@ const std::vector<ServiceKind>& catalog() {
 
 const ServiceKind* find_kind(const std::string& name) {
     static const std::vector<std::pair<std::string, std::string>> k_aliases = {
-        {"postgresql", "postgres"}, {"memcached", "memcache"}, {"mail", "smtp"},
+        {"postgresql", "postgres"}, {"memcached", "memcache"},    {"mail", "smtp"},
         {"email", "smtp"},          {"elastic", "elasticsearch"}, {"es", "elasticsearch"},
         {"proxy", "http-proxy"},    {"amqp", "rabbitmq"}};
     std::string canonical = name;
@@ -98,9 +108,9 @@ ServiceConfig parse_service_arg(const std::string& arg, const std::string& comma
     const std::string name = arg.substr(0, eq);
     const ServiceKind* kind = find_kind(name);
     if (kind == nullptr) {
-        throw UsageError(fmt::format("unknown service \"{}\"; known services: {}", name,
-                                     known_kinds()),
-                         command_path);
+        throw UsageError(
+            fmt::format("unknown service \"{}\"; known services: {}", name, known_kinds()),
+            command_path);
     }
     ServiceConfig service;
     service.kind = kind->name;
@@ -154,8 +164,8 @@ std::vector<std::pair<std::string, std::string>> service_variables(const Service
             return {{"MEMCACHE_HOSTS", fmt::format("{}:11211", host)}, {"MEMCACHE_PREFIX", scope}};
         }
         if (kind == "rabbitmq") {
-            return {{"AMQP_URLS", fmt::format("amqp://{}:{}@{}:5672/{}", scope, service.password,
-                                              host, scope)}};
+            return {{"AMQP_URLS",
+                     fmt::format("amqp://{}:{}@{}:5672/{}", scope, service.password, host, scope)}};
         }
         if (kind == "smtp") {
             return {{"EMAIL_HOST", host}, {"EMAIL_PORT", "1025"}};
@@ -193,8 +203,7 @@ std::vector<std::pair<std::string, std::string>> service_variables(const Service
         return {{"EMAIL_HOST", first.host}, {"EMAIL_PORT", first.port.empty() ? "25" : first.port}};
     }
     if (kind == "elasticsearch") {
-        return {{"ELASTICSEARCH_URLS", service.external_url},
-                {"ELASTICSEARCH_INDEX_NAME", scope}};
+        return {{"ELASTICSEARCH_URLS", service.external_url}, {"ELASTICSEARCH_INDEX_NAME", scope}};
     }
     if (kind == "syslog") {
         return {{"SYSLOG_SERVER", first.host},
@@ -227,9 +236,9 @@ std::vector<std::pair<std::string, std::string>> container_variables(const Servi
 
 std::vector<std::string> tcp_targets(const ServiceConfig& service) {
     static const std::map<std::string, int> k_default_ports = {
-        {"postgres", 5432}, {"postgresql", 5432}, {"redis", 6379}, {"rediss", 6379},
-        {"memcache", 11211}, {"memcached", 11211}, {"amqp", 5672}, {"amqps", 5671},
-        {"smtp", 25},       {"http", 80},          {"https", 443},  {"tcp", 514}};
+        {"postgres", 5432},  {"postgresql", 5432}, {"redis", 6379}, {"rediss", 6379},
+        {"memcache", 11211}, {"memcached", 11211}, {"amqp", 5672},  {"amqps", 5671},
+        {"smtp", 25},        {"http", 80},         {"https", 443},  {"tcp", 514}};
     std::vector<std::string> targets;
     if (service.provisioned()) {
         return targets;
@@ -296,7 +305,8 @@ std::string drop_command(const ServiceConfig& service, const Endpoint& endpoint)
         // Only a lease still this run's: after a day it may have gone to another run.
         return fmt::format(
             "r() {{ redis-cli -h 127.0.0.1 \"$@\"; }}; "
-            "[ \"$(r -n 0 GET pallet:lease:{index})\" = '{scope}' ] && r -n {index} FLUSHDB >/dev/null "
+            "[ \"$(r -n 0 GET pallet:lease:{index})\" = '{scope}' ] && r -n {index} FLUSHDB "
+            ">/dev/null "
             "&& r -n 0 DEL pallet:lease:{index} >/dev/null",
             fmt::arg("index", service.db_index), fmt::arg("scope", scope));
     }
@@ -314,10 +324,12 @@ std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint)
         // one by renaming it saves creating a database while the user waits.
         return fmt::format(
             "export PGPASSWORD='{admin}'\n"
-            "exec psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -U {user} -d postgres >/dev/null <<'SQL'\n"
+            "exec psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -U {user} -d postgres >/dev/null "
+            "<<'SQL'\n"
             "DO $$ DECLARE spare text; BEGIN\n"
             "  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN\n"
-            "    SELECT datname INTO spare FROM pg_database WHERE datname LIKE '{spare}%' LIMIT 1;\n"
+            "    SELECT datname INTO spare FROM pg_database WHERE datname LIKE '{spare}%' LIMIT "
+            "1;\n"
             "    IF spare IS NOT NULL THEN\n"
             "      BEGIN\n"
             "        EXECUTE format('ALTER DATABASE %I RENAME TO %I', spare, '{role}');\n"
@@ -349,7 +361,8 @@ std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint)
             "r() {{ redis-cli -h 127.0.0.1 \"$@\"; }}\n"
             "r ping | grep -q PONG || exit 1\n"
             "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do\n"
-            "  [ \"$(r -n 0 GET pallet:lease:$i)\" = '{scope}' ] && {{ echo pallet-db-index=$i; exit 0; }}\n"
+            "  [ \"$(r -n 0 GET pallet:lease:$i)\" = '{scope}' ] && {{ echo pallet-db-index=$i; "
+            "exit 0; }}\n"
             "done\n"
             "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do\n"
             "  if [ \"$(r -n 0 SET pallet:lease:$i '{scope}' NX EX 86400)\" = OK ]; then\n"
@@ -385,7 +398,8 @@ std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint)
         return "exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/601'\n";
     }
     if (service.kind == "elasticsearch") {
-        return "curl -fsS 'http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=1s' "
+        return "curl -fsS "
+               "'http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=1s' "
                ">/dev/null\n";
     }
     return "true\n";

@@ -20,8 +20,8 @@ struct ServiceConfig {
 // A kind of service the plugin knows.
 struct ServiceKind {
     std::string name;
-    std::string default_image;  // official image, overridable (PALLET_<NAME>_IMAGE, ...)
-    int port;                   // where it listens in its container
+    std::string default_image;         // official image, overridable (PALLET_<NAME>_IMAGE, ...)
+    int port;                          // where it listens in its container
     std::vector<std::string> schemes;  // URL schemes accepted for an external server
     bool provisionable;
     std::string data_path;  // where its data lives in the container (a named volume)
@@ -43,8 +43,8 @@ ServiceConfig parse_service_arg(const std::string& arg, const std::string& comma
 
 // Where the application reaches a provisioned service and what it is called inside it.
 struct Endpoint {
-    std::string host;         // the service container's name on the environment's network
-    std::string scope;        // the environment's (or run's) name: database, prefix, vhost, index
+    std::string host;   // the service container's name on the environment's network
+    std::string scope;  // the environment's (or run's) name: database, prefix, vhost, index
     // A test run: its test runner may create scratch databases (Django, Rails, pytest-django
     // make their own). Environments keep least privilege.
     bool test_run = false;

@@ -74,7 +74,8 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
     try {
         env.generation = std::stoi(record.label(label::k_generation));
         // In a label of a container record; in the data of a swarm config record.
-        const std::string settings = record.data.empty() ? record.label(label::k_settings) : record.data;
+        const std::string settings =
+            record.data.empty() ? record.label(label::k_settings) : record.data;
         json doc = json::parse(settings);
         env.orchestrator = doc.value("orchestrator", env.orchestrator);
         env.shared_path = doc.value("shared_path", env.shared_path);
@@ -102,15 +103,16 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
         env.edge_only = doc.value("edge_only", false);
         const json services = doc.value("services", json::object());
         for (const auto& [kind, service] : services.items()) {
-            env.services[kind] = services::ServiceConfig{
-                kind, service.value("url", ""), service.value("password", ""),
-                service.value("admin_password", "")};
+            env.services[kind] = services::ServiceConfig{kind, service.value("url", ""),
+                                                         service.value("password", ""),
+                                                         service.value("admin_password", "")};
         }
     } catch (const std::exception&) {
         // Not the parser's words: they may quote part of the record, secrets included.
-        throw Error(fmt::format("the settings of environment {} on the engine are damaged (record "
-                                "{} is not readable); remove it with: {} rm {}",
-                                env.name, record.name, pallet_command, env.name));
+        throw Error(
+            fmt::format("the settings of environment {} on the engine are damaged (record "
+                        "{} is not readable); remove it with: {} rm {}",
+                        env.name, record.name, pallet_command, env.name));
     }
     return env;
 }
@@ -148,9 +150,10 @@ std::map<std::string, Environment> newest_environments(
 void validate_env_name(const std::string& name, const std::string& command_path) {
     if (!util::is_dns_label(name) || name.size() > 40) {
         throw UsageError(
-            fmt::format("invalid environment name \"{}\": use 1 to 40 lowercase letters, digits and "
-                        "inner hyphens (for example: staging, pr-42)",
-                        name),
+            fmt::format(
+                "invalid environment name \"{}\": use 1 to 40 lowercase letters, digits and "
+                "inner hyphens (for example: staging, pr-42)",
+                name),
             command_path);
     }
     // The plugin's own objects are named pallet-test-<run>-..., pallet-warm-<user>-...,
@@ -169,7 +172,8 @@ void validate_env_name(const std::string& name, const std::string& command_path)
 std::optional<Environment> EnvironmentStore::find(const std::string& name) {
     const std::vector<std::string> filters = {fmt::format("{}=true", label::k_managed),
                                               env_filter(name), phase_filter(phase::k_config)};
-    auto envs = newest_environments(m_docker.list_containers(filters), m_docker.command_line("pallet"));
+    auto envs =
+        newest_environments(m_docker.list_containers(filters), m_docker.command_line("pallet"));
     if (envs.find(name) == envs.end()) {
         // A swarm environment keeps its record as a swarm config (none on a plain engine).
         envs = newest_environments(m_docker.list_configs(filters), m_docker.command_line("pallet"));
@@ -185,9 +189,10 @@ std::optional<Environment> EnvironmentStore::find(const std::string& name) {
 Environment EnvironmentStore::get(const std::string& name) {
     auto env = find(name);
     if (!env) {
-        throw Error(fmt::format("no environment named {} on this engine; create it with: docker "
-                                "pallet env create {} ({pallet} env ls lists them)",
-                                name, name, fmt::arg("pallet", m_docker.command_line("pallet"))));
+        throw Error(
+            fmt::format("no environment named {} on this engine; create it with: docker "
+                        "pallet env create {} ({pallet} env ls lists them)",
+                        name, name, fmt::arg("pallet", m_docker.command_line("pallet"))));
     }
     return *env;
 }
@@ -220,10 +225,11 @@ bool EnvironmentStore::write(const Environment& env, int generation) {
     // docker reads a label file line by line, 64 KiB at most.
     constexpr size_t k_max_settings = 60 * 1024;
     if (settings.size() > k_max_settings) {
-        throw Error(fmt::format("the settings of {} would take {} KiB, and the engine keeps at most "
-                                "{} KiB of them; keep large values elsewhere (a file in /storage, "
-                                "or an external service)",
-                                env.name, settings.size() / 1024, k_max_settings / 1024));
+        throw Error(
+            fmt::format("the settings of {} would take {} KiB, and the engine keeps at most "
+                        "{} KiB of them; keep large values elsewhere (a file in /storage, "
+                        "or an external service)",
+                        env.name, settings.size() / 1024, k_max_settings / 1024));
     }
     auto labels = base_labels(env.name, phase::k_config);
     labels[label::k_generation] = std::to_string(generation);
@@ -269,15 +275,16 @@ void EnvironmentStore::ensure_resources(const std::string& name) {
 
 Environment EnvironmentStore::create(const Environment& settings) {
     if (find(settings.name)) {
-        throw Error(fmt::format("environment {} exists already; change it with {pallet} env "
-                                "set, or remove it with {pallet} rm {}",
-                                settings.name, settings.name, fmt::arg("pallet", m_docker.command_line("pallet"))));
+        throw Error(fmt::format(
+            "environment {} exists already; change it with {pallet} env "
+            "set, or remove it with {pallet} rm {}",
+            settings.name, settings.name, fmt::arg("pallet", m_docker.command_line("pallet"))));
     }
     Environment env = settings;
     env.generation = 1;
     if (!write(env, 1)) {
-        throw Error(fmt::format("environment {} was created by someone else just now",
-                                settings.name));
+        throw Error(
+            fmt::format("environment {} was created by someone else just now", settings.name));
     }
     // Its network and volumes come with its first deploy or serve: an engine has room for a
     // few dozen networks only, and an environment that is never used should not take one.

@@ -18,7 +18,7 @@ struct Environment {
     std::string site_domain = "localhost";
     std::string site_protocol = "http";
     std::string bind_address = "127.0.0.1";
-    int port = 0;  // 0: the engine picks a free one when serving starts
+    int port = 0;                   // 0: the engine picks a free one when serving starts
     std::string health_path = "/";  // a new serve container is healthy once this answers
     int health_timeout = 60;        // seconds a new version has to become healthy
     int drain_ms = 2000;            // requests in flight get this long after a switch
@@ -44,8 +44,8 @@ struct Environment {
     std::string acme_email;      // the ACME account's contact ("": none)
     std::string acme_directory;  // the ACME server's directory URL
     std::string acme_failure;    // why the last request failed ("" when it did not), with its time
-    bool hsts = false;       // HTTPS answers carry Strict-Transport-Security (https sites only)
-    bool edge_only = false;  // --port none: its router listens on 127.0.0.1 for the edge alone
+    bool hsts = false;           // HTTPS answers carry Strict-Transport-Security (https sites only)
+    bool edge_only = false;      // --port none: its router listens on 127.0.0.1 for the edge alone
     int generation = 0;
     bool swarm() const { return orchestrator == "swarm"; }
     // Every host name of the site: SITE_DOMAIN, then the aliases.
@@ -72,7 +72,7 @@ void validate_env_name(const std::string& name, const std::string& command_path)
 // Environments on the engine. Settings are labels of label-only "config record" containers,
 // one per generation; container names are unique on an engine, so two writers never both win.
 class EnvironmentStore {
-public:
+  public:
     explicit EnvironmentStore(docker::DockerCli& docker) : m_docker(docker) {}
 
     std::optional<Environment> find(const std::string& name);
@@ -91,7 +91,7 @@ public:
     // Removes everything labelled with the environment (volumes only with `volumes`).
     void remove(const std::string& name, bool volumes);
 
-private:
+  private:
     void ensure_record_image();
     void ensure_resources(const std::string& name);
     bool write(const Environment& env, int generation);

@@ -18,7 +18,8 @@ std::string time_ago(double epoch_seconds, std::optional<double> now) {
     if (epoch_seconds <= 0) {
         return "-";
     }
-    auto age = static_cast<long long>(now.value_or(static_cast<double>(now_seconds())) - epoch_seconds);
+    auto age =
+        static_cast<long long>(now.value_or(static_cast<double>(now_seconds())) - epoch_seconds);
     return util::format_duration(std::chrono::seconds(std::max(0LL, age))) + " ago";
 }
 

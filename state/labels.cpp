@@ -1,7 +1,8 @@
 #include "state/labels.h"
 
-#include <chrono>
 #include <fmt/format.h>
+
+#include <chrono>
 #include <random>
 
 namespace pallet::state {

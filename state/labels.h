@@ -8,27 +8,27 @@ namespace pallet::state {
 
 // Labels on everything the plugin creates. The engine is the only store: these are the schema.
 namespace label {
-inline constexpr const char* k_managed = "io.pallet.managed";        // "true"
-inline constexpr const char* k_env = "io.pallet.env";                // environment name
-inline constexpr const char* k_phase = "io.pallet.phase";            // see phase::
-inline constexpr const char* k_version = "io.pallet.version";        // image reference as given
-inline constexpr const char* k_image_id = "io.pallet.image-id";      // sha256:...
-inline constexpr const char* k_user = "io.pallet.user";              // who ran the command
-inline constexpr const char* k_host = "io.pallet.host";              // where
-inline constexpr const char* k_started = "io.pallet.started";        // unix time, seconds
-inline constexpr const char* k_generation = "io.pallet.generation";  // config records
-inline constexpr const char* k_settings = "io.pallet.settings";      // config records: JSON
-inline constexpr const char* k_result = "io.pallet.result";          // serve records
-inline constexpr const char* k_detail = "io.pallet.detail";          // serve records
-inline constexpr const char* k_duration = "io.pallet.duration";      // serve records: seconds
-inline constexpr const char* k_service = "io.pallet.service";        // service containers: kind
+inline constexpr const char* k_managed = "io.pallet.managed";            // "true"
+inline constexpr const char* k_env = "io.pallet.env";                    // environment name
+inline constexpr const char* k_phase = "io.pallet.phase";                // see phase::
+inline constexpr const char* k_version = "io.pallet.version";            // image reference as given
+inline constexpr const char* k_image_id = "io.pallet.image-id";          // sha256:...
+inline constexpr const char* k_user = "io.pallet.user";                  // who ran the command
+inline constexpr const char* k_host = "io.pallet.host";                  // where
+inline constexpr const char* k_started = "io.pallet.started";            // unix time, seconds
+inline constexpr const char* k_generation = "io.pallet.generation";      // config records
+inline constexpr const char* k_settings = "io.pallet.settings";          // config records: JSON
+inline constexpr const char* k_result = "io.pallet.result";              // serve records
+inline constexpr const char* k_detail = "io.pallet.detail";              // serve records
+inline constexpr const char* k_duration = "io.pallet.duration";          // serve records: seconds
+inline constexpr const char* k_service = "io.pallet.service";            // service containers: kind
 inline constexpr const char* k_service_data = "io.pallet.service-data";  // their data volumes
-inline constexpr const char* k_warm = "io.pallet.warm";              // warm services: warm-<user>
+inline constexpr const char* k_warm = "io.pallet.warm";  // warm services: warm-<user>
 // Set by applications on their images: the services they require, and those they can use.
 inline constexpr const char* k_services_required = "io.pallet.services";
 inline constexpr const char* k_services_optional = "io.pallet.services.optional";
-inline constexpr const char* k_test_run = "io.pallet.test-run";      // test runs
-inline constexpr const char* k_role = "io.pallet.role";              // volumes: storage, static
+inline constexpr const char* k_test_run = "io.pallet.test-run";  // test runs
+inline constexpr const char* k_role = "io.pallet.role";          // volumes: storage, static
 // Routers: the nginx configuration file the router was started with (nginx -c). Routers
 // started by docker-pallet 0.1 lack it: theirs is a conf.d snippet of the image's own nginx.conf.
 inline constexpr const char* k_router_config = "io.pallet.router-config";
@@ -47,11 +47,11 @@ inline constexpr const char* k_serve = "serve";
 inline constexpr const char* k_router = "router";
 inline constexpr const char* k_config = "config";
 inline constexpr const char* k_serve_record = "serve-record";
-inline constexpr const char* k_service = "service";          // provided service containers
+inline constexpr const char* k_service = "service";  // provided service containers
 inline constexpr const char* k_serve_lock = "serve-lock";
-inline constexpr const char* k_run = "run";                  // one-off commands
-inline constexpr const char* k_edge = "edge";                // the engine's one front door
-inline constexpr const char* k_acme = "acme";                // the ACME client, asking for a certificate
+inline constexpr const char* k_run = "run";    // one-off commands
+inline constexpr const char* k_edge = "edge";  // the engine's one front door
+inline constexpr const char* k_acme = "acme";  // the ACME client, asking for a certificate
 // Swarm environments' records (configs) and checks.
 inline constexpr const char* k_deploy_lock = "deploy-lock";
 inline constexpr const char* k_deploy_result = "deploy-result";

@@ -10,9 +10,8 @@
 namespace pallet::state {
 
 void newest_first(std::vector<docker::ContainerRecord>& records) {
-    std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
-        return created_at(a) > created_at(b);
-    });
+    std::stable_sort(records.begin(), records.end(),
+                     [](const auto& a, const auto& b) { return created_at(a) > created_at(b); });
 }
 
 const docker::ContainerRecord* Snapshot::deploy_lock() const {
@@ -34,7 +33,8 @@ bool Snapshot::resources_in_use() const {
 Snapshot read_snapshot(docker::DockerCli& docker, const std::string& env) {
     Snapshot snapshot;
     snapshot.env = env;
-    auto records = docker.list_containers({fmt::format("{}=true", label::k_managed), env_filter(env)});
+    auto records =
+        docker.list_containers({fmt::format("{}=true", label::k_managed), env_filter(env)});
     newest_first(records);
     std::vector<docker::ContainerRecord> configs;
     for (auto& record : records) {

@@ -14,12 +14,12 @@ namespace pallet::state {
 // of asking the engine again for each thing it needs.
 struct Snapshot {
     std::string env;
-    std::optional<Environment> settings;                  // the newest settings record
-    std::vector<docker::ContainerRecord> deploys;         // deploy containers, newest first
-    std::vector<docker::ContainerRecord> serving;         // serve containers
-    std::vector<docker::ContainerRecord> serve_records;   // serve history, newest first
+    std::optional<Environment> settings;                 // the newest settings record
+    std::vector<docker::ContainerRecord> deploys;        // deploy containers, newest first
+    std::vector<docker::ContainerRecord> serving;        // serve containers
+    std::vector<docker::ContainerRecord> serve_records;  // serve history, newest first
     std::optional<docker::ContainerRecord> router;
-    std::vector<docker::ContainerRecord> services;        // provided services' containers
+    std::vector<docker::ContainerRecord> services;  // provided services' containers
 
     // The container under the deploy lock's name, if any.
     const docker::ContainerRecord* deploy_lock() const;

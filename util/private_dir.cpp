@@ -1,6 +1,7 @@
 #include "util/private_dir.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <vector>
 
 #include "util/error.h"
@@ -20,8 +20,8 @@ std::string base_directory() {
     for (const char* variable : {"XDG_RUNTIME_DIR", "TMPDIR"}) {
         const char* value = std::getenv(variable);
         struct stat info {};
-        if (value != nullptr && *value == '/' && ::stat(value, &info) == 0 && S_ISDIR(info.st_mode) &&
-            ::access(value, W_OK) == 0) {
+        if (value != nullptr && *value == '/' && ::stat(value, &info) == 0 &&
+            S_ISDIR(info.st_mode) && ::access(value, W_OK) == 0) {
             return value;
         }
     }

@@ -9,7 +9,7 @@ namespace pallet::util {
 // (docker's --label-file, --env-file) instead of its command line; removed with this object.
 // Made under $XDG_RUNTIME_DIR (a tmpfs of the user's own), else $TMPDIR, else /tmp.
 class PrivateDirectory {
-public:
+  public:
     PrivateDirectory();
     ~PrivateDirectory();
     PrivateDirectory(const PrivateDirectory&) = delete;
@@ -19,7 +19,7 @@ public:
     // Writes `content` into a new file `name` (0600); returns its path.
     std::string write(const std::string& name, const std::string& content);
 
-private:
+  private:
     std::string m_path;
 };
 

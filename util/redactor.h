@@ -11,7 +11,7 @@ namespace pallet::util {
 // application output quoted in them. Values shorter than k_min_length are not taken: they would
 // blank out common words and numbers, and are not secrets worth the name.
 class Redactor {
-public:
+  public:
     static constexpr size_t k_min_length = 6;
 
     // Takes a value (and, for a URL, the password in it, raw and percent-decoded).
@@ -20,7 +20,7 @@ public:
     std::string redact(std::string_view text) const;
     bool empty() const { return m_values.empty(); }
 
-private:
+  private:
     // Longest first, so that a value containing another is replaced whole.
     struct LongerFirst {
         bool operator()(const std::string& a, const std::string& b) const {

@@ -1,8 +1,7 @@
 #include "util/strings.h"
 
-#include <fmt/format.h>
-
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 
 #include <cctype>
@@ -73,8 +72,8 @@ std::string shell_quote(std::string_view word) {
     }
     bool plain = true;
     for (char c : word) {
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || std::string_view("@%_+=:,./-").find(c) !=
-                                                                  std::string_view::npos)) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+              std::string_view("@%_+=:,./-").find(c) != std::string_view::npos)) {
             plain = false;
             break;
         }
@@ -135,10 +134,17 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
             return std::nullopt;
         }
         switch (c) {
-            case 'h': total += number * 3600; break;
-            case 'm': total += number * 60; break;
-            case 's': total += number; break;
-            default: return std::nullopt;
+            case 'h':
+                total += number * 3600;
+                break;
+            case 'm':
+                total += number * 60;
+                break;
+            case 's':
+                total += number;
+                break;
+            default:
+                return std::nullopt;
         }
         number = -1;
     }
@@ -217,7 +223,8 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text) {
         }
         listen.address = std::string(address);
     }
-    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) {
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string_view::npos) {
         return std::nullopt;
     }
     listen.port = std::stoi(std::string(port));

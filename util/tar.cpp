@@ -16,7 +16,8 @@ void put_octal(std::string& header, size_t offset, size_t width, unsigned long l
     header.replace(offset, width - 1, digits.substr(digits.size() - (width - 1)));
 }
 
-std::optional<unsigned long long> octal_field(std::string_view header, size_t offset, size_t width) {
+std::optional<unsigned long long> octal_field(std::string_view header, size_t offset,
+                                              size_t width) {
     unsigned long long value = 0;
     bool any = false;
     for (char c : header.substr(offset, width)) {

@@ -51,7 +51,8 @@ CertificateInfo certificate_info(const std::string& chain_pem) {
     const Cert cert = read_certificate(chain_pem);
     CertificateInfo info;
     info.not_after = to_time(X509_get0_notAfter(cert.get()));
-    auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
+    auto* names = static_cast<GENERAL_NAMES*>(
+        X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
     if (names != nullptr) {
         for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
             const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
@@ -88,10 +89,12 @@ CertificateInfo check_certificate(const std::string& chain_pem, const std::strin
         throw Error("the key is not the certificate's (they do not match)");
     }
     if (X509_check_host(cert.get(), domain.data(), domain.size(), 0, nullptr) != 1) {
-        throw Error(fmt::format("the certificate is for {}, not {}", join(info.names, ", "), domain));
+        throw Error(
+            fmt::format("the certificate is for {}, not {}", join(info.names, ", "), domain));
     }
     if (info.not_after <= now) {
-        throw Error(fmt::format("the certificate expired on {}", utc_time(info.not_after, "%Y-%m-%d %H:%M UTC")));
+        throw Error(fmt::format("the certificate expired on {}",
+                                utc_time(info.not_after, "%Y-%m-%d %H:%M UTC")));
     }
     if (X509_cmp_time(X509_get0_notBefore(cert.get()), &now) > 0) {
         throw Error("the certificate is not valid yet");

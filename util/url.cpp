@@ -32,8 +32,9 @@ bool is_credential_key(std::string_view key) {
     static constexpr std::array<std::string_view, 7> k_markers = {
         "pass", "secret", "token", "key", "auth", "credential", "signature"};
     const std::string lower = lowercase(std::string(key));
-    return std::any_of(k_markers.begin(), k_markers.end(),
-                       [&](std::string_view marker) { return lower.find(marker) != std::string::npos; });
+    return std::any_of(k_markers.begin(), k_markers.end(), [&](std::string_view marker) {
+        return lower.find(marker) != std::string::npos;
+    });
 }
 
 // The query "a=1&password=x&b=2" as it may be shown: from the value of the first credential
@@ -65,8 +66,9 @@ bool parse(std::string_view text, UriUriA& uri) {
     // An "@" anywhere but at the end of the userinfo is a password's raw "/", "?" or "#" that
     // moved the rest into the path, query or fragment: not the URL it looks like.
     const auto at = text.rfind('@');
-    const bool stray_at = at != std::string_view::npos &&
-                          (uri.userInfo.afterLast == nullptr || text.data() + at != uri.userInfo.afterLast);
+    const bool stray_at =
+        at != std::string_view::npos &&
+        (uri.userInfo.afterLast == nullptr || text.data() + at != uri.userInfo.afterLast);
     const bool usable = !stray_at && uri.scheme.first != nullptr && uri.hostText.first != nullptr &&
                         uri.hostText.afterLast != uri.hostText.first &&
                         uri.hostData.ipFuture.first == nullptr;
@@ -91,7 +93,8 @@ std::string mask_unparsed(std::string_view text) {
     std::string out(text);
     if (const auto question = out.find('?'); question != std::string::npos) {
         bool cut = false;
-        out = out.substr(0, question + 1) + mask_query(std::string_view(out).substr(question + 1), cut);
+        out = out.substr(0, question + 1) +
+              mask_query(std::string_view(out).substr(question + 1), cut);
     }
     const auto at = out.rfind('@');
     if (at != std::string::npos) {
@@ -125,7 +128,8 @@ std::optional<Url> parse_url(std::string_view text) {
     url.host = text_of(uri.hostText);
     url.ipv6 = uri.hostData.ip6 != nullptr;
     url.port = text_of(uri.portText);
-    for (const UriPathSegmentA* segment = uri.pathHead; segment != nullptr; segment = segment->next) {
+    for (const UriPathSegmentA* segment = uri.pathHead; segment != nullptr;
+         segment = segment->next) {
         if (segment != uri.pathHead) {
             url.path += '/';
         }

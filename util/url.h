@@ -12,9 +12,9 @@ struct Url {
     std::string userinfo;  // as written (percent-encoded), "" when none
     std::string host;      // without the brackets of an IPv6 address
     bool ipv6 = false;
-    std::string port;      // digits, "" when none
-    std::string path;      // without the leading slash
-    std::string query;     // without the "?"
+    std::string port;   // digits, "" when none
+    std::string path;   // without the leading slash
+    std::string query;  // without the "?"
     // "host:port" (with brackets for IPv6), `default_port` where the URL has none.
     std::string host_port(int default_port) const;
 };

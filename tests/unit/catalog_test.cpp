@@ -26,9 +26,10 @@ TEST(Catalog, ProvidedPostgresGetsItsOwnRoleAndDatabase) {
     const std::string script = ready_script(service, k_endpoint);
     EXPECT_NE(script.find("NOSUPERUSER"), std::string::npos);
     EXPECT_NE(script.find("CREATE DATABASE \"staging_2\" OWNER \"staging_2\""), std::string::npos);
-    EXPECT_NE(script.find("\\connect \"host=127.0.0.1 dbname=staging_2 user=staging_2 password=pw123\"\n"
-                          "SELECT 1;"),
-              std::string::npos)
+    EXPECT_NE(
+        script.find("\\connect \"host=127.0.0.1 dbname=staging_2 user=staging_2 password=pw123\"\n"
+                    "SELECT 1;"),
+        std::string::npos)
         << "the check queries as the application's role";
 }
 
@@ -96,8 +97,9 @@ TEST(Catalog, DropCommandsHoldNoSecret) {
 
 TEST(Catalog, OnlyTestRunsMayCreateDatabases) {
     ServiceConfig service{"postgres", "", "app-secret", "admin-secret", 0};
-    EXPECT_NE(ready_script(service, {"h", "staging", false}).find("ALTER ROLE \"staging\" NOCREATEDB"),
-              std::string::npos);
+    EXPECT_NE(
+        ready_script(service, {"h", "staging", false}).find("ALTER ROLE \"staging\" NOCREATEDB"),
+        std::string::npos);
     EXPECT_NE(ready_script(service, {"h", "test-1", true}).find("ALTER ROLE \"test_1\" CREATEDB"),
               std::string::npos);
     EXPECT_EQ(ready_script(service, {"h", "test-1", true}).find(" SUPERUSER"), std::string::npos)
@@ -118,7 +120,8 @@ TEST(Catalog, SharedRedisIsLeasedNotHashed) {
     EXPECT_EQ(leased_db_index("nothing"), 0);
     redis.db_index = 7;
     const std::string drop = drop_command(redis, {"", "test-ab12", true, true});
-    EXPECT_NE(drop.find("GET pallet:lease:7)\" = 'test_ab12' ] && r -n 7 FLUSHDB"), std::string::npos)
+    EXPECT_NE(drop.find("GET pallet:lease:7)\" = 'test_ab12' ] && r -n 7 FLUSHDB"),
+              std::string::npos)
         << "only a lease still the run's is flushed and given back";
     EXPECT_NE(ready_script(redis, {"h", "staging", false, false}).find("ping"), std::string::npos);
 }

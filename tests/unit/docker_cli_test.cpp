@@ -42,7 +42,8 @@ TEST(DockerCli, RunArgsKeepValuesOffArgv) {
     spec.name = "pallet-staging-deploy";
     spec.image = "sha256:abc";
     spec.command = {"deploy"};
-    spec.env = {{"SITE_DOMAIN", "example.org"}, {"DB_DEFAULT_URL", "postgres://u:secret@db/x"},
+    spec.env = {{"SITE_DOMAIN", "example.org"},
+                {"DB_DEFAULT_URL", "postgres://u:secret@db/x"},
                 {"HTTP_PROXY", "http://proxy:3128"}};
     spec.labels = {{"io.pallet.env", "staging"}, {"io.pallet.settings", "{\"SECRET\":\"s3\"}"}};
     spec.network = "pallet-staging";
@@ -50,12 +51,29 @@ TEST(DockerCli, RunArgsKeepValuesOffArgv) {
                    {"pallet-staging-static", "/static", true}};
     spec.stop_timeout = 10;
     EXPECT_EQ(DockerCli::run_args(spec, true, RunFiles{"/p/labels", "/p/env"}),
-              (Args{"container", "run", "--detach", "--name", "pallet-staging-deploy",
-                    "--label-file", "/p/labels", "--network", "pallet-staging", "--mount",
-                    "type=volume,source=pallet-staging-storage,target=/storage", "--mount",
+              (Args{"container",
+                    "run",
+                    "--detach",
+                    "--name",
+                    "pallet-staging-deploy",
+                    "--label-file",
+                    "/p/labels",
+                    "--network",
+                    "pallet-staging",
+                    "--mount",
+                    "type=volume,source=pallet-staging-storage,target=/storage",
+                    "--mount",
                     "type=volume,source=pallet-staging-static,target=/static,readonly",
-                    "--stop-timeout", "10", "--env", "SITE_DOMAIN", "--env", "DB_DEFAULT_URL",
-                    "--env-file", "/p/env", "sha256:abc", "deploy"}));
+                    "--stop-timeout",
+                    "10",
+                    "--env",
+                    "SITE_DOMAIN",
+                    "--env",
+                    "DB_DEFAULT_URL",
+                    "--env-file",
+                    "/p/env",
+                    "sha256:abc",
+                    "deploy"}));
     auto env = DockerCli::run_env(spec);
     EXPECT_EQ(env.at("DB_DEFAULT_URL"), "postgres://u:secret@db/x");
     EXPECT_EQ(env.count("HTTP_PROXY"), 0u) << "the docker CLI would use it itself";
@@ -80,7 +98,8 @@ TEST(DockerCli, NoValueOfAContainerEverReachesArgv) {
             EXPECT_EQ(arg.find("planted"), std::string::npos) << arg;
         }
         for (const auto& [key, value] : command.extra_env) {
-            EXPECT_TRUE(key == "SECRET_KEY") << key << " would be read by the docker CLI or the loader";
+            EXPECT_TRUE(key == "SECRET_KEY")
+                << key << " would be read by the docker CLI or the loader";
         }
     }
 }
@@ -180,8 +199,8 @@ TEST(DockerCli, CleanupNeverThrowsAndSurvivesCancellation) {
     EXPECT_NO_THROW(docker.remove_containers({"x"}));
     ASSERT_EQ(runner.commands.size(), 1u);
     EXPECT_EQ(runner.commands[0].on_cancel, OnCancel::finish);
-    EXPECT_EQ(runner.commands[0].argv,
-              (Args{"docker", "--context", "prod", "container", "rm", "--force", "--volumes", "x"}));
+    EXPECT_EQ(runner.commands[0].argv, (Args{"docker", "--context", "prod", "container", "rm",
+                                             "--force", "--volumes", "x"}));
 }
 
 }  // namespace
@@ -240,7 +259,8 @@ TEST(DockerCli, ServiceMountsAreInTheOrderDockerServiceUpdateKeeps) {
     ServiceSpec spec;
     spec.name = "pallet-web-serve-1";
     spec.image = "app:v1";
-    spec.binds = {{"/srv/shared/web/storage", "/storage", false}, {"/srv/shared/web/static", "/static", false}};
+    spec.binds = {{"/srv/shared/web/storage", "/storage", false},
+                  {"/srv/shared/web/static", "/static", false}};
     const Args args = DockerCli::service_args(spec, "/p/env");
     std::vector<std::string> mounts;
     for (size_t i = 0; i + 1 < args.size(); ++i) {
@@ -266,15 +286,17 @@ TEST(DockerCli, ReplicasCountTasksThatRunAndAreMeantTo) {
     DockerCli docker(runner, target());
     runner.answer(0, "pallet-web-serve-1 5/3\npallet-web-router 1/1\n");
     // A task of a lost node, or one stopping after a scale down, is not meant to run.
-    runner.answer(0, "pallet-web-router.xyz Running 2 minutes ago\n"
-                     "pallet-web-serve-1.1 Running 2 minutes ago\n"
-                     "pallet-web-serve-1.2 Running 5 seconds ago\n"
-                     "pallet-web-serve-1.3 Starting 1 second ago\n");
+    runner.answer(0,
+                  "pallet-web-router.xyz Running 2 minutes ago\n"
+                  "pallet-web-serve-1.1 Running 2 minutes ago\n"
+                  "pallet-web-serve-1.2 Running 5 seconds ago\n"
+                  "pallet-web-serve-1.3 Starting 1 second ago\n");
     const auto replicas = docker.service_replicas({"io.pallet.env=web"});
     ASSERT_EQ(runner.commands.size(), 2u);
     EXPECT_EQ(runner.commands[1].argv,
-              (Args{"docker", "--context", "prod", "service", "ps", "--filter", "desired-state=running",
-                    "--format", "{{.Name}} {{.CurrentState}}", "pallet-web-router", "pallet-web-serve-1"}));
+              (Args{"docker", "--context", "prod", "service", "ps", "--filter",
+                    "desired-state=running", "--format", "{{.Name}} {{.CurrentState}}",
+                    "pallet-web-router", "pallet-web-serve-1"}));
     EXPECT_EQ(replicas.at("pallet-web-serve-1"), "2/3");
     EXPECT_EQ(replicas.at("pallet-web-router"), "1/1");
 }
@@ -283,14 +305,19 @@ TEST(DockerCli, VolumesOfADriverCarryTheirOptionsQuotedAsMountReadsThem) {
     ServiceSpec spec;
     spec.name = "pallet-web-serve-1";
     spec.image = "app:v1";
-    spec.volumes = {{"pallet-web-storage", "/storage", false, "local",
-                     {{"device", ":/export/web/storage"}, {"o", "addr=10.0.0.9,nfsvers=4"}, {"type", "nfs"}}}};
+    spec.volumes = {
+        {"pallet-web-storage",
+         "/storage",
+         false,
+         "local",
+         {{"device", ":/export/web/storage"}, {"o", "addr=10.0.0.9,nfsvers=4"}, {"type", "nfs"}}}};
     const Args args = DockerCli::service_args(spec, "/p/env");
     const auto mount = std::find(args.begin(), args.end(), "--mount");
     ASSERT_NE(mount, args.end());
-    EXPECT_EQ(*(mount + 1), "type=volume,source=pallet-web-storage,target=/storage,volume-driver=local,"
-                            "volume-opt=device=:/export/web/storage,\"volume-opt=o=addr=10.0.0.9,nfsvers=4\","
-                            "volume-opt=type=nfs");
+    EXPECT_EQ(*(mount + 1),
+              "type=volume,source=pallet-web-storage,target=/storage,volume-driver=local,"
+              "volume-opt=device=:/export/web/storage,\"volume-opt=o=addr=10.0.0.9,nfsvers=4\","
+              "volume-opt=type=nfs");
 }
 
 }  // namespace

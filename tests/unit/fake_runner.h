@@ -10,7 +10,7 @@ namespace pallet::testing {
 
 // A Runner that records every command and answers from a script (default: success, no output).
 class FakeRunner : public docker::Runner {
-public:
+  public:
     docker::Result run(const docker::Command& command) override {
         commands.push_back(command);
         if (answers.empty()) {

@@ -43,19 +43,24 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         Case{{"pallet", "status"}, {}, {"status"}},
         Case{{"--context", "prod", "pallet", "deploy", "e", "i"},
-             {"--context", "prod"}, {"deploy", "e", "i"}},
+             {"--context", "prod"},
+             {"deploy", "e", "i"}},
         Case{{"--context=prod", "pallet", "status"}, {"--context=prod"}, {"status"}},
         Case{{"-c", "prod", "pallet", "status"}, {"-c", "prod"}, {"status"}},
         Case{{"-cprod", "pallet", "status"}, {"-cprod"}, {"status"}},
         // The plugin's name as a flag value is not the plugin name.
         Case{{"--context", "pallet", "pallet", "status"}, {"--context", "pallet"}, {"status"}},
         Case{{"-H", "unix:///x.sock", "-l", "debug", "pallet", "status"},
-             {"-H", "unix:///x.sock", "-l", "debug"}, {"status"}, false, true},
+             {"-H", "unix:///x.sock", "-l", "debug"},
+             {"status"},
+             false,
+             true},
         Case{{"-D", "pallet", "status"}, {"-D"}, {"status"}, false, true},
         Case{{"-Dl", "info", "pallet", "status"}, {"-Dl", "info"}, {"status"}, false, true},
         Case{{"--debug=false", "pallet", "status"}, {"--debug=false"}, {"status"}},
         Case{{"--tls", "--tlsverify=false", "--tlscacert", "ca.pem", "pallet", "status"},
-             {"--tls", "--tlsverify=false", "--tlscacert", "ca.pem"}, {"status"}},
+             {"--tls", "--tlsverify=false", "--tlscacert", "ca.pem"},
+             {"status"}},
         Case{{"--config", "/tmp/c", "pallet", "status"}, {"--config", "/tmp/c"}, {"status"}},
         // Help in its three spellings, never passed on to docker.
         Case{{"pallet", "--help"}, {}, {"--help"}},
@@ -68,8 +73,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"status"}, {}, {"status"}},
         Case{{"--dry-run", "deploy", "e", "i"}, {}, {"--dry-run", "deploy", "e", "i"}},
         // A cluster that is not all docker's is the plugin's own: no effect (found by fuzzing).
-        Case{{"-Dq", "status"}, {}, {"-Dq", "status"}, false, false},
-        Case{{}, {}, {}}),
+        Case{{"-Dq", "status"}, {}, {"-Dq", "status"}, false, false}, Case{{}, {}, {}}),
     [](const ::testing::TestParamInfo<Case>& info) { return "case" + std::to_string(info.index); });
 
 TEST(Invocation, MetadataIsTheSingleArgument) {
@@ -86,7 +90,8 @@ TEST(Invocation, HooksAndCompletion) {
     EXPECT_EQ(inv.args, Args{"de"});
     EXPECT_TRUE(inv.descriptions);
     inv = parse_invocation({"__completeNoDesc", "env", ""});
-    EXPECT_EQ(inv.kind, Invocation::Kind::complete) << "as Debian's bash completion runs the plugin";
+    EXPECT_EQ(inv.kind, Invocation::Kind::complete)
+        << "as Debian's bash completion runs the plugin";
     EXPECT_EQ(inv.args, (Args{"env", ""}));
     EXPECT_FALSE(inv.descriptions);
 }

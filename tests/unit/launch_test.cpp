@@ -75,7 +75,8 @@ TEST_F(Launch, NamedUserIsLookedUpInTheImagesPasswd) {
     header.replace(0, 6, "passwd");
     header.replace(124, 11, fmt::format("{:011o}", passwd.size()));
     header[156] = '0';
-    std::string tar = header + passwd + std::string(512 - passwd.size(), '\0') + std::string(1024, '\0');
+    std::string tar =
+        header + passwd + std::string(512 - passwd.size(), '\0') + std::string(1024, '\0');
     runner.answer(0, tar);
     launch_detached(context, image("web"), spec("c1"));
     ASSERT_EQ(runner.commands.size(), 4u);
@@ -86,7 +87,7 @@ TEST_F(Launch, NamedUserIsLookedUpInTheImagesPasswd) {
 }
 
 TEST_F(Launch, UnknownUserRemovesTheCreatedContainer) {
-    runner.answer(0);                            // create
+    runner.answer(0);                                                       // create
     runner.answer(1, "", "Error: No such container:path: c1:/etc/passwd");  // no passwd
     EXPECT_THROW(launch_detached(context, image("ghost"), spec("c1")), Error);
     EXPECT_EQ(verb(runner.commands.size() - 1), "container rm");
@@ -94,7 +95,8 @@ TEST_F(Launch, UnknownUserRemovesTheCreatedContainer) {
 
 TEST_F(Launch, TakenNameIsTheLockNotAnError) {
     runner.answer(125, "", "Conflict. The container name \"/c1\" is already in use");
-    EXPECT_EQ(launch_detached(context, image("1000"), spec("c1")), docker::StartOutcome::name_taken);
+    EXPECT_EQ(launch_detached(context, image("1000"), spec("c1")),
+              docker::StartOutcome::name_taken);
     EXPECT_EQ(runner.commands.size(), 1u) << "nothing else is done with someone else's container";
 }
 
@@ -118,9 +120,9 @@ TEST_F(Launch, ReadOnlyMountsAreLeftAlone) {
 TEST_F(Launch, AttachedRunOfANonRootImageIsGoneWhenItReturns) {
     auto once = spec("t1");
     once.remove_on_exit = true;
-    runner.answer(0);     // create
-    runner.answer(0);     // cp
-    runner.answer(3);     // start --attach: the command's exit status
+    runner.answer(0);  // create
+    runner.answer(0);  // cp
+    runner.answer(3);  // start --attach: the command's exit status
     EXPECT_EQ(launch_attached(context, image("1000"), once), 3);
     ASSERT_EQ(runner.commands.size(), 4u);
     const auto& create = runner.commands[0].argv;

@@ -11,7 +11,8 @@
 namespace pallet::phases {
 namespace {
 
-std::map<std::string, std::string> as_map(const std::vector<std::pair<std::string, std::string>>& vars) {
+std::map<std::string, std::string> as_map(
+    const std::vector<std::pair<std::string, std::string>>& vars) {
     return {vars.begin(), vars.end()};
 }
 

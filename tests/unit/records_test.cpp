@@ -51,16 +51,15 @@ TEST(Records, ImageInspect) {
 
 TEST(Records, VolumeLinesAndLabelStrings) {
     auto volumes = parse_volume_lines(
-        "{\"Driver\":\"local\",\"Labels\":\"io.pallet.env=s,io.pallet.role=storage\",\"Name\":\"v\"}\n");
+        "{\"Driver\":\"local\",\"Labels\":\"io.pallet.env=s,io.pallet.role=storage\",\"Name\":"
+        "\"v\"}\n");
     ASSERT_EQ(volumes.size(), 1u);
     EXPECT_EQ(volumes[0].name, "v");
     EXPECT_EQ(volumes[0].label("io.pallet.role"), "storage");
     EXPECT_TRUE(parse_label_string("").empty());
 }
 
-TEST(Records, MalformedJsonIsAnError) {
-    EXPECT_ANY_THROW(parse_container_inspect("not json"));
-}
+TEST(Records, MalformedJsonIsAnError) { EXPECT_ANY_THROW(parse_container_inspect("not json")); }
 
 }  // namespace
 }  // namespace pallet::docker
@@ -84,8 +83,9 @@ TEST(EngineClock, ReadOnceThenFollowedLocally) {
     EXPECT_NEAR(first, 1000000000.0, 1.0) << "the engine's time, whatever the local clock says";
     EXPECT_GE(docker.engine_now(), first);
     ASSERT_EQ(runner.commands.size(), 1u) << "one docker call per command";
-    EXPECT_EQ(runner.commands[0].argv,
-              (std::vector<std::string>{"docker", "system", "info", "--format", "{{json .SystemTime}}"}));
+    EXPECT_EQ(
+        runner.commands[0].argv,
+        (std::vector<std::string>{"docker", "system", "info", "--format", "{{json .SystemTime}}"}));
 }
 
 }  // namespace

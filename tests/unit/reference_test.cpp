@@ -16,8 +16,9 @@ TEST(Reference, RepositoryDropsTagAndDigestButNotARegistrysPort) {
 
 TEST(Reference, SwarmNodesRunTheRegistrysDigestOrElseTheImageId) {
     const std::string id = "sha256:aaaa";
-    EXPECT_EQ(pinned_image("reg:5000/app:1", id, {"other/app@sha256:bbbb", "reg:5000/app@sha256:cccc"}),
-              "reg:5000/app@sha256:cccc");
+    EXPECT_EQ(
+        pinned_image("reg:5000/app:1", id, {"other/app@sha256:bbbb", "reg:5000/app@sha256:cccc"}),
+        "reg:5000/app@sha256:cccc");
     EXPECT_EQ(pinned_image("app:1", id, {}), id) << "built or loaded here: no registry has it";
     EXPECT_EQ(pinned_image("app:1", id, {"reg:5000/app@sha256:cccc"}), id)
         << "a digest of another repository is not what the user named";

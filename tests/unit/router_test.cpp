@@ -1,9 +1,9 @@
 // The router's nginx configuration and the reading of health answers.
 #include "phases/router.h"
 
-#include "phases/edge.h"
-
 #include <gtest/gtest.h>
+
+#include "phases/edge.h"
 
 namespace pallet::phases {
 namespace {
@@ -46,7 +46,8 @@ TEST(RouterConfig, ASwarmServiceIsResolvedThroughTheSwarmsDns) {
 }
 
 TEST(HealthAnswer, BelowFourHundredIsHealthy) {
-    auto ok = parse_health_answer("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n");
+    auto ok =
+        parse_health_answer("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n");
     EXPECT_TRUE(ok.healthy);
     EXPECT_EQ(ok.status, 200);
     auto redirect = parse_health_answer("HTTP/1.1 302 Found\r\nLocation: /login\r\n\r\n");
@@ -72,45 +73,65 @@ TEST(HealthAnswer, NoHttpIsNotHealthy) {
 }
 
 TEST(EdgeConfig, EachDomainGoesToItsRouterAndAnyOtherHostGets404) {
-    const std::string config = edge_config({"127.0.0.1:8080", "127.0.0.1:8443"},
-                                           {{"shop", "shop.example.org", {}, "127.0.0.1:41001", "", "", false},
-                                            {"blog", "blog.example.org", {}, "", "", "", false}});
-    EXPECT_NE(config.find("listen 127.0.0.1:8080 default_server reuseport;\n        server_name _;\n        return 404;"),
+    const std::string config =
+        edge_config({"127.0.0.1:8080", "127.0.0.1:8443"},
+                    {{"shop", "shop.example.org", {}, "127.0.0.1:41001", "", "", false},
+                     {"blog", "blog.example.org", {}, "", "", "", false}});
+    EXPECT_NE(config.find("listen 127.0.0.1:8080 default_server reuseport;\n        server_name "
+                          "_;\n        return 404;"),
               std::string::npos)
         << "a host name no environment has never reaches another environment's site";
     EXPECT_NE(config.find("server 127.0.0.1:41001 max_fails=0;"), std::string::npos);
-    EXPECT_NE(config.find("server_name shop.example.org;\n        location / {\n            proxy_pass http://pallet_site_1;"),
+    EXPECT_NE(config.find("server_name shop.example.org;\n        location / {\n            "
+                          "proxy_pass http://pallet_site_1;"),
               std::string::npos);
-    EXPECT_NE(config.find("proxy_set_header Host $http_host;"), std::string::npos) << "the router and the app see the user's Host";
-    EXPECT_NE(config.find("server_name blog.example.org;\n        location / {\n            return 503;"), std::string::npos)
+    EXPECT_NE(config.find("proxy_set_header Host $http_host;"), std::string::npos)
+        << "the router and the app see the user's Host";
+    EXPECT_NE(
+        config.find("server_name blog.example.org;\n        location / {\n            return 503;"),
+        std::string::npos)
         << "an environment whose router does not run answers 503, not another site";
-    EXPECT_EQ(config.find("include /etc/nginx"), std::string::npos) << "nothing of the image's configuration";
-    EXPECT_NE(config.find("listen 127.0.0.1:8443 ssl http2 default_server reuseport;\n        ssl_reject_handshake on;"),
+    EXPECT_EQ(config.find("include /etc/nginx"), std::string::npos)
+        << "nothing of the image's configuration";
+    EXPECT_NE(config.find("listen 127.0.0.1:8443 ssl http2 default_server reuseport;\n        "
+                          "ssl_reject_handshake on;"),
               std::string::npos)
         << "no TLS handshake for a name without a certificate";
     EXPECT_EQ(config.find("ssl_certificate "), std::string::npos) << "no site has a certificate";
 }
 
 TEST(EdgeConfig, AnHttpsSiteWithItsCertificateRedirectsHttpAndServesTls) {
-    const std::string config = edge_config({"80", "127.0.0.1:8443"},
-                                           {{"shop", "shop.example.org", {"www.shop.example.org"}, "127.0.0.1:41001", "CERT", "KEY", true}});
+    const std::string config = edge_config({"80", "127.0.0.1:8443"}, {{"shop",
+                                                                       "shop.example.org",
+                                                                       {"www.shop.example.org"},
+                                                                       "127.0.0.1:41001",
+                                                                       "CERT",
+                                                                       "KEY",
+                                                                       true}});
     EXPECT_NE(config.find("return 308 https://$host:8443$request_uri;"), std::string::npos);
-    EXPECT_EQ(config.find("acme-challenge"), std::string::npos) << "the user's own certificate: no ACME";
-    EXPECT_EQ(config.find("Strict-Transport-Security"), std::string::npos) << "HSTS only when asked for";
-    EXPECT_NE(config.find("listen 127.0.0.1:8443 ssl http2;\n        server_name shop.example.org www.shop.example.org;\n"
-                          "        ssl_certificate /pallet/tls/shop.crt;\n        ssl_certificate_key /pallet/tls/shop.key;\n"
+    EXPECT_EQ(config.find("acme-challenge"), std::string::npos)
+        << "the user's own certificate: no ACME";
+    EXPECT_EQ(config.find("Strict-Transport-Security"), std::string::npos)
+        << "HSTS only when asked for";
+    EXPECT_NE(config.find("listen 127.0.0.1:8443 ssl http2;\n        server_name shop.example.org "
+                          "www.shop.example.org;\n"
+                          "        ssl_certificate /pallet/tls/shop.crt;\n        "
+                          "ssl_certificate_key /pallet/tls/shop.key;\n"
                           "        location / {\n            proxy_pass http://pallet_site_1;"),
               std::string::npos);
-    EXPECT_EQ(config.find("CERT"), std::string::npos) << "certificates and keys are files, never in the configuration";
+    EXPECT_EQ(config.find("CERT"), std::string::npos)
+        << "certificates and keys are files, never in the configuration";
     EXPECT_NE(config.find("ssl_protocols TLSv1.2 TLSv1.3;"), std::string::npos);
-    EXPECT_NE(edge_config({"80", "443"}, {{"shop", "shop.example.org", {}, "127.0.0.1:1", "C", "K", true}})
+    EXPECT_NE(edge_config({"80", "443"},
+                          {{"shop", "shop.example.org", {}, "127.0.0.1:1", "C", "K", true}})
                   .find("return 308 https://$host$request_uri;"),
               std::string::npos)
         << "no port in redirects to 443";
 }
 
 TEST(EdgeConfig, AnAcmeSiteAnswersChallengesOnHttpAndHstsIsOptional) {
-    EdgeSite site{"shop", "shop.example.org", {}, "127.0.0.1:41001", "CERT", "KEY", true, true, true};
+    EdgeSite site{"shop", "shop.example.org", {}, "127.0.0.1:41001", "CERT", "KEY", true, true,
+                  true};
     const std::string config = edge_config({"80", "443"}, {site});
     EXPECT_NE(config.find("listen 80;\n        server_name shop.example.org;\n"
                           "        location ^~ /.well-known/acme-challenge/ {\n"
@@ -121,20 +142,24 @@ TEST(EdgeConfig, AnAcmeSiteAnswersChallengesOnHttpAndHstsIsOptional) {
                           "            return 308 https://$host$request_uri;"),
               std::string::npos)
         << "HTTP-01 challenges are answered from the client's files, everything else redirects";
-    EXPECT_NE(config.find("ssl_certificate_key /pallet/tls/shop.key;\n"
-                          "        add_header Strict-Transport-Security \"max-age=31536000\" always;\n"),
-              std::string::npos);
+    EXPECT_NE(
+        config.find("ssl_certificate_key /pallet/tls/shop.key;\n"
+                    "        add_header Strict-Transport-Security \"max-age=31536000\" always;\n"),
+        std::string::npos);
     site.certificate.clear();
     site.key.clear();
     const std::string before = edge_config({"80", "443"}, {site});
-    EXPECT_NE(before.find("            root /pallet/acme/webroot;\n            default_type text/plain;\n        }\n"
+    EXPECT_NE(before.find("            root /pallet/acme/webroot;\n            default_type "
+                          "text/plain;\n        }\n"
                           "        location / {\n            proxy_pass http://pallet_site_1;"),
               std::string::npos)
         << "before its first certificate: challenges answered, the site on HTTP";
-    EXPECT_EQ(before.find("Strict-Transport-Security"), std::string::npos) << "no HSTS without HTTPS";
+    EXPECT_EQ(before.find("Strict-Transport-Security"), std::string::npos)
+        << "no HSTS without HTTPS";
     site.https_only = false;
     site.certificate = "CERT";
-    EXPECT_EQ(edge_config({"80", "443"}, {site}).find("Strict-Transport-Security"), std::string::npos)
+    EXPECT_EQ(edge_config({"80", "443"}, {site}).find("Strict-Transport-Security"),
+              std::string::npos)
         << "no HSTS for a site whose SITE_PROTOCOL is http";
 }
 

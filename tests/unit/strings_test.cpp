@@ -16,7 +16,8 @@ TEST(Strings, ShellQuote) {
 }
 
 TEST(Strings, ReplaceAll) {
-    EXPECT_EQ(replace_all(":/export/{volume}/x{volume}", "{volume}", "storage"), ":/export/storage/xstorage");
+    EXPECT_EQ(replace_all(":/export/{volume}/x{volume}", "{volume}", "storage"),
+              ":/export/storage/xstorage");
     EXPECT_EQ(replace_all("none", "{volume}", "static"), "none");
     EXPECT_EQ(replace_all("aaa", "a", "aa"), "aaaaaa");
 }

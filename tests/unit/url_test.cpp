@@ -33,9 +33,10 @@ TEST(Url, AcceptsWhatServiceClientsAccept) {
 }
 
 TEST(Url, RefusesWhatIsNotAUrlWithAHost) {
-    for (const char* text : {"", "db:5432", "postgres://", "postgres:///db", "redis://h:abc",
-                             "redis://h:70000", "redis://a b:1", "postgres://u:a/b@h/db",
-                             "redis://[::1", "http://[v1.x]/", "redis://:p?ss@h", "https://t#k@h"}) {
+    for (const char* text :
+         {"", "db:5432", "postgres://", "postgres:///db", "redis://h:abc", "redis://h:70000",
+          "redis://a b:1", "postgres://u:a/b@h/db", "redis://[::1", "http://[v1.x]/",
+          "redis://:p?ss@h", "https://t#k@h"}) {
         EXPECT_FALSE(parse_url(text)) << text;
     }
 }
@@ -50,7 +51,8 @@ TEST(Url, MasksPasswordsAndCredentialParameters) {
     EXPECT_EQ(mask_url("postgres://db/app?password=a&b=c#d"), "postgres://db/app?password=****")
         << "what follows a credential may be the rest of it";
     EXPECT_EQ(mask_url("redis://cache:6379/0"), "redis://cache:6379/0");
-    EXPECT_EQ(mask_url_list("amqp://u:p1@h1/v|amqp://u:p2@h2/v"), "amqp://u:****@h1/v|amqp://u:****@h2/v");
+    EXPECT_EQ(mask_url_list("amqp://u:p1@h1/v|amqp://u:p2@h2/v"),
+              "amqp://u:****@h1/v|amqp://u:****@h2/v");
 }
 
 TEST(Url, MaskingFailsClosedOnWhatDoesNotParse) {
@@ -73,7 +75,8 @@ TEST(Url, MaskingNeverShowsThePassword) {
     const auto encode = [](const std::string& raw) {
         std::string out;
         for (unsigned char c : raw) {
-            out += std::isalnum(c) ? std::string(1, static_cast<char>(c)) : fmt::format("%{:02X}", c);
+            out +=
+                std::isalnum(c) ? std::string(1, static_cast<char>(c)) : fmt::format("%{:02X}", c);
         }
         return out;
     };
@@ -86,9 +89,15 @@ TEST(Url, MaskingNeverShowsThePassword) {
         std::string written = encoded ? encode(password) : password;
         std::string url;
         switch (shape(random)) {
-            case 0: url = "postgres://app:" + written + "@db:5432/app"; break;
-            case 1: url = "redis://:" + written + "@[::1]:6379/2?ssl=1"; break;
-            case 2: url = "amqp://u:" + written + "@h1/v"; break;
+            case 0:
+                url = "postgres://app:" + written + "@db:5432/app";
+                break;
+            case 1:
+                url = "redis://:" + written + "@[::1]:6379/2?ssl=1";
+                break;
+            case 2:
+                url = "amqp://u:" + written + "@h1/v";
+                break;
             case 3: {  // a token as the whole userinfo: a raw ":" in it would make it user:password
                 std::string token = written;
                 std::replace(token.begin(), token.end(), ':', '-');
@@ -96,8 +105,12 @@ TEST(Url, MaskingNeverShowsThePassword) {
                 url = "https://" + written + "@es.example:9200";
                 break;
             }
-            case 4: url = "postgres://db/app?password=" + written; break;
-            default: url = "smtp://mail:" + written + "@mail.example:25"; break;
+            case 4:
+                url = "postgres://db/app?password=" + written;
+                break;
+            default:
+                url = "smtp://mail:" + written + "@mail.example:25";
+                break;
         }
         // Nothing of the password shows: no run of 4 of its characters (the mask itself is
         // "****", so runs of '*' do not count).
