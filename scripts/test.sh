@@ -22,5 +22,10 @@ cmake --build "$build_dir" -j "$(nproc)"
 # Fuzzing: each libFuzzer target (ASan, UBSan) on its seed corpus for a few seconds.
 "$repo/scripts/fuzz.sh" "${PALLET_FUZZ_SECONDS:-6}"
 
+# The unit tests in one process, shuffled and repeated: no test leans on another's leftovers
+# (ctest below runs each alone).
+"$build_dir/tests/pallet_unit_tests" --gtest_shuffle --gtest_repeat=3 --gtest_brief=1 >/dev/null \
+    || "$build_dir/tests/pallet_unit_tests" --gtest_shuffle --gtest_repeat=3 --gtest_brief=1
+
 cd "$build_dir"
 ctest --output-on-failure --timeout 900 "$@"

@@ -146,4 +146,12 @@ void request() {
     trigger(SIGINT);
 }
 
+void reset() {
+    make_pipe();
+    char byte = 0;
+    while (::read(g_pipe[0], &byte, 1) == 1) {
+    }
+    g_signal.store(0);
+}
+
 }  // namespace pallet::cancel

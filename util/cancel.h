@@ -20,6 +20,9 @@ int exit_code();
 // Requests cancellation as if SIGINT had arrived (tests, and the socket watcher).
 void request();
 
+// Forgets a request: tests that cancel leave the next test uncancelled.
+void reset();
+
 // Waits for `duration`, or throws Cancelled as soon as cancellation is requested.
 void sleep(std::chrono::milliseconds duration);
 

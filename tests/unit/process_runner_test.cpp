@@ -58,6 +58,10 @@ TEST(ProcessRunner, MissingProgramIsAClearError) {
 }
 
 TEST(ProcessRunner, CancellationTerminatesTheChildAndThrows) {
+    // Cancellation is the process's: the next test must not start cancelled.
+    struct Reset {
+        ~Reset() { cancel::reset(); }
+    } reset;
     std::thread canceller([] {
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         cancel::request();

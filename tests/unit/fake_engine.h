@@ -1,0 +1,289 @@
+#pragma once
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "docker/runner.h"
+
+namespace pallet::testing {
+
+// A Runner that behaves like the docker CLI in front of an engine, for the containers the use
+// cases keep their state in (the ninja way: the use case runs against a fake that answers by
+// rules, and the test asserts on the state it leaves and on the commands it ran). It knows
+// `container run|create|ls|inspect|rm|rename|start|stop|wait|logs|update`, `image
+// inspect|import`, `system info`; `config`/`service` answer as an engine that is no swarm
+// manager; anything else succeeds with no output. The engine's clock stands still at
+// 2026-11-25T12:00:00Z.
+class FakeEngine : public docker::Runner {
+  public:
+    struct Container {
+        std::string id;
+        std::string name;
+        std::string image;
+        std::string image_id;
+        std::map<std::string, std::string> labels;
+        std::string status = "created";  // created, running, exited
+        int exit_code = 0;
+        bool running() const { return status == "running"; }
+    };
+
+    std::map<std::string, Container> containers;     // by name
+    std::map<std::string, std::string> images;       // reference -> ID
+    std::vector<std::vector<std::string>> commands;  // every docker argv, without "docker"
+    // What a container started attached (or waited for while it runs) exits with.
+    int exit_code = 0;
+    // Called before each command; a test changes the engine there (a deploy that ends).
+    std::function<void(const std::vector<std::string>&)> before;
+
+    docker::Result run(const docker::Command& command) override {
+        std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
+        commands.push_back(args);
+        if (before) {
+            before(args);
+        }
+        return answer(args);
+    }
+    std::unique_ptr<docker::BackgroundProcess> start(const docker::Command& command,
+                                                     const std::string&) override {
+        commands.emplace_back(command.argv.begin() + 1, command.argv.end());
+        struct Ended : docker::BackgroundProcess {
+            bool running() override { return false; }
+        };
+        return std::make_unique<Ended>();
+    }
+
+    // The commands that ran whose argv starts with these words.
+    int count(const std::vector<std::string>& prefix) const {
+        int n = 0;
+        for (const auto& args : commands) {
+            n += args.size() >= prefix.size() &&
+                 std::equal(prefix.begin(), prefix.end(), args.begin());
+        }
+        return n;
+    }
+    Container& add(const std::string& name, std::map<std::string, std::string> labels,
+                   const std::string& status) {
+        Container& container = containers[name];
+        container.id = fmt::format("{:064x}", ++m_next_id);
+        container.name = name;
+        container.labels = std::move(labels);
+        container.status = status;
+        return container;
+    }
+    Container* find(const std::string& name_or_id) {
+        for (auto& [name, container] : containers) {
+            if (name == name_or_id || container.id == name_or_id) {
+                return &container;
+            }
+        }
+        return nullptr;
+    }
+
+  private:
+    static docker::Result ok(std::string out = "") {
+        docker::Result result;
+        result.out = std::move(out);
+        return result;
+    }
+    static docker::Result failed(int code, std::string err) {
+        docker::Result result;
+        result.exit_code = code;
+        result.err = std::move(err);
+        return result;
+    }
+
+    bool matches(const Container& container, const std::vector<std::string>& args) const {
+        for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+            if (args[i] != "--filter" || args[i + 1].rfind("label=", 0) != 0) {
+                continue;
+            }
+            const std::string filter = args[i + 1].substr(6);
+            const auto equals = filter.find('=');
+            const auto it = container.labels.find(filter.substr(0, equals));
+            if (it == container.labels.end() ||
+                (equals != std::string::npos && it->second != filter.substr(equals + 1))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static nlohmann::json inspect(const Container& c) {
+        return {{"Id", c.id},
+                {"Name", "/" + c.name},
+                {"Image", c.image_id},
+                {"Created", "2026-11-25T12:00:00.000000000Z"},
+                {"Config",
+                 {{"Image", c.image}, {"Labels", c.labels}, {"Env", nlohmann::json::array()}}},
+                {"State",
+                 {{"Status", c.status},
+                  {"Running", c.running()},
+                  {"ExitCode", c.exit_code},
+                  {"StartedAt", "2026-11-25T12:00:00.000000000Z"},
+                  {"FinishedAt", "2026-11-25T12:00:00.000000000Z"}}}};
+    }
+
+    docker::Result container_run(const std::vector<std::string>& args) {
+        static const std::set<std::string> k_valued = {
+            "--name",  "--label-file", "--network",      "--network-alias",
+            "--mount", "--publish",    "--stop-timeout", "--restart",
+            "--env",   "--env-file",   "--user",         "--entrypoint"};
+        std::map<std::string, std::string> options;
+        bool detach = false;
+        bool remove = false;
+        std::size_t i = 2;
+        for (; i < args.size() && args[i].rfind("--", 0) == 0; ++i) {
+            if (k_valued.count(args[i]) > 0) {
+                options[args[i]] = args[i + 1];
+                ++i;
+            } else {
+                detach = detach || args[i] == "--detach";
+                remove = remove || args[i] == "--rm";
+            }
+        }
+        const std::string name =
+            options.count("--name") > 0 ? options["--name"] : fmt::format("auto-{}", m_next_id + 1);
+        if (containers.count(name) > 0) {
+            return failed(
+                125, fmt::format("docker: Error response from daemon: Conflict. The container name "
+                                 "\"/{}\" is already in use by container \"{}\".",
+                                 name, containers[name].id));
+        }
+        std::map<std::string, std::string> labels;
+        if (options.count("--label-file") > 0) {
+            std::ifstream in(options["--label-file"]);
+            for (std::string line; std::getline(in, line);) {
+                const auto equals = line.find('=');
+                if (equals != std::string::npos) {
+                    labels[line.substr(0, equals)] = line.substr(equals + 1);
+                }
+            }
+        }
+        Container& container = add(name, labels, args[1] == "create" ? "created" : "running");
+        container.image = i < args.size() ? args[i] : "";
+        container.image_id = images.count(container.image) > 0          ? images[container.image]
+                             : container.image.rfind("sha256:", 0) == 0 ? container.image  // by ID
+                                                                        : "sha256:unknown";
+        if (args[1] == "run" && !detach) {
+            container.status = "exited";
+            container.exit_code = exit_code;
+            const int code = exit_code;
+            if (remove) {
+                containers.erase(name);
+            }
+            docker::Result result;
+            result.exit_code = code;
+            return result;
+        }
+        return ok(container.id + "\n");
+    }
+
+    docker::Result answer(const std::vector<std::string>& args) {
+        const std::string group = args.empty() ? "" : args[0];
+        const std::string verb = args.size() > 1 ? args[1] : "";
+        if (group == "system" && verb == "info") {
+            return ok("\"2026-11-25T12:00:00.000000000Z\"\n");
+        }
+        if (group == "config" || group == "service" || group == "node") {
+            return failed(1, "Error response from daemon: This node is not a swarm manager.");
+        }
+        if (group == "image" && verb == "inspect") {
+            const auto it = images.find(args.back());
+            if (it == images.end()) {
+                return failed(1, "Error: No such image: " + args.back());
+            }
+            nlohmann::json image = {
+                {"Id", it->second},
+                {"RepoDigests", nlohmann::json::array()},
+                {"Config", {{"Labels", nlohmann::json::object()}, {"User", ""}}}};
+            return ok(nlohmann::json::array({image}).dump());
+        }
+        if (group == "image" && verb == "import") {
+            images[args.back()] = fmt::format("sha256:{:064x}", ++m_next_id);
+            return ok();
+        }
+        if (group != "container") {
+            return ok();
+        }
+        if (verb == "run" || verb == "create") {
+            return container_run(args);
+        }
+        if (verb == "ls") {
+            std::string out;
+            for (const auto& [name, container] : containers) {
+                if (matches(container, args)) {
+                    out += container.id + "\n";
+                }
+            }
+            return ok(out);
+        }
+        if (verb == "inspect") {
+            nlohmann::json found = nlohmann::json::array();
+            std::string missing;
+            for (std::size_t i = 2; i < args.size(); ++i) {
+                if (const Container* container = find(args[i])) {
+                    found.push_back(inspect(*container));
+                } else {
+                    missing = args[i];
+                }
+            }
+            docker::Result result = ok(found.dump());
+            if (!missing.empty()) {
+                result.exit_code = 1;
+                result.err = "Error: No such container: " + missing;
+            }
+            return result;
+        }
+        if (verb == "rm") {
+            for (std::size_t i = 2; i < args.size(); ++i) {
+                if (const Container* container = find(args[i])) {
+                    containers.erase(container->name);
+                }
+            }
+            return ok();
+        }
+        if (verb == "rename" && args.size() == 4) {
+            Container* container = find(args[2]);
+            if (container == nullptr || containers.count(args[3]) > 0) {
+                return failed(1, "Error response from daemon: rename failed");
+            }
+            Container moved = *container;
+            containers.erase(container->name);
+            moved.name = args[3];
+            containers[args[3]] = moved;
+            return ok();
+        }
+        if (verb == "wait") {
+            Container* container = find(args.back());
+            if (container == nullptr) {
+                return failed(1, "Error: No such container: " + args.back());
+            }
+            if (container->running()) {
+                container->status = "exited";
+                container->exit_code = exit_code;
+            }
+            return ok(fmt::format("{}\n", container->exit_code));
+        }
+        if (verb == "start") {
+            for (std::size_t i = 2; i < args.size(); ++i) {
+                if (Container* container = find(args[i])) {
+                    container->status = "running";
+                }
+            }
+            return ok();
+        }
+        return ok();  // logs, stop, update, ...
+    }
+
+    unsigned long m_next_id = 0;
+};
+
+}  // namespace pallet::testing

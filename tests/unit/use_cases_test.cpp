@@ -1,0 +1,163 @@
+// The use cases against a fake engine (tests/unit/fake_engine.h): their logic and what they
+// leave on the engine, without one. The end-to-end suites run the same against real engines.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "docker/docker_cli.h"
+#include "fake_engine.h"
+#include "phases/context.h"
+#include "phases/deploy.h"
+#include "phases/phase_env.h"
+#include "phases/status.h"
+#include "state/environments.h"
+#include "state/labels.h"
+#include "util/error.h"
+
+namespace pallet::phases {
+namespace {
+
+using testing::FakeEngine;
+
+class UseCase : public ::testing::Test {
+  protected:
+    UseCase() : docker(engine, docker::DockerTarget{}) {
+        engine.images["shop:1"] = "sha256:one";
+        engine.images["shop:2"] = "sha256:two";
+    }
+    state::Environment create(const std::string& name) {
+        state::Environment env;
+        env.name = name;
+        return state::EnvironmentStore(docker).create(env);
+    }
+    // A deploy container that holds the deploy lock of `env`.
+    FakeEngine::Container& deploying(const std::string& env, const std::string& image_id,
+                                     const std::string& status) {
+        return engine.add(state::deploy_container(env),
+                          {{state::label::k_managed, "true"},
+                           {state::label::k_env, env},
+                           {state::label::k_phase, state::phase::k_deploy},
+                           {state::label::k_image_id, image_id},
+                           {state::label::k_version, "shop:?"}},
+                          status);
+    }
+    ResolvedImage image(const std::string& ref) {
+        ResolvedImage resolved{ref, {}};
+        resolved.record.id = engine.images[ref];
+        return resolved;
+    }
+
+    FakeEngine engine;
+    docker::DockerCli docker;
+    Context context{docker, [](const std::string&) { return std::nullopt; }, "ann", "ci"};
+};
+
+TEST_F(UseCase, SettingsGenerationsOneWriterWinsTheOtherIsTold) {
+    create("shop");
+    EXPECT_NE(engine.find("pallet-shop-config-1"), nullptr);
+    state::EnvironmentStore store(docker);
+    state::Environment mine = store.get("shop");
+    state::Environment theirs = store.get("shop");
+    mine.kind = "prod";
+    store.save(mine);
+    EXPECT_NE(engine.find("pallet-shop-config-2"), nullptr);
+    EXPECT_EQ(engine.find("pallet-shop-config-1"), nullptr) << "the generation before goes";
+    theirs.kind = "uat";
+    try {
+        store.save(theirs);
+        FAIL() << "a writer of a stale generation must lose";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("was changed by someone else meanwhile"),
+                  std::string::npos);
+    }
+    EXPECT_EQ(store.get("shop").kind, "prod") << "the first writer's settings stand";
+    EXPECT_THROW(create("shop"), Error) << "an environment is created once";
+}
+
+TEST_F(UseCase, StatusOfFiftyEnvironmentsInThreeDockerCalls) {
+    for (int i = 1; i <= 50; ++i) {
+        create(fmt::format("env-{}", i));
+    }
+    engine.add("pallet-env-7-serve-1",
+               {{state::label::k_managed, "true"},
+                {state::label::k_env, "env-7"},
+                {state::label::k_phase, state::phase::k_serve},
+                {state::label::k_version, "shop:2"}},
+               "running");
+    engine.commands.clear();
+    ::testing::internal::CaptureStdout();
+    EXPECT_EQ(run_status(context, std::nullopt, Format::json), 0);
+    const std::string out = ::testing::internal::GetCapturedStdout();
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 50) << "one line per environment";
+    EXPECT_NE(
+        out.find(R"({"Name":"env-7","Kind":"dev","Serving":"shop:2","Running":1,"Replicas":1)"),
+        std::string::npos);
+    EXPECT_NE(out.find(R"({"Name":"env-8","Kind":"dev","Serving":"","Running":0,"Replicas":0)"),
+              std::string::npos);
+    EXPECT_EQ(engine.commands.size(), 3u)
+        << "container ls, container inspect, config ls: not one per environment";
+}
+
+TEST_F(UseCase, DeployOfAnotherVersionWhileOneRunsIsRefusedWithoutWait) {
+    create("shop");
+    const std::string holder = deploying("shop", "sha256:one", "running").id;
+    try {
+        deploy_image(context, {"shop", "shop:2", std::nullopt}, image("shop:2"));
+        FAIL() << "two versions never deploy at once";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("another version is being deployed to shop"),
+                  std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("--wait"), std::string::npos) << "says what to do";
+    }
+    ASSERT_NE(engine.find("pallet-shop-deploy"), nullptr);
+    EXPECT_TRUE(engine.find("pallet-shop-deploy")->running()) << "the running deploy is left alone";
+    EXPECT_EQ(engine.find("pallet-shop-deploy")->id, holder) << "and no other took its place";
+    EXPECT_EQ(engine.count({"container", "rm"}), 0);
+    EXPECT_EQ(engine.count({"container", "stop"}), 0);
+}
+
+TEST_F(UseCase, DeployOfTheSameVersionJoinsTheRunningOne) {
+    create("shop");
+    deploying("shop", "sha256:two", "running");
+    engine.exit_code = 0;
+    EXPECT_EQ(deploy_image(context, {"shop", "shop:2", std::nullopt}, image("shop:2")), 0);
+    EXPECT_EQ(engine.count({"container", "run"}), 1)
+        << "one attempt, refused by the name, then followed";
+    EXPECT_EQ(engine.count({"container", "wait", engine.find("pallet-shop-deploy")->id}), 1)
+        << "it waits for the running deploy's own result";
+}
+
+TEST_F(UseCase, DeployWaitsForAnotherVersionThenRunsItsOwn) {
+    create("shop");
+    FakeEngine::Container& holder = deploying("shop", "sha256:one", "running");
+    const std::string holder_id = holder.id;
+    int looks = 0;
+    engine.before = [&](const std::vector<std::string>& args) {
+        if (args.size() == 3 && args[0] == "container" && args[1] == "inspect" &&
+            args[2] == "pallet-shop-deploy" && ++looks == 2) {
+            engine.find("pallet-shop-deploy")->status = "exited";  // the other deploy ends
+        }
+    };
+    engine.exit_code = 0;
+    EXPECT_EQ(deploy_image(context, {"shop", "shop:2", std::chrono::seconds(0)}, image("shop:2")),
+              0);
+    const FakeEngine::Container* mine = engine.find("pallet-shop-deploy");
+    ASSERT_NE(mine, nullptr);
+    EXPECT_EQ(mine->image_id, "sha256:two") << "its own deploy ran once the lock was free";
+    const FakeEngine::Container* archived = engine.find(holder_id);
+    ASSERT_NE(archived, nullptr) << "the finished deploy is kept as history";
+    EXPECT_EQ(archived->name.rfind("pallet-shop-deploy-", 0), 0u) << "under a name of its own";
+}
+
+TEST_F(UseCase, AFinishedDeployIsArchivedBeforeTheNextTakesTheLock) {
+    create("shop");
+    const std::string old_id = deploying("shop", "sha256:one", "exited").id;
+    engine.exit_code = 3;
+    EXPECT_EQ(deploy_image(context, {"shop", "shop:2", std::nullopt}, image("shop:2")), 3)
+        << "a failed deploy's exit code is the command's";
+    EXPECT_EQ(engine.find("pallet-shop-deploy")->image_id, "sha256:two");
+    EXPECT_EQ(engine.find(old_id)->name.rfind("pallet-shop-deploy-", 0), 0u);
+}
+
+}  // namespace
+}  // namespace pallet::phases
