@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "docker/argv.h"
+#include "docker/failure.h"
 #include "util/error.h"
 #include "util/private_dir.h"
 #include "util/strings.h"
@@ -29,21 +30,12 @@ std::string last_line(const std::string& text) {
     return "no error output";
 }
 
-bool is_name_conflict(const Result& result) {
-    return result.err.find("is already in use") != std::string::npos ||
-           result.err.find("Conflict.") != std::string::npos;
-}
+bool is_name_conflict(const Result& result) { return classify(result.err) == Failure::name_taken; }
 
 }  // namespace
 
 DockerCli::DockerCli(Runner& runner, DockerTarget target, bool dry_run)
-    : m_runner(runner), m_target(std::move(target)), m_dry_run(dry_run) {
-    m_dry_run_sink = [](const std::string& line) { std::fputs((line + "\n").c_str(), stdout); };
-}
-
-void DockerCli::set_dry_run_sink(std::function<void(const std::string&)> sink) {
-    m_dry_run_sink = std::move(sink);
-}
+    : m_runner(runner), m_target(std::move(target)), m_dry_run(dry_run) {}
 
 std::string DockerCli::command_line(const std::string& rest) const {
     // The docker CLI by the name users type, unless it is another program altogether.
@@ -69,7 +61,7 @@ std::string DockerCli::display(const std::vector<std::string>& args, const Comma
 
 Result DockerCli::execute(std::vector<std::string> args, Command options, bool is_change) {
     if (is_change && m_dry_run) {
-        m_dry_run_sink(m_redactor.redact("would run: " + display(args, options)));
+        m_logger(Log::dry_run, m_redactor.redact("would run: " + display(args, options)));
         return Result{};
     }
     options.argv = {m_target.program};
@@ -85,17 +77,18 @@ Result DockerCli::execute(std::vector<std::string> args, Command options, bool i
         result = m_runner.run(options);
     } catch (...) {
         if (m_debug) {
-            fmt::print(stderr, "docker-pallet: debug: {} (interrupted)\n",
-                       m_redactor.redact(display(args, options)));
+            m_logger(Log::debug,
+                     fmt::format("{} (interrupted)", m_redactor.redact(display(args, options))));
         }
         throw;
     }
     if (m_debug) {
         const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - start);
-        fmt::print(stderr, "docker-pallet: debug: {} ({} ms, exit {}{})\n",
-                   m_redactor.redact(display(args, options)), elapsed.count(), result.exit_code,
-                   m_connection ? ", over " + m_connection->description : std::string());
+        m_logger(Log::debug,
+                 fmt::format("{} ({} ms, exit {}{})", m_redactor.redact(display(args, options)),
+                             elapsed.count(), result.exit_code,
+                             m_connection ? ", over " + m_connection->description : std::string()));
     }
     return result;
 }
@@ -136,7 +129,7 @@ void DockerCli::fail(const std::string& summary, const Result& result) const {
                         "one with --context or --host.",
                         why));
     }
-    throw Error(fmt::format("docker {} failed: {}", summary, why));
+    throw DockerError(fmt::format("docker {} failed: {}", summary, why), classify(result.err));
 }
 
 void DockerCli::cleanup(std::vector<std::string> args) {
@@ -153,11 +146,11 @@ void DockerCli::cleanup(std::vector<std::string> args) {
         }
         if (!result.ok() && result.err.find("No such") == std::string::npos &&
             result.err.find("not found") == std::string::npos) {
-            fmt::print(stderr, "docker-pallet: warning: could not clean up: {}\n",
-                       m_redactor.redact(last_line(result.err)));
+            m_logger(Log::warning,
+                     "could not clean up: " + m_redactor.redact(last_line(result.err)));
         }
     } catch (const std::exception& e) {
-        fmt::print(stderr, "docker-pallet: warning: could not clean up: {}\n", e.what());
+        m_logger(Log::warning, fmt::format("could not clean up: {}", e.what()));
     }
 }
 

@@ -115,7 +115,12 @@ class DockerCli {
     std::string context_host(const std::string& context);
     // Under dry-run, the line printed for each change ("would run: docker ...") goes here
     // (default: stdout).
-    void set_dry_run_sink(std::function<void(const std::string&)> sink);
+    // What the adapter has to say goes to this logger (it never prints): each change under
+    // --dry-run ("would run: ..."), each command under -D, cleanups that failed. None by default.
+    enum class Log { dry_run, debug, warning };
+    void set_logger(std::function<void(Log, const std::string&)> logger) {
+        m_logger = std::move(logger);
+    }
     bool dry_run() const { return m_dry_run; }
     // The secret values this command has learnt; every line this adapter prints (debug,
     // dry-run, warnings) and the plugin's own output pass through it.
@@ -272,7 +277,7 @@ class DockerCli {
     DockerTarget m_target;
     bool m_dry_run;
     bool m_debug = false;
-    std::function<void(const std::string&)> m_dry_run_sink;
+    std::function<void(Log, const std::string&)> m_logger = [](Log, const std::string&) {};
     util::Redactor m_redactor;
     std::optional<Connection> m_connection;
     // The engine's time when m_engine_read was taken, once read.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "docker/failure.h"
 #include "phases/edge.h"
 #include "state/labels.h"
 #include "util/error.h"
@@ -15,7 +16,6 @@ namespace pallet::phases {
 // Debian has, which the tests run.
 constexpr const char* k_default_acme_image = "goacme/lego:v4.9.1";
 const char* const k_default_acme_directory = "https://acme-v02.api.letsencrypt.org/directory";
-const char* const k_acme_volume = "pallet-acme";
 const char* const k_acme_webroot_in_edge = "/pallet/acme/webroot";
 
 namespace {
@@ -71,13 +71,14 @@ bool certificate_due(const state::Environment& env, std::time_t now, bool force)
 
 void request_certificate(Context& context, state::Environment& env) {
     docker::ContainerSpec spec;
-    spec.name = fmt::format("pallet-acme-{}", env.name);
+    spec.name = state::acme_container(env.name);
     spec.image = acme_image(context);
     spec.labels = {{state::label::k_managed, "true"},
                    {state::label::k_phase, state::phase::k_acme},
                    {state::label::k_env, env.name}};
     spec.network = "host";  // the ACME server, as the engine's host reaches it
-    spec.mounts = {{k_acme_volume, "/acme", false}};
+    // Its account and the challenges' files; the edge mounts the same volume.
+    spec.mounts = {{state::k_acme_volume, "/acme", false}};
     spec.remove_on_exit = true;
     spec.command = {"--accept-tos", "--server", env.acme_directory, "--path",
                     "/acme/lego",   "--email",  env.acme_email,     "--key-type",
@@ -94,7 +95,7 @@ void request_certificate(Context& context, state::Environment& env) {
                  util::join(env.host_names(), ", "));
     std::string output;
     if (context.docker.run_captured(spec, output) != 0) {
-        if (output.find("is already in use") != std::string::npos) {
+        if (docker::classify(output) == docker::Failure::name_taken) {
             throw Error(
                 fmt::format("a certificate for {} is being asked for already (container {})",
                             env.name, spec.name));

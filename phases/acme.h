@@ -19,8 +19,6 @@ std::string acme_image(const Context& context);
 // Let's Encrypt's directory, the default of --acme-directory.
 extern const char* const k_default_acme_directory;
 
-// The volume the ACME client keeps its account and the challenges' files in; the edge mounts it.
-extern const char* const k_acme_volume;
 // Where the edge finds the challenges' files (its location /.well-known/acme-challenge/).
 extern const char* const k_acme_webroot_in_edge;
 

@@ -21,9 +21,9 @@
 namespace pallet::phases {
 namespace {
 
-constexpr const char* k_edge_container = "pallet-edge";
-constexpr const char* k_edge_next = "pallet-edge-next";  // a new edge, until it replaces the old
-constexpr const char* k_tls_dir = "/pallet/tls";         // certificates and keys, root's alone
+using state::k_edge_container;
+constexpr const char* k_edge_next = state::k_edge_next_container;
+constexpr const char* k_tls_dir = "/pallet/tls";  // certificates and keys, root's alone
 // The default a user's site is never reached by: environments that keep it are left out.
 constexpr const char* k_default_domain = "localhost";
 
@@ -321,8 +321,9 @@ int run_edge_up(Context& context, const std::optional<std::string>& http,
         site.certificate.clear();
         site.key.clear();
     }
-    context.docker.create_volume(k_acme_volume, {{state::label::k_managed, "true"},
-                                                 {state::label::k_phase, state::phase::k_acme}});
+    context.docker.create_volume(
+        state::k_acme_volume,
+        {{state::label::k_managed, "true"}, {state::label::k_phase, state::phase::k_acme}});
     docker::ContainerSpec spec;
     spec.name = k_edge_next;
     spec.image = edge_image(context);
@@ -335,7 +336,7 @@ int run_edge_up(Context& context, const std::optional<std::string>& http,
     spec.network = "host";  // the host's ports, and each router's port on the host
     // Its configuration and certificates, kept across restarts of the engine, removed with it;
     // the ACME client's challenges (and account), kept for the next edge.
-    spec.mounts = {{"", "/pallet", false}, {k_acme_volume, "/pallet/acme", false}};
+    spec.mounts = {{"", "/pallet", false}, {state::k_acme_volume, "/pallet/acme", false}};
     spec.stop_timeout = 10;
     try {
         context.docker.run_detached(spec);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "docker/failure.h"
 #include "state/labels.h"
 #include "util/cancel.h"
 #include "util/error.h"
@@ -319,9 +320,8 @@ void Router::start_on(int port, bool wait) {
     } catch (const Error& e) {
         m_context.docker.remove_containers({name});
         m_context.docker.remove_volumes({config_volume});
-        const std::string why = e.what();
-        if (why.find("already allocated") != std::string::npos ||
-            why.find("address already in use") != std::string::npos) {
+        const auto* failure = dynamic_cast<const docker::DockerError*>(&e);
+        if (failure != nullptr && failure->failure() == docker::Failure::port_taken) {
             throw Error(
                 fmt::format("port {} on {} is taken on the engine's host; choose another: "
                             "{pallet} env update {} --port PORT",

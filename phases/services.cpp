@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "docker/failure.h"
 #include "phases/phase_env.h"
 #include "phases/router.h"
 #include "state/labels.h"
@@ -36,8 +37,8 @@ void ensure_shared_network(Context& context, const ServiceSite& site) {
     }
     try {
         context.docker.create_network(site.network, site.labels);
-    } catch (const Error& e) {
-        if (std::string(e.what()).find("already exists") == std::string::npos) {
+    } catch (const docker::DockerError& e) {
+        if (e.failure() != docker::Failure::exists) {
             throw;
         }
     }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 
+#include "docker/failure.h"
 #include "docker/reference.h"
 #include "phases/launch.h"
 #include "phases/router.h"
@@ -231,7 +232,7 @@ void check_image_everywhere(Context& context, const state::Environment& env,
     job.entrypoint = "true";  // nothing of the application runs
     std::string missing;
     for (const auto& [node, problem] : run_on_every_node(context, job, "the check of the image")) {
-        if (problem.find("No such image") != std::string::npos) {
+        if (docker::classify(problem) == docker::Failure::no_such_image) {
             missing += (missing.empty() ? "" : ", ") + node;
         }
         // Anything else (an image without `true`) is no missing image.
@@ -339,8 +340,8 @@ void ensure_network(Context& context, const state::Environment& env) {
         context.docker.create_overlay_network(
             state::network_name(env.name),
             state::base_labels(env.name, state::phase::k_environment));
-    } catch (const Error& e) {
-        if (std::string(e.what()).find("already exists") == std::string::npos) {
+    } catch (const docker::DockerError& e) {
+        if (e.failure() != docker::Failure::exists) {
             throw;
         }
     }
@@ -570,8 +571,7 @@ docker::ContainerRecord router_task_container(Context& context, const state::Env
             }
         }
         if (!failed.empty() && Clock::now() > placing) {
-            const bool port_taken = failed.find("port is already allocated") != std::string::npos ||
-                                    failed.find("address already in use") != std::string::npos;
+            const bool port_taken = docker::classify(failed) == docker::Failure::port_taken;
             throw Error(
                 fmt::format("the router of {} cannot start{}: {}", env.name,
                             port_taken ? fmt::format(" (port {} of its node is in use by something "

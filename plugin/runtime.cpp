@@ -43,6 +43,20 @@ phases::Context& Runtime::get() {
         target.global_args = invocation.global_args;
         docker = std::make_unique<docker::DockerCli>(*runner, target, dry_run);
         docker->set_debug(invocation.debug);
+        docker->set_logger([](docker::DockerCli::Log log, const std::string& line) {
+            switch (log) {
+                case docker::DockerCli::Log::dry_run:  // the data of a dry run: stdout
+                    fmt::print("{}\n", line);
+                    std::fflush(stdout);
+                    break;
+                case docker::DockerCli::Log::debug:
+                    fmt::print(stderr, "docker-pallet: debug: {}\n", line);
+                    break;
+                case docker::DockerCli::Log::warning:
+                    fmt::print(stderr, "docker-pallet: warning: {}\n", line);
+                    break;
+            }
+        });
         context = std::make_unique<phases::Context>(phases::Context{
             *docker, [this](const std::string& name) { return settings->get(name); },
             current_user(), current_host()});

@@ -66,7 +66,14 @@ std::string storage_volume(const std::string& env);
 std::string static_volume(const std::string& env);
 std::string deploy_container(const std::string& env);
 std::string router_container(const std::string& env);
-std::string router_volume(const std::string& env);  // the router's nginx configuration
+std::string router_volume(const std::string& env);   // the router's nginx configuration
+std::string acme_container(const std::string& env);  // the ACME client asking for its certificate
+
+// The engine's own objects: the edge (and a new one until it replaces the old), the volume the
+// ACME client and the edge share.
+inline constexpr const char* k_edge_container = "pallet-edge";
+inline constexpr const char* k_edge_next_container = "pallet-edge-next";
+inline constexpr const char* k_acme_volume = "pallet-acme";
 
 // "io.pallet.env=staging": a label filter for docker's --filter label=...
 std::string env_filter(const std::string& env);

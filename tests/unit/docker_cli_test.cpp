@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "docker/failure.h"
 #include "fake_runner.h"
 #include "util/error.h"
 
@@ -117,7 +118,11 @@ TEST(DockerCli, DryRunPrintsChangesMaskedAndRunsQueriesOnly) {
     FakeRunner runner;
     DockerCli docker(runner, target(), /*dry_run=*/true);
     std::vector<std::string> printed;
-    docker.set_dry_run_sink([&](const std::string& line) { printed.push_back(line); });
+    docker.set_logger([&](DockerCli::Log log, const std::string& line) {
+        if (log == DockerCli::Log::dry_run) {
+            printed.push_back(line);
+        }
+    });
     ContainerSpec spec;
     spec.name = "x";
     spec.image = "img";
@@ -318,6 +323,30 @@ TEST(DockerCli, VolumesOfADriverCarryTheirOptionsQuotedAsMountReadsThem) {
               "type=volume,source=pallet-web-storage,target=/storage,volume-driver=local,"
               "volume-opt=device=:/export/web/storage,\"volume-opt=o=addr=10.0.0.9,nfsvers=4\","
               "volume-opt=type=nfs");
+}
+
+}  // namespace
+}  // namespace pallet::docker
+
+namespace pallet::docker {
+namespace {
+
+TEST(Failure, DockersWordsAreClassifiedInTheAdapter) {
+    EXPECT_EQ(
+        classify(
+            "docker: Error response from daemon: Conflict. The container name \"/x\" is already in "
+            "use by container \"abc\"."),
+        Failure::name_taken);
+    EXPECT_EQ(classify("Error response from daemon: driver failed programming external "
+                       "connectivity on endpoint "
+                       "r: Bind for 127.0.0.1:8080 failed: port is already allocated"),
+              Failure::port_taken);
+    EXPECT_EQ(classify("listen tcp4 0.0.0.0:80: bind: address already in use"),
+              Failure::port_taken);
+    EXPECT_EQ(classify("Error response from daemon: network with name pallet-x already exists"),
+              Failure::exists);
+    EXPECT_EQ(classify("No such image: shop@sha256:abc"), Failure::no_such_image);
+    EXPECT_EQ(classify("Error response from daemon: something else"), Failure::other);
 }
 
 }  // namespace
