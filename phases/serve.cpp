@@ -427,73 +427,6 @@ int run_scale(Context& context, const std::string& env_name, int replicas) {
     return 0;
 }
 
-int run_rollback(Context& context, const std::string& env_name,
-                 const std::optional<std::string>& image) {
-    state::validate_env_name(env_name, "docker pallet rollback");
-    std::string target;
-    if (image) {
-        state::EnvironmentStore(context.docker).get(env_name);
-        target = *image;
-    } else {
-        const state::Snapshot snapshot = state::read_snapshot(context.docker, env_name);
-        std::string current;
-        std::vector<docker::ContainerRecord> records = snapshot.serve_records;
-        if (!snapshot.settings) {
-            if (!swarm::find(context, env_name)) {
-                state::EnvironmentStore(context.docker).get(env_name);  // throws, with what to do
-            }
-            records = context.docker.list_configs(
-                {state::env_filter(env_name), state::phase_filter(state::phase::k_serve_record)});
-            state::newest_first(records);
-            for (const auto& service : context.docker.list_services(
-                     {state::env_filter(env_name), state::phase_filter(state::phase::k_serve)})) {
-                current = service.label(state::label::k_version);
-            }
-        }
-        for (const auto& record : snapshot.serving) {
-            current = record.label(state::label::k_version);
-        }
-        for (const auto& entry : state::serve_entries(records)) {
-            if (entry.result != "serving") {
-                continue;
-            }
-            if (current.empty()) {
-                current = entry.version;  // stopped: roll back from the last one served
-                continue;
-            }
-            if (entry.version != current) {
-                target = entry.version;
-                break;
-            }
-        }
-        if (target.empty()) {
-            throw Error(
-                fmt::format("nothing to roll back to: {} has served no other version{}; "
-                            "name one: {pallet} rollback {} IMAGE",
-                            env_name, current.empty() ? "" : " than " + current, env_name,
-                            fmt::arg("pallet", context.command("pallet"))));
-        }
-    }
-    context.step("rolling {} back to {}: its deploy runs again first", env_name, target);
-    return run_release(context, DeployOptions{env_name, target, std::chrono::seconds(0)},
-                       std::nullopt);
-}
-
-int run_release(Context& context, const DeployOptions& deploy, std::optional<int> replicas) {
-    state::validate_env_name(deploy.env, "docker pallet release");
-    const ResolvedImage image = resolve_image(context, deploy.image);  // once, for both
-    const int code = deploy_image(context, deploy, image);
-    if (code != 0 || context.docker.dry_run()) {
-        if (context.docker.dry_run()) {
-            ServeOptions serve{deploy.env, deploy.image, replicas};
-            context.step("then: {pallet} serve {} {}", serve.env, *serve.image,
-                         fmt::arg("pallet", context.command("pallet")));
-        }
-        return code;
-    }
-    return serve_image(context, ServeOptions{deploy.env, deploy.image, replicas}, &image);
-}
-
 int run_stop(Context& context, const std::string& env_name) {
     state::validate_env_name(env_name, "docker pallet stop");
     auto read = state::read_snapshot(context.docker, env_name);
@@ -526,43 +459,6 @@ int run_stop(Context& context, const std::string& env_name) {
     }
     context.done("{} is stopped", env.name);
     refresh_edge(context);  // its domain answers 503 at the edge until it serves again
-    return 0;
-}
-
-int run_rm(Context& context, const std::string& env_name, bool volumes) {
-    state::validate_env_name(env_name, "docker pallet rm");
-    state::EnvironmentStore store(context.docker);
-    const state::Snapshot snapshot = state::read_snapshot(context.docker, env_name);
-    if (!snapshot.settings) {
-        store.get(env_name);  // throws, with what to do
-    }
-    // A running deploy is never killed, not even to remove its environment.
-    const auto swarm_env = swarm::find(context, env_name);
-    std::string deploying;
-    if (const auto* deploy = snapshot.deploy_lock(); deploy != nullptr && deploy->running) {
-        deploying = deploy->label(state::label::k_version);
-    } else if (swarm_env) {
-        deploying = swarm::running_deploy(context, *swarm_env);
-    }
-    if (!deploying.empty()) {
-        throw Error(fmt::format(
-            "a deploy of {} is running in {}; remove the environment when it "
-            "has ended (follow it: {pallet} logs {} --phase deploy -f)",
-            deploying, env_name, env_name, fmt::arg("pallet", context.command("pallet"))));
-    }
-    if (swarm_env) {
-        return swarm::remove(context, *swarm_env, volumes);
-    }
-    store.remove(env_name, volumes);
-    refresh_edge(context);
-    if (volumes) {
-        context.done("removed {} and its volumes", env_name);
-    } else {
-        context.done(
-            "removed {}; its /storage and /static volumes are kept (rm --volumes removes "
-            "them)",
-            env_name);
-    }
     return 0;
 }
 

@@ -20,19 +20,10 @@ int run_serve(Context& context, const ServeOptions& options);
 // run_serve, the image already resolved when `known` is the one to serve (release).
 int serve_image(Context& context, const ServeOptions& options, const struct ResolvedImage* known);
 
-// `docker pallet release`: deploy, then serve the same version.
-int run_release(Context& context, const DeployOptions& deploy, std::optional<int> replicas);
-
 // `docker pallet scale`: changes the number of serve containers without downtime (at least 1).
 int run_scale(Context& context, const std::string& env, int replicas);
 
-// `docker pallet rollback`: deploys again and serves the previously served version (or `image`).
-int run_rollback(Context& context, const std::string& env, const std::optional<std::string>& image);
-
 // `docker pallet stop`: stops serving the environment (its router and serve containers).
 int run_stop(Context& context, const std::string& env);
-
-// `docker pallet rm`: removes the environment; its volumes too with `volumes`.
-int run_rm(Context& context, const std::string& env, bool volumes);
 
 }  // namespace pallet::phases

@@ -17,6 +17,8 @@
 #include "phases/edge.h"
 #include "phases/env_commands.h"
 #include "phases/logs.h"
+#include "phases/release.h"
+#include "phases/remove.h"
 #include "phases/run.h"
 #include "phases/serve.h"
 #include "phases/status.h"

@@ -1,0 +1,12 @@
+#pragma once
+
+#include <string>
+
+#include "phases/context.h"
+
+namespace pallet::phases {
+
+// `docker pallet rm`: removes the environment; its volumes too with `volumes`.
+int run_rm(Context& context, const std::string& env, bool volumes);
+
+}  // namespace pallet::phases
