@@ -94,6 +94,6 @@ expect_eq "$("$DOCKER" ps -q --filter "label=io.pallet.env=$env" --filter label=
 start=$(date +%s)
 pallet release "$env" pallet-conformance:v2
 expect_eq "$CODE" "0" "mid-upgrade: the next release works"
-expect_not_contains "$ERR" "waiting for" "mid-upgrade: no serve lock left to wait for"
+expect_not_contains "$ERR" "to finish changing what" "mid-upgrade: no serve lock left to wait for"
 expect_eq "$(curl -s --max-time 5 "$url")" "v2" "v2 serves"
 echo "the next release took $(( $(date +%s) - start ))s"
