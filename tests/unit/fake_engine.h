@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -32,6 +33,9 @@ class FakeEngine : public docker::Runner {
         std::map<std::string, std::string> labels;
         std::string status = "created";  // created, running, exited
         int exit_code = 0;
+        std::string host_ip;  // --publish IP:[PORT]:CONTAINER_PORT
+        std::string host_port;
+        std::string container_port;
         bool running() const { return status == "running"; }
     };
 
@@ -42,12 +46,27 @@ class FakeEngine : public docker::Runner {
     int exit_code = 0;
     // Called before each command; a test changes the engine there (a deploy that ends).
     std::function<void(const std::vector<std::string>&)> before;
+    int health_requests = 0;
+    // What a health request through the router to a serve container (by name) gets.
+    std::function<std::string(const std::string&)> health = [](const std::string&) {
+        return std::string("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nok\n");
+    };
 
     docker::Result run(const docker::Command& command) override {
         std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
         commands.push_back(args);
         if (before) {
             before(args);
+        }
+        if (args.size() > 3 && args[0] == "container" && args[1] == "exec") {
+            // A health request: the probe script on stdin, the target after `--`.
+            const auto dashes = std::find(args.begin(), args.end(), "--");
+            if (command.stdin_data && command.stdin_data->find("request()") != std::string::npos &&
+                dashes != args.end() && dashes + 1 != args.end()) {
+                ++health_requests;
+                return ok(health(*(dashes + 1)));
+            }
+            return ok();
         }
         return answer(args);
     }
@@ -117,8 +136,13 @@ class FakeEngine : public docker::Runner {
     }
 
     static nlohmann::json inspect(const Container& c) {
+        nlohmann::json ports = nlohmann::json::object();
+        if (!c.container_port.empty()) {
+            ports[c.container_port + "/tcp"] = {{{"HostIp", c.host_ip}, {"HostPort", c.host_port}}};
+        }
         return {{"Id", c.id},
                 {"Name", "/" + c.name},
+                {"NetworkSettings", {{"Ports", ports}}},
                 {"Image", c.image_id},
                 {"Created", "2026-11-25T12:00:00.000000000Z"},
                 {"Config",
@@ -168,6 +192,17 @@ class FakeEngine : public docker::Runner {
             }
         }
         Container& container = add(name, labels, args[1] == "create" ? "created" : "running");
+        if (options.count("--publish") > 0) {
+            const std::string publish = options["--publish"];
+            const auto first = publish.find(':');
+            const auto last = publish.rfind(':');
+            container.host_ip = publish.substr(0, first);
+            container.host_port = publish.substr(first + 1, last - first - 1);
+            container.container_port = publish.substr(last + 1);
+            if (container.host_port.empty()) {
+                container.host_port = std::to_string(32768 + m_next_id);
+            }
+        }
         container.image = i < args.size() ? args[i] : "";
         container.image_id = images.count(container.image) > 0          ? images[container.image]
                              : container.image.rfind("sha256:", 0) == 0 ? container.image  // by ID
@@ -196,7 +231,13 @@ class FakeEngine : public docker::Runner {
             return failed(1, "Error response from daemon: This node is not a swarm manager.");
         }
         if (group == "image" && verb == "inspect") {
-            const auto it = images.find(args.back());
+            auto it = images.find(args.back());
+            for (auto by_id = images.begin(); it == images.end() && by_id != images.end();
+                 ++by_id) {
+                if (by_id->second == args.back()) {
+                    it = by_id;  // by its ID
+                }
+            }
             if (it == images.end()) {
                 return failed(1, "Error: No such image: " + args.back());
             }
@@ -280,7 +321,15 @@ class FakeEngine : public docker::Runner {
             }
             return ok();
         }
-        return ok();  // logs, stop, update, ...
+        if (verb == "stop") {
+            for (std::size_t i = 2; i < args.size(); ++i) {
+                if (Container* container = find(args[i])) {
+                    container->status = "exited";
+                }
+            }
+            return ok();
+        }
+        return ok();  // logs, update, ...
     }
 
     unsigned long m_next_id = 0;

@@ -9,9 +9,13 @@
 #include "phases/context.h"
 #include "phases/deploy.h"
 #include "phases/phase_env.h"
+#include "phases/release.h"
+#include "phases/serve.h"
+#include "phases/serve_lock.h"
 #include "phases/status.h"
 #include "state/environments.h"
 #include "state/labels.h"
+#include "util/cancel.h"
 #include "util/error.h"
 
 namespace pallet::phases {
@@ -157,6 +161,155 @@ TEST_F(UseCase, AFinishedDeployIsArchivedBeforeTheNextTakesTheLock) {
         << "a failed deploy's exit code is the command's";
     EXPECT_EQ(engine.find("pallet-shop-deploy")->image_id, "sha256:two");
     EXPECT_EQ(engine.find(old_id)->name.rfind("pallet-shop-deploy-", 0), 0u);
+}
+
+}  // namespace
+}  // namespace pallet::phases
+
+namespace pallet::phases {
+namespace {
+
+// Serving: the rollout through the router, scale, rollback and the serve lock, on the fake
+// engine (health requests answered by FakeEngine::health).
+class Serving : public UseCase {
+  protected:
+    Serving() {
+        state::Environment env = create("shop");
+        env.health_timeout = 1;
+        env.drain_ms = 0;
+        state::EnvironmentStore(docker).save(env);
+    }
+    // Deploys (succeeding) and serves `ref` with `replicas`; the command's exit code.
+    int release(const std::string& ref, std::optional<int> replicas = std::nullopt) {
+        return run_release(context, {"shop", ref, std::nullopt}, replicas);
+    }
+    // The serve containers that run, by version.
+    std::map<std::string, int> serving() {
+        std::map<std::string, int> versions;
+        for (const auto& [name, container] : engine.containers) {
+            if (container.running() && container.labels.count(state::label::k_phase) > 0 &&
+                container.labels.at(state::label::k_phase) == state::phase::k_serve) {
+                ++versions[container.labels.at(state::label::k_version)];
+            }
+        }
+        return versions;
+    }
+    int probes() const { return engine.health_requests; }
+};
+
+TEST_F(Serving, AFirstServeStartsTheRouterAndSendsTrafficOnlyOnceHealthy) {
+    std::vector<std::string> probed;
+    engine.health = [&](const std::string& target) {
+        probed.push_back(target);
+        return std::string("HTTP/1.1 302 Found\r\nLocation: /login\r\n\r\n");  // below 400: healthy
+    };
+    EXPECT_EQ(release("shop:1", 2), 0);
+    EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:1", 2}}));
+    ASSERT_NE(engine.find("pallet-shop-router"), nullptr);
+    EXPECT_TRUE(engine.find("pallet-shop-router")->running());
+    EXPECT_EQ(probed.size(), 2u) << "each new container answered before the switch";
+    EXPECT_EQ(engine.find("pallet-shop-serve-lock"), nullptr) << "the serve lock is released";
+    EXPECT_EQ(std::to_string(state::EnvironmentStore(docker).get("shop").port),
+              engine.find("pallet-shop-router")->host_port)
+        << "the port the engine chose is kept as the environment's";
+}
+
+TEST_F(Serving, AnUnhealthyVersionIsNeverServedAndTheOldOneStays) {
+    ASSERT_EQ(release("shop:1", 2), 0);
+    const auto before = serving();
+    engine.health = [](const std::string&) {
+        return std::string("HTTP/1.1 500 Internal Server Error\r\n\r\nboom\n");
+    };
+    int code = 0;
+    try {
+        code = release("shop:2", 2);
+    } catch (const Error& e) {
+        code = 1;
+        EXPECT_NE(std::string(e.what()).find("status below 400"), std::string::npos) << e.what();
+    }
+    EXPECT_NE(code, 0);
+    EXPECT_EQ(serving(), before) << "shop:1 serves on, shop:2's containers are gone";
+    EXPECT_EQ(engine.find("pallet-shop-serve-lock"), nullptr);
+}
+
+TEST_F(Serving, CancelledDuringTheDrainTheOldContainersStopAtOnce) {
+    ASSERT_EQ(release("shop:1", 2), 0);
+    state::Environment env = state::EnvironmentStore(docker).get("shop");
+    env.drain_ms = 60'000;
+    state::EnvironmentStore(docker).save(env);
+    struct Reset {
+        ~Reset() { cancel::reset(); }
+    } reset;
+    engine.before = [](const std::vector<std::string>& args) {
+        if (args.size() > 2 && args[1] == "update") {
+            cancel::request();  // Ctrl-C once the new version carries traffic
+        }
+    };
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_THROW(release("shop:2", 2), Cancelled);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10))
+        << "not the whole drain";
+    EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:2", 2}}))
+        << "the new version serves, the old stopped";
+}
+
+TEST_F(Serving, ScaleUpAndDownKeepsTheVersion) {
+    ASSERT_EQ(release("shop:2", 1), 0);
+    EXPECT_EQ(run_scale(context, "shop", 3), 0);
+    EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:2", 3}}));
+    const int before = probes();
+    EXPECT_EQ(run_scale(context, "shop", 1), 0);
+    EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:2", 1}}));
+    EXPECT_EQ(probes(), before) << "scaling down starts nothing to check";
+}
+
+TEST_F(Serving, RollbackServesThePreviousVersionAfterItsDeployRunsAgain) {
+    ASSERT_EQ(release("shop:1"), 0);
+    ASSERT_EQ(release("shop:2"), 0);
+    const int deploys =
+        engine.count({"container", "run", "--detach", "--name", "pallet-shop-deploy"});
+    EXPECT_EQ(run_rollback(context, "shop", std::nullopt), 0);
+    EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:1", 1}}));
+    EXPECT_EQ(engine.count({"container", "run", "--detach", "--name", "pallet-shop-deploy"}),
+              deploys + 1)
+        << "the deploy of shop:1 ran again first";
+}
+
+TEST_F(Serving, AServeLockLeftByAnEndedHolderIsTakenOver) {
+    engine.add("pallet-shop-serve-lock",
+               {{state::label::k_managed, "true"},
+                {state::label::k_env, "shop"},
+                {state::label::k_phase, state::phase::k_serve_lock},
+                {state::label::k_user, "bob"},
+                {state::label::k_host, "ci-2"}},
+               "exited");
+    {
+        ServeLock lock(context, "shop", std::chrono::seconds(60));
+        EXPECT_FALSE(lock.waited());
+        ASSERT_NE(engine.find("pallet-shop-serve-lock"), nullptr);
+        EXPECT_TRUE(engine.find("pallet-shop-serve-lock")->running());
+        EXPECT_EQ(engine.find("pallet-shop-serve-lock")->labels.at(state::label::k_user), "ann")
+            << "ours now";
+    }
+    EXPECT_EQ(engine.find("pallet-shop-serve-lock"), nullptr) << "released at the end";
+}
+
+TEST_F(Serving, AServeLockHeldByAnotherCommandIsWaitedFor) {
+    engine.add("pallet-shop-serve-lock",
+               {{state::label::k_managed, "true"},
+                {state::label::k_env, "shop"},
+                {state::label::k_user, "bob"}},
+               "running");
+    int looks = 0;
+    engine.before = [&](const std::vector<std::string>& args) {
+        if (args.size() == 3 && args[1] == "inspect" && args[2] == "pallet-shop-serve-lock" &&
+            ++looks == 3) {
+            engine.containers.erase("pallet-shop-serve-lock");  // its holder releases it
+        }
+    };
+    ServeLock lock(context, "shop", std::chrono::seconds(60));
+    EXPECT_TRUE(lock.waited()) << "what it read before may have changed";
+    EXPECT_EQ(engine.find("pallet-shop-serve-lock")->labels.at(state::label::k_user), "ann");
 }
 
 }  // namespace
