@@ -20,10 +20,4 @@ int run_serve(Context& context, const ServeOptions& options);
 // run_serve, the image already resolved when `known` is the one to serve (release).
 int serve_image(Context& context, const ServeOptions& options, const struct ResolvedImage* known);
 
-// `docker pallet scale`: changes the number of serve containers without downtime (at least 1).
-int run_scale(Context& context, const std::string& env, int replicas);
-
-// `docker pallet stop`: stops serving the environment (its router and serve containers).
-int run_stop(Context& context, const std::string& env);
-
 }  // namespace pallet::phases

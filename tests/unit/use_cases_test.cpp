@@ -10,6 +10,7 @@
 #include "phases/deploy.h"
 #include "phases/phase_env.h"
 #include "phases/release.h"
+#include "phases/scale.h"
 #include "phases/serve.h"
 #include "phases/serve_lock.h"
 #include "phases/status.h"

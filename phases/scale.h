@@ -1,0 +1,12 @@
+#pragma once
+
+#include <string>
+
+#include "phases/context.h"
+
+namespace pallet::phases {
+
+// `docker pallet scale`: changes the number of serve containers without downtime (at least 1).
+int run_scale(Context& context, const std::string& env, int replicas);
+
+}  // namespace pallet::phases
