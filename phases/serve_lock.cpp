@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "phases/phase_env.h"
 #include "phases/router.h"
 #include "state/history.h"
@@ -71,11 +73,15 @@ ServeLock::ServeLock(Context& context, const std::string& env, std::chrono::seco
         }
         m_waited = true;
         if (!announced) {
+            const double age = context.docker.engine_now() - state::created_at(*holder);
+            const auto left = std::chrono::seconds(std::max<long long>(
+                0, static_cast<long long>(static_cast<double>(stale_after.count()) - age)));
             context.step(
                 "waiting for {}@{} to finish changing what {} serves (its lock was taken "
-                "{})",
+                "{}; its lease ends in {} at most)",
                 holder->label(state::label::k_user), holder->label(state::label::k_host), env,
-                state::time_ago(state::created_at(*holder), context.docker.engine_now()));
+                state::time_ago(state::created_at(*holder), context.docker.engine_now()),
+                util::format_duration(left));
             announced = true;
         }
         cancel::sleep(std::chrono::milliseconds(300));
