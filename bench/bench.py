@@ -76,6 +76,13 @@ def main():
     print(f"docker pallet version:      {ours:7.2f} ms median, docker version {theirs:.2f} ms "
           f"(plugin overhead {ours - theirs:+.2f} ms)")
 
+    if os.environ.get("PALLET_DEB_CONFIG"):
+        deb_env = dict(env, DOCKER_CONFIG=os.environ["PALLET_DEB_CONFIG"])
+        built = wall(["docker", "pallet", "version"], runs // 4, env)
+        packaged = wall(["docker", "pallet", "version"], runs // 4, deb_env)
+        print(f"docker pallet version, .deb: {packaged:7.2f} ms median vs {built:.2f} ms as built "
+              f"({packaged - built:+.2f} ms; goal: nothing added)")
+
     image = "pallet-conformance:v1"
     pairs = 5 if QUICK else 15
     ratio, ours, theirs = paired(["docker", "pallet", "test", image],

@@ -8,6 +8,14 @@ start_engine
 build_dir="$repo/build-release"
 cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" >/dev/null
+# The plugin as the .deb installs it (stripped): `docker pallet version` with it, too.
+deb_root="$(mktemp -d)"
+if command -v dpkg-shlibdeps >/dev/null && (cd "$build_dir" && cpack -G DEB -B "$deb_root/pkg" >/dev/null 2>&1); then
+    dpkg-deb -x "$deb_root"/pkg/docker-pallet_*.deb "$deb_root/root"
+    mkdir -p "$deb_root/config/cli-plugins"
+    cp "$deb_root/root/usr/libexec/docker/cli-plugins/docker-pallet" "$deb_root/config/cli-plugins/"
+    export PALLET_DEB_CONFIG="$deb_root/config"
+fi
 "$repo/tests/images/build-images.sh" conformance nginx services
 docker image inspect pallet-conformance:v2 >/dev/null
 
@@ -22,7 +30,7 @@ cleanup() {
     done
     docker ps -aq --filter label=io.pallet.warm=warm-bench | xargs -r docker rm -f -v >/dev/null 2>&1
     docker network ls -q --filter label=io.pallet.warm=warm-bench | xargs -r docker network rm >/dev/null 2>&1
-    rm -rf "$config"
+    rm -rf "$config" "$deb_root"
 }
 trap cleanup EXIT
 export DOCKER_CONFIG="$config" PALLET_BINARY="$build_dir/docker-pallet"

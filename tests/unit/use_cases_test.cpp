@@ -162,6 +162,40 @@ TEST_F(UseCase, AFinishedDeployIsArchivedBeforeTheNextTakesTheLock) {
         << "a failed deploy's exit code is the command's";
     EXPECT_EQ(engine.find("pallet-shop-deploy")->image_id, "sha256:two");
     EXPECT_EQ(engine.find(old_id)->name.rfind("pallet-shop-deploy-", 0), 0u);
+    // The deploy as docker runs it: the image by ID (the version deployed is the one checked),
+    // the environment's network and volumes, variables by name only (values reach docker's
+    // environment, never its argv), the labels in a file, the image's own user and entrypoint.
+    std::vector<std::string> run;
+    for (const auto& args : engine.commands) {
+        if (args.size() > 1 && args[1] == "run") {
+            run = args;
+        }
+    }
+    ASSERT_GT(run.size(), 7u);
+    EXPECT_NE(run[6].find("docker-pallet."), std::string::npos) << "a private label file";
+    run[6] = "LABELS";
+    EXPECT_EQ(run,
+              (std::vector<std::string>{"container",
+                                        "run",
+                                        "--detach",
+                                        "--name",
+                                        "pallet-shop-deploy",
+                                        "--label-file",
+                                        "LABELS",
+                                        "--network",
+                                        "pallet-shop",
+                                        "--mount",
+                                        "type=volume,source=pallet-shop-storage,target=/storage",
+                                        "--mount",
+                                        "type=volume,source=pallet-shop-static,target=/static",
+                                        "--env",
+                                        "SITE_PROTOCOL",
+                                        "--env",
+                                        "SITE_DOMAIN",
+                                        "--env",
+                                        "ENVIRONMENT",
+                                        "sha256:two",
+                                        "deploy"}));
 }
 
 }  // namespace
