@@ -233,6 +233,9 @@ class DockerCli {
     std::string service_logs(const std::string& service);
     // Configs with all these labels; their data (base64 in docker's JSON) in labels["data"].
     std::vector<ContainerRecord> list_configs(const std::vector<std::string>& label_filters);
+    // Names of the swarm configs with these labels, one docker call; none on an engine that is
+    // no swarm manager (completion).
+    std::vector<std::string> config_names(const std::vector<std::string>& label_filters);
     // A config holding `data` (fed on stdin: it may hold secrets; "{}" when empty, as a config
     // cannot be) and `labels` (on argv: none may). name_taken when a config has that name.
     StartOutcome create_config(const std::string& name, const Labels& labels,

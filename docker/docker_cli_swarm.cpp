@@ -268,6 +268,23 @@ std::string DockerCli::service_logs(const std::string& service) {
     return result.out + result.err;
 }
 
+std::vector<std::string> DockerCli::config_names(const std::vector<std::string>& label_filters) {
+    std::vector<std::string> args = {"config", "ls", "--format", "{{.Name}}"};
+    auto filters = argv::filter_args(label_filters);
+    args.insert(args.end(), filters.begin(), filters.end());
+    Result result = execute(args, Command{}, false);
+    std::vector<std::string> names;
+    if (!result.ok()) {
+        return names;  // no swarm manager: no configs
+    }
+    for (const auto& line : util::split(result.out, '\n')) {
+        if (!util::trim(line).empty()) {
+            names.push_back(util::trim(line));
+        }
+    }
+    return names;
+}
+
 std::vector<ContainerRecord> DockerCli::list_configs(
     const std::vector<std::string>& label_filters) {
     std::vector<std::string> args = {"config", "ls", "--quiet"};

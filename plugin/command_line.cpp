@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
+#include <future>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -173,10 +174,19 @@ CompletionSources completion_sources(Runtime& runtime) {
     };
     CompletionSources sources;
     sources.environments = guarded([](docker::DockerCli& docker) {
-        auto names = docker.container_label_values(
-            {fmt::format("{}=true", state::label::k_managed),
-             fmt::format("{}={}", state::label::k_phase, state::phase::k_config)},
-            state::label::k_env);
+        const std::vector<std::string> filters = {
+            fmt::format("{}=true", state::label::k_managed),
+            fmt::format("{}={}", state::label::k_phase, state::phase::k_config)};
+        // The engine's environments (config containers) and the swarm's (configs named
+        // pallet-ENV-config-N), asked at the same time: one docker call's time.
+        auto swarm = std::async(std::launch::async, [&] { return docker.config_names(filters); });
+        auto names = docker.container_label_values(filters, state::label::k_env);
+        for (const auto& config : swarm.get()) {
+            const auto end = config.rfind("-config-");
+            if (config.rfind("pallet-", 0) == 0 && end != std::string::npos && end > 7) {
+                names.push_back(config.substr(7, end - 7));
+            }
+        }
         std::sort(names.begin(), names.end());
         names.erase(std::unique(names.begin(), names.end()), names.end());
         return names;

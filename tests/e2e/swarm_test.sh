@@ -60,6 +60,8 @@ spallet env create "$env" --orchestrator swarm --shared-path "$SWARM_SHARED" --p
 expect_eq "$CODE" "0" "env create --orchestrator swarm"
 spallet env show "$env"
 expect_contains "$OUT" "Orchestrator:  swarm" "env show says it is a swarm environment"
+expect_contains "$(DOCKER_HOST="$SWARM_HOST" "$DOCKER" __complete pallet env show "$RUN_ID" 2>/dev/null)" "$env" \
+    "completion offers the swarm's environments too"
 spallet release "$env" pallet-conformance:v1 --replicas 3
 expect_eq "$CODE" "0" "release v1 with 3 replicas"
 url="$OUT"
