@@ -3,7 +3,7 @@
 BUILD_PACKAGES=(g++ cmake make pkg-config libcli11-dev libboost-dev libboost-filesystem-dev
                 nlohmann-json3-dev libfmt-dev liburiparser-dev libssl-dev)
 TEST_PACKAGES=(libgtest-dev libgmock-dev docker.io debootstrap busybox-static curl procps python3 faketime openssl bash-completion dpkg-dev file
-               clang clang-format libclang-rt-14-dev openssh-server openssh-client tmux)
+               clang clang-format libclang-rt-14-dev openssh-server openssh-client tmux fish)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

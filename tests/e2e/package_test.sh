@@ -25,6 +25,7 @@ out="$("$DOCKER" run --rm --network none -v "$pkg:/pkg:ro" pallet-test-deb-host:
     echo "version: $(docker pallet version)"
     docker --help | grep -q "pallet\*" && echo "listed by docker --help"
     zcat /usr/share/man/man1/docker-pallet.1.gz | grep -q "^\.SS docker pallet env create" && echo "man page"
+    grep -q "__complete" /usr/share/fish/vendor_conf.d/docker-pallet.fish && echo "fish completion"
     dpkg -L docker-pallet >/tmp/files
     echo "files: $(wc -l </tmp/files)"
     apt-get remove -y docker-pallet >/dev/null 2>&1
@@ -33,5 +34,6 @@ out="$("$DOCKER" run --rm --network none -v "$pkg:/pkg:ro" pallet-test-deb-host:
 expect_contains "$out" "version: docker-pallet version $version" "apt install, then docker pallet version through Debian's docker"
 expect_contains "$out" "listed by docker --help" "docker finds it at /usr/libexec/docker/cli-plugins"
 expect_contains "$out" "man page" "docker-pallet(1) has every command's help"
+expect_contains "$out" "fish completion" "and fish's completion of docker pallet"
 expect_not_contains "$out" "left:" "apt remove leaves no file"
 expect_contains "$out" "removed" "and the plugin is gone"

@@ -112,6 +112,17 @@ if [ -f /usr/share/bash-completion/completions/docker ] && [ -f /usr/share/bash-
     expect_eq "$(tab "docker pallet de")" "deploy" "bash: docker pallet de<TAB> completes deploy"
     expect_eq "$(tab "docker pallet env show $RUN_ID-com")" "$completed" "bash: an environment's name"
 fi
+if command -v fish >/dev/null && [ -f /usr/share/fish/vendor_completions.d/docker.fish ]; then
+    # fish: docker.io's completion and the package's snippet, pointed at this build.
+    snippet="$(mktemp)"
+    sed "s|/usr/libexec/docker/cli-plugins/docker-pallet|$PALLET_BINARY|" \
+        "$REPO_DIR/completion/docker-pallet.fish" >"$snippet"
+    fished="$(HOME="$(mktemp -d)" fish -c "source /usr/share/fish/vendor_completions.d/docker.fish; source $snippet
+        complete -C 'docker pallet de'; complete -C 'docker pallet env show $RUN_ID-com'" 2>/dev/null)"
+    expect_contains "$fished" "deploy"$'\t'"Run a version's deploy command" "fish: docker pallet de<TAB>"
+    expect_contains "$fished" "$completed" "fish: an environment's name"
+    rm -f "$snippet"
+fi
 pallet rm "$completed"
 
 # Bad input: broken config.json, docker missing from PATH.
