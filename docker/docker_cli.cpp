@@ -242,13 +242,7 @@ std::vector<VolumeRecord> DockerCli::list_volumes(const std::vector<std::string>
 }
 
 std::vector<std::string> DockerCli::query_lines(std::vector<std::string> args) {
-    std::vector<std::string> lines;
-    for (const auto& line : util::split(query(std::move(args)).out, '\n')) {
-        if (!util::trim(line).empty()) {
-            lines.push_back(util::trim(line));
-        }
-    }
-    return lines;
+    return util::nonempty_lines(query(std::move(args)).out);
 }
 
 std::vector<std::string> DockerCli::list_networks(const std::vector<std::string>& label_filters) {

@@ -12,16 +12,6 @@
 namespace pallet::docker {
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> out;
-    for (const auto& line : util::split(text, '\n')) {
-        if (!util::trim(line).empty()) {
-            out.push_back(util::trim(line));
-        }
-    }
-    return out;
-}
-
 bool is_swarm_name_conflict(const Result& result) {
     return result.err.find("name conflicts with an existing object") != std::string::npos ||
            result.err.find("AlreadyExists") != std::string::npos ||
@@ -44,7 +34,7 @@ std::string DockerCli::swarm_role() {
 
 std::vector<NodeRecord> DockerCli::list_nodes() {
     std::vector<std::string> args = {"node", "inspect"};
-    for (const auto& id : lines_of(query({"node", "ls", "--quiet"}).out)) {
+    for (const auto& id : util::nonempty_lines(query({"node", "ls", "--quiet"}).out)) {
         args.push_back(id);
     }
     return args.size() == 2 ? std::vector<NodeRecord>{} : parse_node_inspect(query(args).out);
@@ -75,7 +65,7 @@ std::map<std::string, std::string> DockerCli::service_replicas(
     if (!result.ok()) {
         return wanted;  // no swarm
     }
-    for (const auto& line : lines_of(result.out)) {
+    for (const auto& line : util::nonempty_lines(result.out)) {
         const auto space = line.find(' ');
         const auto slash = line.find('/', space);
         if (space != std::string::npos && slash != std::string::npos) {
@@ -96,7 +86,7 @@ std::map<std::string, std::string> DockerCli::service_replicas(
     }
     Result tasks = execute(ps, Command{}, false);
     std::map<std::string, int> running;
-    for (const auto& line : lines_of(tasks.out)) {
+    for (const auto& line : util::nonempty_lines(tasks.out)) {
         const auto dot = line.rfind('.', line.find(' '));
         if (dot != std::string::npos && line.find(" Running ") != std::string::npos) {
             ++running[line.substr(0, dot)];
@@ -273,16 +263,8 @@ std::vector<std::string> DockerCli::config_names(const std::vector<std::string>&
     auto filters = argv::filter_args(label_filters);
     args.insert(args.end(), filters.begin(), filters.end());
     Result result = execute(args, Command{}, false);
-    std::vector<std::string> names;
-    if (!result.ok()) {
-        return names;  // no swarm manager: no configs
-    }
-    for (const auto& line : util::split(result.out, '\n')) {
-        if (!util::trim(line).empty()) {
-            names.push_back(util::trim(line));
-        }
-    }
-    return names;
+    // No swarm manager: no configs.
+    return result.ok() ? util::nonempty_lines(result.out) : std::vector<std::string>{};
 }
 
 std::vector<ContainerRecord> DockerCli::list_configs(

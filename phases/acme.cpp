@@ -24,12 +24,7 @@ constexpr std::time_t k_renew_before = 30 * 24 * 3600;  // as Let's Encrypt advi
 
 // The last lines of the client's output that say something: why it failed.
 std::string last_words(const std::string& output) {
-    std::vector<std::string> lines;
-    for (const auto& line : util::split(output, '\n')) {
-        if (!util::trim(line).empty()) {
-            lines.push_back(util::trim(line));
-        }
-    }
+    std::vector<std::string> lines = util::nonempty_lines(output);
     if (lines.size() > 3) {
         lines.erase(lines.begin(), lines.end() - 3);
     }

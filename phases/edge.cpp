@@ -59,9 +59,7 @@ std::vector<EdgeSite> collect_sites(Context& context, std::vector<std::string>& 
         if (const auto it = upstreams.find(name); it != upstreams.end()) {
             const std::string address =
                 env.bind_address == "0.0.0.0" ? "127.0.0.1" : env.bind_address;
-            site.upstream = address.find(':') != std::string::npos
-                                ? fmt::format("[{}]:{}", address, it->second)
-                                : fmt::format("{}:{}", address, it->second);
+            site.upstream = util::address_port(address, it->second);
         }
         for (const auto& host : env.host_names()) {
             claims[host].push_back(name);
@@ -98,9 +96,7 @@ std::string listen_of(const std::string& text, const char* option) {
     if (parsed->address.empty()) {
         return std::to_string(parsed->port);
     }
-    return parsed->address.find(':') != std::string::npos
-               ? fmt::format("[{}]:{}", parsed->address, parsed->port)
-               : fmt::format("{}:{}", parsed->address, parsed->port);
+    return util::address_port(parsed->address, std::to_string(parsed->port));
 }
 
 // Waits until nginx runs in the edge; throws with what stopped it.

@@ -282,10 +282,8 @@ std::string Router::container() const {
 
 std::string Router::url() {
     if (m_started_port != 0) {
-        const bool ipv6 = m_env.bind_address.find(':') != std::string::npos;
-        return fmt::format("http://{}:{}/",
-                           ipv6 ? "[" + m_env.bind_address + "]" : m_env.bind_address,
-                           m_started_port);
+        return fmt::format("http://{}/",
+                           util::address_port(m_env.bind_address, std::to_string(m_started_port)));
     }
     return record() ? record()->published_url() : "";
 }
@@ -305,10 +303,9 @@ void Router::start_on(int port, bool wait) {
     spec.network = state::network_name(m_env.name);
     spec.mounts = {{state::static_volume(m_env.name), "/static", true},
                    {config_volume, k_config_dir, false}};
-    const bool ipv6 = m_env.bind_address.find(':') != std::string::npos;
     spec.publish =
-        fmt::format("{}:{}:80", ipv6 ? "[" + m_env.bind_address + "]" : m_env.bind_address,
-                    port == 0 ? std::string() : std::to_string(port));
+        util::address_port(m_env.bind_address, port == 0 ? std::string() : std::to_string(port)) +
+        ":80";
     spec.stop_timeout = 10;  // restart policy: set by the serve that commits to it
     m_context.docker.create_volume(config_volume,
                                    state::base_labels(m_env.name, state::phase::k_router));
@@ -391,12 +388,7 @@ std::vector<std::string> Router::resolve(const std::string& name) {
     std::string output;
     m_context.docker.exec_script(container(), "getent ahostsv4 \"$1\" | cut -d' ' -f1 | sort -u",
                                  &output, {name});
-    std::vector<std::string> addresses;
-    for (const auto& line : util::split(output, '\n')) {
-        if (!util::trim(line).empty()) {
-            addresses.push_back(util::trim(line));
-        }
-    }
+    std::vector<std::string> addresses = util::nonempty_lines(output);
     std::sort(addresses.begin(), addresses.end());
     return addresses;
 }

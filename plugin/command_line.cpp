@@ -182,9 +182,8 @@ CompletionSources completion_sources(Runtime& runtime) {
         auto swarm = std::async(std::launch::async, [&] { return docker.config_names(filters); });
         auto names = docker.container_label_values(filters, state::label::k_env);
         for (const auto& config : swarm.get()) {
-            const auto end = config.rfind("-config-");
-            if (config.rfind("pallet-", 0) == 0 && end != std::string::npos && end > 7) {
-                names.push_back(config.substr(7, end - 7));
+            if (auto env = state::environment_of_config(config)) {
+                names.push_back(*env);
             }
         }
         std::sort(names.begin(), names.end());

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "util/strings.h"
+
 namespace pallet::plugin {
 namespace {
 
@@ -82,15 +84,14 @@ class JsonProgress : public phases::Progress {
     }
     void emit(const nlohmann::ordered_json& fields) {
         const auto now = std::chrono::system_clock::now();
-        const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
         const auto millis =
             std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
             1000;
-        std::tm tm{};
-        ::gmtime_r(&seconds, &tm);
-        char stamp[32];
-        std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-        nlohmann::ordered_json event = {{"time", fmt::format("{}.{:03d}Z", stamp, millis)}};
+        nlohmann::ordered_json event = {
+            {"time", fmt::format("{}.{:03d}Z",
+                                 util::utc_time(std::chrono::system_clock::to_time_t(now),
+                                                "%Y-%m-%dT%H:%M:%S"),
+                                 millis)}};
         if (!m_environment.empty()) {
             event["environment"] = m_environment;
         }

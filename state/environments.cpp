@@ -119,6 +119,17 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
 
 }  // namespace
 
+std::optional<std::string> environment_of_config(const std::string& name) {
+    const auto end = name.rfind("-config-");
+    constexpr std::size_t k_prefix = 7;  // "pallet-"
+    if (name.rfind("pallet-", 0) != 0 || end == std::string::npos || end <= k_prefix ||
+        name.find_first_not_of("0123456789", end + 8) != std::string::npos ||
+        name.size() == end + 8) {
+        return std::nullopt;
+    }
+    return name.substr(k_prefix, end - k_prefix);
+}
+
 void learn_secrets(util::Redactor& redactor, const Environment& env) {
     redactor.add(env.tls_key);
     for (const auto& [key, value] : env.variables) {

@@ -60,6 +60,10 @@ struct Environment {
 // redactor of what the plugin prints.
 void learn_secrets(util::Redactor& redactor, const Environment& env);
 
+// The environment whose settings a swarm config of this name holds (pallet-ENV-config-N), or
+// nullopt for another name.
+std::optional<std::string> environment_of_config(const std::string& config_name);
+
 // The newest settings of each environment among `records` (other records are skipped).
 // `pallet_command` starts the hint of an error about a damaged record.
 std::map<std::string, Environment> newest_environments(

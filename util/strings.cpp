@@ -33,6 +33,21 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
     return out;
 }
 
+std::vector<std::string> nonempty_lines(std::string_view text) {
+    std::vector<std::string> lines;
+    for (const auto& line : split(text, '\n')) {
+        if (!trim(line).empty()) {
+            lines.push_back(trim(line));
+        }
+    }
+    return lines;
+}
+
+std::string address_port(const std::string& address, const std::string& port) {
+    return address.find(':') != std::string::npos ? "[" + address + "]:" + port
+                                                  : address + ":" + port;
+}
+
 std::string utc_time(std::time_t time, const char* format) {
     char text[64];
     struct tm utc {};

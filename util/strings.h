@@ -12,6 +12,12 @@ namespace pallet::util {
 // Splits on every occurrence of `sep`; an empty input gives one empty field.
 std::vector<std::string> split(std::string_view text, char sep);
 
+// The lines of `text` that say something, trimmed (a command's output, one item a line).
+std::vector<std::string> nonempty_lines(std::string_view text);
+
+// "ADDRESS:PORT", an IPv6 address in brackets ("[::1]:8080").
+std::string address_port(const std::string& address, const std::string& port);
+
 // Joins with `sep` between items.
 std::string join(const std::vector<std::string>& items, std::string_view sep);
 

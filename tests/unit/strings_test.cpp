@@ -65,3 +65,21 @@ TEST(TextTable, PadsLikeDocker) {
 
 }  // namespace
 }  // namespace pallet::util
+
+namespace pallet::util {
+namespace {
+
+TEST(Strings, NonEmptyLinesAreTrimmed) {
+    EXPECT_EQ(nonempty_lines("a\n\n  b \r\n\t\nc"), (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_TRUE(nonempty_lines("\n \n").empty());
+}
+
+TEST(Strings, AddressPortBracketsIpv6) {
+    EXPECT_EQ(address_port("127.0.0.1", "8080"), "127.0.0.1:8080");
+    EXPECT_EQ(address_port("::1", "8080"), "[::1]:8080");
+    EXPECT_EQ(address_port("127.0.0.1", ""), "127.0.0.1:")
+        << "docker's --publish with any free port";
+}
+
+}  // namespace
+}  // namespace pallet::util

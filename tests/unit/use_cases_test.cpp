@@ -349,3 +349,17 @@ TEST_F(Serving, AServeLockHeldByAnotherCommandIsWaitedFor) {
 
 }  // namespace
 }  // namespace pallet::phases
+
+namespace pallet::state {
+namespace {
+
+TEST(EnvironmentRecords, AConfigsNameTellsItsEnvironment) {
+    EXPECT_EQ(environment_of_config("pallet-shop-config-12"), "shop");
+    EXPECT_EQ(environment_of_config("pallet-pr-42-config-1"), "pr-42");
+    EXPECT_EQ(environment_of_config("pallet-shop-deploy-lock"), std::nullopt);
+    EXPECT_EQ(environment_of_config("pallet-shop-config-"), std::nullopt);
+    EXPECT_EQ(environment_of_config("other-shop-config-1"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace pallet::state
