@@ -75,6 +75,24 @@ std::string csv_line(const std::vector<std::string>& fields) {
     return line;
 }
 
+std::string mount_value(const Mount& mount) {
+    std::vector<std::string> fields = {mount.bind ? "type=bind" : "type=volume"};
+    if (!mount.volume.empty()) {
+        fields.push_back("source=" + mount.volume);
+    }
+    fields.push_back("target=" + mount.target);
+    if (mount.read_only) {
+        fields.emplace_back("readonly");
+    }
+    if (!mount.driver.empty()) {
+        fields.push_back("volume-driver=" + mount.driver);
+    }
+    for (const auto& [key, value] : mount.options) {
+        fields.push_back(fmt::format("volume-opt={}={}", key, value));
+    }
+    return csv_line(fields);
+}
+
 }  // namespace argv
 
 std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool detach,
@@ -105,14 +123,7 @@ std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool det
         args.insert(args.end(), {"--network-alias", alias});
     }
     for (const auto& mount : spec.mounts) {
-        std::string value =
-            mount.volume.empty()
-                ? fmt::format("type=volume,target={}", mount.target)
-                : fmt::format("type=volume,source={},target={}", mount.volume, mount.target);
-        if (mount.read_only) {
-            value += ",readonly";
-        }
-        args.insert(args.end(), {"--mount", value});
+        args.insert(args.end(), {"--mount", argv::mount_value(mount)});
     }
     if (spec.publish) {
         args.insert(args.end(), {"--publish", *spec.publish});

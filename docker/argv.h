@@ -5,6 +5,10 @@
 
 #include "docker/records.h"
 
+namespace pallet::docker {
+struct Mount;
+}
+
 // Pieces of docker argv shared by the adapter's commands.
 namespace pallet::docker::argv {
 
@@ -25,5 +29,8 @@ void append_labels(std::vector<std::string>& args, const Labels& labels);
 
 // One CSV line of `fields`, as --mount reads it: a field with a comma or a quote is quoted.
 std::string csv_line(const std::vector<std::string>& fields);
+
+// The value of --mount for `mount` (docker run and docker service create read it alike).
+std::string mount_value(const Mount& mount);
 
 }  // namespace pallet::docker::argv

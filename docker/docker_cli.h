@@ -14,11 +14,24 @@
 
 namespace pallet::docker {
 
-// A volume mounted into a container.
+// A volume (or a directory of the host) mounted into a container or a swarm service's tasks.
 struct Mount {
+    Mount() = default;
+    Mount(std::string volume_, std::string target_, bool read_only_ = false)
+        : volume(std::move(volume_)), target(std::move(target_)), read_only(read_only_) {}
+    // `path` of the host (on a swarm: of every node) at `target`.
+    static Mount bind_of(std::string path, std::string target, bool read_only = false) {
+        Mount mount(std::move(path), std::move(target), read_only);
+        mount.bind = true;
+        return mount;
+    }
+
     std::string volume;  // empty: an anonymous volume, removed with the container
     std::string target;
     bool read_only = false;
+    bool bind = false;   // `volume` is a path of the host (on a swarm: the same on every node)
+    std::string driver;  // a volume's driver ("": local), with its options: made on first use
+    std::map<std::string, std::string> options;  // (no secrets: they are on argv)
 };
 
 // Everything the plugin ever asks of `docker run`.
@@ -58,18 +71,6 @@ struct Connection {
 
 // A swarm service the plugin creates.
 struct ServiceSpec {
-    struct Bind {
-        std::string source;  // a path that exists on every node (a shared filesystem)
-        std::string target;
-        bool read_only = false;
-    };
-    struct Volume {
-        std::string name;  // each node makes it on first use
-        std::string target;
-        bool read_only = false;
-        std::string driver;                          // "": local
-        std::map<std::string, std::string> options;  // the driver's (no secrets: they are on argv)
-    };
     std::string name;
     std::string image;
     std::string entrypoint;  // instead of the image's, when set
@@ -78,8 +79,7 @@ struct ServiceSpec {
     Labels labels;            // the service's (no secrets: they are on argv)
     Labels container_labels;  // its tasks' containers'
     std::string network;
-    std::vector<Volume> volumes;  // named volumes of each node
-    std::vector<Bind> binds;
+    std::vector<Mount> mounts;  // volumes each node makes on first use, or paths every node has
     std::string mode =
         "replicated";  // replicated, global (replicated-job, global-job: unused, see swarm.cpp)
     int replicas = 1;
@@ -88,6 +88,13 @@ struct ServiceSpec {
     std::vector<std::string> constraints;   // node.role==manager
     std::string restart_condition = "any";  // none, on-failure, any
     int stop_grace_seconds = 10;
+    // A check docker runs in each task's container (sh -c; no secret: it is on argv): the task
+    // is "running" only once it passed, and is replaced when it fails `health_retries` times in
+    // a row after `health_start_seconds`. Empty: none (the image's own, if any).
+    std::string health_command;
+    int health_interval_seconds = 2;
+    int health_retries = 3;
+    int health_start_seconds = 0;
 };
 
 // The files `docker run` reads labels and some variables from (--label-file, --env-file), so

@@ -131,24 +131,8 @@ std::vector<std::string> DockerCli::service_args(const ServiceSpec& spec,
     // Mounts in the order of their targets: docker service update sorts them so, and a task
     // template that changed order would make an update of replicas replace every task.
     std::vector<std::pair<std::string, std::string>> mounts;
-    for (const auto& volume : spec.volumes) {
-        std::vector<std::string> fields = {"type=volume", "source=" + volume.name,
-                                           "target=" + volume.target};
-        if (volume.read_only) {
-            fields.emplace_back("readonly");
-        }
-        if (!volume.driver.empty()) {
-            fields.push_back("volume-driver=" + volume.driver);
-        }
-        for (const auto& [key, value] : volume.options) {
-            fields.push_back(fmt::format("volume-opt={}={}", key, value));
-        }
-        mounts.emplace_back(volume.target, argv::csv_line(fields));
-    }
-    for (const auto& bind : spec.binds) {
-        mounts.emplace_back(bind.target,
-                            fmt::format("type=bind,source={},target={}{}", bind.source, bind.target,
-                                        bind.read_only ? ",readonly" : ""));
+    for (const auto& mount : spec.mounts) {
+        mounts.emplace_back(mount.target, argv::mount_value(mount));
     }
     std::sort(mounts.begin(), mounts.end());
     for (const auto& [target, mount] : mounts) {
@@ -162,6 +146,13 @@ std::vector<std::string> DockerCli::service_args(const ServiceSpec& spec,
     }
     for (const auto& constraint : spec.constraints) {
         args.insert(args.end(), {"--constraint", constraint});
+    }
+    if (!spec.health_command.empty()) {
+        args.insert(args.end(),
+                    {"--health-cmd", spec.health_command, "--health-interval",
+                     fmt::format("{}s", spec.health_interval_seconds), "--health-retries",
+                     std::to_string(spec.health_retries), "--health-start-period",
+                     fmt::format("{}s", spec.health_start_seconds), "--health-timeout", "30s"});
     }
     args.insert(args.end(), {"--restart-condition", spec.restart_condition, "--stop-grace-period",
                              fmt::format("{}s", spec.stop_grace_seconds),

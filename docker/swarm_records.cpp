@@ -134,6 +134,14 @@ std::vector<TaskRecord> parse_task_inspect(const std::string& json_text) {
         if (auto code = integer(container, "ExitCode")) {
             task.exit_code = static_cast<int>(*code);
         }
+        const json& ports = member(member(status, "PortStatus"), "Ports");
+        if (ports.is_array()) {
+            for (const auto& port : ports) {
+                if (auto published = integer(port, "PublishedPort")) {
+                    task.published_ports.push_back(static_cast<int>(*published));
+                }
+            }
+        }
         const json& attachments = member(item, "NetworksAttachments");
         if (attachments.is_array()) {
             for (const auto& attachment : attachments) {
@@ -162,6 +170,7 @@ std::vector<NodeRecord> parse_node_inspect(const std::string& json_text) {
         node.role = text(member(item, "Spec"), "Role");
         node.availability = text(member(item, "Spec"), "Availability");
         node.state = text(member(item, "Status"), "State");
+        node.address = text(member(item, "Status"), "Addr");
         out.push_back(std::move(node));
     }
     return out;

@@ -36,6 +36,7 @@ struct TaskRecord {
     std::string created;                 // RFC 3339
     std::string updated;                 // Status.Timestamp: when it reached its state
     std::vector<std::string> addresses;  // 10.0.1.5 (no prefix length), one per network
+    std::vector<int> published_ports;    // host-mode ports on its node
     bool running() const { return state == "running"; }
     // Ended for good: complete, failed, rejected, shutdown, orphaned, remove.
     bool ended() const;
@@ -47,6 +48,7 @@ struct NodeRecord {
     std::string role;          // manager, worker
     std::string availability;  // active, pause, drain
     std::string state;         // ready, down, ...
+    std::string address;       // where the other nodes reach it (its advertised IP address)
 };
 
 std::vector<ServiceRecord> parse_service_inspect(const std::string& json_text);

@@ -3,7 +3,7 @@
 #include <ctime>
 #include <string>
 
-#include "phases/context.h"
+#include "phases/use_case.h"
 #include "state/environments.h"
 
 namespace pallet::phases {

@@ -4,7 +4,11 @@
 #include <optional>
 #include <string>
 
-#include "phases/context.h"
+#include "phases/use_case.h"
+
+namespace pallet::orchestrator {
+class Orchestrator;
+}
 
 namespace pallet::phases {
 
@@ -20,7 +24,14 @@ struct DeployOptions {
 // time. Returns 0 when the deploy succeeded, the deploy's exit code otherwise.
 int run_deploy(Context& context, const DeployOptions& options);
 
-// run_deploy of an image already resolved (release resolves it once for deploy and serve).
-int deploy_image(Context& context, const DeployOptions& options, const struct ResolvedImage& image);
+// run_deploy of an image already resolved, in an environment already opened (release opens it
+// once for deploy and serve).
+int deploy_image(Context& context, orchestrator::Orchestrator& opened, const DeployOptions& options,
+                 const ResolvedImage& image);
+
+// The environment's services as the image needs them: those it requires are there (else an
+// error that says how to add them), and the provided ones run and are ready.
+void prepare_services(Context& context, orchestrator::Orchestrator& opened,
+                      const state::Environment& env, const ResolvedImage& image);
 
 }  // namespace pallet::phases

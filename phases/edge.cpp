@@ -8,8 +8,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "orchestrator/open.h"
+#include "orchestrator/router_nginx.h"
 #include "phases/acme.h"
-#include "phases/router.h"
 #include "state/environments.h"
 #include "state/labels.h"
 #include "util/cancel.h"
@@ -21,6 +22,12 @@
 namespace pallet::phases {
 namespace {
 
+using orchestrator::k_serving_restart_policy;
+using orchestrator::nginx_main_context;
+using orchestrator::nginx_started;
+using orchestrator::router_entry;
+using orchestrator::router_image;
+using orchestrator::write_nginx_config;
 using state::k_edge_container;
 constexpr const char* k_edge_next = state::k_edge_next_container;
 constexpr const char* k_tls_dir = "/pallet/tls";  // certificates and keys, root's alone
@@ -31,40 +38,19 @@ constexpr const char* k_default_domain = "localhost";
 // router listens on the host. `conflicts` gets each host name two environments claim (both are
 // left out; env create and update refuse such names, environments of older versions may have them).
 std::vector<EdgeSite> collect_sites(Context& context, std::vector<std::string>& conflicts) {
-    const auto records =
-        context.docker.list_containers({fmt::format("{}=true", state::label::k_managed)});
-    std::map<std::string, std::string> upstreams;  // env -> host address:port of its router
-    for (const auto& record : records) {
-        if (record.label(state::label::k_phase) == state::phase::k_router && record.running) {
-            if (const auto port = record.published_port()) {
-                upstreams[record.label(state::label::k_env)] = std::to_string(*port);
-            }
-        }
-    }
     std::map<std::string, std::vector<std::string>> claims;  // domain -> environments
     std::vector<EdgeSite> sites;
-    for (const auto& [name, env] : state::newest_environments(records, context.command("pallet"))) {
-        if (env.site_domain == k_default_domain || env.swarm()) {
+    for (const auto& state : orchestrator::read_all(context, std::nullopt, true)) {
+        const state::Environment& env = *state.settings;
+        if (env.site_domain == k_default_domain) {
             continue;
         }
-        EdgeSite site{name,
-                      env.site_domain,
-                      env.aliases,
-                      "",
-                      env.tls_cert,
-                      env.tls_key,
-                      env.site_protocol == "https",
-                      env.hsts,
-                      env.tls_acme};
-        if (const auto it = upstreams.find(name); it != upstreams.end()) {
-            const std::string address =
-                env.bind_address == "0.0.0.0" ? "127.0.0.1" : env.bind_address;
-            site.upstream = util::address_port(address, it->second);
-        }
+        sites.push_back(EdgeSite{state.name, env.site_domain, env.aliases, state.upstream,
+                                 env.tls_cert, env.tls_key, env.site_protocol == "https", env.hsts,
+                                 env.tls_acme});
         for (const auto& host : env.host_names()) {
-            claims[host].push_back(name);
+            claims[host].push_back(state.name);
         }
-        sites.push_back(site);
     }
     std::vector<EdgeSite> kept;
     for (const auto& site : sites) {
@@ -101,33 +87,23 @@ std::string listen_of(const std::string& text, const char* option) {
 
 // Waits until nginx runs in the edge; throws with what stopped it.
 void wait_started(Context& context, const std::string& name, const EdgeListen& listen) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (true) {
-        if (context.docker.exec_succeeds(name,
-                                         {"sh", "-c", "kill -0 $(cat /tmp/pallet-nginx.pid)"})) {
-            return;
-        }
-        const auto state = context.docker.inspect_container(name);
-        if (!state || !state->running || std::chrono::steady_clock::now() > deadline) {
-            const std::string output = util::trim(context.docker.logs_tail(name, 5));
-            if (output.find("Address already in use") != std::string::npos ||
-                output.find("could not bind") != std::string::npos) {
-                // nginx: "bind() to 127.0.0.1:8080 failed (98: Address already in use)"
-                const auto at = output.find("bind() to ");
-                const std::string taken =
-                    at == std::string::npos
-                        ? listen.http + " or " + listen.https
-                        : output.substr(at + 10, output.find(' ', at + 10) - at - 10);
-                throw Error(fmt::format(
-                    "port {} is taken on the engine's host; choose another: {}", taken,
-                    context.command(
-                        "pallet edge up --http [ADDRESS:]PORT --https [ADDRESS:]PORT")));
-            }
-            throw Error(fmt::format("the edge ({}) did not start nginx. Its output:\n{}",
-                                    edge_image(context), output));
-        }
-        cancel::sleep(std::chrono::milliseconds(100));
+    if (nginx_started(context, name, std::chrono::seconds(20))) {
+        return;
     }
+    const std::string output = util::trim(context.docker.logs_tail(name, 5));
+    if (output.find("Address already in use") != std::string::npos ||
+        output.find("could not bind") != std::string::npos) {
+        // nginx: "bind() to 127.0.0.1:8080 failed (98: Address already in use)"
+        const auto at = output.find("bind() to ");
+        const std::string taken = at == std::string::npos
+                                      ? listen.http + " or " + listen.https
+                                      : output.substr(at + 10, output.find(' ', at + 10) - at - 10);
+        throw Error(fmt::format(
+            "port {} is taken on the engine's host; choose another: {}", taken,
+            context.command("pallet edge up --http [ADDRESS:]PORT --https [ADDRESS:]PORT")));
+    }
+    throw Error(fmt::format("the edge ({}) did not start nginx. Its output:\n{}",
+                            edge_image(context), output));
 }
 
 // The edge's listen addresses, from its labels.

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "phases/context.h"
+#include "phases/use_case.h"
 
 namespace pallet::phases {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "phases/context.h"
+#include "phases/use_case.h"
 
 namespace pallet::phases {
 
@@ -24,6 +24,7 @@ struct EnvCreateOptions {
     std::string orchestrator = "engine";         // create only: engine or swarm
     std::optional<std::string> shared_path;      // swarm: DIR on every node
     std::optional<std::string> router_node;      // swarm: the router's node
+    std::optional<std::string> service_node;     // swarm: provided services' node
     std::optional<std::string> volume_driver;    // swarm: instead of a shared path
     std::vector<std::string> volume_options;     // swarm: KEY=VALUE for the volume driver
     std::optional<std::vector<std::string>>

@@ -1,6 +1,8 @@
 // `docker pallet env service ENV add|rm`.
 #include <fmt/format.h>
 
+#include "orchestrator/engine/services.h"
+#include "orchestrator/open.h"
 #include "phases/env_commands.h"
 #include "phases/services.h"
 #include "state/environments.h"
@@ -16,10 +18,12 @@ int run_env_service_add(Context& context, const std::string& name,
     add_service_args(services, added, "docker pallet env service");
     state::EnvironmentStore store(context.docker);
     state::Environment env = store.get(name);
+    auto opened = orchestrator::open(context, name);
     if (check) {
         const bool has_network =
             !context.docker.list_networks({state::env_filter(env.name)}).empty();
-        check_external_services(context, has_network ? state::network_name(env.name) : "", added);
+        orchestrator::engine::check_external_services(
+            context, has_network ? state::network_name(env.name) : "", added);
     }
     for (auto& [kind, service] : added) {
         auto it = env.services.find(kind);
@@ -27,7 +31,7 @@ int run_env_service_add(Context& context, const std::string& name,
             continue;  // provided already: keep its passwords
         }
         if (it != env.services.end() && it->second.provisioned()) {
-            remove_services(context, env.name, {{kind, it->second}}, false);
+            opened->remove_service(env, kind, false);
         }
         env.services[kind] = service;
     }
@@ -42,13 +46,16 @@ int run_env_service_rm(Context& context, const std::string& name,
     state::validate_env_name(name, "docker pallet env service");
     state::EnvironmentStore store(context.docker);
     state::Environment env = store.get(name);
+    auto opened = orchestrator::open(context, name);
     for (const auto& text : kinds) {
         const services::ServiceKind* kind = services::find_kind(text);
         auto it = kind == nullptr ? env.services.end() : env.services.find(kind->name);
         if (it == env.services.end()) {
             throw Error(fmt::format("{} has no service {}", name, text));
         }
-        remove_services(context, env.name, {{it->first, it->second}}, volumes);
+        if (it->second.provisioned()) {
+            opened->remove_service(env, it->first, volumes);
+        }
         env.services.erase(it);
     }
     store.save(env);

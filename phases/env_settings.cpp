@@ -9,12 +9,13 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "orchestrator/engine/services.h"
+#include "orchestrator/open.h"
 #include "phases/acme.h"
 #include "phases/edge.h"
 #include "phases/env_commands.h"
 #include "phases/phase_env.h"
 #include "phases/services.h"
-#include "phases/swarm.h"
 #include "state/environments.h"
 #include "state/labels.h"
 #include "util/error.h"
@@ -220,10 +221,8 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
 // A domain of its own (not the default localhost) belongs to one environment of the engine: the
 // edge sends its requests there.
 void check_domain_free(Context& context, const state::Environment& env) {
-    const auto records =
-        context.docker.list_containers({fmt::format("{}=true", state::label::k_managed)});
-    for (const auto& [name, other] :
-         state::newest_environments(records, context.command("pallet"))) {
+    for (const auto& other : state::EnvironmentStore(context.docker).list()) {
+        const std::string& name = other.name;
         for (const auto& mine : env.host_names()) {
             const auto theirs = other.host_names();
             if (name != env.name && mine != "localhost" &&
@@ -234,16 +233,6 @@ void check_domain_free(Context& context, const state::Environment& env) {
                                 mine, name));
             }
         }
-    }
-}
-
-// The edge serves environments of the engine: a swarm environment's settings for it are refused.
-void check_edge_settings(const state::Environment& env, const std::string& path) {
-    if (env.swarm() && (env.edge_only || env.tls_acme || !env.tls_cert.empty() || env.hsts)) {
-        throw UsageError(
-            "--port none, --tls, --tls-cert and --hsts are for environments of an engine: the edge "
-            "does not serve swarm environments yet",
-            path);
     }
 }
 
@@ -270,7 +259,7 @@ void obtain_certificate(Context& context, state::Environment& env,
         refresh_edge(context);
     } catch (const Error& e) {
         if (before == nullptr) {
-            store.remove(env.name, false);
+            store.remove(env);
         } else {
             state::Environment back = *before;
             back.generation = env.generation;
@@ -301,6 +290,7 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
         env.orchestrator = "swarm";
         env.shared_path = options.shared_path.value_or("");
         env.router_node = options.router_node.value_or("");
+        env.service_node = options.service_node.value_or("");
         env.volume_driver = options.volume_driver.value_or("");
         for (const auto& option : options.volume_options) {
             const auto equals = option.find('=');
@@ -310,27 +300,17 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
             }
             env.volume_options[option.substr(0, equals)] = option.substr(equals + 1);
         }
-        for (const auto& [kind, service] : env.services) {
-            if (service.provisioned()) {
-                throw UsageError(fmt::format("a swarm environment takes its services as URLs "
-                                             "(--service {}=URL): provided services run on one "
-                                             "engine only for now",
-                                             kind),
-                                 "docker pallet env create");
-            }
-        }
-        swarm::check_new_environment(context, env);
-    } else if (options.shared_path || options.router_node || options.volume_driver ||
-               !options.volume_options.empty()) {
+    } else if (options.shared_path || options.router_node || options.service_node ||
+               options.volume_driver || !options.volume_options.empty()) {
         throw UsageError(
-            "--shared-path, --volume-driver, --volume-opt and --router-node are for "
-            "--orchestrator swarm",
+            "--shared-path, --volume-driver, --volume-opt, --router-node and --service-node are "
+            "for --orchestrator swarm",
             "docker pallet env create");
     }
+    orchestrator::check_new_environment(context, env);
     if (options.check) {
-        check_external_services(context, "", env.services);
+        orchestrator::engine::check_external_services(context, "", env.services);
     }
-    check_edge_settings(env, "docker pallet env create");
     env = state::EnvironmentStore(context.docker).create(env);
     refresh_edge(context);
     obtain_certificate(context, env, nullptr);
@@ -350,7 +330,6 @@ int run_env_update(Context& context, const EnvCreateOptions& options) {
     if (options.site_domain || options.aliases) {
         check_domain_free(context, env);
     }
-    check_edge_settings(env, "docker pallet env update");
     store.save(env);
     ++env.generation;
     refresh_edge(context);  // its domain, at once

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "orchestrator/open.h"
 #include "phases/env_commands.h"
 #include "phases/services.h"
 #include "state/environments.h"
@@ -120,6 +121,9 @@ int run_env_show(Context& context, const std::string& name, Format format, bool 
         }
         fmt::print("Router node:   {}\n",
                    env.router_node.empty() ? "the manager addressed" : env.router_node);
+        if (!env.service_node.empty()) {
+            fmt::print("Service node:  {}\n", env.service_node);
+        }
     }
     const std::string address = fmt::format(
         "{}:{}{}", env.bind_address, env.port == 0 ? std::string("auto") : std::to_string(env.port),
@@ -146,17 +150,21 @@ int run_env_show(Context& context, const std::string& name, Format format, bool 
             env.acme_failure.empty() ? "" : "; the last request failed at " + env.acme_failure);
     }
     fmt::print("Services:\n");
+    std::unique_ptr<orchestrator::Orchestrator> opened;
     for (const auto& [kind, service] : env.services) {
         std::string web;
         if (service.provisioned() && services::find_kind(kind)->web_port != 0) {
-            auto record = context.docker.inspect_container(service_container(env.name, kind));
-            if (record && record->running && !record->published.empty()) {
-                web = ", web view " + record->published_url();
+            if (!opened) {
+                opened = orchestrator::open(context, env.name);
+            }
+            if (const std::string url = opened->service_web_url(env, kind); !url.empty()) {
+                web = ", web view " + url;
             }
         }
         fmt::print("  {}: {}{}\n", kind,
                    service.provisioned()
-                       ? fmt::format("provided (container {})", service_container(env.name, kind))
+                       ? fmt::format("provided ({} {})", env.swarm() ? "service" : "container",
+                                     orchestrator::service_container(env.name, kind))
                        : shown_url(service, reveal),
                    web);
     }

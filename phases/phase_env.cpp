@@ -16,34 +16,6 @@
 
 namespace pallet::phases {
 
-ResolvedImage resolve_image(Context& context, const std::string& ref) {
-    if (!docker::is_image_reference(ref)) {
-        throw UsageError(fmt::format("invalid image reference \"{}\": use NAME[:TAG][@DIGEST], for "
-                                     "example myapp:1.4 or registry.example.org/team/app:2",
-                                     ref),
-                         "docker pallet");
-    }
-    if (auto record = context.docker.inspect_image(ref)) {
-        return ResolvedImage{ref, *record};
-    }
-    context.step("pulling {}", ref);
-    std::string why;
-    const bool pulled = context.docker.pull_image(ref, why);
-    if (context.docker.dry_run()) {
-        return ResolvedImage{ref, docker::ImageRecord{}};  // not pulled: what it holds is unknown
-    }
-    if (!pulled) {
-        throw Error(
-            fmt::format("image {} is not on the engine and could not be pulled: {}\nBuild "
-                        "it ({}) or check its name.",
-                        ref, why, context.command(fmt::format("build -t {} .", ref))));
-    }
-    if (auto record = context.docker.inspect_image(ref)) {
-        return ResolvedImage{ref, *record};
-    }
-    throw Error(fmt::format("image {} could not be found after pulling it", ref));
-}
-
 void validate_variable_name(const std::string& key, const std::string& command_path) {
     bool valid = !key.empty() && !(key[0] >= '0' && key[0] <= '9');
     for (char c : key) {
@@ -130,52 +102,6 @@ void parse_variables(const std::vector<std::string>& items, const std::vector<st
     for (const auto& item : items) {
         add_variable(item, into, "docker pallet");
     }
-}
-
-std::vector<std::pair<std::string, std::string>> phase_variables(const state::Environment& env,
-                                                                 const std::string& phase) {
-    std::vector<std::pair<std::string, std::string>> vars = {
-        {"SITE_PROTOCOL", env.site_protocol},
-        {"SITE_DOMAIN", env.site_domain},
-        {"ENVIRONMENT", env.kind},
-    };
-    for (const auto& [key, value] : env.variables) {
-        if (key == "SITE_PROTOCOL" || key == "SITE_DOMAIN" || key == "ENVIRONMENT") {
-            continue;
-        }
-        if (key.find("DEPLOY") != std::string::npos && phase != state::phase::k_deploy) {
-            continue;
-        }
-        if ((key == "WEB_CONCURRENCY" || key == "WORKER_CONCURRENCY") &&
-            phase != state::phase::k_serve) {
-            continue;
-        }
-        vars.emplace_back(key, value);
-    }
-    for (auto& [key, value] : services_variables(env.name, env.name, env.services)) {
-        if (env.variables.count(key) == 0) {  // a variable set by hand wins
-            vars.emplace_back(key, value);
-        }
-    }
-    return vars;
-}
-
-docker::ContainerSpec phase_container(const Context& context, const state::Environment& env,
-                                      const std::string& phase, const ResolvedImage& image) {
-    docker::ContainerSpec spec;
-    spec.image = image.record.id.empty() ? image.ref : image.record.id;
-    spec.command = {phase};
-    spec.env = phase_variables(env, phase);
-    spec.labels = state::base_labels(env.name, phase);
-    spec.labels[state::label::k_version] = image.ref;
-    spec.labels[state::label::k_image_id] = image.record.id;
-    spec.labels[state::label::k_user] = context.actor_user;
-    spec.labels[state::label::k_host] = context.actor_host;
-    spec.labels[state::label::k_started] = std::to_string(state::now_seconds());
-    spec.network = state::network_name(env.name);
-    spec.mounts = {{state::storage_volume(env.name), "/storage", false},
-                   {state::static_volume(env.name), "/static", false}};
-    return spec;
 }
 
 }  // namespace pallet::phases

@@ -2,13 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "phases/phase_env.h"
+#include "orchestrator/open.h"
 #include "phases/serve.h"
-#include "phases/swarm.h"
-#include "state/environments.h"
-#include "state/history.h"
-#include "state/labels.h"
-#include "state/snapshot.h"
 #include "util/error.h"
 
 namespace pallet::phases {
@@ -16,11 +11,14 @@ namespace pallet::phases {
 int run_release(Context& context, const DeployOptions& deploy, std::optional<int> replicas) {
     state::validate_env_name(deploy.env, "docker pallet release");
     const ResolvedImage image = resolve_image(context, deploy.image);  // once, for both
-    const int code = deploy_image(context, deploy, image);
+    int code = 0;
+    {
+        auto opened = orchestrator::open(context, deploy.env);
+        code = deploy_image(context, *opened, deploy, image);
+    }
     if (code != 0 || context.docker.dry_run()) {
         if (context.docker.dry_run()) {
-            ServeOptions serve{deploy.env, deploy.image, replicas};
-            context.step("then: {pallet} serve {} {}", serve.env, *serve.image,
+            context.step("then: {pallet} serve {} {}", deploy.env, deploy.image,
                          fmt::arg("pallet", context.command("pallet")));
         }
         return code;
@@ -31,30 +29,17 @@ int run_release(Context& context, const DeployOptions& deploy, std::optional<int
 int run_rollback(Context& context, const std::string& env_name,
                  const std::optional<std::string>& image) {
     state::validate_env_name(env_name, "docker pallet rollback");
+    auto opened = orchestrator::open(context, env_name);
+    const auto& state = opened->state();
+    if (!state.settings) {
+        state::EnvironmentStore(context.docker).get(env_name);  // throws, with what to do
+    }
     std::string target;
     if (image) {
-        state::EnvironmentStore(context.docker).get(env_name);
         target = *image;
     } else {
-        const state::Snapshot snapshot = state::read_snapshot(context.docker, env_name);
-        std::string current;
-        std::vector<docker::ContainerRecord> records = snapshot.serve_records;
-        if (!snapshot.settings) {
-            if (!swarm::find(context, env_name)) {
-                state::EnvironmentStore(context.docker).get(env_name);  // throws, with what to do
-            }
-            records = context.docker.list_configs(
-                {state::env_filter(env_name), state::phase_filter(state::phase::k_serve_record)});
-            state::newest_first(records);
-            for (const auto& service : context.docker.list_services(
-                     {state::env_filter(env_name), state::phase_filter(state::phase::k_serve)})) {
-                current = service.label(state::label::k_version);
-            }
-        }
-        for (const auto& record : snapshot.serving) {
-            current = record.label(state::label::k_version);
-        }
-        for (const auto& entry : state::serve_entries(records)) {
+        std::string current = state.served ? state.served->version : "";
+        for (const auto& entry : state.serves) {
             if (entry.result != "serving") {
                 continue;
             }
@@ -75,6 +60,7 @@ int run_rollback(Context& context, const std::string& env_name,
                             fmt::arg("pallet", context.command("pallet"))));
         }
     }
+    opened.reset();
     context.step("rolling {} back to {}: its deploy runs again first", env_name, target);
     return run_release(context, DeployOptions{env_name, target, std::chrono::seconds(0)},
                        std::nullopt);

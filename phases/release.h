@@ -3,8 +3,8 @@
 #include <optional>
 #include <string>
 
-#include "phases/context.h"
 #include "phases/deploy.h"
+#include "phases/use_case.h"
 
 namespace pallet::phases {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "phases/context.h"
+#include "phases/use_case.h"
 
 namespace pallet::phases {
 

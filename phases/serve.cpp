@@ -2,11 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "phases/deploy.h"
 #include "phases/edge.h"
 #include "phases/rollout.h"
-#include "phases/services.h"
-#include "phases/swarm.h"
-#include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -18,80 +16,78 @@ int run_serve(Context& context, const ServeOptions& options) {
 
 int serve_image(Context& context, const ServeOptions& options, const ResolvedImage* known) {
     state::validate_env_name(options.env, "docker pallet serve");
-    auto read = state::read_snapshot(context.docker, options.env);
-    if (!read.settings) {
-        if (auto env = swarm::find(context, options.env)) {
-            return swarm::serve(context, *env, options, known);
-        }
-    }
-    Locked locked = lock_environment(context, std::move(read), true);
+    Locked locked = lock_environment(context, options.env, true);
+    orchestrator::Orchestrator& opened = *locked.opened;
     state::Environment& env = locked.env;
-    const state::Snapshot& snapshot = locked.snapshot;
-    state::EnvironmentStore store(context.docker);
+    const orchestrator::EnvironmentState& state = opened.state();
 
-    const auto& old_containers = snapshot.serving;
+    std::unique_ptr<orchestrator::Replicas> old = opened.serving(env);
     std::string ref;
     if (options.image) {
         ref = *options.image;
-    } else if (!old_containers.empty()) {
-        ref = old_containers.front().label(state::label::k_version);
+    } else if (old && !old->version().empty()) {
+        ref = old->version();
     } else {
-        throw Error(
-            fmt::format("{} serves nothing yet; name the version: {pallet} serve {} "
-                        "IMAGE",
-                        env.name, env.name, fmt::arg("pallet", context.command("pallet"))));
+        throw Error(fmt::format("{} serves nothing yet; name the version: {pallet} serve {} IMAGE",
+                                env.name, env.name, fmt::arg("pallet", context.command("pallet"))));
     }
     ResolvedImage image =
         known != nullptr && known->ref == ref ? *known : resolve_image(context, ref);
-    require_deployed(context, snapshot.deploys, env.name, image);
-    prepare_services(context, env, image.record.labels, image.ref, &snapshot.services);
-    const int replicas = options.replicas.value_or(
-        old_containers.empty() ? 1 : static_cast<int>(old_containers.size()));
+    require_deployed(context, state.deploys, env.name, image);
+    prepare_services(context, opened, env, image);
+    opened.prepare_image(env, image);
+    const int replicas = options.replicas.value_or(old ? std::max(1, old->count()) : 1);
 
-    Router router(context, env, snapshot.router);
     const auto started = std::chrono::steady_clock::now();
-    Rollout rollout(context);
-    // A router that does not run starts first, sending no traffic yet: an image it cannot use
-    // is found before any serve container starts.
-    const bool router_was_running = router.running();
+    // A router that does not run starts first, sending no traffic yet: an image it cannot use,
+    // or a port it cannot have, is found before any replica starts.
+    auto router = opened.router(env);
+    const bool router_was_running = router->running();
     if (!router_was_running) {
-        const int port = router.start();
-        rollout.router_started(env.name);
-        if (env.port == 0 && !context.docker.dry_run()) {
-            keep_port(store, env, port);
-        }
+        router->start();
         refresh_edge(context);  // an edge that runs sends the domain's requests to this router
     }
-    rollout.start(env, image, replicas);
-    context.done("started {} serve container(s) of {}; waiting for GET {} to answer (at most {}s)",
+    auto fresh = opened.start_replicas(env, image, replicas);
+    context.done("started {} serve replica(s) of {}; waiting for GET {} to answer (at most {}s)",
                  replicas, image.ref, env.health_path, env.health_timeout);
     if (context.docker.dry_run()) {
-        rollout.commit();
+        fresh->keep();
+        router->keep();
         return 0;
     }
     Unhealthy why;
-    if (!wait_healthy(context, env, router, rollout.fresh(), why)) {
-        state::record_serve(context.docker, env.name,
-                            serve_event(context, image, "failed health check", std::nullopt),
-                            why.summary, snapshot.serve_records);
+    std::vector<std::string> targets;
+    try {
+        targets = fresh->wait_started(std::chrono::seconds(env.health_timeout));
+    } catch (const Error& e) {
+        why.summary = e.what();
+        why.evidence = e.what();
+    }
+    if (targets.empty() || !wait_healthy(env, *router, *fresh, targets, why)) {
+        opened.record_serve(env,
+                            serve_event(context, image.ref, image.record.id, "failed health check"),
+                            why.summary);
         throw Error(fmt::format("{} did not become healthy, so nothing changed for users: {}",
                                 image.ref, why.evidence));
     }
-    // Old containers behind a router that was not running had no traffic to drain.
-    switch_traffic(context, env, router, rollout.fresh(),
-                   router_was_running ? names_of(old_containers) : std::vector<std::string>{},
-                   &rollout);
-    if (!router_was_running) {
-        context.docker.stop_containers(names_of(old_containers));
-        context.docker.remove_containers(names_of(old_containers));
+    router->send_to(*fresh);
+    fresh->keep();
+    router->keep();
+    if (old) {
+        if (router_was_running) {
+            drain_and_remove(context, env, *old);
+        } else {
+            old->remove();  // behind a router that did not run: no traffic to drain
+        }
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    state::record_serve(context.docker, env.name, serve_event(context, image, "serving", seconds),
-                        util::join(rollout.fresh(), " "), snapshot.serve_records);
-    const std::string url = router.url();
+    opened.record_serve(env, serve_event(context, image.ref, image.record.id, "serving", seconds),
+                        util::join(targets, " "));
+    const std::string url = router->url();
     context.result(url);
-    context.step("{} serves {} at {} ({} replica(s))", env.name, image.ref, url, replicas);
+    context.outcome("{} serves {} at {} ({} replica(s), {:.1f}s)", env.name, image.ref, url,
+                    replicas, seconds);
     return 0;
 }
 

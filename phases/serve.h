@@ -3,8 +3,7 @@
 #include <optional>
 #include <string>
 
-#include "phases/context.h"
-#include "phases/deploy.h"
+#include "phases/use_case.h"
 
 namespace pallet::phases {
 
@@ -18,6 +17,6 @@ struct ServeOptions {
 int run_serve(Context& context, const ServeOptions& options);
 
 // run_serve, the image already resolved when `known` is the one to serve (release).
-int serve_image(Context& context, const ServeOptions& options, const struct ResolvedImage* known);
+int serve_image(Context& context, const ServeOptions& options, const ResolvedImage* known);
 
 }  // namespace pallet::phases

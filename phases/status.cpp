@@ -8,10 +8,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "orchestrator/open.h"
 #include "state/environments.h"
 #include "state/history.h"
 #include "state/labels.h"
-#include "state/snapshot.h"
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/text_table.h"
@@ -57,6 +57,30 @@ struct EnvStatus {
     std::string acme_failure;
 };
 
+EnvStatus status_of(const orchestrator::EnvironmentState& state) {
+    const state::Environment& env = *state.settings;
+    EnvStatus status;
+    status.name = state.name;
+    status.kind = env.kind;
+    status.tls = !env.tls_cert.empty() || env.tls_acme;
+    status.tls_until = env.tls_cert.empty() ? 0 : util::certificate_info(env.tls_cert).not_after;
+    status.acme = env.tls_acme;
+    status.acme_failure = env.acme_failure;
+    status.services = state.services;
+    if (state.served) {
+        status.running = state.served->running;
+        status.replicas = state.served->wanted;
+        if (status.running > 0) {
+            status.serving = state.served->version;
+        }
+    }
+    status.url = state.url;
+    if (!state.deploys.empty()) {
+        status.last_deploy = state.deploys.front();
+    }
+    return status;
+}
+
 // One line on an environment's HTTPS for the table's footer.
 std::string https_line(const EnvStatus& status) {
     std::string line = fmt::format(
@@ -80,99 +104,9 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
     }
     // One listing of everything the plugin manages: the docker calls do not grow with the
     // number of environments.
-    std::vector<std::string> filters = {fmt::format("{}=true", state::label::k_managed)};
-    if (only) {
-        filters.push_back(state::env_filter(*only));
-    }
-    auto records = context.docker.list_containers(filters);
-    // Swarm environments keep their records as configs (none on a plain engine): one listing.
-    const auto swarm_records = context.docker.list_configs(filters);
-    records.insert(records.end(), swarm_records.begin(), swarm_records.end());
     std::map<std::string, EnvStatus> envs;
-    for (const auto& [name, env] : state::newest_environments(records, context.command("pallet"))) {
-        EnvStatus& status = envs[name];
-        status.name = name;
-        status.kind = env.kind;
-        status.tls = !env.tls_cert.empty() || env.tls_acme;
-        status.tls_until =
-            env.tls_cert.empty() ? 0 : util::certificate_info(env.tls_cert).not_after;
-        status.acme = env.tls_acme;
-        status.acme_failure = env.acme_failure;
-        for (const auto& [kind, service] : env.services) {
-            status.services[kind] = service.provisioned() ? "not started" : "external";
-        }
-    }
-    for (const auto& record : records) {
-        const std::string env = record.label(state::label::k_env);
-        auto it = envs.find(env);
-        if (it == envs.end()) {
-            continue;
-        }
-        EnvStatus& status = it->second;
-        const std::string phase = record.label(state::label::k_phase);
-        if (phase == state::phase::k_serve) {
-            ++status.replicas;
-            if (record.running) {
-                ++status.running;
-                status.serving = record.label(state::label::k_version);
-            }
-        } else if (phase == state::phase::k_router && record.running) {
-            status.url = record.published_url();
-        } else if (phase == state::phase::k_deploy) {
-            auto entry = state::deploy_entry(record);
-            if (!status.last_deploy || status.last_deploy->started < entry.started) {
-                status.last_deploy = entry;
-            }
-        } else if (phase == state::phase::k_service) {
-            auto it = status.services.find(record.label(state::label::k_service));
-            if (it != status.services.end() && it->second != "external") {
-                it->second = record.status;
-            }
-        }
-    }
-    // What swarm environments serve: services, their replicas running and wanted (one listing).
-    std::map<std::string, std::string> swarm_services;
-    bool listed = false;
-    for (const auto& [name, env] :
-         state::newest_environments(swarm_records, context.command("pallet"))) {
-        EnvStatus& status = envs[name];
-        if (!listed) {
-            swarm_services = context.docker.service_replicas(filters);
-            listed = true;
-        }
-        for (const auto& [service, replicas] : swarm_services) {
-            const std::string prefix = "pallet-" + name + "-serve-";
-            if (service.rfind(prefix, 0) == 0 && service.size() == prefix.size() + 8) {
-                const auto slash = replicas.find('/');
-                status.running = std::atoi(replicas.substr(0, slash).c_str());
-                status.replicas = std::atoi(replicas.substr(slash + 1).c_str());
-            }
-        }
-        if (swarm_services.count("pallet-" + name + "-router") > 0) {
-            status.url = fmt::format("http://{}:{}/", env.bind_address, env.port);
-        }
-        std::vector<docker::ContainerRecord> served;
-        for (const auto& record : swarm_records) {
-            if (record.label(state::label::k_env) != name) {
-                continue;
-            }
-            const std::string phase = record.label(state::label::k_phase);
-            if (phase == state::phase::k_deploy_result) {
-                auto entry = state::deploy_result_entry(record);
-                if (!status.last_deploy || status.last_deploy->started < entry.started) {
-                    status.last_deploy = entry;
-                }
-            } else if (phase == state::phase::k_serve_record) {
-                served.push_back(record);
-            }
-        }
-        state::newest_first(served);
-        for (const auto& entry : state::serve_entries(served)) {
-            if (status.running > 0 && entry.result == "serving") {
-                status.serving = entry.version;  // the version the last serve put there
-                break;
-            }
-        }
+    for (const auto& state : orchestrator::read_all(context, only)) {
+        envs[state.name] = status_of(state);
     }
     if (only && envs.find(*only) == envs.end()) {
         throw Error(
@@ -235,29 +169,13 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
 
 int run_history(Context& context, const std::string& env, Format format) {
     state::validate_env_name(env, "docker pallet history");
-    const bool swarm = state::EnvironmentStore(context.docker).get(env).swarm();
-    std::vector<state::HistoryEntry> entries;
-    if (swarm) {
-        auto records = context.docker.list_configs({state::env_filter(env)});
-        state::newest_first(records);
-        std::vector<docker::ContainerRecord> served;
-        for (const auto& record : records) {
-            const std::string phase = record.label(state::label::k_phase);
-            if (phase == state::phase::k_deploy_result) {
-                entries.push_back(state::deploy_result_entry(record));
-            } else if (phase == state::phase::k_serve_record) {
-                served.push_back(record);
-            }
-        }
-        for (auto& entry : state::serve_entries(served)) {
-            entries.push_back(entry);
-        }
-    } else {
-        entries = state::serve_entries(context.docker, env);
-        for (const auto& record : state::deploy_records(context.docker, env)) {
-            entries.push_back(state::deploy_entry(record));
-        }
+    auto opened = orchestrator::open(context, env);
+    const auto& state = opened->state();
+    if (!state.settings) {
+        state::EnvironmentStore(context.docker).get(env);  // throws, with what to do
     }
+    std::vector<state::HistoryEntry> entries = state.serves;
+    entries.insert(entries.end(), state.deploys.begin(), state.deploys.end());
     std::stable_sort(entries.begin(), entries.end(),
                      [](const auto& a, const auto& b) { return a.started > b.started; });
     if (format == Format::json) {

@@ -3,7 +3,7 @@
 #include <optional>
 #include <string>
 
-#include "phases/context.h"
+#include "phases/use_case.h"
 
 namespace pallet::phases {
 

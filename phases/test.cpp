@@ -5,7 +5,9 @@
 #include <algorithm>
 
 #include "docker/reference.h"
-#include "phases/launch.h"
+#include "orchestrator/engine/container.h"
+#include "orchestrator/engine/launch.h"
+#include "orchestrator/engine/services.h"
 #include "phases/phase_env.h"
 #include "phases/run.h"
 #include "phases/services.h"
@@ -14,8 +16,18 @@
 #include "util/error.h"
 #include "util/strings.h"
 
+// A test run is containers on the engine addressed, always (a swarm has no test phase): it uses
+// the engine's own building blocks.
 namespace pallet::phases {
 namespace {
+
+using orchestrator::service_container;
+using orchestrator::services_variables;
+using orchestrator::engine::launch_attached;
+using orchestrator::engine::phase_container;
+using orchestrator::engine::provision_services;
+using orchestrator::engine::release_services;
+using orchestrator::engine::ServiceSite;
 
 // What one test run created; removed when the run ends, however it ends, unless kept.
 // The run's /storage and /static are anonymous volumes of its container: they go with it.
@@ -248,9 +260,9 @@ int run_test(Context& context, const TestOptions& options) {
     if (one_off) {
         explain_exit(context, what, image.ref, code);
     } else if (code == 0) {
-        context.step("tests of {} passed", options.image);
+        context.outcome("tests of {} passed", options.image);
     } else {
-        context.step("tests of {} failed (exit {})", options.image, code);
+        context.outcome("tests of {} failed (exit {})", options.image, code);
     }
     return code;
 }

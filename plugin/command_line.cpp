@@ -135,8 +135,8 @@ const CLI::App* deepest_selected(const CLI::App* app) {
 }
 
 // The progress renderer the flags and PALLET_PROGRESS choose, with the command's ENV for json.
-std::unique_ptr<phases::Progress> progress_for(const CLI::App& app, std::string text,
-                                               bool no_color) {
+std::unique_ptr<orchestrator::Progress> progress_for(const CLI::App& app, std::string text,
+                                                     bool no_color) {
     const char* const from_environment = std::getenv("PALLET_PROGRESS");
     if (text.empty() && from_environment != nullptr) {
         text = from_environment;

@@ -30,7 +30,7 @@ double seconds_since(Clock::time_point start) {
 }
 
 // Only results and errors: warnings and notes, no steps.
-class QuietProgress : public phases::Progress {
+class QuietProgress : public orchestrator::Progress {
   public:
     void step(const std::string& text) override {
         if (is_warning(text)) {
@@ -47,7 +47,7 @@ class QuietProgress : public phases::Progress {
 // One JSON object a line: {"time", "environment", "step", "state", "message", "seconds"}; a
 // step is "running" when it begins and "done" (or "failed") when the next begins or the
 // command ends; warnings, notes and the command's error are events of their own.
-class JsonProgress : public phases::Progress {
+class JsonProgress : public orchestrator::Progress {
   public:
     explicit JsonProgress(std::string environment) : m_environment(std::move(environment)) {}
 
@@ -61,6 +61,10 @@ class JsonProgress : public phases::Progress {
         m_open = true;
         m_started = Clock::now();
         emit({{"step", m_step}, {"state", "running"}, {"message", text}});
+    }
+    void outcome(const std::string& text) override {
+        step(text);
+        close("done");
     }
     void note(const std::string& text) override { emit({{"state", "note"}, {"message", text}}); }
     // A deploy's raw log would break the one-event-a-line stream: it stays in `docker pallet logs`.
@@ -108,7 +112,7 @@ class JsonProgress : public phases::Progress {
 
 // On a terminal: the running step on one line, redrawn with a spinner and its elapsed time;
 // a finished step stays as one line with its time.
-class TtyProgress : public phases::Progress {
+class TtyProgress : public orchestrator::Progress {
   public:
     explicit TtyProgress(bool color) : m_color(color), m_ticker([this] { tick(); }) {}
     ~TtyProgress() override {
@@ -131,6 +135,11 @@ class TtyProgress : public phases::Progress {
         m_started = Clock::now();
         m_open = true;
         draw();
+    }
+    void outcome(const std::string& text) override {
+        std::lock_guard lock(m_mutex);
+        end(mark_done());
+        print_line(fmt::format("{} {} {}", mark_done(), text, paint("2", "0.0s")));
     }
     void note(const std::string& text) override {
         std::lock_guard lock(m_mutex);
@@ -230,8 +239,8 @@ std::optional<ProgressMode> parse_progress_mode(const std::string& text) {
     return std::nullopt;
 }
 
-std::unique_ptr<phases::Progress> make_progress(ProgressMode mode, bool color,
-                                                const std::string& environment) {
+std::unique_ptr<orchestrator::Progress> make_progress(ProgressMode mode, bool color,
+                                                      const std::string& environment) {
     if (mode == ProgressMode::automatic) {
         const char* term = std::getenv("TERM");
         const bool terminal =
@@ -246,7 +255,7 @@ std::unique_ptr<phases::Progress> make_progress(ProgressMode mode, bool color,
         case ProgressMode::quiet:
             return std::make_unique<QuietProgress>();
         default:
-            return std::make_unique<phases::PlainProgress>();
+            return std::make_unique<orchestrator::PlainProgress>();
     }
 }
 

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "phases/progress.h"
+#include "orchestrator/progress.h"
 
 namespace pallet::plugin {
 
@@ -17,7 +17,7 @@ std::optional<ProgressMode> parse_progress_mode(const std::string& text);
 // The renderer of `mode` on stderr. auto: tty when stderr is a terminal (and TERM is not dumb),
 // else plain. `color`: false for NO_COLOR or --no-color. `environment`: the command's ENV, for
 // json events ("" when it has none).
-std::unique_ptr<phases::Progress> make_progress(ProgressMode mode, bool color,
-                                                const std::string& environment);
+std::unique_ptr<orchestrator::Progress> make_progress(ProgressMode mode, bool color,
+                                                      const std::string& environment);
 
 }  // namespace pallet::plugin

@@ -34,7 +34,7 @@ std::string Runtime::docker_program() {
     return original;
 }
 
-phases::Context& Runtime::get() {
+orchestrator::Context& Runtime::get() {
     if (!context) {
         settings = std::make_unique<Settings>(invocation.config_dir);
         runner = std::make_unique<docker::ProcessRunner>();
@@ -57,7 +57,7 @@ phases::Context& Runtime::get() {
                     break;
             }
         });
-        context = std::make_unique<phases::Context>(phases::Context{
+        context = std::make_unique<orchestrator::Context>(orchestrator::Context{
             *docker, [this](const std::string& name) { return settings->get(name); },
             current_user(), current_host()});
         context->progress = progress.get();

@@ -7,7 +7,7 @@
 #include "docker/docker_cli.h"
 #include "docker/process_runner.h"
 #include "docker/ssh_tunnel.h"
-#include "phases/context.h"
+#include "phases/use_case.h"
 #include "plugin/invocation.h"
 #include "plugin/settings.h"
 
@@ -22,12 +22,12 @@ struct Runtime {
     // Declared before `docker`, which reaches the engine through it: it goes last.
     std::unique_ptr<docker::SshTunnel> tunnel;
     std::unique_ptr<docker::DockerCli> docker;
-    std::unique_ptr<phases::Context> context;
+    std::unique_ptr<orchestrator::Context> context;
     // How the command shows progress (--progress); plain lines when unset.
-    std::unique_ptr<phases::Progress> progress;
+    std::unique_ptr<orchestrator::Progress> progress;
 
     // The context of a command, made on first use (never for metadata or help).
-    phases::Context& get();
+    orchestrator::Context& get();
 
   private:
     // The engine the user addressed, as docker would choose it: -H, DOCKER_HOST, then the

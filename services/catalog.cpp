@@ -316,17 +316,31 @@ std::string drop_command(const ServiceConfig& service, const Endpoint& endpoint)
     return "";
 }
 
+std::vector<std::pair<std::string, std::string>> check_variables(const ServiceConfig& service) {
+    return {{"PALLET_ADMIN_PASSWORD", service.admin_password},
+            {"PALLET_APP_PASSWORD", service.password}};
+}
+
 std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint) {
+    // Passwords are letters and digits (make_password): single quotes hold them as they are.
+    std::string script;
+    for (const auto& [key, value] : check_variables(service)) {
+        script += fmt::format("{}='{}'\n", key, value);
+    }
+    return script + ready_check(service, endpoint);
+}
+
+std::string ready_check(const ServiceConfig& service, const Endpoint& endpoint) {
     const std::string scope = identifier(endpoint.scope);
     if (service.kind == "postgres") {
         // One psql: set up as the admin, then connect as the application and query. A shared
         // server may hold a spare role and database made in advance (see drop_command): taking
-        // one by renaming it saves creating a database while the user waits.
+        // one by renaming it saves creating a database while the user waits. The shell puts the
+        // application's password into psql's input (never its command line).
         return fmt::format(
-            "export PGPASSWORD='{admin}'\n"
-            "exec psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -U {user} -d postgres >/dev/null "
-            "<<'SQL'\n"
-            "DO $$ DECLARE spare text; BEGIN\n"
+            "export PGPASSWORD=\"$PALLET_ADMIN_PASSWORD\"\n"
+            "psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -U {user} -d postgres >/dev/null <<SQL\n"
+            "DO \\$\\$ DECLARE spare text; BEGIN\n"
             "  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN\n"
             "    SELECT datname INTO spare FROM pg_database WHERE datname LIKE '{spare}%' LIMIT "
             "1;\n"
@@ -341,16 +355,15 @@ std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint)
             "  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN\n"
             "    CREATE ROLE \"{role}\" LOGIN NOSUPERUSER NOCREATEROLE;\n"
             "  END IF;\n"
-            "  ALTER ROLE \"{role}\" {createdb} PASSWORD '{password}';\n"
-            "END $$;\n"
+            "END \\$\\$;\n"
+            "ALTER ROLE \"{role}\" {createdb} PASSWORD '$PALLET_APP_PASSWORD';\n"
             "SELECT 'CREATE DATABASE \"{role}\" OWNER \"{role}\"' WHERE NOT EXISTS "
             "(SELECT FROM pg_database WHERE datname = '{role}')\\gexec\n"
             "REVOKE ALL ON DATABASE \"{role}\" FROM PUBLIC;\n"
-            "\\connect \"host=127.0.0.1 dbname={role} user={role} password={password}\"\n"
+            "\\connect \"host=127.0.0.1 dbname={role} user={role} password=$PALLET_APP_PASSWORD\"\n"
             "SELECT 1;\n"
             "SQL\n",
-            fmt::arg("admin", service.admin_password), fmt::arg("user", k_admin_user),
-            fmt::arg("role", scope), fmt::arg("password", service.password),
+            fmt::arg("user", k_admin_user), fmt::arg("role", scope),
             fmt::arg("spare", k_spare_prefix),
             fmt::arg("createdb", endpoint.test_run ? "CREATEDB" : "NOCREATEDB"));
     }
@@ -376,7 +389,7 @@ std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint)
         return "redis-cli -h 127.0.0.1 ping | grep -q PONG\n";
     }
     if (service.kind == "memcache") {
-        return "exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/11211 && printf \"version\\r\\n\" >&3 && "
+        return "bash -c 'exec 3<>/dev/tcp/127.0.0.1/11211 && printf \"version\\r\\n\" >&3 && "
                "read -t 3 line <&3 && [[ $line == VERSION* ]]'\n";
     }
     if (service.kind == "rabbitmq") {
@@ -384,18 +397,18 @@ std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint)
             "set -e\n"
             "rabbitmq-diagnostics -q check_running >/dev/null 2>&1\n"
             "rabbitmqctl -q list_users 2>/dev/null | grep -q '^{role}\\b' "
-            "|| rabbitmqctl -q add_user '{role}' '{password}' >/dev/null\n"
+            "|| rabbitmqctl -q add_user '{role}' \"$PALLET_APP_PASSWORD\" >/dev/null\n"
             "rabbitmqctl -q list_vhosts 2>/dev/null | grep -qx '{role}' "
             "|| rabbitmqctl -q add_vhost '{role}' >/dev/null\n"
             "rabbitmqctl -q set_permissions -p '{role}' '{role}' '.*' '.*' '.*' >/dev/null\n",
-            fmt::arg("role", scope), fmt::arg("password", service.password));
+            fmt::arg("role", scope));
     }
     if (service.kind == "smtp") {
         return "printf 'QUIT\\r\\n' | nc -w 3 127.0.0.1 1025 | grep -q '^220'\n";
     }
     if (service.kind == "syslog") {
         // UDP cannot be asked; the sink's TCP listener (601) answers when it listens on both.
-        return "exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/601'\n";
+        return "bash -c 'exec 3<>/dev/tcp/127.0.0.1/601'\n";
     }
     if (service.kind == "elasticsearch") {
         return "curl -fsS "

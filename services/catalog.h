@@ -69,10 +69,17 @@ std::vector<std::pair<std::string, std::string>> service_variables(const Service
 // Environment variables of a provisioned service's own container (credentials, settings).
 std::vector<std::pair<std::string, std::string>> container_variables(const ServiceConfig& service);
 
-// A shell script, run with `sh -s` in the service's container (fed on stdin, so that no
-// password shows on a command line): it fails until the service answers in its own protocol
-// (as the application's role where there is one) and creates what the application gets
-// (role, database, vhost), idempotently.
+// A shell script run in the service's container: it fails until the service answers in its own
+// protocol (as the application's role where there is one) and creates what the application
+// gets (role, database, vhost), idempotently. It holds no secret: it reads the passwords from
+// the variables of check_variables, so that it can be a swarm service's health check.
+std::string ready_check(const ServiceConfig& service, const Endpoint& endpoint);
+
+// The variables ready_check reads the service's passwords from.
+std::vector<std::pair<std::string, std::string>> check_variables(const ServiceConfig& service);
+
+// ready_check with those variables set first, to run with `sh -s` in the service's container
+// (fed on stdin, so that no password shows on a command line).
 std::string ready_script(const ServiceConfig& service, const Endpoint& endpoint);
 
 // The variable of a provided service's container that holds its admin password, if any.

@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "state/labels.h"
-#include "state/snapshot.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -60,6 +59,9 @@ std::string to_json(const Environment& env) {
         doc["orchestrator"] = env.orchestrator;
         doc["shared_path"] = env.shared_path;
         doc["router_node"] = env.router_node;
+        if (!env.service_node.empty()) {
+            doc["service_node"] = env.service_node;
+        }
         if (!env.volume_driver.empty()) {
             doc["volume_driver"] = env.volume_driver;
             doc["volume_options"] = env.volume_options;
@@ -80,6 +82,7 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
         env.orchestrator = doc.value("orchestrator", env.orchestrator);
         env.shared_path = doc.value("shared_path", env.shared_path);
         env.router_node = doc.value("router_node", env.router_node);
+        env.service_node = doc.value("service_node", env.service_node);
         env.volume_driver = doc.value("volume_driver", env.volume_driver);
         env.volume_options = doc.value("volume_options", std::map<std::string, std::string>{});
         env.kind = doc.value("kind", env.kind);
@@ -258,32 +261,6 @@ bool EnvironmentStore::write(const Environment& env, int generation) {
     return m_docker.create_container(spec) == docker::StartOutcome::started;
 }
 
-void EnvironmentStore::ensure_resources(const std::string& name) {
-    auto labels = base_labels(name, phase::k_environment);
-    if (m_docker.list_networks({env_filter(name)}).empty()) {
-        try {
-            m_docker.create_network(network_name(name), labels);
-        } catch (const Error& e) {
-            const std::string why = e.what();
-            if (why.find("already exists") != std::string::npos) {
-                // created concurrently
-            } else if (why.find("address pool") != std::string::npos) {
-                throw Error(fmt::format(
-                    "the engine has no address range left for the network of {}: {}\nRemove "
-                    "environments you no longer use ({pallet} rm ENV), or widen "
-                    "default-address-pools in the engine's daemon.json",
-                    name, why, fmt::arg("pallet", m_docker.command_line("pallet"))));
-            } else {
-                throw;
-            }
-        }
-    }
-    labels[label::k_role] = "storage";
-    m_docker.create_volume(storage_volume(name), labels);
-    labels[label::k_role] = "static";
-    m_docker.create_volume(static_volume(name), labels);
-}
-
 Environment EnvironmentStore::create(const Environment& settings) {
     if (find(settings.name)) {
         throw Error(fmt::format(
@@ -297,14 +274,13 @@ Environment EnvironmentStore::create(const Environment& settings) {
         throw Error(
             fmt::format("environment {} was created by someone else just now", settings.name));
     }
-    // Its network and volumes come with its first deploy or serve: an engine has room for a
-    // few dozen networks only, and an environment that is never used should not take one.
+    // Its network and volumes come with its first deploy or serve: an environment that is never
+    // used should not take one.
     return env;
 }
 
 Environment EnvironmentStore::ensure(const std::string& name) {
     if (auto env = find(name)) {
-        ensure_resources(name);
         return *env;
     }
     Environment env;
@@ -313,18 +289,7 @@ Environment EnvironmentStore::ensure(const std::string& name) {
     if (!write(env, 1)) {
         return get(name);  // created concurrently: use theirs
     }
-    ensure_resources(name);
     return env;
-}
-
-Environment EnvironmentStore::ensure(const Snapshot& snapshot) {
-    if (!snapshot.settings) {
-        return ensure(snapshot.env);
-    }
-    if (!snapshot.resources_in_use()) {
-        ensure_resources(snapshot.env);
-    }
-    return *snapshot.settings;
 }
 
 void EnvironmentStore::save(const Environment& env) {
@@ -344,30 +309,21 @@ void EnvironmentStore::save(const Environment& env) {
     }
 }
 
-void EnvironmentStore::remove(const std::string& name, bool volumes) {
-    std::vector<std::string> swarm_objects;
-    for (const auto& service : m_docker.list_services({env_filter(name)})) {
-        swarm_objects.push_back(service.id);
-    }
-    m_docker.remove_services(swarm_objects);
-    swarm_objects.clear();
-    for (const auto& config : m_docker.list_configs({env_filter(name)})) {
-        swarm_objects.push_back(config.id);
-    }
-    m_docker.remove_configs(swarm_objects);
-    std::vector<std::string> containers;
-    for (const auto& record : m_docker.list_containers({env_filter(name)})) {
-        containers.push_back(record.name);
-    }
-    m_docker.remove_containers(containers);
-    m_docker.remove_networks(m_docker.list_networks({env_filter(name)}));
-    if (volumes) {
-        std::vector<std::string> names;
-        for (const auto& volume : m_docker.list_volumes({env_filter(name)})) {
-            names.push_back(volume.name);
+void EnvironmentStore::remove(const Environment& env) {
+    const std::vector<std::string> filters = {fmt::format("{}=true", label::k_managed),
+                                              env_filter(env.name), phase_filter(phase::k_config)};
+    std::vector<std::string> records;
+    if (env.swarm()) {
+        for (const auto& config : m_docker.list_configs(filters)) {
+            records.push_back(config.id);
         }
-        m_docker.remove_volumes(names);
+        m_docker.remove_configs(records);
+        return;
     }
+    for (const auto& record : m_docker.list_containers(filters)) {
+        records.push_back(record.id);
+    }
+    m_docker.remove_containers(records);
 }
 
 }  // namespace pallet::state

@@ -28,8 +28,9 @@ struct Environment {
     // Where it runs: "engine" (containers on the engine addressed) or "swarm" (services on the
     // swarm whose manager is addressed; its records are swarm configs).
     std::string orchestrator = "engine";
-    std::string shared_path;  // swarm: a directory on every node; DIR/ENV/storage and /static
-    std::string router_node;  // swarm: the node the router runs on ("": the manager addressed)
+    std::string shared_path;   // swarm: a directory on every node; DIR/ENV/storage and /static
+    std::string router_node;   // swarm: the node the router runs on ("": the manager addressed)
+    std::string service_node;  // swarm: the node provided services run on ("": the router's)
     // swarm, instead of a shared path: /storage and /static are volumes of this driver with these
     // options ("{volume}" in a value stands for storage or static), made by each node on use.
     std::string volume_driver;
@@ -73,8 +74,9 @@ std::map<std::string, Environment> newest_environments(
 // Refuses (UsageError) a name that is not a short DNS-safe word.
 void validate_env_name(const std::string& name, const std::string& command_path);
 
-// Environments on the engine. Settings are labels of label-only "config record" containers,
-// one per generation; container names are unique on an engine, so two writers never both win.
+// The settings of environments, one record per generation: for an environment of the engine,
+// the labels of a label-only container; for one of a swarm, a swarm config. Names are unique on
+// an engine and on a swarm, so two writers never both win.
 class EnvironmentStore {
   public:
     explicit EnvironmentStore(docker::DockerCli& docker) : m_docker(docker) {}
@@ -83,21 +85,18 @@ class EnvironmentStore {
     // Throws an Error that says how to create it when missing.
     Environment get(const std::string& name);
     std::vector<Environment> list();
-    // Creates the environment (its network and volumes come with `ensure`). Throws if it exists.
+    // Creates the environment (its network and volumes come with its first deploy or serve).
+    // Throws if it exists.
     Environment create(const Environment& settings);
-    // The environment, created with defaults when missing; its network and volumes exist after.
+    // The environment's settings, stored with defaults (on the engine) when missing.
     Environment ensure(const std::string& name);
-    // The same, from what `snapshot` (of this environment) already tells: no question the
-    // engine answered there is asked again.
-    Environment ensure(const struct Snapshot& snapshot);
     // Stores changed settings as a new generation.
     void save(const Environment& env);
-    // Removes everything labelled with the environment (volumes only with `volumes`).
-    void remove(const std::string& name, bool volumes);
+    // Removes the settings records of the environment.
+    void remove(const Environment& env);
 
   private:
     void ensure_record_image();
-    void ensure_resources(const std::string& name);
     bool write(const Environment& env, int generation);
 
     docker::DockerCli& m_docker;

@@ -111,7 +111,7 @@ void record_serve(docker::DockerCli& docker, const std::string& env, const Histo
                   const std::string& detail, const std::vector<docker::ContainerRecord>& known,
                   size_t keep) {
     docker::ContainerSpec spec;
-    spec.name = fmt::format("pallet-{}-served-{}", env, now_millis());
+    spec.name = fmt::format("pallet-{}-served-{}-{}", env, now_millis(), random_id());
     spec.image = k_record_image;
     spec.labels = base_labels(env, phase::k_serve_record);
     spec.labels[label::k_version] = entry.version;

@@ -30,17 +30,21 @@ bool Snapshot::resources_in_use() const {
            std::any_of(deploys.begin(), deploys.end(), runs);
 }
 
-Snapshot read_snapshot(docker::DockerCli& docker, const std::string& env) {
-    Snapshot snapshot;
-    snapshot.env = env;
-    auto records =
-        docker.list_containers({fmt::format("{}=true", label::k_managed), env_filter(env)});
+std::map<std::string, Snapshot> group_snapshots(std::vector<docker::ContainerRecord> records,
+                                                const std::string& pallet_command) {
     newest_first(records);
-    std::vector<docker::ContainerRecord> configs;
+    std::map<std::string, Snapshot> snapshots;
+    std::map<std::string, std::vector<docker::ContainerRecord>> configs;
     for (auto& record : records) {
+        const std::string env = record.label(label::k_env);
+        if (env.empty()) {
+            continue;
+        }
+        Snapshot& snapshot = snapshots[env];
+        snapshot.env = env;
         const std::string phase = record.label(label::k_phase);
         if (phase == phase::k_config) {
-            configs.push_back(record);
+            configs[env].push_back(record);
         } else if (phase == phase::k_deploy) {
             snapshot.deploys.push_back(record);
         } else if (phase == phase::k_serve) {
@@ -53,10 +57,23 @@ Snapshot read_snapshot(docker::DockerCli& docker, const std::string& env) {
             snapshot.services.push_back(record);
         }
     }
-    auto envs = newest_environments(configs, docker.command_line("pallet"));
-    if (auto it = envs.find(env); it != envs.end()) {
-        learn_secrets(docker.redactor(), it->second);
-        snapshot.settings = it->second;
+    for (auto& [env, records] : configs) {
+        auto envs = newest_environments(records, pallet_command);
+        if (auto it = envs.find(env); it != envs.end()) {
+            snapshots[env].settings = it->second;
+        }
+    }
+    return snapshots;
+}
+
+Snapshot read_snapshot(docker::DockerCli& docker, const std::string& env) {
+    auto snapshots = group_snapshots(
+        docker.list_containers({fmt::format("{}=true", label::k_managed), env_filter(env)}),
+        docker.command_line("pallet"));
+    Snapshot snapshot = snapshots[env];
+    snapshot.env = env;
+    if (snapshot.settings) {
+        learn_secrets(docker.redactor(), *snapshot.settings);
     }
     return snapshot;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ struct Snapshot {
 
 // Sorts records newest first (by creation time on the engine).
 void newest_first(std::vector<docker::ContainerRecord>& records);
+
+// The snapshots of every environment among `records`, by name.
+std::map<std::string, Snapshot> group_snapshots(std::vector<docker::ContainerRecord> records,
+                                                const std::string& pallet_command);
 
 // Reads the snapshot of `env` (its secrets go to the adapter's redactor).
 Snapshot read_snapshot(docker::DockerCli& docker, const std::string& env);

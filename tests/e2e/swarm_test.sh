@@ -48,9 +48,9 @@ spallet env create "$(env_name bad)" --orchestrator swarm --shared-path /srv/onl
 expect_eq "$CODE" "1" "a shared path missing on two nodes"
 expect_contains "$ERR" "/srv/only-node1 is not usable on node node2" "the error names a node without it"
 spallet env create "$(env_name bad)" --orchestrator swarm --shared-path "$SWARM_SHARED" --port "$SWARM_PORT" \
-    --service postgres
-expect_contains "$CODE:$ERR" "125:" "a provided service on a swarm: refused"
-expect_contains "$ERR" "as URLs" "the error says to give its URL"
+    --service-node node9
+expect_contains "$CODE:$ERR" "125:" "a --service-node no node has: refused"
+expect_contains "$ERR" "node9" "the error names it"
 expect_eq "$(swarm_objects)" "$before" "bad input left nothing on the swarm"
 
 # 3. release v1 with 3 replicas: spread over nodes, one /storage for all of them.

@@ -26,11 +26,18 @@ TEST(Catalog, ProvidedPostgresGetsItsOwnRoleAndDatabase) {
     const std::string script = ready_script(service, k_endpoint);
     EXPECT_NE(script.find("NOSUPERUSER"), std::string::npos);
     EXPECT_NE(script.find("CREATE DATABASE \"staging_2\" OWNER \"staging_2\""), std::string::npos);
-    EXPECT_NE(
-        script.find("\\connect \"host=127.0.0.1 dbname=staging_2 user=staging_2 password=pw123\"\n"
-                    "SELECT 1;"),
-        std::string::npos)
+    EXPECT_NE(script.find("\\connect \"host=127.0.0.1 dbname=staging_2 user=staging_2 "
+                          "password=$PALLET_APP_PASSWORD\"\nSELECT 1;"),
+              std::string::npos)
         << "the check queries as the application's role";
+    EXPECT_EQ(script.rfind("PALLET_ADMIN_PASSWORD='admin'\nPALLET_APP_PASSWORD='pw123'\n", 0), 0u)
+        << "fed on stdin, the script sets the passwords first";
+    const std::string check = ready_check(service, k_endpoint);
+    EXPECT_EQ(check.find("pw123"), std::string::npos) << "the check itself holds no password";
+    EXPECT_EQ(check.find("admin'"), std::string::npos);
+    EXPECT_NE(check.find("PASSWORD '$PALLET_APP_PASSWORD'"), std::string::npos);
+    EXPECT_NE(check.find("<<SQL\nDO \\$\\$"), std::string::npos)
+        << "the shell fills the password into psql's input; the DO block's $$ stays as it is";
 }
 
 TEST(Catalog, ProvidedVariablesOfEachService) {

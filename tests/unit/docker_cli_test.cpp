@@ -264,8 +264,8 @@ TEST(DockerCli, ServiceMountsAreInTheOrderDockerServiceUpdateKeeps) {
     ServiceSpec spec;
     spec.name = "pallet-web-serve-1";
     spec.image = "app:v1";
-    spec.binds = {{"/srv/shared/web/storage", "/storage", false},
-                  {"/srv/shared/web/static", "/static", false}};
+    spec.mounts = {Mount::bind_of("/srv/shared/web/storage", "/storage"),
+                   Mount::bind_of("/srv/shared/web/static", "/static")};
     const Args args = DockerCli::service_args(spec, "/p/env");
     std::vector<std::string> mounts;
     for (size_t i = 0; i + 1 < args.size(); ++i) {
@@ -310,12 +310,11 @@ TEST(DockerCli, VolumesOfADriverCarryTheirOptionsQuotedAsMountReadsThem) {
     ServiceSpec spec;
     spec.name = "pallet-web-serve-1";
     spec.image = "app:v1";
-    spec.volumes = {
-        {"pallet-web-storage",
-         "/storage",
-         false,
-         "local",
-         {{"device", ":/export/web/storage"}, {"o", "addr=10.0.0.9,nfsvers=4"}, {"type", "nfs"}}}};
+    Mount storage("pallet-web-storage", "/storage");
+    storage.driver = "local";
+    storage.options = {
+        {"device", ":/export/web/storage"}, {"o", "addr=10.0.0.9,nfsvers=4"}, {"type", "nfs"}};
+    spec.mounts = {storage};
     const Args args = DockerCli::service_args(spec, "/p/env");
     const auto mount = std::find(args.begin(), args.end(), "--mount");
     ASSERT_NE(mount, args.end());

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "docker/runner.h"
+#include "fake_swarm.h"
 
 namespace pallet::testing {
 
@@ -20,9 +21,9 @@ namespace pallet::testing {
 // cases keep their state in (the ninja way: the use case runs against a fake that answers by
 // rules, and the test asserts on the state it leaves and on the commands it ran). It knows
 // `container run|create|ls|inspect|rm|rename|start|stop|wait|logs|update`, `image
-// inspect|import`, `system info`; `config`/`service` answer as an engine that is no swarm
-// manager; anything else succeeds with no output. The engine's clock stands still at
-// 2026-11-25T12:00:00Z.
+// inspect|import`, `system info`; `config`/`service`/`node` answer as an engine that is no swarm
+// manager, or with `make_manager()` as the manager of FakeSwarm's three nodes; anything else
+// succeeds with no output. The engine's clock stands still at 2026-11-25T12:00:00Z.
 class FakeEngine : public docker::Runner {
   public:
     struct Container {
@@ -36,12 +37,36 @@ class FakeEngine : public docker::Runner {
         std::string host_ip;  // --publish IP:[PORT]:CONTAINER_PORT
         std::string host_port;
         std::string container_port;
+        int created = 0;  // order of creation: 10 ms apart, in the minute before the clock
         bool running() const { return status == "running"; }
     };
 
-    std::map<std::string, Container> containers;     // by name
+    std::map<std::string, Container> containers;  // by name
+    FakeSwarm swarm;
+    bool swarm_manager = false;
+
+    // The engine is the manager of a swarm from now on; tasks on its node are its containers.
+    void make_manager() {
+        swarm_manager = true;
+        swarm.start_container = [this](const FakeSwarm::Task& task,
+                                       const FakeSwarm::Service& service) {
+            auto labels = service.container_labels;
+            labels["com.docker.swarm.service.name"] = service.name;
+            Container& container =
+                add(fmt::format("{}.{}.{}", service.name, task.slot, task.id), labels, "running");
+            container.image = service.image;
+            return container.name;
+        };
+        swarm.end_container = [this](const std::string& name) {
+            if (Container* container = find(name)) {
+                container->status = "exited";
+            }
+        };
+        swarm.remove_container = [this](const std::string& name) { containers.erase(name); };
+    }
     std::map<std::string, std::string> images;       // reference -> ID
     std::vector<std::vector<std::string>> commands;  // every docker argv, without "docker"
+    std::vector<std::string> inputs;                 // what each was fed on stdin
     // What a container started attached (or waited for while it runs) exits with.
     int exit_code = 0;
     // Called before each command; a test changes the engine there (a deploy that ends).
@@ -55,6 +80,7 @@ class FakeEngine : public docker::Runner {
     docker::Result run(const docker::Command& command) override {
         std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
         commands.push_back(args);
+        inputs.push_back(command.stdin_data.value_or(""));
         if (before) {
             before(args);
         }
@@ -66,13 +92,31 @@ class FakeEngine : public docker::Runner {
                 ++health_requests;
                 return ok(health(*(dashes + 1)));
             }
+            // The swarm's DNS, asked from a router's task: the service's running tasks.
+            if (command.stdin_data && command.stdin_data->find("getent") != std::string::npos &&
+                dashes != args.end() && dashes + 1 != args.end()) {
+                std::string out;
+                for (const auto* task : swarm.running(*(dashes + 1))) {
+                    out += task->address + "\n";
+                }
+                return ok(out);
+            }
             return ok();
+        }
+        if (swarm_manager) {
+            if (auto result = swarm.answer(args, command)) {
+                return *result;
+            }
         }
         return answer(args);
     }
     std::unique_ptr<docker::BackgroundProcess> start(const docker::Command& command,
                                                      const std::string&) override {
         commands.emplace_back(command.argv.begin() + 1, command.argv.end());
+        inputs.emplace_back();
+        if (before) {
+            before(commands.back());
+        }
         struct Ended : docker::BackgroundProcess {
             bool running() override { return false; }
         };
@@ -92,6 +136,7 @@ class FakeEngine : public docker::Runner {
                    const std::string& status) {
         Container& container = containers[name];
         container.id = fmt::format("{:064x}", ++m_next_id);
+        container.created = ++m_clock;
         container.name = name;
         container.labels = std::move(labels);
         container.status = status;
@@ -144,7 +189,8 @@ class FakeEngine : public docker::Runner {
                 {"Name", "/" + c.name},
                 {"NetworkSettings", {{"Ports", ports}}},
                 {"Image", c.image_id},
-                {"Created", "2026-11-25T12:00:00.000000000Z"},
+                {"Created", fmt::format("2026-11-25T11:59:{:02d}.{:03d}000000Z",
+                                        c.created * 10 / 1000 % 60, c.created * 10 % 1000)},
                 {"Config",
                  {{"Image", c.image}, {"Labels", c.labels}, {"Env", nlohmann::json::array()}}},
                 {"State",
@@ -333,6 +379,7 @@ class FakeEngine : public docker::Runner {
     }
 
     unsigned long m_next_id = 0;
+    int m_clock = 0;
 };
 
 }  // namespace pallet::testing

@@ -1,6 +1,6 @@
 // Launching phase containers: root images start with one docker run; others are created, their
 // writable mounts handed to the image's user, then started. Exact docker argv.
-#include "phases/launch.h"
+#include "orchestrator/engine/launch.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include "util/error.h"
 #include "util/tar.h"
 
-namespace pallet::phases {
+namespace pallet::orchestrator::engine {
 namespace {
 
 using Args = std::vector<std::string>;
@@ -170,4 +170,4 @@ TEST(Tar, DirectoriesRoundTripThroughTheReader) {
 }
 
 }  // namespace
-}  // namespace pallet::phases
+}  // namespace pallet::orchestrator::engine

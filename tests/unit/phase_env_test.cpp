@@ -4,12 +4,19 @@
 
 #include <map>
 
+#include "docker/docker_cli.h"
 #include "fake_runner.h"
+#include "orchestrator/engine/container.h"
 #include "phases/services.h"
 #include "util/error.h"
 
 namespace pallet::phases {
 namespace {
+
+using orchestrator::Context;
+using orchestrator::phase_variables;
+using orchestrator::ResolvedImage;
+using orchestrator::engine::phase_container;
 
 std::map<std::string, std::string> as_map(
     const std::vector<std::pair<std::string, std::string>>& vars) {

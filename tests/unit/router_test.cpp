@@ -1,12 +1,14 @@
 // The router's nginx configuration and the reading of health answers.
-#include "phases/router.h"
-
 #include <gtest/gtest.h>
 
+#include "orchestrator/router_nginx.h"
 #include "phases/edge.h"
 
 namespace pallet::phases {
 namespace {
+
+using orchestrator::parse_health_answer;
+using orchestrator::router_config;
 
 state::Environment staging() {
     state::Environment env;

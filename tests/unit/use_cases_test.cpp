@@ -1,238 +1,144 @@
-// The use cases against a fake engine (tests/unit/fake_engine.h): their logic and what they
-// leave on the engine, without one. The end-to-end suites run the same against real engines.
+// The use cases, written once, against each orchestrator of the fake engine: one engine, and a
+// swarm of three nodes (use_case_fixture.h). What they decide and what they leave behind must be
+// the same on both; the end-to-end scenario runs the same against real engines and a real swarm.
 #include <gtest/gtest.h>
 
-#include <memory>
-
-#include "docker/docker_cli.h"
-#include "fake_engine.h"
-#include "phases/context.h"
-#include "phases/deploy.h"
-#include "phases/phase_env.h"
 #include "phases/release.h"
+#include "phases/run.h"
 #include "phases/scale.h"
 #include "phases/serve.h"
 #include "phases/serve_lock.h"
 #include "phases/status.h"
-#include "state/environments.h"
-#include "state/labels.h"
+#include "phases/stop.h"
+#include "use_case_fixture.h"
 #include "util/cancel.h"
 #include "util/error.h"
 
 namespace pallet::phases {
 namespace {
 
-using testing::FakeEngine;
-
-class UseCase : public ::testing::Test {
-  protected:
-    UseCase() : docker(engine, docker::DockerTarget{}) {
-        engine.images["shop:1"] = "sha256:one";
-        engine.images["shop:2"] = "sha256:two";
-    }
-    state::Environment create(const std::string& name) {
-        state::Environment env;
-        env.name = name;
-        return state::EnvironmentStore(docker).create(env);
-    }
-    // A deploy container that holds the deploy lock of `env`.
-    FakeEngine::Container& deploying(const std::string& env, const std::string& image_id,
-                                     const std::string& status) {
-        return engine.add(state::deploy_container(env),
-                          {{state::label::k_managed, "true"},
-                           {state::label::k_env, env},
-                           {state::label::k_phase, state::phase::k_deploy},
-                           {state::label::k_image_id, image_id},
-                           {state::label::k_version, "shop:?"}},
-                          status);
-    }
-    ResolvedImage image(const std::string& ref) {
-        ResolvedImage resolved{ref, {}};
-        resolved.record.id = engine.images[ref];
-        return resolved;
-    }
-
-    FakeEngine engine;
-    docker::DockerCli docker;
-    Context context{docker, [](const std::string&) { return std::nullopt; }, "ann", "ci"};
-};
-
-TEST_F(UseCase, SettingsGenerationsOneWriterWinsTheOtherIsTold) {
-    create("shop");
-    EXPECT_NE(engine.find("pallet-shop-config-1"), nullptr);
-    state::EnvironmentStore store(docker);
-    state::Environment mine = store.get("shop");
-    state::Environment theirs = store.get("shop");
-    mine.kind = "prod";
-    store.save(mine);
-    EXPECT_NE(engine.find("pallet-shop-config-2"), nullptr);
-    EXPECT_EQ(engine.find("pallet-shop-config-1"), nullptr) << "the generation before goes";
-    theirs.kind = "uat";
+std::string error_of(const std::function<void()>& action) {
     try {
-        store.save(theirs);
-        FAIL() << "a writer of a stale generation must lose";
+        action();
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("was changed by someone else meanwhile"),
-                  std::string::npos);
+        return e.what();
     }
-    EXPECT_EQ(store.get("shop").kind, "prod") << "the first writer's settings stand";
-    EXPECT_THROW(create("shop"), Error) << "an environment is created once";
+    return "";
 }
 
-TEST_F(UseCase, StatusOfFiftyEnvironmentsInThreeDockerCalls) {
-    for (int i = 1; i <= 50; ++i) {
-        create(fmt::format("env-{}", i));
-    }
-    engine.add("pallet-env-7-serve-1",
-               {{state::label::k_managed, "true"},
-                {state::label::k_env, "env-7"},
-                {state::label::k_phase, state::phase::k_serve},
-                {state::label::k_version, "shop:2"}},
-               "running");
-    engine.commands.clear();
-    ::testing::internal::CaptureStdout();
-    EXPECT_EQ(run_status(context, std::nullopt, Format::json), 0);
-    const std::string out = ::testing::internal::GetCapturedStdout();
-    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 50) << "one line per environment";
-    EXPECT_NE(
-        out.find(R"({"Name":"env-7","Kind":"dev","Serving":"shop:2","Running":1,"Replicas":1)"),
-        std::string::npos);
-    EXPECT_NE(out.find(R"({"Name":"env-8","Kind":"dev","Serving":"","Running":0,"Replicas":0)"),
-              std::string::npos);
-    EXPECT_EQ(engine.commands.size(), 3u)
-        << "container ls, container inspect, config ls: not one per environment";
-}
+using Deploying = UseCase;
+INSTANTIATE_TEST_SUITE_P(BothOrchestrators, Deploying,
+                         ::testing::Values(Kind::engine, Kind::swarm), kind_name);
 
-TEST_F(UseCase, DeployOfAnotherVersionWhileOneRunsIsRefusedWithoutWait) {
+TEST_P(Deploying, AnotherVersionWhileOneRunsIsRefusedWithoutWait) {
     create("shop");
-    const std::string holder = deploying("shop", "sha256:one", "running").id;
-    try {
-        deploy_image(context, {"shop", "shop:2", std::nullopt}, image("shop:2"));
-        FAIL() << "two versions never deploy at once";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("another version is being deployed to shop"),
-                  std::string::npos);
-        EXPECT_NE(std::string(e.what()).find("--wait"), std::string::npos) << "says what to do";
-    }
-    ASSERT_NE(engine.find("pallet-shop-deploy"), nullptr);
-    EXPECT_TRUE(engine.find("pallet-shop-deploy")->running()) << "the running deploy is left alone";
-    EXPECT_EQ(engine.find("pallet-shop-deploy")->id, holder) << "and no other took its place";
-    EXPECT_EQ(engine.count({"container", "rm"}), 0);
-    EXPECT_EQ(engine.count({"container", "stop"}), 0);
+    deploying("shop", "sha256:one");
+    const std::string error =
+        error_of([&] { deploy({"shop", "shop:2", std::nullopt}, image("shop:2")); });
+    EXPECT_NE(error.find("another version is being deployed to shop"), std::string::npos)
+        << error;
+    EXPECT_NE(error.find("--wait"), std::string::npos) << "says what to do";
+    EXPECT_NE(error.find("docker pallet logs shop --phase deploy -f"), std::string::npos)
+        << "and how to follow it: " << error;
+    EXPECT_TRUE(deploy_runs("shop")) << "the running deploy is left alone";
+    ASSERT_EQ(deploys().size(), 1u) << "two versions never deploy at once";
+    EXPECT_EQ(deploys()[0].image_id, "sha256:one");
 }
 
-TEST_F(UseCase, DeployOfTheSameVersionJoinsTheRunningOne) {
+TEST_P(Deploying, TheSameVersionJoinsTheRunningOne) {
     create("shop");
-    deploying("shop", "sha256:two", "running");
-    engine.exit_code = 0;
-    EXPECT_EQ(deploy_image(context, {"shop", "shop:2", std::nullopt}, image("shop:2")), 0);
-    EXPECT_EQ(engine.count({"container", "run"}), 1)
-        << "one attempt, refused by the name, then followed";
-    EXPECT_EQ(engine.count({"container", "wait", engine.find("pallet-shop-deploy")->id}), 1)
-        << "it waits for the running deploy's own result";
-}
-
-TEST_F(UseCase, DeployWaitsForAnotherVersionThenRunsItsOwn) {
-    create("shop");
-    FakeEngine::Container& holder = deploying("shop", "sha256:one", "running");
-    const std::string holder_id = holder.id;
-    int looks = 0;
+    std::optional<int> end;
+    deploying("shop", "sha256:two", &end);
+    auto before = engine.before;
     engine.before = [&](const std::vector<std::string>& args) {
-        if (args.size() == 3 && args[0] == "container" && args[1] == "inspect" &&
-            args[2] == "pallet-shop-deploy" && ++looks == 2) {
-            engine.find("pallet-shop-deploy")->status = "exited";  // the other deploy ends
+        if (args.size() > 1 && (args[1] == "logs" || args[1] == "wait" ||
+                                (args.size() > 2 && args[2] == "logs"))) {
+            end = 5;  // once followed, the running deploy ends, and fails
+        }
+        if (before) {
+            before(args);
         }
     };
-    engine.exit_code = 0;
-    EXPECT_EQ(deploy_image(context, {"shop", "shop:2", std::chrono::seconds(0)}, image("shop:2")),
-              0);
-    const FakeEngine::Container* mine = engine.find("pallet-shop-deploy");
-    ASSERT_NE(mine, nullptr);
-    EXPECT_EQ(mine->image_id, "sha256:two") << "its own deploy ran once the lock was free";
-    const FakeEngine::Container* archived = engine.find(holder_id);
-    ASSERT_NE(archived, nullptr) << "the finished deploy is kept as history";
-    EXPECT_EQ(archived->name.rfind("pallet-shop-deploy-", 0), 0u) << "under a name of its own";
+    EXPECT_EQ(deploy({"shop", "shop:2", std::nullopt}, image("shop:2")), 5)
+        << "its result is the running deploy's own";
+    ASSERT_EQ(deploys().size(), 1u) << "it followed that deploy, and started none";
 }
 
-TEST_F(UseCase, AFinishedDeployIsArchivedBeforeTheNextTakesTheLock) {
+TEST_P(Deploying, WaitsForAnotherVersionThenRunsItsOwn) {
     create("shop");
-    const std::string old_id = deploying("shop", "sha256:one", "exited").id;
-    engine.exit_code = 3;
-    EXPECT_EQ(deploy_image(context, {"shop", "shop:2", std::nullopt}, image("shop:2")), 3)
-        << "a failed deploy's exit code is the command's";
-    EXPECT_EQ(engine.find("pallet-shop-deploy")->image_id, "sha256:two");
-    EXPECT_EQ(engine.find(old_id)->name.rfind("pallet-shop-deploy-", 0), 0u);
-    // The deploy as docker runs it: the image by ID (the version deployed is the one checked),
-    // the environment's network and volumes, variables by name only (values reach docker's
-    // environment, never its argv), the labels in a file, the image's own user and entrypoint.
-    std::vector<std::string> run;
-    for (const auto& args : engine.commands) {
-        if (args.size() > 1 && args[1] == "run") {
-            run = args;
+    std::optional<int> end;
+    deploying("shop", "sha256:one", &end);
+    int looks = 0;
+    auto before = engine.before;
+    engine.before = [&](const std::vector<std::string>& args) {
+        if (++looks == 12) {
+            end = 0;  // the other deploy ends
         }
-    }
-    ASSERT_GT(run.size(), 7u);
-    EXPECT_NE(run[6].find("docker-pallet."), std::string::npos) << "a private label file";
-    run[6] = "LABELS";
-    EXPECT_EQ(run,
-              (std::vector<std::string>{"container",
-                                        "run",
-                                        "--detach",
-                                        "--name",
-                                        "pallet-shop-deploy",
-                                        "--label-file",
-                                        "LABELS",
-                                        "--network",
-                                        "pallet-shop",
-                                        "--mount",
-                                        "type=volume,source=pallet-shop-storage,target=/storage",
-                                        "--mount",
-                                        "type=volume,source=pallet-shop-static,target=/static",
-                                        "--env",
-                                        "SITE_PROTOCOL",
-                                        "--env",
-                                        "SITE_DOMAIN",
-                                        "--env",
-                                        "ENVIRONMENT",
-                                        "sha256:two",
-                                        "deploy"}));
+        if (before) {
+            before(args);
+        }
+    };
+    EXPECT_EQ(deploy({"shop", "shop:2", std::chrono::seconds(0)}, image("shop:2")), 0);
+    const auto history = deploys();
+    ASSERT_EQ(history.size(), 2u) << "its own deploy ran once the lock was free";
+    EXPECT_EQ(history[0].image_id, "sha256:two");
+    EXPECT_EQ(history[0].result, "succeeded");
+    EXPECT_EQ(history[1].image_id, "sha256:one");
+    EXPECT_FALSE(deploy_runs("shop")) << "and the lock is free";
 }
 
-}  // namespace
-}  // namespace pallet::phases
+TEST_P(Deploying, AFailedDeploysExitCodeIsTheCommandsAndItIsNeverServed) {
+    create("shop");
+    if (swarm()) {
+        engine.swarm.outcome = [](const auto&, const auto&) { return std::optional<int>(3); };
+    } else {
+        engine.exit_code = 3;
+    }
+    EXPECT_EQ(run_release(context, {"shop", "shop:2", std::nullopt}, std::nullopt), 3);
+    const std::string error = error_of([&] { run_serve(context, {"shop", "shop:2", {}}); });
+    EXPECT_NE(error.find("the last deploy of shop:2 to shop failed (exit 3)"), std::string::npos)
+        << error;
+    EXPECT_TRUE(serving().empty());
+    EXPECT_FALSE(router_runs()) << "nothing of serving started";
+}
 
-namespace pallet::phases {
-namespace {
+TEST_P(Deploying, ARequiredServiceMissingStopsItBeforeAnythingRuns) {
+    create("shop");
+    ResolvedImage needs = image("shop:2");
+    needs.record.labels[state::label::k_services_required] = "postgres";
+    const size_t before = engine.commands.size();
+    const std::string error =
+        error_of([&] { deploy({"shop", "shop:2", std::nullopt}, needs); });
+    EXPECT_NE(error.find("shop:2 requires the service postgres, which shop does not have; add "
+                         "it: docker pallet env service shop add postgres"),
+              std::string::npos)
+        << error;
+    EXPECT_TRUE(deploys().empty());
+    for (size_t i = before; i < engine.commands.size(); ++i) {
+        const auto& args = engine.commands[i];
+        EXPECT_FALSE(args.size() > 1 && (args[1] == "create" || args[1] == "run") &&
+                     args[0] != "network")
+            << "nothing was started: " << args[0] << " " << args[1];
+    }
+}
 
-// Serving: the rollout through the router, scale, rollback and the serve lock, on the fake
-// engine (health requests answered by FakeEngine::health).
+// Serving: the rollout through the router, scale, rollback, stop and the serve lock.
 class Serving : public UseCase {
   protected:
     Serving() {
-        state::Environment env = create("shop");
+        state::Environment env;
         env.health_timeout = 1;
         env.drain_ms = 0;
-        state::EnvironmentStore(docker).save(env);
+        create("shop", env);
     }
-    // Deploys (succeeding) and serves `ref` with `replicas`; the command's exit code.
     int release(const std::string& ref, std::optional<int> replicas = std::nullopt) {
         return run_release(context, {"shop", ref, std::nullopt}, replicas);
     }
-    // The serve containers that run, by version.
-    std::map<std::string, int> serving() {
-        std::map<std::string, int> versions;
-        for (const auto& [name, container] : engine.containers) {
-            if (container.running() && container.labels.count(state::label::k_phase) > 0 &&
-                container.labels.at(state::label::k_phase) == state::phase::k_serve) {
-                ++versions[container.labels.at(state::label::k_version)];
-            }
-        }
-        return versions;
-    }
-    int probes() const { return engine.health_requests; }
 };
+INSTANTIATE_TEST_SUITE_P(BothOrchestrators, Serving, ::testing::Values(Kind::engine, Kind::swarm),
+                         kind_name);
 
-TEST_F(Serving, AFirstServeStartsTheRouterAndSendsTrafficOnlyOnceHealthy) {
+TEST_P(Serving, AFirstServeStartsTheRouterAndSendsTrafficOnlyOnceHealthy) {
     std::vector<std::string> probed;
     engine.health = [&](const std::string& target) {
         probed.push_back(target);
@@ -240,34 +146,30 @@ TEST_F(Serving, AFirstServeStartsTheRouterAndSendsTrafficOnlyOnceHealthy) {
     };
     EXPECT_EQ(release("shop:1", 2), 0);
     EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:1", 2}}));
-    ASSERT_NE(engine.find("pallet-shop-router"), nullptr);
-    EXPECT_TRUE(engine.find("pallet-shop-router")->running());
-    EXPECT_EQ(probed.size(), 2u) << "each new container answered before the switch";
-    EXPECT_EQ(engine.find("pallet-shop-serve-lock"), nullptr) << "the serve lock is released";
-    EXPECT_EQ(std::to_string(state::EnvironmentStore(docker).get("shop").port),
-              engine.find("pallet-shop-router")->host_port)
-        << "the port the engine chose is kept as the environment's";
+    EXPECT_TRUE(router_runs());
+    EXPECT_EQ(probed.size(), 2u) << "each new replica answered before the switch";
+    EXPECT_FALSE(serve_lock_held()) << "the serve lock is released";
 }
 
-TEST_F(Serving, AnUnhealthyVersionIsNeverServedAndTheOldOneStays) {
+TEST_P(Serving, AnUnhealthyVersionIsNeverServedAndTheOldOneStays) {
     ASSERT_EQ(release("shop:1", 2), 0);
     const auto before = serving();
     engine.health = [](const std::string&) {
         return std::string("HTTP/1.1 500 Internal Server Error\r\n\r\nboom\n");
     };
-    int code = 0;
-    try {
-        code = release("shop:2", 2);
-    } catch (const Error& e) {
-        code = 1;
-        EXPECT_NE(std::string(e.what()).find("status below 400"), std::string::npos) << e.what();
-    }
-    EXPECT_NE(code, 0);
-    EXPECT_EQ(serving(), before) << "shop:1 serves on, shop:2's containers are gone";
-    EXPECT_EQ(engine.find("pallet-shop-serve-lock"), nullptr);
+    const std::string error = error_of([&] { release("shop:2", 2); });
+    EXPECT_NE(error.find("shop:2 did not become healthy, so nothing changed for users"),
+              std::string::npos)
+        << error;
+    EXPECT_NE(error.find("status below 400"), std::string::npos) << error;
+    EXPECT_EQ(serving(), before) << "shop:1 serves on, shop:2's replicas are gone";
+    EXPECT_FALSE(serve_lock_held());
+    auto opened = orchestrator::open(context, "shop");
+    EXPECT_EQ(opened->state().serves.front().result, "failed health check")
+        << "the history says so";
 }
 
-TEST_F(Serving, CancelledDuringTheDrainTheOldContainersStopAtOnce) {
+TEST_P(Serving, CancelledDuringTheDrainTheOldReplicasStopAtOnce) {
     ASSERT_EQ(release("shop:1", 2), 0);
     state::Environment env = state::EnvironmentStore(docker).get("shop");
     env.drain_ms = 60'000;
@@ -276,8 +178,9 @@ TEST_F(Serving, CancelledDuringTheDrainTheOldContainersStopAtOnce) {
         ~Reset() { cancel::reset(); }
     } reset;
     engine.before = [](const std::vector<std::string>& args) {
-        if (args.size() > 2 && args[1] == "update") {
-            cancel::request();  // Ctrl-C once the new version carries traffic
+        if (args.size() > 6 && args[1] == "exec" &&
+            std::find(args.begin(), args.end(), "update") != args.end()) {
+            cancel::request();  // Ctrl-C once the router sends requests to the new version
         }
     };
     const auto started = std::chrono::steady_clock::now();
@@ -288,78 +191,132 @@ TEST_F(Serving, CancelledDuringTheDrainTheOldContainersStopAtOnce) {
         << "the new version serves, the old stopped";
 }
 
-TEST_F(Serving, ScaleUpAndDownKeepsTheVersion) {
+TEST_P(Serving, ScaleUpAndDownKeepsTheVersion) {
     ASSERT_EQ(release("shop:2", 1), 0);
+    const int before_up = probes();
     EXPECT_EQ(run_scale(context, "shop", 3), 0);
     EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:2", 3}}));
+    EXPECT_EQ(probes(), before_up + 2) << "the two new replicas answered first";
     const int before = probes();
     EXPECT_EQ(run_scale(context, "shop", 1), 0);
     EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:2", 1}}));
     EXPECT_EQ(probes(), before) << "scaling down starts nothing to check";
+    auto opened = orchestrator::open(context, "shop");
+    EXPECT_EQ(opened->state().serves.front().result, "scaled to 1");
 }
 
-TEST_F(Serving, RollbackServesThePreviousVersionAfterItsDeployRunsAgain) {
+TEST_P(Serving, NewReplicasOfAScaleThatAreNotHealthyAreRemovedAgain) {
+    ASSERT_EQ(release("shop:2", 1), 0);
+    engine.health = [](const std::string&) { return std::string("HTTP/1.1 503 No\r\n\r\n"); };
+    const std::string error = error_of([&] { run_scale(context, "shop", 3); });
+    EXPECT_NE(error.find("the new replicas did not become healthy, so nothing changed"),
+              std::string::npos)
+        << error;
+    EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:2", 1}}));
+}
+
+TEST_P(Serving, RollbackServesThePreviousVersionAfterItsDeployRunsAgain) {
     ASSERT_EQ(release("shop:1"), 0);
     ASSERT_EQ(release("shop:2"), 0);
-    const int deploys =
-        engine.count({"container", "run", "--detach", "--name", "pallet-shop-deploy"});
+    const size_t before = deploys().size();
     EXPECT_EQ(run_rollback(context, "shop", std::nullopt), 0);
     EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:1", 1}}));
-    EXPECT_EQ(engine.count({"container", "run", "--detach", "--name", "pallet-shop-deploy"}),
-              deploys + 1)
-        << "the deploy of shop:1 ran again first";
+    ASSERT_EQ(deploys().size(), before + 1) << "the deploy of shop:1 ran again first";
+    EXPECT_EQ(deploys()[0].version, "shop:1");
 }
 
-TEST_F(Serving, AServeLockLeftByAnEndedHolderIsTakenOver) {
-    engine.add("pallet-shop-serve-lock",
-               {{state::label::k_managed, "true"},
-                {state::label::k_env, "shop"},
-                {state::label::k_phase, state::phase::k_serve_lock},
-                {state::label::k_user, "bob"},
-                {state::label::k_host, "ci-2"}},
-               "exited");
-    {
-        ServeLock lock(context, "shop", std::chrono::seconds(60));
-        EXPECT_FALSE(lock.waited());
-        ASSERT_NE(engine.find("pallet-shop-serve-lock"), nullptr);
-        EXPECT_TRUE(engine.find("pallet-shop-serve-lock")->running());
-        EXPECT_EQ(engine.find("pallet-shop-serve-lock")->labels.at(state::label::k_user), "ann")
-            << "ours now";
+TEST_P(Serving, StopRemovesReplicasAndRouterAndTheHistorySaysSo) {
+    ASSERT_EQ(release("shop:1", 2), 0);
+    EXPECT_EQ(run_stop(context, "shop"), 0);
+    EXPECT_TRUE(serving().empty());
+    EXPECT_FALSE(router_runs());
+    auto opened = orchestrator::open(context, "shop");
+    EXPECT_EQ(opened->state().serves.front().result, "stopped");
+    EXPECT_EQ(opened->state().serves.front().version, "shop:1");
+}
+
+TEST_P(Serving, StatusAndHistoryTellWhatServesAndWhatRan) {
+    ASSERT_EQ(release("shop:1", 2), 0);
+    ::testing::internal::CaptureStdout();
+    EXPECT_EQ(run_status(context, std::string("shop"), Format::json), 0);
+    const std::string status = ::testing::internal::GetCapturedStdout();
+    EXPECT_NE(status.find(R"("Name":"shop","Kind":"dev","Serving":"shop:1","Running":2,)"
+                          R"("Replicas":2)"),
+              std::string::npos)
+        << status;
+    EXPECT_NE(status.find(R"("LastDeploy":{"Version":"shop:1","Result":"succeeded")"),
+              std::string::npos)
+        << status;
+    ::testing::internal::CaptureStdout();
+    EXPECT_EQ(run_history(context, "shop", Format::json), 0);
+    const std::string history = ::testing::internal::GetCapturedStdout();
+    EXPECT_NE(history.find(R"("Phase":"serve","Version":"shop:1","ImageID":"sha256:one",)"
+                           R"("Result":"serving")"),
+              std::string::npos)
+        << history;
+    EXPECT_NE(history.find(R"("Phase":"deploy","Version":"shop:1","ImageID":"sha256:one",)"
+                           R"("Result":"succeeded")"),
+              std::string::npos)
+        << history;
+}
+
+TEST_P(Serving, AServeLockLeftByAnEndedHolderIsTakenOver) {
+    auto opened = orchestrator::open(context, "shop");
+    const state::Environment env = *opened->state().settings;
+    // Bob's command took the lock and died; on a swarm the lock is older than any change.
+    ASSERT_TRUE(opened->take_serve_lock(env, std::chrono::seconds(60)));
+    if (swarm()) {
+        ASSERT_EQ(engine.swarm.configs.count("pallet-shop-serve-lock"), 1u);
+    } else {
+        engine.find("pallet-shop-serve-lock")->status = "exited";
     }
-    EXPECT_EQ(engine.find("pallet-shop-serve-lock"), nullptr) << "released at the end";
+    {
+        ServeLock lock(context, *opened, env, std::chrono::seconds(swarm() ? -3600 : 60));
+        EXPECT_FALSE(lock.waited());
+        EXPECT_TRUE(serve_lock_held());
+    }
+    EXPECT_FALSE(serve_lock_held()) << "released at the end";
 }
 
-TEST_F(Serving, AServeLockHeldByAnotherCommandIsWaitedFor) {
-    engine.add("pallet-shop-serve-lock",
-               {{state::label::k_managed, "true"},
-                {state::label::k_env, "shop"},
-                {state::label::k_user, "bob"}},
-               "running");
+TEST_P(Serving, AServeLockHeldByAnotherCommandIsWaitedFor) {
+    auto opened = orchestrator::open(context, "shop");
+    const state::Environment env = *opened->state().settings;
+    ASSERT_TRUE(opened->take_serve_lock(env, std::chrono::seconds(60)));  // another command's
     int looks = 0;
-    engine.before = [&](const std::vector<std::string>& args) {
-        if (args.size() == 3 && args[1] == "inspect" && args[2] == "pallet-shop-serve-lock" &&
-            ++looks == 3) {
-            engine.containers.erase("pallet-shop-serve-lock");  // its holder releases it
+    engine.before = [&](const std::vector<std::string>&) {
+        if (++looks == 8) {
+            opened->release_serve_lock(env);  // its holder releases it
         }
     };
-    ServeLock lock(context, "shop", std::chrono::seconds(60));
+    ServeLock lock(context, *opened, env, std::chrono::seconds(60));
+    engine.before = nullptr;
     EXPECT_TRUE(lock.waited()) << "what it read before may have changed";
-    EXPECT_EQ(engine.find("pallet-shop-serve-lock")->labels.at(state::label::k_user), "ann");
+    EXPECT_TRUE(serve_lock_held()) << "ours now";
+}
+
+TEST_P(Serving, ARunGetsWhatAServeReplicaGetsAndLeavesNothing) {
+    ASSERT_EQ(release("shop:2"), 0);
+    engine.exit_code = 4;
+    const size_t containers = engine.containers.size();
+    EXPECT_EQ(run_run(context, {"shop", std::nullopt, {"manage.py", "migrate"}, false, false}), 4)
+        << "its exit status passes through";
+    std::vector<std::string> run;
+    for (const auto& args : engine.commands) {
+        if (args.size() > 2 && args[0] == "container" && args[1] == "run") {
+            run = args;
+        }
+    }
+    ASSERT_FALSE(run.empty());
+    EXPECT_NE(std::find(run.begin(), run.end(), "--rm"), run.end());
+    EXPECT_NE(std::find(run.begin(), run.end(), "pallet-shop"), run.end())
+        << "on the environment's network";
+    EXPECT_NE(std::find(run.begin(), run.end(), "sha256:two"), run.end()) << "the served image";
+    EXPECT_EQ(run.back(), "migrate");
+    const std::string storage = swarm() ? "type=bind,source=/srv/shared/shop/storage,target=/storage"
+                                        : "type=volume,source=pallet-shop-storage,target=/storage";
+    EXPECT_NE(std::find(run.begin(), run.end(), storage), run.end()) << "its /storage";
+    EXPECT_EQ(engine.containers.size(), containers) << "nothing is left";
 }
 
 }  // namespace
 }  // namespace pallet::phases
-
-namespace pallet::state {
-namespace {
-
-TEST(EnvironmentRecords, AConfigsNameTellsItsEnvironment) {
-    EXPECT_EQ(environment_of_config("pallet-shop-config-12"), "shop");
-    EXPECT_EQ(environment_of_config("pallet-pr-42-config-1"), "pr-42");
-    EXPECT_EQ(environment_of_config("pallet-shop-deploy-lock"), std::nullopt);
-    EXPECT_EQ(environment_of_config("pallet-shop-config-"), std::nullopt);
-    EXPECT_EQ(environment_of_config("other-shop-config-1"), std::nullopt);
-}
-
-}  // namespace
-}  // namespace pallet::state

@@ -5,8 +5,7 @@
 
 #include "docker/docker_cli.h"
 #include "docker/image_user.h"
-#include "phases/context.h"
-#include "phases/phase_env.h"
+#include "orchestrator/phase.h"
 
 // Starting the containers of an application's phases. The standard wants /storage (and
 // /static) writable in every phase whatever the image holds there, with the image's own user:
@@ -14,7 +13,7 @@
 // points are handed to that user (docker cp of their directory entries, so docker resolves
 // nothing on the host and nothing becomes world-writable), and only then started. Root images
 // start with one `docker run`.
-namespace pallet::phases {
+namespace pallet::orchestrator::engine {
 
 // Starts `spec` of `image` in the background; name_taken when its name is taken (a lock).
 docker::StartOutcome launch_detached(Context& context, const ResolvedImage& image,
@@ -33,4 +32,4 @@ std::optional<docker::Ids> image_user_ids(Context& context, const ResolvedImage&
 int launch_attached(Context& context, const ResolvedImage& image,
                     const docker::ContainerSpec& spec);
 
-}  // namespace pallet::phases
+}  // namespace pallet::orchestrator::engine

@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace pallet::phases {
+namespace pallet::orchestrator {
 
 // Where a command's progress goes (stderr; stdout is data only). The use cases say what happens;
 // the command line chooses how it is shown (--progress plain|tty|json|quiet).
@@ -11,6 +11,9 @@ class Progress {
     virtual ~Progress() = default;
     // A step begins; the step before, if any, has ended.
     virtual void step(const std::string& text) = 0;
+    // A step that is over as it is said (an outcome: "deploy of v2 succeeded"): nothing after it
+    // is part of it, so a failure that follows is not shown as its own.
+    virtual void outcome(const std::string& text) { step(text); }
     // A message to read as it is (a note, a warning, an error's explanation), not a step.
     virtual void note(const std::string& text) = 0;
     // A program's own output follows on the terminal (a deploy's log, a test run): stop drawing.
@@ -34,4 +37,4 @@ class PlainProgress : public Progress {
     void note(const std::string& text) override;
 };
 
-}  // namespace pallet::phases
+}  // namespace pallet::orchestrator

@@ -8,19 +8,17 @@
 #include <string>
 
 #include "docker/docker_cli.h"
-#include "phases/progress.h"
+#include "orchestrator/progress.h"
 
-namespace pallet::phases {
+namespace pallet::orchestrator {
 
 // The restart policy of what keeps an environment up (serve containers, routers, services):
 // "always", because a Docker engine started again without live-restore stops every running
 // container as if by hand, after which unless-stopped leaves it down (seen with 20.10).
 inline constexpr const char* k_serving_restart_policy = "always";
 
-// Output formats of listing commands (docker's --format table|json).
-enum class Format { table, json };
-
-// What every use case gets from the command line layer.
+// What every command's code gets from the command line layer: the use cases, and the
+// orchestrators they run on.
 struct Context {
     docker::DockerCli& docker;
     // The plugin's settings (PALLET_* variables, plugins.pallet in config.json).
@@ -35,6 +33,12 @@ struct Context {
     template <typename... Args>
     void step(fmt::format_string<Args...> format, Args&&... args) const {
         sink().step(docker.redactor().redact(fmt::format(format, std::forward<Args>(args)...)));
+    }
+
+    // A step that is over as it is said: what came of the steps before ("deploy of v2 succeeded").
+    template <typename... Args>
+    void outcome(fmt::format_string<Args...> format, Args&&... args) const {
+        sink().outcome(docker.redactor().redact(fmt::format(format, std::forward<Args>(args)...)));
     }
 
     // A message that is not a step (a warning, how to follow what goes on), redacted too.
@@ -61,7 +65,7 @@ struct Context {
         if (docker.dry_run()) {
             step("dry run, not done: {}", text);
         } else {
-            step("{}", text);
+            outcome("{}", text);
         }
     }
 
@@ -76,4 +80,4 @@ struct Context {
     }
 };
 
-}  // namespace pallet::phases
+}  // namespace pallet::orchestrator

@@ -1,4 +1,4 @@
-#include "phases/router.h"
+#include "orchestrator/router_nginx.h"
 
 #include <fmt/format.h>
 
@@ -11,16 +11,13 @@
 #include "util/error.h"
 #include "util/strings.h"
 
-namespace pallet::phases {
+namespace pallet::orchestrator {
 namespace {
 
 constexpr const char* k_default_router_image = "nginx:stable-alpine";
-constexpr const char* k_config_dir = "/pallet";
-constexpr const char* k_config_file = "/pallet/nginx.conf";
+constexpr const char* k_config_file = k_router_config_file;
 // Routers of docker-pallet 0.1: a snippet in the image's conf.d, loaded by the image's nginx.conf.
 constexpr const char* k_legacy_config_dir = "/etc/nginx/conf.d";
-// Exit status of the router's entry script when the image lacks what the router needs.
-constexpr int k_exit_unusable_image = 66;
 
 // The router's entry: checks the image, seeds the configuration on first start only (later
 // starts, after a restart of the engine, keep what the plugin last wrote), chooses the user
@@ -235,162 +232,78 @@ HealthAnswer parse_health_answer(const std::string& raw) {
 
 const char* router_entry() { return k_router_entry; }
 
-std::string router_image(const Context& context) {
-    return context.setting("router-image").value_or(k_default_router_image);
-}
-
-const std::optional<docker::ContainerRecord>& Router::record() {
-    if (!m_inspected) {
-        m_record = m_context.docker.inspect_container(state::router_container(m_env.name));
-        m_inspected = true;
+std::string router_image(const Context& context, const std::string& running) {
+    if (auto chosen = context.setting("router-image")) {
+        return *chosen;
     }
-    return m_record;
+    return running.empty() ? k_default_router_image : running;
 }
 
-bool Router::running() { return record() && record()->running; }
-
-int Router::start() {
-    const std::string name = state::router_container(m_env.name);
-    try {
-        int port = m_env.port;
-        if (port == 0 && !m_context.docker.dry_run()) {
-            start_on(0, false);
-            auto record = m_context.docker.inspect_container(name);
-            if (!record || !record->published_port()) {
-                wait_started(name);  // says why it stopped
-                throw Error(
-                    fmt::format("the router of {} got no port from the engine", m_env.name));
-            }
-            port = *record->published_port();
-        }
-        start_on(port, true);
-        m_started_port = port;
-        return port;
-    } catch (...) {
-        m_context.docker.remove_containers({name});
-        m_context.docker.remove_volumes({state::router_volume(m_env.name)});
-        throw;
+void explain_missing_router_image(Context& context, const std::string& image) {
+    if (context.docker.dry_run() || context.docker.inspect_image(image)) {
+        return;
     }
-}
-
-std::string Router::container() const {
-    // A swarm router's task container, or the engine router's own name.
-    return m_record && !m_record->id.empty() && m_record->name.empty()
-               ? m_record->id
-               : state::router_container(m_env.name);
-}
-
-std::string Router::url() {
-    if (m_started_port != 0) {
-        return fmt::format("http://{}/",
-                           util::address_port(m_env.bind_address, std::to_string(m_started_port)));
+    std::string why;
+    if (context.docker.pull_image(image, why)) {
+        return;
     }
-    return record() ? record()->published_url() : "";
+    throw Error(fmt::format(
+        "the router image {} is not on the engine and could not be pulled ({}). The router (nginx) "
+        "sends users' requests to an environment's replicas, and holds its serve lock while what "
+        "it serves changes. Load or build that image there, or choose another nginx image: "
+        "PALLET_ROUTER_IMAGE, or router-image under plugins.pallet in config.json",
+        image, why));
 }
 
-void Router::start_on(int port, bool wait) {
-    const std::string name = state::router_container(m_env.name);
-    const std::string config_volume = state::router_volume(m_env.name);
-    m_context.docker.remove_containers({name});
-    m_context.docker.remove_volumes({config_volume});  // seeded afresh
-    docker::ContainerSpec spec;
-    spec.name = name;
-    spec.image = image();
-    spec.command = {"sh", "-c", k_router_entry};
-    spec.env = {{"PALLET_ROUTER_CONFIG", router_config(m_env, {})}};
-    spec.labels = state::base_labels(m_env.name, state::phase::k_router);
-    spec.labels[state::label::k_router_config] = k_config_file;
-    spec.network = state::network_name(m_env.name);
-    spec.mounts = {{state::static_volume(m_env.name), "/static", true},
-                   {config_volume, k_config_dir, false}};
-    spec.publish =
-        util::address_port(m_env.bind_address, port == 0 ? std::string() : std::to_string(port)) +
-        ":80";
-    spec.stop_timeout = 10;  // restart policy: set by the serve that commits to it
-    m_context.docker.create_volume(config_volume,
-                                   state::base_labels(m_env.name, state::phase::k_router));
-    try {
-        m_context.docker.run_detached(spec);
-        if (wait && !m_context.docker.dry_run()) {
-            wait_started(name);
-        }
-    } catch (const Error& e) {
-        m_context.docker.remove_containers({name});
-        m_context.docker.remove_volumes({config_volume});
-        const auto* failure = dynamic_cast<const docker::DockerError*>(&e);
-        if (failure != nullptr && failure->failure() == docker::Failure::port_taken) {
-            throw Error(
-                fmt::format("port {} on {} is taken on the engine's host; choose another: "
-                            "{pallet} env update {} --port PORT",
-                            port, m_env.bind_address, m_env.name,
-                            fmt::arg("pallet", m_context.command("pallet"))));
-        }
-        throw;
-    }
-    m_inspected = false;
-}
-
-void Router::wait_started(const std::string& name) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (true) {
-        // nginx writes its pid file once it listens.
-        if (m_context.docker.exec_succeeds(name,
-                                           {"sh", "-c", "kill -0 $(cat /tmp/pallet-nginx.pid)"})) {
-            return;
-        }
-        auto state = m_context.docker.inspect_container(name);
-        // Its restart policy starts it again: that it finished once is what tells.
-        if (!state || !state->running || docker::parse_docker_time(state->finished_at)) {
-            const std::string output = util::trim(m_context.docker.logs_tail(name, 10));
-            if (state && state->exit_code == k_exit_unusable_image) {
-                throw Error(
-                    fmt::format("the router image {} cannot be used: {}\nChoose an nginx "
-                                "image with sh and bash or nc (nginx:stable-alpine, "
-                                "nginx:stable, Debian's nginx-light): PALLET_ROUTER_IMAGE "
-                                "or router-image under plugins.pallet",
-                                image(), output));
-            }
-            throw Error(fmt::format("the router ({}) stopped at once (exit {}). Its output:\n{}",
-                                    image(), state ? state->exit_code : -1, output));
-        }
-        if (std::chrono::steady_clock::now() > deadline) {
-            throw Error(
-                fmt::format("the router ({}) did not start nginx within 20s. Its output:\n{}",
-                            image(), m_context.docker.logs_tail(name, 10)));
-        }
-        cancel::sleep(std::chrono::milliseconds(100));
-    }
-}
-
-void Router::switch_to(const Upstreams& upstreams) {
-    const bool legacy = record() && record()->label(state::label::k_router_config).empty();
+void write_router_config(Context& context, const std::string& container,
+                         const state::Environment& env, const Upstreams& upstreams, bool legacy) {
     const std::string file =
         legacy ? std::string(k_legacy_config_dir) + "/pallet.conf" : std::string(k_config_file);
     const std::string config = legacy ? fmt::format(
                                             "# Written by docker-pallet for environment "
                                             "{}. Changes are overwritten.\n{}",
-                                            m_env.name, router_site_config(m_env, upstreams))
-                                      : router_config(m_env, upstreams);
+                                            env.name, router_site_config(env, upstreams))
+                                      : router_config(env, upstreams);
     // A legacy router runs the image's own nginx.conf, which includes the snippet.
     const std::string main_config = legacy ? "/etc/nginx/nginx.conf" : k_config_file;
-    m_context.docker.exec_with_input(
-        container(), {"sh", "-c", k_router_update, "update", file, main_config}, config);
+    context.docker.exec_with_input(
+        container, {"sh", "-c", k_router_update, "update", file, main_config}, config);
 }
 
-HealthAnswer Router::probe(const std::string& target, const std::string& path) {
+HealthAnswer probe_from(Context& context, const std::string& container,
+                        const state::Environment& env, const std::string& target,
+                        const std::string& path) {
     std::string output;
-    m_context.docker.exec_script(container(), k_probe, &output,
-                                 {target, path, m_env.site_domain, m_env.site_protocol});
+    context.docker.exec_script(container, k_probe, &output,
+                               {target, path, env.site_domain, env.site_protocol});
     return parse_health_answer(output);
 }
 
-std::vector<std::string> Router::resolve(const std::string& name) {
+std::vector<std::string> resolve_from(Context& context, const std::string& container,
+                                      const std::string& name) {
     std::string output;
-    m_context.docker.exec_script(container(), "getent ahostsv4 \"$1\" | cut -d' ' -f1 | sort -u",
-                                 &output, {name});
+    context.docker.exec_script(container, "getent ahostsv4 \"$1\" | cut -d' ' -f1 | sort -u",
+                               &output, {name});
     std::vector<std::string> addresses = util::nonempty_lines(output);
     std::sort(addresses.begin(), addresses.end());
     return addresses;
 }
 
-}  // namespace pallet::phases
+bool nginx_started(Context& context, const std::string& container, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        if (context.docker.exec_succeeds(container,
+                                         {"sh", "-c", "kill -0 $(cat /tmp/pallet-nginx.pid)"})) {
+            return true;
+        }
+        const auto state = context.docker.inspect_container(container);
+        // A restart policy starts it again: that it finished once is what tells.
+        if (!state || !state->running || docker::parse_docker_time(state->finished_at) ||
+            std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        cancel::sleep(std::chrono::milliseconds(100));
+    }
+}
+
+}  // namespace pallet::orchestrator

@@ -1,4 +1,4 @@
-#include "phases/launch.h"
+#include "orchestrator/engine/launch.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include "util/error.h"
 #include "util/tar.h"
 
-namespace pallet::phases {
+namespace pallet::orchestrator::engine {
 namespace {
 
 // One file of the created container, or "" when it has none.
@@ -153,4 +153,4 @@ int launch_attached(Context& context, const ResolvedImage& image,
     return code;
 }
 
-}  // namespace pallet::phases
+}  // namespace pallet::orchestrator::engine

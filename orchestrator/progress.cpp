@@ -1,10 +1,10 @@
-#include "phases/progress.h"
+#include "orchestrator/progress.h"
 
 #include <fmt/format.h>
 
 #include <cstdio>
 
-namespace pallet::phases {
+namespace pallet::orchestrator {
 
 void PlainProgress::step(const std::string& text) {
     fmt::print(stderr, "=> {}\n", text);
@@ -16,4 +16,4 @@ void PlainProgress::note(const std::string& text) {
     std::fflush(stderr);
 }
 
-}  // namespace pallet::phases
+}  // namespace pallet::orchestrator

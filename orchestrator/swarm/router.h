@@ -1,0 +1,19 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "docker/swarm_records.h"
+#include "orchestrator/orchestrator.h"
+
+namespace pallet::orchestrator::swarm {
+
+// The router of a swarm environment: an nginx service of one task pinned to a node (the node
+// addressed, or --router-node), published in host mode on the environment's port there, on the
+// environment's overlay network; it resolves a version's service through the swarm's DNS, so
+// that tasks the swarm starts by itself (after a node loss) get requests with no command of
+// ours. `service`: its service as just read (nullopt: there is none).
+std::unique_ptr<Router> make_router(Context& context, const state::Environment& env,
+                                    const std::optional<docker::ServiceRecord>& service);
+
+}  // namespace pallet::orchestrator::swarm
