@@ -46,8 +46,8 @@ std::vector<std::string> environment_names(Context& context) {
         fmt::format("{}={}", state::label::k_phase, state::phase::k_config)};
     // The engine's environments (config containers) and the swarm's (configs named
     // pallet-ENV-config-N), asked at the same time: one docker call's time.
-    auto swarm = std::async(std::launch::async,
-                            [&] { return context.docker.config_names(filters); });
+    auto swarm =
+        std::async(std::launch::async, [&] { return context.docker.config_names(filters); });
     auto names = context.docker.container_label_values(filters, state::label::k_env);
     for (const auto& config : swarm.get()) {
         if (auto env = state::environment_of_config(config)) {
@@ -58,6 +58,8 @@ std::vector<std::string> environment_names(Context& context) {
     names.erase(std::unique(names.begin(), names.end()), names.end());
     return names;
 }
+
+std::vector<std::string> image_names(Context& context) { return context.docker.list_image_tags(); }
 
 void check_new_environment(Context& context, const state::Environment& env) {
     if (env.swarm()) {

@@ -24,6 +24,9 @@ std::vector<EnvironmentState> read_all(Context& context, const std::optional<std
 // The names of every environment, as cheaply as can be (completion).
 std::vector<std::string> environment_names(Context& context);
 
+// REPOSITORY:TAG of the images on the engine addressed (completion).
+std::vector<std::string> image_names(Context& context);
+
 // Checks what an environment of `env.orchestrator` needs before it is created (nodes, storage,
 // a free port); throws with what to do.
 void check_new_environment(Context& context, const state::Environment& env);

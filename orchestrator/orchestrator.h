@@ -66,9 +66,9 @@ struct DeployHolder {
 
 // How a followed deploy ended.
 struct DeployEnd {
-    int exit_code = 0;   // 0: it succeeded; never 0 when it did not
-    std::string why;     // "exit 3", "its node was lost"; "" when it succeeded
-    std::string where;   // " (on node2)": where it ran, when that tells something
+    int exit_code = 0;  // 0: it succeeded; never 0 when it did not
+    std::string why;    // "exit 3", "its node was lost"; "" when it succeeded
+    std::string where;  // " (on node2)": where it ran, when that tells something
 };
 
 // Who holds an environment's serve lock.
@@ -82,8 +82,8 @@ struct LockHolder {
 
 // A replica as health gating sees it.
 struct ReplicaState {
-    bool up = true;     // false: it exited (problem says how)
-    bool ready = true;  // the orchestrator calls it ready (an image's HEALTHCHECK said healthy)
+    bool up = true;       // false: it exited (problem says how)
+    bool ready = true;    // the orchestrator calls it ready (an image's HEALTHCHECK said healthy)
     std::string problem;  // "exited (exit 3)", "was unhealthy by its HEALTHCHECK"
 };
 
@@ -96,7 +96,7 @@ struct OneOff {
 
 // Where a command's output comes from (logs), and how it is shown.
 struct OutputSource {
-    std::string description;                 // "deploy of v1 (succeeded)"
+    std::string description;                  // "deploy of v1 (succeeded)"
     std::function<void(bool follow)> stream;  // to the user's terminal
 };
 

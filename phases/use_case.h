@@ -7,8 +7,8 @@
 namespace pallet::phases {
 
 using orchestrator::Context;
-using orchestrator::ResolvedImage;
 using orchestrator::resolve_image;
+using orchestrator::ResolvedImage;
 
 // Output formats of listing commands (docker's --format table|json).
 enum class Format { table, json };

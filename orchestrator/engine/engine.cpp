@@ -68,7 +68,9 @@ EnvironmentState describe(const state::Snapshot& snapshot, bool routers) {
 class EngineOrchestrator : public Orchestrator {
   public:
     EngineOrchestrator(Context& context, state::Snapshot snapshot)
-        : m_context(context), m_snapshot(std::move(snapshot)), m_state(describe(m_snapshot, false)) {}
+        : m_context(context),
+          m_snapshot(std::move(snapshot)),
+          m_state(describe(m_snapshot, false)) {}
 
     const EnvironmentState& state() const override { return m_state; }
 
@@ -105,7 +107,7 @@ class EngineOrchestrator : public Orchestrator {
     std::string service_web_url(const state::Environment& env, const std::string& kind) override {
         auto record = m_context.docker.inspect_container(service_container(env.name, kind));
         return record && record->running && !record->published.empty() ? record->published_url()
-                                                                        : "";
+                                                                       : "";
     }
 
     void prepare_image(const state::Environment&, const ResolvedImage&) override {
@@ -115,14 +117,12 @@ class EngineOrchestrator : public Orchestrator {
     std::optional<DeployHolder> start_deploy(const state::Environment& env,
                                              const ResolvedImage& image) override {
         // A finished deploy keeps the lock's name until the next one archives it: this one.
-        if (const auto* last = m_snapshot.deploy_lock(); !m_archived_last && last != nullptr &&
-                                                         !last->running &&
-                                                         last->status != "created") {
+        if (const auto* last = m_snapshot.deploy_lock();
+            !m_archived_last && last != nullptr && !last->running && last->status != "created") {
             state::archive_deploy(m_context.docker, env.name, *last, m_snapshot.deploys);
         }
         m_archived_last = true;
-        docker::ContainerSpec spec =
-            phase_container(m_context, env, state::phase::k_deploy, image);
+        docker::ContainerSpec spec = phase_container(m_context, env, state::phase::k_deploy, image);
         spec.name = state::deploy_container(env.name);
         docker::StartOutcome outcome;
         try {
@@ -237,8 +237,8 @@ class EngineOrchestrator : public Orchestrator {
         if (!holder.live && record->image == state::k_record_image) {
             // A lock of docker-pallet 0.1: a record that never runs, live until it is older than
             // any change may take, by the engine's clock.
-            holder.live = m_context.docker.engine_now() - holder.taken <=
-                          static_cast<double>(lease.count());
+            holder.live =
+                m_context.docker.engine_now() - holder.taken <= static_cast<double>(lease.count());
         }
         return holder;
     }
@@ -322,9 +322,9 @@ class EngineOrchestrator : public Orchestrator {
         const auto serving = m_snapshot.serving;
         const std::string& first = serving.front().name;
         return OutputSource{
-            serving.size() > 1 ? fmt::format("{} serve containers of {}", serving.size(), env.name)
-                               : fmt::format("{} ({})", first,
-                                             serving.front().label(state::label::k_version)),
+            serving.size() > 1
+                ? fmt::format("{} serve containers of {}", serving.size(), env.name)
+                : fmt::format("{} ({})", first, serving.front().label(state::label::k_version)),
             [this, serving](bool follow) {
                 if (follow && serving.size() > 1) {
                     m_context.step("following {} of {} serve containers", serving.front().name,

@@ -61,8 +61,8 @@ class EngineRouter : public Router {
 
     std::string url() override {
         if (m_started_port != 0) {
-            return fmt::format(
-                "http://{}/", util::address_port(m_env.bind_address, std::to_string(m_started_port)));
+            return fmt::format("http://{}/", util::address_port(m_env.bind_address,
+                                                                std::to_string(m_started_port)));
         }
         return m_record ? m_record->published_url() : "";
     }

@@ -145,10 +145,9 @@ std::unique_ptr<Replicas> existing_service(Context& context, const state::Enviro
                                            const std::vector<docker::ServiceRecord>& serving) {
     // serving: newest first.
     const auto& newest = serving.front();
-    auto service = std::make_unique<Service>(context, env, newest.name,
-                                             newest.label(state::label::k_version),
-                                             newest.label(state::label::k_image_id),
-                                             std::max(1, newest.replicas));
+    auto service = std::make_unique<Service>(
+        context, env, newest.name, newest.label(state::label::k_version),
+        newest.label(state::label::k_image_id), std::max(1, newest.replicas));
     std::vector<std::string> others;
     for (size_t i = 1; i < serving.size(); ++i) {
         others.push_back(serving[i].id);

@@ -41,9 +41,12 @@ class SwarmRouter : public Router {
         spec.container_labels[state::label::k_router_config] = k_router_config_file;
         spec.network = state::network_name(m_env.name);
         spec.mounts = storage_mounts(m_env, "", "/static", true);
-        spec.mounts.push_back(
-            {state::router_volume(m_env.name), k_router_config_dir, false});
-        spec.publish = {fmt::format("mode=host,target=80,published={}", m_env.port)};
+        spec.mounts.push_back({state::router_volume(m_env.name), k_router_config_dir, false});
+        // --port none: a port docker picks on the node, where the edge finds it (host mode binds
+        // every address of the node: a firewall keeps it from outside).
+        spec.publish = {m_env.port == 0
+                            ? std::string("mode=host,target=80")
+                            : fmt::format("mode=host,target=80,published={}", m_env.port)};
         spec.constraints = {m_env.router_node.empty() ? "node.id==" + this_node(m_context)
                                                       : "node.hostname==" + m_env.router_node};
         spec.restart_condition = "any";
@@ -62,8 +65,10 @@ class SwarmRouter : public Router {
     void keep() override { m_kept = true; }
 
     std::string url() override {
-        return fmt::format("http://{}/",
-                           util::address_port(m_env.bind_address, std::to_string(m_env.port)));
+        const int port = m_env.port != 0 ? m_env.port : published_port(m_context, m_env);
+        return port == 0 ? ""
+                         : fmt::format("http://{}/", util::address_port(m_env.bind_address,
+                                                                        std::to_string(port)));
     }
 
     HealthAnswer probe(const std::string& target, const std::string& path) override {
@@ -163,6 +168,18 @@ class SwarmRouter : public Router {
 };
 
 }  // namespace
+
+int published_port(Context& context, const state::Environment& env) {
+    if (env.port != 0) {
+        return env.port;
+    }
+    for (const auto& task : context.docker.service_tasks(state::swarm::router_service(env.name))) {
+        if (task.desired_state == "running" && task.running() && !task.published_ports.empty()) {
+            return task.published_ports.front();
+        }
+    }
+    return 0;
+}
 
 std::unique_ptr<Router> make_router(Context& context, const state::Environment& env,
                                     const std::optional<docker::ServiceRecord>& service) {

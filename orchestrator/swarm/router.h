@@ -16,4 +16,8 @@ namespace pallet::orchestrator::swarm {
 std::unique_ptr<Router> make_router(Context& context, const state::Environment& env,
                                     const std::optional<docker::ServiceRecord>& service);
 
+// The port the environment's router listens on at its node: its own, or (--port none) the one
+// docker picked for its task (0 when it does not run).
+int published_port(Context& context, const state::Environment& env);
+
 }  // namespace pallet::orchestrator::swarm

@@ -123,8 +123,8 @@ void remove_provided_service(Context& context, const state::Environment& env,
     job.command = {"find", "/data", "-mindepth", "1", "-delete"};
     const auto task = run_once(context, job, "the removal of the service's data");
     if (task.state != "complete") {
-        throw Error(fmt::format("removed the service {}, but not its data: {}", kind,
-                                task_problem(task)));
+        throw Error(
+            fmt::format("removed the service {}, but not its data: {}", kind, task_problem(task)));
     }
     context.docker.remove_volumes({data_volume(env.name, kind)});  // when it is this node's
 }

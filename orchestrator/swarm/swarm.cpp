@@ -767,7 +767,11 @@ std::vector<EnvironmentState> describe_all(Context& context,
                     if (task.desired_state == "running" && task.running()) {
                         const std::string address =
                             task.node_id == here ? "127.0.0.1" : nodes[task.node_id].address;
-                        state.upstream = util::address_port(address, std::to_string(env.port));
+                        const int port = env.port != 0 ? env.port
+                                         : task.published_ports.empty()
+                                             ? 0
+                                             : task.published_ports.front();
+                        state.upstream = util::address_port(address, std::to_string(port));
                     }
                 }
             }

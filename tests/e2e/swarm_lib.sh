@@ -7,6 +7,7 @@
 #   SWARM_NODES  the node container names
 #   SWARM_SHARED the shared directory (same path on the host and in every node)
 #   SWARM_PORT   a port of 127.0.0.1 that reaches the same port of the manager node
+#   SWARM_EDGE_HTTP, SWARM_EDGE_HTTPS  two more such ports, for an edge on the manager
 
 SWARM_NODE_CAPS=(--cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add SYS_PTRACE --cap-add MKNOD
                  --cap-add NET_RAW --cap-add SYS_MODULE --security-opt seccomp=unconfined
@@ -23,13 +24,18 @@ swarm_up() {
     SWARM_SHARED="$SWARM_DIR/shared"
     mkdir -p "$SWARM_SHARED"
     SWARM_NET="pallet-swarm-$RUN_ID"
-    SWARM_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    local free='import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    SWARM_PORT="$(python3 -c "$free")"
+    SWARM_EDGE_HTTP="$(python3 -c "$free")"
+    SWARM_EDGE_HTTPS="$(python3 -c "$free")"
     "$DOCKER" network create "$SWARM_NET" >/dev/null
     SWARM_NODES=()
     for i in $(seq 1 "$count"); do
         mkdir -p "$SWARM_DIR/node$i"
         local publish=()
-        [ "$i" -eq 1 ] && publish=(-p "127.0.0.1:$SWARM_PORT:$SWARM_PORT")
+        [ "$i" -eq 1 ] && publish=(-p "127.0.0.1:$SWARM_PORT:$SWARM_PORT"
+                                   -p "127.0.0.1:$SWARM_EDGE_HTTP:$SWARM_EDGE_HTTP"
+                                   -p "127.0.0.1:$SWARM_EDGE_HTTPS:$SWARM_EDGE_HTTPS")
         "$DOCKER" run -d --name "pallet-swarm-$RUN_ID-node$i" --hostname "node$i" \
             --network "$SWARM_NET" "${SWARM_NODE_CAPS[@]}" "${publish[@]}" \
             -e "NODE_NAME=pallet-swarm-$RUN_ID-node$i" \

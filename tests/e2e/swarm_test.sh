@@ -7,7 +7,8 @@
 # (no manager, a shared path or an image missing on a node), which leaves nothing behind.
 source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/swarm_lib.sh"
-setup nonroot swarm
+source "$E2E_DIR/lifecycle.sh"
+setup nonroot swarm services frameworks
 trap 'swarm_down; finish; exit $?' EXIT
 
 # Runs `docker -H MANAGER pallet ARGS...` into OUT, ERR, CODE.
@@ -33,8 +34,25 @@ expect_eq "$CODE:$(lines "$ERR")" "125:2" "--shared-path without --orchestrator 
 
 log "starting a three-node swarm"
 swarm_up 3 pallet-conformance:v1 pallet-conformance:v2 pallet-conformance:v3 pallet-conformance:unhealthy \
-    pallet-conformance:broken-deploy pallet-test-nonroot:numeric "$PALLET_ROUTER_IMAGE"
+    pallet-conformance:broken-deploy pallet-test-nonroot:numeric "$PALLET_ROUTER_IMAGE" \
+    pallet-test-django:1 pallet-test-django:2 pallet-test-django:broken "$PALLET_POSTGRES_IMAGE"
 log "swarm up"
+
+# The lifecycle scenario, as on one engine (lifecycle_test.sh): a Django project with a provided
+# PostgreSQL, run, upgrades under load, the edge.
+LC_ORCH=swarm
+LC_HOST="$SWARM_HOST"
+LC_CREATE=(--orchestrator swarm --shared-path "$SWARM_SHARED" --port "$SWARM_PORT")
+LC_EDGE_HTTP="$SWARM_EDGE_HTTP"
+LC_EDGE_HTTPS="$SWARM_EDGE_HTTPS"
+lc_docker() { node_docker 1 "$@"; }
+lc_spread() {
+    local service
+    service="$(node_docker 1 service ls --filter "label=io.pallet.env=$1" --filter label=io.pallet.phase=serve --format '{{.Name}}' | head -1)"
+    node_docker 1 service ps --filter desired-state=running --format '{{.Node}} {{.CurrentState}}' "$service" |
+        awk '$2 == "Running" { print $1 }' | sort -u | wc -l
+}
+lifecycle_scenario
 
 # 2. Bad input on the swarm: nothing of it stays.
 before="$(swarm_objects)"
@@ -145,33 +163,7 @@ expect_eq "$(curl -s --max-time 5 "$url")" "v1" "v1 still serves"
 spallet logs "$env" --phase deploy
 expect_contains "$OUT" "deploy of broken-deploy" "logs --phase deploy shows what the failed deploy printed"
 
-# 8. Under load: upgrade, a version that never gets healthy, scale 3 -> 5 -> 2, rollback.
-LOAD_RUN=spallet
-under_load serve "$env" pallet-conformance:v2
-expect_eq "$CODE" "0" "upgrade to v2 on the swarm"
-expect_eq "$(field '["failures"]')" "0" "upgrade: zero failed requests of $(field '["requests"]')"
-expect_eq "$(field '["last"]' | tr -d "[]' ," | sed 's/v2//g')" "" "upgrade: the last responses all come from v2"
-under_load serve "$env" pallet-conformance:unhealthy
-expect_eq "$CODE" "1" "serve of a version that never answers fails"
-expect_eq "$(field '["failures"]')" "0" "unhealthy: zero failed requests"
-expect_eq "$(field '["bodies"]')" "{'v2': $(field '["requests"]')}" "unhealthy: every response from v2"
-# running/wanted replicas, as status counts them (tasks stopping after a scale down do not count).
-replicas() {
-    "$DOCKER" -H "$SWARM_HOST" pallet status "$env" --format json |
-        python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["Running"], d["Replicas"], sep="/")'
-}
-under_load scale "$env" 5
-expect_eq "$CODE:$(replicas)" "0:5/5" "scale to 5"
-expect_eq "$(field '["failures"]')" "0" "scale up: zero failed requests"
-under_load scale "$env" 2
-expect_eq "$CODE:$(replicas)" "0:2/2" "scale to 2"
-expect_eq "$(field '["failures"]')" "0" "scale down: zero failed requests"
-under_load rollback "$env"
-expect_eq "$CODE" "0" "rollback"
-expect_eq "$(field '["failures"]')" "0" "rollback: zero failed requests"
-expect_eq "$(curl -s --max-time 5 "$url")" "v1" "rollback went back to v1"
-
-# 9. A worker node lost while serving: the site keeps answering, the swarm puts its replicas on
+# 8. A worker node lost while serving: the site keeps answering, the swarm puts its replicas on
 # the other nodes, and the router sends them requests (the swarm's DNS, no command of ours).
 spallet scale "$env" 3
 victim=""

@@ -12,7 +12,8 @@
 #   package:     pallet-test-deb-host:1 (bookworm with docker.io: the .deb installed offline)
 #   swarm:       pallet-test-swarm-node:1 (Debian's docker.io: an engine in a container)
 #   frameworks:  pallet-test-django:1, pallet-test-flask:1 (applications as their frameworks'
-#                users write them, from Debian's packages, with their own test runners)
+#                users write them, from Debian's packages, with their own test runners),
+#                pallet-test-django:2 (a second version) and :broken (its server cannot start)
 #   services:    pallet-test-postgres:15, -redis:7, -memcached:1, -rabbitmq:3, -smtp:1, -syslog:1 (from
 #                Debian's packages, with the official images' contracts) and pallet-test-svcapp:1,
 #                an application that uses every service variable it gets
@@ -68,7 +69,7 @@ build_debian() {
     command -v debootstrap >/dev/null || { say "debootstrap is missing (apt-get install debootstrap)"; exit 1; }
     local root; root="$(mktemp -d)"
     say "debootstrap bookworm (about 30 s)"
-    debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/tmp/pallet-debootstrap.log 2>&1 \
+    debootstrap --variant=minbase bookworm "$root" >/tmp/pallet-debootstrap.log 2>&1 \
         || { tail -20 /tmp/pallet-debootstrap.log >&2; exit 1; }
     tar -C "$root" -c . | "$docker_cmd" import - pallet-test-debian:bookworm >/dev/null
     rm -rf "$root"
@@ -113,6 +114,14 @@ build_frameworks() {
         say "building pallet-test-$name:1"
         build -t "pallet-test-$name:1" "$here/$name"
     done
+    # The same project as a second version, and as a version whose server cannot start (its
+    # gunicorn is given a worker count it refuses): an upgrade, and one that fails.
+    have pallet-test-django:2 ||
+        printf 'FROM pallet-test-django:1\nLABEL io.pallet.test.version=2\n' |
+        "$docker_cmd" build -q -t pallet-test-django:2 - >/dev/null 2>&1
+    have pallet-test-django:broken ||
+        printf 'FROM pallet-test-django:1\nENV WEB_CONCURRENCY=none\n' |
+        "$docker_cmd" build -q -t pallet-test-django:broken - >/dev/null 2>&1
 }
 
 targets=("$@")

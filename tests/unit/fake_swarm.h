@@ -67,8 +67,8 @@ class FakeSwarm {
         int created = 0;
     };
 
-    std::vector<Node> nodes = {{"n1aaaaaaaaaa", "node1"}, {"n2bbbbbbbbbb", "node2"},
-                               {"n3cccccccccc", "node3"}};
+    std::vector<Node> nodes = {
+        {"n1aaaaaaaaaa", "node1"}, {"n2bbbbbbbbbb", "node2"}, {"n3cccccccccc", "node3"}};
     std::map<std::string, Service> services;  // by name
     std::vector<Task> tasks;
     std::map<std::string, Config> configs;  // by name
@@ -142,10 +142,12 @@ class FakeSwarm {
         if (group == "node" && verb == "inspect") {
             nlohmann::json out = nlohmann::json::array();
             for (const auto& node : nodes) {
-                out.push_back({{"ID", node.id},
-                               {"Description", {{"Hostname", node.hostname}}},
-                               {"Spec", {{"Role", "manager"}, {"Availability", "active"}}},
-                               {"Status", {{"State", node.state}, {"Addr", "10.9.0." + node.id.substr(1, 1)}}}});
+                out.push_back(
+                    {{"ID", node.id},
+                     {"Description", {{"Hostname", node.hostname}}},
+                     {"Spec", {{"Role", "manager"}, {"Availability", "active"}}},
+                     {"Status",
+                      {{"State", node.state}, {"Addr", "10.9.0." + node.id.substr(1, 1)}}}});
             }
             return ok(out.dump());
         }
@@ -291,7 +293,7 @@ class FakeSwarm {
             for (size_t i = 2; i < args.size(); ++i) {
                 for (auto it = configs.begin(); it != configs.end();) {
                     it = it->second.id == args[i] || it->first == args[i] ? configs.erase(it)
-                                                                           : std::next(it);
+                                                                          : std::next(it);
                 }
             }
             return ok();
@@ -379,19 +381,20 @@ class FakeSwarm {
     }
 
     nlohmann::json service_json(const Service& service) const {
-        nlohmann::json mode = service.mode == "global"
-                                  ? nlohmann::json{{"Global", nlohmann::json::object()}}
-                                  : nlohmann::json{{"Replicated", {{"Replicas", service.replicas}}}};
-        return {{"ID", service.id},
-                {"CreatedAt", time_of(service.created)},
-                {"Spec",
-                 {{"Name", service.name},
-                  {"Labels", service.labels},
-                  {"Mode", mode},
-                  {"TaskTemplate",
-                   {{"ContainerSpec",
-                     {{"Image", service.image}, {"Env", nlohmann::json::array()}}}}}}},
-                {"Endpoint", {{"Ports", nlohmann::json::array()}}}};
+        nlohmann::json mode =
+            service.mode == "global"
+                ? nlohmann::json{{"Global", nlohmann::json::object()}}
+                : nlohmann::json{{"Replicated", {{"Replicas", service.replicas}}}};
+        return {
+            {"ID", service.id},
+            {"CreatedAt", time_of(service.created)},
+            {"Spec",
+             {{"Name", service.name},
+              {"Labels", service.labels},
+              {"Mode", mode},
+              {"TaskTemplate",
+               {{"ContainerSpec", {{"Image", service.image}, {"Env", nlohmann::json::array()}}}}}}},
+            {"Endpoint", {{"Ports", nlohmann::json::array()}}}};
     }
 
     Service* find_service(const std::string& name_or_id) {
@@ -404,12 +407,26 @@ class FakeSwarm {
     }
 
     docker::Result create(const std::vector<std::string>& args) {
-        static const std::set<std::string> k_valued = {
-            "--name",       "--mode",          "--replicas",          "--label",
-            "--container-label", "--network",  "--mount",             "--endpoint-mode",
-            "--publish",    "--constraint",    "--restart-condition", "--stop-grace-period",
-            "--env",        "--env-file",      "--entrypoint",        "--health-cmd",
-            "--health-interval", "--health-retries", "--health-start-period", "--health-timeout"};
+        static const std::set<std::string> k_valued = {"--name",
+                                                       "--mode",
+                                                       "--replicas",
+                                                       "--label",
+                                                       "--container-label",
+                                                       "--network",
+                                                       "--mount",
+                                                       "--endpoint-mode",
+                                                       "--publish",
+                                                       "--constraint",
+                                                       "--restart-condition",
+                                                       "--stop-grace-period",
+                                                       "--env",
+                                                       "--env-file",
+                                                       "--entrypoint",
+                                                       "--health-cmd",
+                                                       "--health-interval",
+                                                       "--health-retries",
+                                                       "--health-start-period",
+                                                       "--health-timeout"};
         Service service;
         size_t i = 2;
         for (; i < args.size() && args[i].rfind("--", 0) == 0; ++i) {
@@ -451,9 +468,10 @@ class FakeSwarm {
         service.command.assign(args.begin() + static_cast<long>(std::min(i + 1, args.size())),
                                args.end());
         if (services.count(service.name) > 0) {
-            return failed("Error response from daemon: rpc error: code = AlreadyExists desc = "
-                          "name conflicts with an existing object: service " +
-                          service.name + " already exists");
+            return failed(
+                "Error response from daemon: rpc error: code = AlreadyExists desc = "
+                "name conflicts with an existing object: service " +
+                service.name + " already exists");
         }
         service.id = next_id('s');
         service.created = ++m_clock;

@@ -25,8 +25,7 @@ class Swarm : public UseCase {
     // The argv of `docker service create` of the service `name`.
     std::vector<std::string> created(const std::string& name) const {
         for (const auto& args : engine.commands) {
-            if (args.size() > 4 && args[0] == "service" && args[1] == "create" &&
-                args[4] == name) {
+            if (args.size() > 4 && args[0] == "service" && args[1] == "create" && args[4] == name) {
                 return args;
             }
         }
@@ -50,8 +49,9 @@ TEST_P(Swarm, AProvidedPostgresIsAServiceOnTheRoutersNodeCheckedByTheSwarm) {
     const auto args = created("pallet-shop-postgres");
     ASSERT_FALSE(args.empty()) << "a service of its own";
     EXPECT_TRUE(has(args, "node.id==n1aaaaaaaaaa")) << "pinned to the node addressed";
-    EXPECT_TRUE(has(args, "type=volume,source=pallet-shop-postgres-data,target=/var/lib/"
-                          "postgresql/data"))
+    EXPECT_TRUE(has(args,
+                    "type=volume,source=pallet-shop-postgres-data,target=/var/lib/"
+                    "postgresql/data"))
         << "its data in a volume there";
     EXPECT_TRUE(has(args, "dnsrr")) << "reached by its name from every node, without IPVS";
     EXPECT_TRUE(has(args, "--health-cmd")) << "its readiness check is its health check";
@@ -126,7 +126,7 @@ TEST_P(Swarm, ADeployNoNodeCanRunFailsAndHoldsNothing) {
     engine.swarm.nodes.front().state = "ready";  // the check of the image runs on node1 alone
     engine.swarm.outcome = [](const auto& service, const auto&) -> std::optional<int> {
         return service.name.rfind("pallet-shop-deploy-", 0) == 0 ? std::nullopt
-                                                                  : std::optional<int>(0);
+                                                                 : std::optional<int>(0);
     };
     engine.before = [&](const std::vector<std::string>& args) {
         // Once the deploy's task is there, the node rejects it.

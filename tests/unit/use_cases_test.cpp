@@ -27,16 +27,16 @@ std::string error_of(const std::function<void()>& action) {
 }
 
 using Deploying = UseCase;
-INSTANTIATE_TEST_SUITE_P(BothOrchestrators, Deploying,
-                         ::testing::Values(Kind::engine, Kind::swarm), kind_name);
+INSTANTIATE_TEST_SUITE_P(BothOrchestrators, Deploying, ::testing::Values(Kind::engine, Kind::swarm),
+                         kind_name);
 
 TEST_P(Deploying, AnotherVersionWhileOneRunsIsRefusedWithoutWait) {
     create("shop");
     deploying("shop", "sha256:one");
-    const std::string error =
-        error_of([&] { deploy({"shop", "shop:2", std::nullopt}, image("shop:2")); });
-    EXPECT_NE(error.find("another version is being deployed to shop"), std::string::npos)
-        << error;
+    const std::string error = error_of([&] {
+        deploy({"shop", "shop:2", std::nullopt}, image("shop:2"));
+    });
+    EXPECT_NE(error.find("another version is being deployed to shop"), std::string::npos) << error;
     EXPECT_NE(error.find("--wait"), std::string::npos) << "says what to do";
     EXPECT_NE(error.find("docker pallet logs shop --phase deploy -f"), std::string::npos)
         << "and how to follow it: " << error;
@@ -51,8 +51,8 @@ TEST_P(Deploying, TheSameVersionJoinsTheRunningOne) {
     deploying("shop", "sha256:two", &end);
     auto before = engine.before;
     engine.before = [&](const std::vector<std::string>& args) {
-        if (args.size() > 1 && (args[1] == "logs" || args[1] == "wait" ||
-                                (args.size() > 2 && args[2] == "logs"))) {
+        if (args.size() > 1 &&
+            (args[1] == "logs" || args[1] == "wait" || (args.size() > 2 && args[2] == "logs"))) {
             end = 5;  // once followed, the running deploy ends, and fails
         }
         if (before) {
@@ -107,8 +107,7 @@ TEST_P(Deploying, ARequiredServiceMissingStopsItBeforeAnythingRuns) {
     ResolvedImage needs = image("shop:2");
     needs.record.labels[state::label::k_services_required] = "postgres";
     const size_t before = engine.commands.size();
-    const std::string error =
-        error_of([&] { deploy({"shop", "shop:2", std::nullopt}, needs); });
+    const std::string error = error_of([&] { deploy({"shop", "shop:2", std::nullopt}, needs); });
     EXPECT_NE(error.find("shop:2 requires the service postgres, which shop does not have; add "
                          "it: docker pallet env service shop add postgres"),
               std::string::npos)
@@ -312,8 +311,9 @@ TEST_P(Serving, ARunGetsWhatAServeReplicaGetsAndLeavesNothing) {
         << "on the environment's network";
     EXPECT_NE(std::find(run.begin(), run.end(), "sha256:two"), run.end()) << "the served image";
     EXPECT_EQ(run.back(), "migrate");
-    const std::string storage = swarm() ? "type=bind,source=/srv/shared/shop/storage,target=/storage"
-                                        : "type=volume,source=pallet-shop-storage,target=/storage";
+    const std::string storage = swarm()
+                                    ? "type=bind,source=/srv/shared/shop/storage,target=/storage"
+                                    : "type=volume,source=pallet-shop-storage,target=/storage";
     EXPECT_NE(std::find(run.begin(), run.end(), storage), run.end()) << "its /storage";
     EXPECT_EQ(engine.containers.size(), containers) << "nothing is left";
 }

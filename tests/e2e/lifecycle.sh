@@ -1,0 +1,179 @@
+# One lifecycle scenario, the same expectations on one engine and on a swarm: a Django project
+# nobody on the team wrote (Debian's python3-django, a named non-root user, its own migrations,
+# collectstatic, notes kept in PostgreSQL and files in /storage) goes through everything a team
+# does with it. Source after lib.sh, set the LC_ variables below, call lifecycle_scenario.
+#   LC_ORCH       engine or swarm
+#   LC_HOST       -H value of the engine addressed ("" for the default)
+#   LC_CREATE     array: extra env create arguments of the environment (--orchestrator swarm ...)
+#   LC_EDGE_HTTP, LC_EDGE_HTTPS  ports of 127.0.0.1 that reach those of the engine addressed
+#   lc_docker ARGS...   docker against the engine addressed
+#   lc_spread SERVICE_OR_ENV   prints on how many nodes the serve replicas of ENV run
+# Images: pallet-test-django:1, :2, :broken, pallet-test-postgres:15, pallet-conformance:v1.
+
+# docker [-H engine] pallet ARGS..., into OUT, ERR, CODE.
+lc_pallet() {
+    if [ -n "$LC_HOST" ]; then run_docker -H "$LC_HOST" pallet "$@"; else run_docker pallet "$@"; fi
+}
+# Everything of environment $1 on the engine addressed (and its swarm): what a refusal must leave
+# as it was.
+lc_objects() {
+    lc_docker ps -a --filter "label=io.pallet.env=$1" --format 'container {{.Names}} {{.State}}' | sort
+    lc_docker network ls --filter "label=io.pallet.env=$1" --format 'network {{.Name}}' | sort
+    lc_docker volume ls --filter "label=io.pallet.env=$1" --format 'volume {{.Name}}' | sort
+    lc_docker service ls --filter "label=io.pallet.env=$1" --format 'service {{.Name}}' 2>/dev/null | sort
+    lc_docker config ls --filter "label=io.pallet.env=$1" --format 'config {{.Name}}' 2>/dev/null | sort
+}
+# GET / of the Django project at $url as a browser on its domain; prints the page.
+lc_page() { curl -s --max-time 10 -H "Host: $LC_DOMAIN" "$url"; }
+# POSTs a note as a browser does (CSRF cookie and token from the form); prints the status.
+lc_post_note() {
+    local headers page token cookie
+    headers="$(mktemp)"
+    page="$(curl -s --max-time 10 -D "$headers" -H "Host: $LC_DOMAIN" "$url")"
+    token="$(echo "$page" | sed -n 's/.*name="csrfmiddlewaretoken" value="\([^"]*\)".*/\1/p')"
+    cookie="$(sed -n 's/^Set-Cookie: csrftoken=\([^;]*\);.*/\1/p' "$headers")"; rm -f "$headers"
+    curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Host: $LC_DOMAIN" \
+        -H "Cookie: csrftoken=$cookie" -e "https://$LC_DOMAIN/" \
+        --data-urlencode "csrfmiddlewaretoken=$token" --data-urlencode "text=$1" "$url"
+}
+lc_serving() {
+    lc_pallet status "$1" --format json
+    echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["Serving"], d["Running"], sep=" ")'
+}
+
+lifecycle_scenario() {
+    local env other tls code
+    env="$(env_name "lc-$LC_ORCH")"
+    other="$(env_name "lc-$LC_ORCH-next")"
+    LC_DOMAIN="$env.test"
+    log "lifecycle scenario on $LC_ORCH"
+
+    # 1. The project requires PostgreSQL (LABEL io.pallet.services): an environment without it
+    # refuses its release before anything runs, and says how to add it.
+    lc_pallet env create "$env" "${LC_CREATE[@]}" --site-domain "$LC_DOMAIN" --site-protocol https \
+        --health-timeout 30s --drain 1s
+    expect_eq "$CODE" "0" "$LC_ORCH: env create"
+    local before; before="$(lc_objects "$env")"
+    lc_pallet release "$env" pallet-test-django:1
+    expect_eq "$CODE" "1" "$LC_ORCH: a release lacking a required service is refused"
+    expect_contains "$ERR" "requires the service postgres, which $env does not have; add it:" \
+        "$LC_ORCH: the error names the service"
+    expect_contains "$ERR" "env service $env add postgres" "$LC_ORCH: and the command that adds it"
+    expect_eq "$(lc_objects "$env")" "$before" "$LC_ORCH: and leaves nothing behind"
+
+    # 2. A provided PostgreSQL: the deploy migrates it, the replicas (on two nodes of a swarm)
+    # read and write it.
+    lc_pallet env service "$env" add postgres
+    expect_eq "$CODE" "0" "$LC_ORCH: env service add postgres"
+    lc_pallet release "$env" pallet-test-django:1 --replicas 2
+    expect_eq "$CODE" "0" "$LC_ORCH: release of the Django project with a provided PostgreSQL"
+    url="$OUT"
+    expect_contains "$ERR" "Applying notes.0001_initial" "$LC_ORCH: its deploy ran the migrations"
+    if [ "$LC_ORCH" == swarm ]; then
+        local nodes; nodes="$(lc_spread "$env")"
+        [ "$nodes" -ge 2 ] && pass "swarm: its 2 replicas run on $nodes nodes" ||
+            fail "swarm: its 2 replicas run on $nodes node(s)"
+    fi
+    expect_contains "$(lc_page)" "secure=True" "$LC_ORCH: a page through the router, as https"
+    for i in 1 2 3 4; do
+        code="$(lc_post_note "note $i of $RUN_ID")"
+        [ "$code" == 302 ] || break
+    done
+    expect_eq "$code" "302" "$LC_ORCH: four notes posted through the router (every replica takes some)"
+    expect_contains "$(lc_page)" "<li>note 4 of $RUN_ID</li>" "$LC_ORCH: whichever replica answers has them"
+
+    # 3. One-off commands with the environment's database and /storage: output, exit status,
+    # stdin; nothing left.
+    lc_pallet run "$env" python3 manage.py shell -c "from notes.models import Note; print('notes', Note.objects.count())"
+    expect_eq "$CODE:$OUT" "0:notes 4" "$LC_ORCH: run reads the database"
+    lc_pallet run "$env" sh -c 'ls /storage/media/notes | wc -l; exit 3'
+    expect_eq "$CODE:$OUT" "3:4" "$LC_ORCH: run sees /storage, its exit status passes through"
+    OUT="$(echo "from stdin" | if [ -n "$LC_HOST" ]; then "$DOCKER" -H "$LC_HOST" pallet run -i "$env" cat; else "$DOCKER" pallet run -i "$env" cat; fi 2>/dev/null)"
+    expect_eq "$OUT" "from stdin" "$LC_ORCH: run -i passes stdin"
+    expect_eq "$(lc_docker ps -a --filter "label=io.pallet.env=$env" --filter label=io.pallet.phase=run -q)" "" \
+        "$LC_ORCH: no run container is left"
+
+    # 4. Under load: an upgrade, a version that cannot start, scale up and down, rollback. The
+    # data stays.
+    LOAD_RUN=lc_pallet; LOAD_HOST="$LC_DOMAIN"
+    under_load release "$env" pallet-test-django:2
+    expect_eq "$CODE" "0" "$LC_ORCH: upgrade to django:2"
+    expect_eq "$(field '["failures"]')" "0" "$LC_ORCH: upgrade: 0 failed of $(field '["requests"]') requests"
+    expect_eq "$(lc_serving "$env")" "pallet-test-django:2 2" "$LC_ORCH: django:2 serves, 2 replicas"
+    expect_contains "$(lc_page)" "<li>note 4 of $RUN_ID</li>" "$LC_ORCH: the notes are still there"
+    under_load release "$env" pallet-test-django:broken
+    expect_eq "$CODE" "1" "$LC_ORCH: an upgrade whose server cannot start fails"
+    expect_contains "$ERR" "did not become healthy, so nothing changed for users" "$LC_ORCH: it says so"
+    expect_eq "$(field '["failures"]')" "0" "$LC_ORCH: failed upgrade: 0 failed requests"
+    expect_eq "$(lc_serving "$env")" "pallet-test-django:2 2" "$LC_ORCH: django:2 still serves"
+    under_load scale "$env" 3
+    expect_eq "$CODE:$(field '["failures"]')" "0:0" "$LC_ORCH: scale to 3: 0 failed requests"
+    under_load scale "$env" 1
+    expect_eq "$CODE:$(field '["failures"]')" "0:0" "$LC_ORCH: scale to 1: 0 failed requests"
+    expect_eq "$(lc_serving "$env")" "pallet-test-django:2 1" "$LC_ORCH: 1 replica"
+    under_load rollback "$env"
+    expect_eq "$CODE:$(field '["failures"]')" "0:0" "$LC_ORCH: rollback: 0 failed requests"
+    expect_eq "$(lc_serving "$env")" "pallet-test-django:1 1" "$LC_ORCH: rolled back to django:1"
+    expect_contains "$(lc_page)" "<li>note 1 of $RUN_ID</li>" "$LC_ORCH: with the data"
+    LOAD_RUN=pallet; LOAD_HOST=""
+    lc_pallet history "$env" --format json
+    expect_contains "$OUT" '"Version":"pallet-test-django:broken","ImageID"' "$LC_ORCH: history has the failed upgrade"
+    expect_contains "$OUT" '"Result":"failed health check"' "$LC_ORCH: as a failed health check"
+
+    # 5. The edge of the engine addressed: this environment by its domain over HTTP (redirected)
+    # and HTTPS with the user's certificate, next to an environment of that engine (and, on a
+    # swarm, one reached through the edge alone); an upgrade under load through it.
+    tls="$(mktemp -d)"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls/ca.key" -out "$tls/ca.pem" -days 2 \
+        -subj "/CN=pallet test CA" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout "$tls/site.key" -out "$tls/site.csr" -subj "/CN=$LC_DOMAIN" 2>/dev/null
+    printf 'subjectAltName=DNS:%s\n' "$LC_DOMAIN" >"$tls/site.ext"
+    openssl x509 -req -in "$tls/site.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 1 \
+        -extfile "$tls/site.ext" -out "$tls/site.pem" 2>/dev/null
+    lc_pallet env update "$env" --tls-cert "$tls/site.pem" --tls-key "$tls/site.key" --hsts
+    expect_eq "$CODE" "0" "$LC_ORCH: HTTPS at the edge with the user's certificate"
+    lc_pallet env create "$other" --site-domain "$other.test" --health-timeout 20s
+    lc_pallet release "$other" pallet-conformance:v1
+    expect_eq "$CODE" "0" "$LC_ORCH: an environment of the engine next to it"
+    lc_pallet edge up --http "$LC_EDGE_HTTP" --https "$LC_EDGE_HTTPS"
+    expect_eq "$CODE" "0" "$LC_ORCH: edge up"
+    expect_eq "$(curl -s --max-time 10 -H "Host: $other.test" "http://127.0.0.1:$LC_EDGE_HTTP/")" "v1" \
+        "$LC_ORCH: the engine environment by its domain"
+    expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Host: $LC_DOMAIN" "http://127.0.0.1:$LC_EDGE_HTTP/")" \
+        "308" "$LC_ORCH: HTTP to the https site redirects"
+    local https=(--max-time 10 --cacert "$tls/ca.pem" --resolve "$LC_DOMAIN:$LC_EDGE_HTTPS:127.0.0.1")
+    expect_contains "$(curl -s "${https[@]}" "https://$LC_DOMAIN:$LC_EDGE_HTTPS/")" "<li>note 1 of $RUN_ID</li>" \
+        "$LC_ORCH: HTTPS to the site by its domain, verified"
+    expect_contains "$(curl -s -D - -o /dev/null "${https[@]}" "https://$LC_DOMAIN:$LC_EDGE_HTTPS/" | tr 'A-Z' 'a-z')" \
+        "strict-transport-security: max-age=31536000" "$LC_ORCH: with HSTS"
+    url="https://127.0.0.1:$LC_EDGE_HTTPS/"; LOAD_HOST="$LC_DOMAIN"; LOAD_CACERT="$tls/ca.pem"; LOAD_RUN=lc_pallet
+    under_load release "$env" pallet-test-django:2
+    expect_eq "$CODE:$(field '["failures"]')" "0:0" "$LC_ORCH: upgrade behind the edge over HTTPS: 0 failed of $(field '["requests"]')"
+    LOAD_RUN=pallet; LOAD_HOST=""; LOAD_CACERT=""
+    if [ "$LC_ORCH" == swarm ]; then
+        local edge_only="$env-edge"
+        lc_pallet env create "$edge_only" --orchestrator swarm --shared-path "$SWARM_SHARED" --port none \
+            --site-domain "$edge_only.test" --health-timeout 20s
+        expect_eq "$CODE" "0" "swarm: an environment with --port none"
+        lc_pallet release "$edge_only" pallet-conformance:v2
+        expect_eq "$CODE" "0" "swarm: its release"
+        lc_pallet edge up
+        expect_eq "$(curl -s --max-time 10 -H "Host: $edge_only.test" "http://127.0.0.1:$LC_EDGE_HTTP/")" "v2" \
+            "swarm: the edge reaches it on the port docker chose"
+        lc_pallet rm "$edge_only" --volumes
+    fi
+    lc_pallet edge down
+    rm -rf "$tls"
+
+    # 6. Everything goes with rm --volumes.
+    lc_pallet rm "$other" --volumes
+    lc_pallet rm "$env" --volumes
+    expect_eq "$CODE" "0" "$LC_ORCH: rm --volumes"
+    local left=""
+    for _ in $(seq 1 20); do
+        left="$(lc_objects "$env"; lc_objects "$other")"
+        [ -z "$left" ] && break
+        sleep 1
+    done
+    expect_eq "$left" "" "$LC_ORCH: nothing of either environment is left"
+}
