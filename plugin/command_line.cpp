@@ -185,9 +185,9 @@ int dispatch(Runtime& runtime) {
     std::function<int()> action;
     std::vector<std::string> after_dashes;  // arguments after `--`
     commands::Tree tree{app, runtime, action, after_dashes};
-    for (const auto add :
-         {commands::add_test, commands::add_env, commands::add_lifecycle, commands::add_run,
-          commands::add_inspect, commands::add_edge, commands::add_version}) {
+    for (const auto add : {commands::add_test, commands::add_env, commands::add_lifecycle,
+                           commands::add_run, commands::add_inspect, commands::add_stop_rm,
+                           commands::add_edge, commands::add_version}) {
         add(tree);
     }
 

@@ -28,9 +28,10 @@ struct Tree {
 
 void add_test(Tree& tree);
 void add_env(Tree& tree);        // env create, update, service, ls, show, set, unset, rm
-void add_lifecycle(Tree& tree);  // deploy, serve, release, scale, rollback, stop, rm
+void add_lifecycle(Tree& tree);  // deploy, serve, release, scale, rollback
 void add_run(Tree& tree);
-void add_inspect(Tree& tree);    // status, history, logs
+void add_inspect(Tree& tree);  // status, history, logs
+void add_stop_rm(Tree& tree);
 void add_edge(Tree& tree);
 void add_version(Tree& tree);
 

@@ -46,29 +46,25 @@ void add_settings_options(CLI::App* command, phases::EnvCreateOptions& create) {
                         "How long requests in flight get after a switch (default 2s)");
     command->add_option("--service-timeout", create.service_timeout,
                         "How long provided services have to get ready (default 120s)");
-    repeatable(command->add_option(
-        "--alias", create.aliases,
-        "Another host name the edge sends here (repeat: replaces the list)"));
+    repeatable(
+        command->add_option("--alias", create.aliases,
+                            "Another host name the edge sends here (repeat: replaces the list)"));
     command->add_flag("--no-aliases", create.no_aliases, "Remove the aliases");
     command
         ->add_option("--tls-cert", create.tls_cert,
                      "HTTPS at the edge: a PEM certificate (chain) for the site's domain")
         ->type_name("FILE");
-    command
-        ->add_option("--tls-key", create.tls_key,
-                     "HTTPS at the edge: the certificate's PEM key")
+    command->add_option("--tls-key", create.tls_key, "HTTPS at the edge: the certificate's PEM key")
         ->type_name("FILE");
-    command->add_option(
-        "--tls", create.tls,
-        "HTTPS at the edge: acme (a certificate from an ACME server, renewed by "
-        "edge renew) or none");
+    command->add_option("--tls", create.tls,
+                        "HTTPS at the edge: acme (a certificate from an ACME server, renewed by "
+                        "edge renew) or none");
     command->add_option("--acme-email", create.acme_email,
                         "--tls acme: the ACME account's contact");
     command->add_option("--acme-directory", create.acme_directory,
                         "--tls acme: the ACME server's directory URL (default Let's Encrypt)");
-    command->add_flag(
-        "--hsts", create.hsts,
-        "https sites: answers over HTTPS say Strict-Transport-Security (one year)");
+    command->add_flag("--hsts", create.hsts,
+                      "https sites: answers over HTTPS say Strict-Transport-Security (one year)");
     command->add_flag("--no-hsts", create.no_hsts, "They no longer do");
 }
 
@@ -115,8 +111,9 @@ void add_env(Tree& tree) {
         add_settings_options(command, o->create);
     }
     add_create_options(env_create, o->create);
-    env_create->callback(
-        [&tree, o] { tree.action = [&tree, o] { return phases::run_env_create(tree.runtime.get(), o->create); }; });
+    env_create->callback([&tree, o] {
+        tree.action = [&tree, o] { return phases::run_env_create(tree.runtime.get(), o->create); };
+    });
 
     auto* env_service = add_command(
         *env_cmd, "service",
@@ -141,48 +138,58 @@ void add_env(Tree& tree) {
                                               o->service_volumes);
         };
     });
-    env_update->callback(
-        [&tree, o] { tree.action = [&tree, o] { return phases::run_env_update(tree.runtime.get(), o->create); }; });
+    env_update->callback([&tree, o] {
+        tree.action = [&tree, o] { return phases::run_env_update(tree.runtime.get(), o->create); };
+    });
 
     auto* env_ls = add_command(*env_cmd, "ls", "List environments");
     add_format_option(env_ls, o->env_format);
     env_ls->add_flag("-q,--quiet", o->env_quiet, "Only print names");
     env_ls->callback([&tree, o] {
         tree.action = [&tree, o] {
-            return phases::run_env_ls(tree.runtime.get(), parse_format(o->env_format), o->env_quiet);
+            return phases::run_env_ls(tree.runtime.get(), parse_format(o->env_format),
+                                      o->env_quiet);
         };
     });
 
     auto* env_show = add_command(*env_cmd, "show", "Show an environment's settings");
     env_show->add_option("ENV", o->env_name, "Environment name")->required();
     add_format_option(env_show, o->env_format);
-    env_show->add_flag("--o->reveal", o->reveal,
+    env_show->add_flag("--reveal", o->reveal,
                        "Show the values of variables and the credentials in service URLs");
     env_show->callback([&tree, o] {
         tree.action = [&tree, o] {
-            return phases::run_env_show(tree.runtime.get(), o->env_name, parse_format(o->env_format), o->reveal);
+            return phases::run_env_show(tree.runtime.get(), o->env_name,
+                                        parse_format(o->env_format), o->reveal);
         };
     });
 
     auto* env_set = add_command(*env_cmd, "set", "Set variables of an environment");
     env_set->add_option("ENV", o->env_name, "Environment name")->required();
     env_set->add_option("KEY=VALUE", o->env_pairs, "Variables to set")->required();
-    env_set->callback(
-        [&tree, o] { tree.action = [&tree, o] { return phases::run_env_set(tree.runtime.get(), o->env_name, o->env_pairs); }; });
+    env_set->callback([&tree, o] {
+        tree.action = [&tree, o] {
+            return phases::run_env_set(tree.runtime.get(), o->env_name, o->env_pairs);
+        };
+    });
 
     auto* env_unset = add_command(*env_cmd, "unset", "Remove variables of an environment");
     env_unset->add_option("ENV", o->env_name, "Environment name")->required();
     env_unset->add_option("KEY", o->env_pairs, "Variables to remove")->required();
     env_unset->callback([&tree, o] {
-        tree.action = [&tree, o] { return phases::run_env_unset(tree.runtime.get(), o->env_name, o->env_pairs); };
+        tree.action = [&tree, o] {
+            return phases::run_env_unset(tree.runtime.get(), o->env_name, o->env_pairs);
+        };
     });
 
     auto* env_rm = add_command(*env_cmd, "rm", "Remove an environment (same as docker pallet rm)");
     env_rm->add_option("ENV", o->env_name, "Environment name")->required();
     env_rm->add_flag("--volumes", o->rm_volumes, "Also remove its /storage and /static volumes");
-    env_rm->callback(
-        [&tree, o] { tree.action = [&tree, o] { return phases::run_rm(tree.runtime.get(), o->env_name, o->rm_volumes); }; });
-
+    env_rm->callback([&tree, o] {
+        tree.action = [&tree, o] {
+            return phases::run_rm(tree.runtime.get(), o->env_name, o->rm_volumes);
+        };
+    });
 }
 
 }  // namespace pallet::plugin::commands

@@ -34,19 +34,23 @@ void add_inspect(Tree& tree) {
     history_cmd->add_option("ENV", o->env_name, "Environment name")->required();
     add_format_option(history_cmd, o->format);
     history_cmd->callback([&tree, o] {
-        tree.action = [&tree, o] { return phases::run_history(tree.runtime.get(), o->env_name, parse_format(o->format)); };
+        tree.action = [&tree, o] {
+            return phases::run_history(tree.runtime.get(), o->env_name, parse_format(o->format));
+        };
     });
 
-    auto* logs_cmd = add_command(tree.app, "logs", "Show the output of the last deploy or of serving");
+    auto* logs_cmd =
+        add_command(tree.app, "logs", "Show the output of the last deploy or of serving");
     logs_cmd->add_option("ENV", o->env_name, "Environment name")->required();
     logs_cmd->add_option("--phase", o->logs_phase, "deploy or serve")
         ->check(CLI::IsMember({"deploy", "serve"}))
         ->default_str("serve");
     logs_cmd->add_flag("-f,--follow", o->follow, "Follow the output");
     logs_cmd->callback([&tree, o] {
-        tree.action = [&tree, o] { return phases::run_logs(tree.runtime.get(), o->env_name, o->logs_phase, o->follow); };
+        tree.action = [&tree, o] {
+            return phases::run_logs(tree.runtime.get(), o->env_name, o->logs_phase, o->follow);
+        };
     });
-
 }
 
 }  // namespace pallet::plugin::commands

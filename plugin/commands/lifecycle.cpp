@@ -1,4 +1,4 @@
-// docker pallet deploy, serve, release, scale, rollback, stop, rm.
+// docker pallet deploy, serve, release, scale, rollback; stop, rm.
 #include <memory>
 
 #include "phases/deploy.h"
@@ -52,8 +52,7 @@ void add_lifecycle(Tree& tree) {
         tree.action = [&tree, o] { return phases::run_deploy(tree.runtime.get(), o->deploy); };
     });
 
-    auto* serve =
-        add_command(tree.app, "serve", "Serve a deployed version, replacing the old one");
+    auto* serve = add_command(tree.app, "serve", "Serve a deployed version, replacing the old one");
     serve->add_option("ENV", o->serve.env, "Environment name")->required();
     serve->add_option("IMAGE", o->serve.image, "The version to serve (default: the current one)")
         ->check(image_reference());
@@ -97,7 +96,10 @@ void add_lifecycle(Tree& tree) {
             return phases::run_rollback(tree.runtime.get(), o->env, o->rollback_image);
         };
     });
+}
 
+void add_stop_rm(Tree& tree) {
+    auto o = std::make_shared<LifecycleOptions>();
     auto* stop = add_command(tree.app, "stop", "Stop serving an environment");
     add_env_argument(stop, *o);
     stop->callback([&tree, o] {

@@ -1,9 +1,10 @@
 // docker pallet run [--test]
+#include "phases/run.h"
+
 #include <unistd.h>
 
 #include <memory>
 
-#include "phases/run.h"
 #include "phases/test.h"
 #include "plugin/commands/commands.h"
 #include "plugin/help_formatter.h"
