@@ -74,10 +74,14 @@ class EngineRouter : public Router {
     void send_to(Replicas& replicas) override { send_to(replicas.first(replicas.count())); }
 
     void send_to(const std::vector<std::string>& targets) override {
+        if (m_sent && *m_sent == targets) {
+            return;  // it sends requests there already: a reload would change nothing
+        }
         // A router of docker-pallet 0.1 has no configuration file of its own.
         const bool legacy =
             !m_started && m_record && m_record->label(state::label::k_router_config).empty();
         write_router_config(m_context, name(), m_env, {targets, ""}, legacy);
+        m_sent = targets;
     }
 
   private:
@@ -176,6 +180,7 @@ class EngineRouter : public Router {
     bool m_started = false;
     bool m_kept = false;
     int m_started_port = 0;
+    std::optional<std::vector<std::string>> m_sent;  // what this object last sent requests to
 };
 
 }  // namespace
