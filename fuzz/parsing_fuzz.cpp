@@ -3,7 +3,7 @@
 #include "docker/image_user.h"
 #include "docker/reference.h"
 #include "fuzz_support.h"
-#include "phases/router.h"
+#include "orchestrator/router_nginx.h"
 #include "util/strings.h"
 #include "util/tar.h"
 
@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pallet::docker::resolve_ids(user, parts.size() > 1 ? parts[1] : "",
                                 parts.size() > 2 ? parts[2] : "");
     pallet::util::first_file_in_tar(input);
-    auto answer = pallet::phases::parse_health_answer(input);
+    auto answer = pallet::orchestrator::parse_health_answer(input);
     if (answer.healthy && (answer.status < 100 || answer.status >= 400)) {
         pallet::fuzz::broken("healthy means a status from 100 to 399");
     }
