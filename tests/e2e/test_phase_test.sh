@@ -26,7 +26,9 @@ envfile="$(mktemp)"; printf '# comment\nFROM_FILE=yes\n\nSPACED=a b\n' > "$envfi
 pallet test pallet-conformance:v1 --keep --env-file "$envfile" -e FOO=bar -- one two
 expect_eq "$CODE" "0" "kept run passes"
 expect_contains "$ERR" "kept the test container; remove it with:" "--keep says how to remove it"
-run_id="$("$DOCKER" ps -a --filter label=io.pallet.test-run --format '{{.Label "io.pallet.test-run"}}' | head -1)"
+# The run's id, from the container its removal hint names.
+kept_id() { grep -o 'rm -f -v pallet-test-[0-9a-f]*' | head -1 | sed 's/.*pallet-test-//'; }
+run_id="$(echo "$ERR" | kept_id)"
 if [ -n "$run_id" ]; then
     rec="$(kept_records "$run_id")"
     expect_contains "$rec" "env.ENVIRONMENT=test" "ENVIRONMENT=test"
@@ -73,8 +75,14 @@ pa=$!
 pb=$!
 wait $pa; ca=$?; wait $pb; cb=$?
 expect_eq "$ca$cb" "00" "parallel runs both pass"
-ids="$("$DOCKER" ps -a --filter label=io.pallet.test-run --format '{{.Label "io.pallet.test-run"}}' | sort -u)"
+# Their ids from their own output: other runs' containers (a removal the engine has not finished)
+# are not theirs.
+ids="$( (kept_id <"$a"; kept_id <"$b") | sort -u)"
 expect_eq "$(echo "$ids" | grep -c .)" "2" "parallel runs got separate environments"
+for id in $ids; do
+    expect_eq "$("$DOCKER" inspect "pallet-test-$id" --format '{{index .Config.Labels "io.pallet.test-run"}}')" \
+        "$id" "run $id's container is labelled as its run"
+done
 for id in $ids; do
     n="$(kept_records "$id" | grep -c '^phase=test')"
     expect_eq "$n" "1" "run $id saw only its own /storage"
