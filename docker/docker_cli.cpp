@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "docker/argv.h"
@@ -479,6 +480,50 @@ void DockerCli::stream_logs(const std::string& name, bool follow, Output output)
         throw_if_connection_lost();  // docker's own words went to the terminal
         throw Error(
             fmt::format("docker container logs {} failed (exit {})", name, result.exit_code));
+    }
+}
+
+void DockerCli::read_logs(const std::vector<std::string>& names, bool follow,
+                          const std::function<void(size_t, const std::string&)>& on_line) {
+    std::mutex lines;
+    std::vector<std::thread> readers;
+    std::exception_ptr failure;
+    for (size_t index = 0; index < names.size(); ++index) {
+        readers.emplace_back([&, index] {
+            std::string pending;  // a line not ended yet
+            Command options;
+            options.kill_grace = std::chrono::milliseconds(2000);
+            options.on_output = [&](const std::string& piece) {
+                pending += piece;
+                for (auto end = pending.find('\n'); end != std::string::npos;
+                     end = pending.find('\n')) {
+                    const std::lock_guard lock(lines);
+                    on_line(index, pending.substr(0, end));
+                    pending.erase(0, end + 1);
+                }
+            };
+            std::vector<std::string> args = {"container", "logs"};
+            if (follow) {
+                args.push_back("--follow");
+            }
+            args.push_back(names[index]);
+            try {
+                execute(args, options, false);
+                if (!pending.empty()) {
+                    const std::lock_guard lock(lines);
+                    on_line(index, pending);
+                }
+            } catch (...) {
+                const std::lock_guard lock(lines);
+                failure = failure ? failure : std::current_exception();
+            }
+        });
+    }
+    for (auto& reader : readers) {
+        reader.join();
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
     }
 }
 

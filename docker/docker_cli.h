@@ -204,6 +204,11 @@ class DockerCli {
     // Streams the container's output to the user's terminal (stdout, or stderr when it is
     // progress rather than the command's data).
     void stream_logs(const std::string& name, bool follow, Output output = Output::inherit);
+    // The output of several containers at once (docker logs [--follow] of each), line by line to
+    // `on_line` with the index of its container, until each ends (with --follow: until
+    // cancelled). Cancellable.
+    void read_logs(const std::vector<std::string>& names, bool follow,
+                   const std::function<void(size_t, const std::string&)>& on_line);
     // The last `lines` lines of a container's output (stdout and stderr), for error messages.
     std::string logs_tail(const std::string& name, int lines);
     void rename_container(const std::string& from, const std::string& to);
@@ -234,8 +239,9 @@ class DockerCli {
     void remove_services(const std::vector<std::string>& names);
     // Streams a service's output to stderr in the background until the returned process goes.
     std::unique_ptr<BackgroundProcess> follow_service_logs(const std::string& service);
-    // Streams a service's output to the user's terminal (docker service logs --raw [--follow]).
-    void stream_service_logs(const std::string& service, bool follow);
+    // Streams a service's output to the user's terminal (docker service logs --raw [--follow];
+    // each line after its task's name and node without `raw`).
+    void stream_service_logs(const std::string& service, bool follow, bool raw = true);
     // The output of a service's tasks so far (docker service logs --raw).
     std::string service_logs(const std::string& service);
     // Configs with all these labels; their data (base64 in docker's JSON) in labels["data"].

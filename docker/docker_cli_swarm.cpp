@@ -227,8 +227,11 @@ std::unique_ptr<BackgroundProcess> DockerCli::follow_service_logs(const std::str
     return m_runner.start(command, "");
 }
 
-void DockerCli::stream_service_logs(const std::string& service, bool follow) {
-    std::vector<std::string> args = {"service", "logs", "--raw"};
+void DockerCli::stream_service_logs(const std::string& service, bool follow, bool raw) {
+    std::vector<std::string> args = {"service", "logs"};
+    if (raw) {
+        args.push_back("--raw");
+    }
     if (follow) {
         args.push_back("--follow");
     }

@@ -115,6 +115,20 @@ bool drain(int fd, std::string& into) {
     }
 }
 
+// drain, into `into` or to `on_output` when there is one.
+bool drain_into(int fd, std::string& into,
+                const std::function<void(const std::string&)>& on_output) {
+    if (!on_output) {
+        return drain(fd, into);
+    }
+    std::string piece;
+    const bool open = drain(fd, piece);
+    if (!piece.empty()) {
+        on_output(piece);
+    }
+    return open;
+}
+
 // A child left running; terminated when this goes.
 class BackgroundChild : public BackgroundProcess {
   public:
@@ -285,12 +299,12 @@ Result ProcessRunner::run(const Command& command) {
             if (fds[i].fd == pid_fd) {
                 exited = true;
             } else if (fds[i].fd == out_fd) {
-                if (!drain(out_fd, result.out)) {
+                if (!drain_into(out_fd, result.out, command.on_output)) {
                     out_fd = -1;
                     out_pipe.close_read();
                 }
             } else if (fds[i].fd == err_fd) {
-                if (!drain(err_fd, result.err)) {
+                if (!drain_into(err_fd, result.err, command.on_output)) {
                     err_fd = -1;
                     err_pipe.close_read();
                 }

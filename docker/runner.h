@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,6 +32,9 @@ struct Command {
     // process group, so that the terminal's input and signals reach it (docker run -it).
     bool interactive = false;
     Output output = Output::capture;
+    // Output::capture: each piece of output as it arrives (stdout and stderr), instead of into
+    // Result::out and Result::err (a long-running docker logs --follow).
+    std::function<void(const std::string&)> on_output;
     OnCancel on_cancel = OnCancel::terminate;
     std::chrono::milliseconds kill_grace{10'000};
 };

@@ -30,6 +30,12 @@ struct Served {
     int wanted = 0;        // replicas there should be
 };
 
+// How many replicas of a process type run, and how many there should be.
+struct ProcessCount {
+    int running = 0;
+    int wanted = 0;
+};
+
 // Everything a command reads of one environment, at once.
 struct EnvironmentState {
     std::string name;
@@ -46,6 +52,8 @@ struct EnvironmentState {
     // Its services and their state: running, exited, not started... for provided ones,
     // "external" for URLs.
     std::map<std::string, std::string> services;
+    // The processes of the version that serves, by type.
+    std::map<std::string, ProcessCount> processes;
 };
 
 // Who holds an environment's deploy lock, and how far that deploy is.
@@ -101,6 +109,36 @@ struct OutputSource {
 };
 
 class Router;
+
+// A process of a new version that did not stay up.
+struct ProcessFailure {
+    std::string type;    // worker
+    std::string what;    // "exited (exit 1)"
+    std::string output;  // its last lines
+};
+
+// The processes of one version, every type of it (io.pallet.processes): a set this command
+// started (removed again when it goes, unless kept), or those that run now (started again when
+// it goes stopped, unless removed).
+class Processes {
+  public:
+    virtual ~Processes() = default;
+    // By type: replicas that run, and that should.
+    virtual std::map<std::string, ProcessCount> counts() = 0;
+    // Once each runs: waits `period` while every one stays up; the first that does not.
+    virtual std::optional<ProcessFailure> settle(std::chrono::seconds period) = 0;
+    // SIGTERM, the environment's process stop timeout for their work to finish, then SIGKILL;
+    // returns once none of them runs. They are kept, stopped, for start_again() or remove().
+    virtual void stop() = 0;
+    virtual void start_again() = 0;
+    // They are the version's processes from now on: started again when they exit, and with the
+    // engine.
+    virtual void keep() = 0;
+    virtual void remove() = 0;
+    // Runs `count` of `type` (0: none), starting or stopping (with the grace period) the
+    // difference.
+    virtual void scale(const std::string& type, int count) = 0;
+};
 
 // The serve replicas of one version: a set this command started (removed again when it goes,
 // unless kept), or the set that serves now.
@@ -212,7 +250,13 @@ class Orchestrator {
     // Starts `count` serve replicas of `image`, sending no traffic to them yet.
     virtual std::unique_ptr<Replicas> start_replicas(const state::Environment& env,
                                                      const ResolvedImage& image, int count) = 0;
-    // Stops every serve replica and the router.
+    // The processes of the version that serves (an empty set when it has none).
+    virtual std::unique_ptr<Processes> processes(const state::Environment& env) = 0;
+    // Starts the processes of `image`, `counts` of each type (0: none yet).
+    virtual std::unique_ptr<Processes> start_processes(
+        const state::Environment& env, const ResolvedImage& image,
+        const std::map<std::string, int>& counts) = 0;
+    // Stops every serve replica, process (with its grace period) and the router.
     virtual void stop(const state::Environment& env) = 0;
     // Keeps a serve event in the environment's history.
     virtual void record_serve(const state::Environment& env, const state::HistoryEntry& entry,
@@ -223,10 +267,12 @@ class Orchestrator {
     virtual int run(const state::Environment& env, const ResolvedImage& image,
                     const OneOff& command) = 0;
 
-    // The output of the running or last deploy (phase deploy), or of serving (serve); nullopt
-    // when there is none.
+    // The output of the running or last deploy (phase deploy), or of serving (serve), or of the
+    // processes of `process` (phase process), each line after its replica's name; nullopt when
+    // there is none.
     virtual std::optional<OutputSource> output(const state::Environment& env,
-                                               const std::string& phase) = 0;
+                                               const std::string& phase,
+                                               const std::string& process = "") = 0;
 
     // Where /storage and /static of the environment are: for messages.
     virtual std::string storage_place(const state::Environment& env) = 0;

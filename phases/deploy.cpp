@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "orchestrator/open.h"
+#include "phases/processes.h"
 #include "phases/services.h"
 #include "state/history.h"
 #include "util/cancel.h"
@@ -74,6 +75,7 @@ int deploy_image(Context& context, orchestrator::Orchestrator& opened, const Dep
     known.name = options.env;
     require_services(image.record.labels, opened.state().settings.value_or(known).services,
                      options.env, image.ref, context.command("pallet"));
+    declared_processes(image.record.labels, image.ref);  // a bad name, before anything runs
     const state::Environment env = opened.ensure();
     opened.provide_services(env);
     opened.prepare_image(env, image);

@@ -16,17 +16,19 @@ struct EnvCreateOptions {
     std::optional<std::string> site_protocol;
     std::optional<std::string> port;  // HOSTPORT, ADDRESS:HOSTPORT or none (the edge only)
     std::optional<std::string> health_path;
-    std::optional<std::string> health_timeout;   // a duration: 90s, 5m
-    std::optional<std::string> drain;            // a duration
-    std::optional<std::string> service_timeout;  // a duration
-    std::vector<std::string> services;           // create only: NAME or NAME=URL
-    bool check = false;                          // create only: check external servers answer
-    std::string orchestrator = "engine";         // create only: engine or swarm
-    std::optional<std::string> shared_path;      // swarm: DIR on every node
-    std::optional<std::string> router_node;      // swarm: the router's node
-    std::optional<std::string> service_node;     // swarm: provided services' node
-    std::optional<std::string> volume_driver;    // swarm: instead of a shared path
-    std::vector<std::string> volume_options;     // swarm: KEY=VALUE for the volume driver
+    std::optional<std::string> health_timeout;        // a duration: 90s, 5m
+    std::optional<std::string> drain;                 // a duration
+    std::optional<std::string> service_timeout;       // a duration
+    std::optional<std::string> process_stop_timeout;  // a duration: SIGTERM to SIGKILL
+    std::optional<std::string> process_settle;        // a duration: new processes stay up
+    std::vector<std::string> services;                // create only: NAME or NAME=URL
+    bool check = false;                               // create only: check external servers answer
+    std::string orchestrator = "engine";              // create only: engine or swarm
+    std::optional<std::string> shared_path;           // swarm: DIR on every node
+    std::optional<std::string> router_node;           // swarm: the router's node
+    std::optional<std::string> service_node;          // swarm: provided services' node
+    std::optional<std::string> volume_driver;         // swarm: instead of a shared path
+    std::vector<std::string> volume_options;          // swarm: KEY=VALUE for the volume driver
     std::optional<std::vector<std::string>>
         aliases;                                // more host names for the edge (replace the list)
     bool no_aliases = false;                    // removes them

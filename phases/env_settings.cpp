@@ -205,6 +205,14 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
     if (options.drain) {
         env.drain_ms = duration_option(*options.drain, "--drain", 0, 3600, path) * 1000;
     }
+    if (options.process_stop_timeout) {
+        env.process_stop_timeout =
+            duration_option(*options.process_stop_timeout, "--process-stop-timeout", 0, 3600, path);
+    }
+    if (options.process_settle) {
+        env.process_settle =
+            duration_option(*options.process_settle, "--process-settle", 0, 3600, path);
+    }
     apply_tls(env, options, path);
     if (!env.tls_cert.empty() && !env.tls_acme) {
         // Checked again whenever the domain changes: the certificate must name it.

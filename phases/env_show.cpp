@@ -7,6 +7,7 @@
 #include "phases/env_commands.h"
 #include "phases/services.h"
 #include "state/environments.h"
+#include "state/history.h"
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/text_table.h"
@@ -46,6 +47,8 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
                                     {"HealthTimeoutSeconds", env.health_timeout},
                                     {"DrainMilliseconds", env.drain_ms},
                                     {"ServiceTimeoutSeconds", env.service_timeout},
+                                    {"ProcessStopTimeoutSeconds", env.process_stop_timeout},
+                                    {"ProcessSettleSeconds", env.process_settle},
                                     {"Orchestrator", env.orchestrator},
                                     {"Services", services},
                                     {"Variables", variables}};
@@ -130,9 +133,11 @@ int run_env_show(Context& context, const std::string& name, Format format, bool 
         env.edge_only ? " (for the edge alone: --port none)" : "");
     fmt::print(
         "Name:          {}\nKind:          {}\nSite:          {}://{}\nAddress:       {}\n"
-        "Health check:  GET {} within {}s\nDrain:         {} ms\n",
+        "Health check:  GET {} within {}s\nDrain:         {} ms\n"
+        "Processes:     {}s to finish after SIGTERM, {}s to settle{}\n",
         env.name, env.kind, env.site_protocol, env.site_domain, address, env.health_path,
-        env.health_timeout, env.drain_ms);
+        env.health_timeout, env.drain_ms, env.process_stop_timeout, env.process_settle,
+        env.process_counts.empty() ? "" : "; " + state::processes_text(env.process_counts));
     if (!env.aliases.empty()) {
         fmt::print("Aliases:       {}\n", util::join(env.aliases, " "));
     }

@@ -85,9 +85,15 @@ bool wait_healthy(const state::Environment& env, orchestrator::Router& router,
 state::HistoryEntry serve_event(const Context& context, const std::string& version,
                                 const std::string& image_id, const std::string& result,
                                 std::optional<double> duration) {
-    return state::HistoryEntry{
-        state::phase::k_serve, version, image_id, result, 0, duration, context.actor_user,
-        context.actor_host,    ""};
+    state::HistoryEntry entry;
+    entry.phase = state::phase::k_serve;
+    entry.version = version;
+    entry.image_id = image_id;
+    entry.result = result;
+    entry.duration = duration;
+    entry.user = context.actor_user;
+    entry.host = context.actor_host;
+    return entry;
 }
 
 void drain_and_remove(Context& context, const state::Environment& env,

@@ -4,6 +4,7 @@
 
 #include "phases/deploy.h"
 #include "phases/edge.h"
+#include "phases/processes.h"
 #include "phases/rollout.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -51,8 +52,12 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
     context.done("started {} serve replica(s) of {}; waiting for GET {} to answer (at most {}s)",
                  replicas, image.ref, env.health_path, env.health_timeout);
     if (context.docker.dry_run()) {
+        auto old_processes = opened.processes(env);
+        auto processes = hand_over_processes(context, opened, env, image, *old_processes);
         fresh->keep();
         router->keep();
+        processes->keep();
+        old_processes->remove();
         return 0;
     }
     Unhealthy why;
@@ -70,9 +75,23 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
         throw Error(fmt::format("{} did not become healthy, so nothing changed for users: {}",
                                 image.ref, why.evidence));
     }
+    // The new web replicas answer, but get no request yet: first the processes change version,
+    // one version of each type at a time. When the new ones do not stay up, nothing switched.
+    auto old_processes = opened.processes(env);
+    std::unique_ptr<orchestrator::Processes> processes;
+    try {
+        processes = hand_over_processes(context, opened, env, image, *old_processes);
+    } catch (const Error& e) {
+        opened.record_serve(
+            env, serve_event(context, image.ref, image.record.id, "failed: a process exited"),
+            util::split(e.what(), '\n').front());
+        throw;
+    }
     router->send_to(*fresh);
     fresh->keep();
     router->keep();
+    processes->keep();
+    old_processes->remove();
     if (old) {
         if (router_was_running) {
             drain_and_remove(context, env, *old);
@@ -82,8 +101,11 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    opened.record_serve(env, serve_event(context, image.ref, image.record.id, "serving", seconds),
-                        util::join(targets, " "));
+    auto served = serve_event(context, image.ref, image.record.id, "serving", seconds);
+    for (const auto& [type, count] : processes->counts()) {
+        served.processes[type] = count.wanted;
+    }
+    opened.record_serve(env, served, util::join(targets, " "));
     const std::string url = router->url();
     context.result(url);
     context.outcome("{} serves {} at {} ({} replica(s), {:.1f}s)", env.name, image.ref, url,

@@ -49,6 +49,7 @@ struct EnvStatus {
     std::string url;
     std::optional<state::HistoryEntry> last_deploy;
     std::map<std::string, std::string> services;  // kind -> running, exited, ... or external
+    std::map<std::string, orchestrator::ProcessCount> processes;  // by type
     // HTTPS at the edge: until when its certificate is valid (0: none yet), whether ACME renews it
     // and why its last renewal failed.
     bool tls = false;
@@ -67,6 +68,10 @@ EnvStatus status_of(const orchestrator::EnvironmentState& state) {
     status.acme = env.tls_acme;
     status.acme_failure = env.acme_failure;
     status.services = state.services;
+    status.processes = state.processes;
+    for (const auto& [type, count] : env.process_counts) {
+        status.processes.try_emplace(type, orchestrator::ProcessCount{0, count});  // none run
+    }
     if (state.served) {
         status.running = state.served->running;
         status.replicas = state.served->wanted;
@@ -123,6 +128,13 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
                                  {"Replicas", status.replicas},
                                  {"URL", status.url},
                                  {"Services", status.services}};
+            if (!status.processes.empty()) {
+                ordered_json processes = ordered_json::object();
+                for (const auto& [type, count] : status.processes) {
+                    processes[type] = {{"Running", count.running}, {"Wanted", count.wanted}};
+                }
+                line["Processes"] = processes;
+            }
             if (status.last_deploy) {
                 line["LastDeploy"] = {{"Version", status.last_deploy->version},
                                       {"Result", status.last_deploy->result},
@@ -140,8 +152,16 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
         }
         return 0;
     }
-    util::TextTable table(
-        {"ENVIRONMENT", "KIND", "SERVING", "REPLICAS", "URL", "SERVICES", "LAST DEPLOY"});
+    // A column for process types when an environment has some.
+    const bool processes = std::any_of(envs.begin(), envs.end(), [](const auto& entry) {
+        return !entry.second.processes.empty();
+    });
+    std::vector<std::string> header = {"ENVIRONMENT", "KIND",     "SERVING",    "REPLICAS",
+                                       "URL",         "SERVICES", "LAST DEPLOY"};
+    if (processes) {
+        header.insert(header.begin() + 4, "PROCESSES");
+    }
+    util::TextTable table(header);
     for (const auto& [name, status] : envs) {
         std::string last = "-";
         if (status.last_deploy) {
@@ -153,10 +173,21 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
         for (const auto& [kind, state] : status.services) {
             services.push_back(state == "running" ? kind : fmt::format("{} ({})", kind, state));
         }
-        table.add_row({name, status.kind, status.serving.empty() ? "-" : status.serving,
-                       fmt::format("{}/{}", status.running, status.replicas),
-                       status.url.empty() ? "-" : status.url,
-                       services.empty() ? "-" : util::join(services, ", "), last});
+        std::vector<std::string> row = {name,
+                                        status.kind,
+                                        status.serving.empty() ? "-" : status.serving,
+                                        fmt::format("{}/{}", status.running, status.replicas),
+                                        status.url.empty() ? "-" : status.url,
+                                        services.empty() ? "-" : util::join(services, ", "),
+                                        last};
+        if (processes) {
+            std::vector<std::string> counts;
+            for (const auto& [type, count] : status.processes) {
+                counts.push_back(fmt::format("{} {}/{}", type, count.running, count.wanted));
+            }
+            row.insert(row.begin() + 4, counts.empty() ? "-" : util::join(counts, ", "));
+        }
+        table.add_row(row);
     }
     fmt::print("{}", table.render());
     for (const auto& [name, status] : envs) {
@@ -189,6 +220,9 @@ int run_history(Context& context, const std::string& env, Format format) {
                                  {"User", entry.user},
                                  {"Host", entry.host},
                                  {"Container", entry.container}};
+            if (!entry.processes.empty()) {
+                line["Processes"] = entry.processes;
+            }
             if (entry.duration) {
                 line["DurationSeconds"] = *entry.duration;
             }

@@ -39,6 +39,15 @@ std::string to_json(const Environment& env) {
     if (!env.aliases.empty()) {
         doc["aliases"] = env.aliases;
     }
+    if (!env.process_counts.empty()) {
+        doc["process_counts"] = env.process_counts;
+    }
+    if (env.process_stop_timeout != Environment{}.process_stop_timeout) {
+        doc["process_stop_timeout"] = env.process_stop_timeout;
+    }
+    if (env.process_settle != Environment{}.process_settle) {
+        doc["process_settle"] = env.process_settle;
+    }
     if (!env.tls_cert.empty()) {
         doc["tls_cert"] = env.tls_cert;
         doc["tls_key"] = env.tls_key;
@@ -96,6 +105,9 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
         env.service_timeout = doc.value("service_timeout", env.service_timeout);
         env.variables = doc.value("variables", std::map<std::string, std::string>{});
         env.aliases = doc.value("aliases", std::vector<std::string>{});
+        env.process_counts = doc.value("process_counts", std::map<std::string, int>{});
+        env.process_stop_timeout = doc.value("process_stop_timeout", env.process_stop_timeout);
+        env.process_settle = doc.value("process_settle", env.process_settle);
         env.tls_cert = doc.value("tls_cert", env.tls_cert);
         env.tls_key = doc.value("tls_key", env.tls_key);
         env.tls_acme = doc.value("tls_acme", false);

@@ -23,6 +23,12 @@ struct Environment {
     int health_timeout = 60;        // seconds a new version has to become healthy
     int drain_ms = 2000;            // requests in flight get this long after a switch
     int service_timeout = 120;      // seconds provided services have to get ready
+    // Process types (the image's io.pallet.processes): how many of each run (1 when not set
+    // here; 0 allowed), how long one has to finish its work after SIGTERM, and how long new ones
+    // must stay up before the router switches to their version.
+    std::map<std::string, int> process_counts;
+    int process_stop_timeout = 30;
+    int process_settle = 5;
     std::map<std::string, services::ServiceConfig> services;  // by kind
     std::map<std::string, std::string> variables;
     // Where it runs: "engine" (containers on the engine addressed) or "swarm" (services on the

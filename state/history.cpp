@@ -92,12 +92,36 @@ std::vector<HistoryEntry> serve_entries(docker::DockerCli& docker, const std::st
     return serve_entries(records_of(docker, env, phase::k_serve_record));
 }
 
+std::string processes_text(const std::map<std::string, int>& counts) {
+    std::vector<std::string> items;
+    for (const auto& [type, count] : counts) {
+        items.push_back(fmt::format("{}={}", type, count));
+    }
+    return util::join(items, " ");
+}
+
+std::map<std::string, int> parse_processes_text(const std::string& text) {
+    std::map<std::string, int> counts;
+    for (const auto& item : util::split(text, ' ')) {
+        const auto equals = item.find('=');
+        if (equals == std::string::npos) {
+            continue;
+        }
+        try {
+            counts[item.substr(0, equals)] = std::stoi(item.substr(equals + 1));
+        } catch (const std::exception&) {
+        }
+    }
+    return counts;
+}
+
 std::vector<HistoryEntry> serve_entries(const std::vector<docker::ContainerRecord>& records) {
     std::vector<HistoryEntry> entries;
     for (const auto& record : records) {
         HistoryEntry entry = entry_from_labels(record, phase::k_serve);
         entry.result = record.label(label::k_result);
         entry.started = created_at(record);
+        entry.processes = parse_processes_text(record.label(label::k_processes));
         try {
             entry.duration = std::stod(record.label(label::k_duration));
         } catch (const std::exception&) {
@@ -122,6 +146,9 @@ void record_serve(docker::DockerCli& docker, const std::string& env, const Histo
     spec.labels[label::k_detail] = detail;
     if (entry.duration) {
         spec.labels[label::k_duration] = fmt::format("{:.1f}", *entry.duration);
+    }
+    if (!entry.processes.empty()) {
+        spec.labels[label::k_processes] = processes_text(entry.processes);
     }
     docker.create_container(spec);
     std::vector<std::string> old;

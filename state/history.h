@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,8 +19,13 @@ struct HistoryEntry {
     std::optional<double> duration;  // seconds; none while running
     std::string user;
     std::string host;
-    std::string container;  // deploy: its container (logs)
+    std::string container;                 // deploy: its container (logs)
+    std::map<std::string, int> processes;  // serve: the process counts it was served with
 };
+
+// "clock=1 worker=2", and back.
+std::string processes_text(const std::map<std::string, int>& counts);
+std::map<std::string, int> parse_processes_text(const std::string& text);
 
 // The deploy containers of an environment (the running one and the kept ones), newest first.
 std::vector<docker::ContainerRecord> deploy_records(docker::DockerCli& docker,

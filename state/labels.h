@@ -24,9 +24,15 @@ inline constexpr const char* k_duration = "io.pallet.duration";          // serv
 inline constexpr const char* k_service = "io.pallet.service";            // service containers: kind
 inline constexpr const char* k_service_data = "io.pallet.service-data";  // their data volumes
 inline constexpr const char* k_warm = "io.pallet.warm";  // warm services: warm-<user>
+// Process types: the type of a process container or service (worker, clock, ...).
+inline constexpr const char* k_process = "io.pallet.process";
+// Serve records: the process counts a version was served with ("clock=1 worker=2").
+inline constexpr const char* k_processes = "io.pallet.processes";
 // Set by applications on their images: the services they require, and those they can use.
 inline constexpr const char* k_services_required = "io.pallet.services";
 inline constexpr const char* k_services_optional = "io.pallet.services.optional";
+// And the other processes they run next to serve (the commands they answer): io.pallet.processes,
+// the same key as the serve records' (k_processes).
 inline constexpr const char* k_test_run = "io.pallet.test-run";  // test runs
 inline constexpr const char* k_role = "io.pallet.role";          // volumes: storage, static
 // Routers: the nginx configuration file the router was started with (nginx -c). Routers
@@ -49,9 +55,10 @@ inline constexpr const char* k_config = "config";
 inline constexpr const char* k_serve_record = "serve-record";
 inline constexpr const char* k_service = "service";  // provided service containers
 inline constexpr const char* k_serve_lock = "serve-lock";
-inline constexpr const char* k_run = "run";    // one-off commands
-inline constexpr const char* k_edge = "edge";  // the engine's one front door
-inline constexpr const char* k_acme = "acme";  // the ACME client, asking for a certificate
+inline constexpr const char* k_run = "run";          // one-off commands
+inline constexpr const char* k_process = "process";  // a process type's replicas
+inline constexpr const char* k_edge = "edge";        // the engine's one front door
+inline constexpr const char* k_acme = "acme";        // the ACME client, asking for a certificate
 // Swarm environments' records (configs) and checks.
 inline constexpr const char* k_deploy_lock = "deploy-lock";
 inline constexpr const char* k_deploy_result = "deploy-result";

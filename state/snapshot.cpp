@@ -55,6 +55,8 @@ std::map<std::string, Snapshot> group_snapshots(std::vector<docker::ContainerRec
             snapshot.router = record;
         } else if (phase == phase::k_service) {
             snapshot.services.push_back(record);
+        } else if (phase == phase::k_process) {
+            snapshot.processes.push_back(record);
         }
     }
     for (auto& [env, records] : configs) {

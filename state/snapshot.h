@@ -20,7 +20,8 @@ struct Snapshot {
     std::vector<docker::ContainerRecord> serving;        // serve containers
     std::vector<docker::ContainerRecord> serve_records;  // serve history, newest first
     std::optional<docker::ContainerRecord> router;
-    std::vector<docker::ContainerRecord> services;  // provided services' containers
+    std::vector<docker::ContainerRecord> services;   // provided services' containers
+    std::vector<docker::ContainerRecord> processes;  // process types' containers
 
     // The container under the deploy lock's name, if any.
     const docker::ContainerRecord* deploy_lock() const;

@@ -124,6 +124,9 @@ void record_serve(docker::DockerCli& docker, const std::string& env, const Histo
     if (entry.duration) {
         labels[label::k_duration] = fmt::format("{:.1f}", *entry.duration);
     }
+    if (!entry.processes.empty()) {
+        labels[label::k_processes] = processes_text(entry.processes);
+    }
     docker.create_config(fmt::format("pallet-{}-served-{}-{}", env, now_millis(), random_id()),
                          labels, "");
     prune(docker, known, k_kept_serves - 1);  // the new one is kept too

@@ -4,6 +4,7 @@
 
 #include "orchestrator/engine/container.h"
 #include "orchestrator/engine/launch.h"
+#include "orchestrator/engine/processes.h"
 #include "orchestrator/engine/replicas.h"
 #include "orchestrator/engine/router.h"
 #include "orchestrator/engine/services.h"
@@ -61,6 +62,11 @@ EnvironmentState describe(const state::Snapshot& snapshot, bool routers) {
         if (it != state.services.end() && it->second != "external") {
             it->second = record.status;
         }
+    }
+    for (const auto& record : snapshot.processes) {
+        ProcessCount& count = state.processes[record.label(state::label::k_process)];
+        ++count.wanted;
+        count.running += record.running ? 1 : 0;
     }
     return state;
 }
@@ -267,8 +273,26 @@ class EngineOrchestrator : public Orchestrator {
         return start_containers(m_context, env, image, count);
     }
 
+    std::unique_ptr<Processes> processes(const state::Environment& env) override {
+        ResolvedImage served;
+        if (m_state.served) {
+            served.ref = m_state.served->version;
+            served.record.id = m_state.served->image_id;
+        }
+        return existing_process_containers(m_context, env, m_snapshot.processes, served);
+    }
+
+    std::unique_ptr<Processes> start_processes(const state::Environment& env,
+                                               const ResolvedImage& image,
+                                               const std::map<std::string, int>& counts) override {
+        return start_process_containers(m_context, env, image, counts);
+    }
+
     void stop(const state::Environment& env) override {
         std::vector<std::string> names;
+        for (const auto& record : m_snapshot.processes) {
+            names.push_back(record.name);  // with their grace period, as the serve containers
+        }
         for (const auto& record : m_snapshot.serving) {
             names.push_back(record.name);
         }
@@ -303,8 +327,29 @@ class EngineOrchestrator : public Orchestrator {
         }
     }
 
-    std::optional<OutputSource> output(const state::Environment& env,
-                                       const std::string& phase) override {
+    std::optional<OutputSource> output(const state::Environment& env, const std::string& phase,
+                                       const std::string& process) override {
+        if (phase == state::phase::k_process) {
+            std::vector<std::string> names;
+            for (const auto& record : m_snapshot.processes) {
+                if (record.label(state::label::k_process) == process) {
+                    names.push_back(record.name);
+                }
+            }
+            if (names.empty()) {
+                return std::nullopt;
+            }
+            return OutputSource{
+                fmt::format("{} {} process(es) of {}", names.size(), process, env.name),
+                [this, names](bool follow) {
+                    // Each line after its replica's name, as docker service logs shows tasks.
+                    m_context.docker.read_logs(names, follow,
+                                               [&names](size_t index, const std::string& line) {
+                                                   fmt::print("{} | {}\n", names[index], line);
+                                                   std::fflush(stdout);
+                                               });
+                }};
+        }
         if (phase == state::phase::k_deploy) {
             auto records = m_snapshot.deploys;
             if (records.empty()) {

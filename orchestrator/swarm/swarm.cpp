@@ -9,6 +9,7 @@
 #include "docker/failure.h"
 #include "docker/reference.h"
 #include "orchestrator/engine/launch.h"
+#include "orchestrator/swarm/processes.h"
 #include "orchestrator/swarm/replicas.h"
 #include "orchestrator/swarm/router.h"
 #include "orchestrator/swarm/services.h"
@@ -43,7 +44,8 @@ struct SwarmObjects {
     state::swarm::Records records;
     std::vector<docker::ServiceRecord> serving;  // serve services, newest first
     std::optional<docker::ServiceRecord> router;
-    std::vector<docker::ServiceRecord> provided;  // provided services
+    std::vector<docker::ServiceRecord> provided;   // provided services
+    std::vector<docker::ServiceRecord> processes;  // process types' services
 };
 
 void sort_services(SwarmObjects& objects, std::vector<docker::ServiceRecord> services) {
@@ -55,6 +57,8 @@ void sort_services(SwarmObjects& objects, std::vector<docker::ServiceRecord> ser
             objects.router = service;
         } else if (phase == state::phase::k_service) {
             objects.provided.push_back(service);
+        } else if (phase == state::phase::k_process) {
+            objects.processes.push_back(service);
         }
     }
     std::sort(objects.serving.begin(), objects.serving.end(),
@@ -345,8 +349,21 @@ class SwarmOrchestrator : public Orchestrator {
         return start_service(m_context, env, image, count);
     }
 
+    std::unique_ptr<Processes> processes(const state::Environment& env) override {
+        return existing_process_services(m_context, env, m_objects.processes);
+    }
+
+    std::unique_ptr<Processes> start_processes(const state::Environment& env,
+                                               const ResolvedImage& image,
+                                               const std::map<std::string, int>& counts) override {
+        return start_process_services(m_context, env, image, counts);
+    }
+
     void stop(const state::Environment&) override {
         std::vector<std::string> services;
+        for (const auto& service : m_objects.processes) {
+            services.push_back(service.id);  // their tasks get their grace period
+        }
         for (const auto& service : m_objects.serving) {
             services.push_back(service.id);
         }
@@ -386,8 +403,22 @@ class SwarmOrchestrator : public Orchestrator {
         }
     }
 
-    std::optional<OutputSource> output(const state::Environment& env,
-                                       const std::string& phase) override {
+    std::optional<OutputSource> output(const state::Environment& env, const std::string& phase,
+                                       const std::string& process) override {
+        if (phase == state::phase::k_process) {
+            for (const auto& service : m_objects.processes) {
+                if (service.label(state::label::k_process) == process) {
+                    return OutputSource{fmt::format("{} ({} replica(s) of {})", service.name,
+                                                    service.replicas, process),
+                                        [this, name = service.name](bool follow) {
+                                            // Each line after its task's name and node.
+                                            m_context.docker.stream_service_logs(name, follow,
+                                                                                 false);
+                                        }};
+                }
+            }
+            return std::nullopt;
+        }
         if (phase == state::phase::k_deploy) {
             // A running deploy's job; else what the last one printed, as recorded when it ended.
             for (const auto& lock : m_objects.records.deploy_locks) {
@@ -510,6 +541,11 @@ class SwarmOrchestrator : public Orchestrator {
         m_state.url = m_state.router_running ? url_of(m_env) : "";
         for (const auto& service : m_objects.provided) {
             m_state.services[service.label(state::label::k_service)] = "created";
+        }
+        for (const auto& service : m_objects.processes) {
+            // Wanted as the swarm keeps it; tasks are not asked here (status does).
+            m_state.processes[service.label(state::label::k_process)] =
+                ProcessCount{service.replicas, service.replicas};
         }
     }
 
@@ -743,6 +779,8 @@ std::vector<EnvironmentState> describe_all(Context& context,
                     }
                 }
                 state.served = served;
+            } else if (const std::string type = process_type_of(name, service); !type.empty()) {
+                state.processes[type] = ProcessCount{running, wanted};
             } else if (service.rfind("pallet-" + name + "-", 0) == 0) {
                 const std::string kind = service.substr(name.size() + 8);
                 if (auto found = state.services.find(kind);

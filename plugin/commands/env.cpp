@@ -46,6 +46,12 @@ void add_settings_options(CLI::App* command, phases::EnvCreateOptions& create) {
                         "How long requests in flight get after a switch (default 2s)");
     command->add_option("--service-timeout", create.service_timeout,
                         "How long provided services have to get ready (default 120s)");
+    command->add_option("--process-stop-timeout", create.process_stop_timeout,
+                        "How long a process (io.pallet.processes) has to finish its work after "
+                        "SIGTERM (default 30s)");
+    command->add_option("--process-settle", create.process_settle,
+                        "How long a new version's processes must stay up before it gets "
+                        "requests (default 5s)");
     repeatable(
         command->add_option("--alias", create.aliases,
                             "Another host name the edge sends here (repeat: replaces the list)"));

@@ -14,6 +14,7 @@ struct InspectOptions {
     std::string env_name;
     std::string logs_phase = "serve";
     bool follow = false;
+    std::string process;
 };
 
 }  // namespace
@@ -46,9 +47,13 @@ void add_inspect(Tree& tree) {
         ->check(CLI::IsMember({"deploy", "serve"}))
         ->default_str("serve");
     logs_cmd->add_flag("-f,--follow", o->follow, "Follow the output");
+    logs_cmd->add_option("--process", o->process,
+                         "The processes of this type (io.pallet.processes), each line after its "
+                         "replica's name");
     logs_cmd->callback([&tree, o] {
         tree.action = [&tree, o] {
-            return phases::run_logs(tree.runtime.get(), o->env_name, o->logs_phase, o->follow);
+            return phases::run_logs(tree.runtime.get(), o->env_name, o->logs_phase, o->follow,
+                                    o->process);
         };
     });
 }

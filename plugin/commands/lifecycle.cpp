@@ -18,7 +18,7 @@ struct LifecycleOptions {
     std::string wait_text;
     phases::ServeOptions serve;
     std::optional<int> replicas;
-    int scale_replicas = 0;
+    std::vector<std::string> scale_counts;
     std::optional<std::string> rollback_image;
     std::string env;
     bool volumes = false;
@@ -73,14 +73,21 @@ void add_lifecycle(Tree& tree) {
         };
     });
 
-    auto* scale = add_command(tree.app, "scale", "Change the number of serve replicas");
+    auto* scale =
+        add_command(tree.app, "scale", "Change the number of serve replicas and of processes");
     add_env_argument(scale, *o);
-    scale->add_option("REPLICAS", o->scale_replicas, "Number of serve replicas (at least 1)")
-        ->required()
-        ->check(CLI::Range(0, 64));
+    scale
+        ->add_option("COUNT", o->scale_counts,
+                     "N or web=N: serve replicas (at least 1); TYPE=N: processes of the type "
+                     "(0 allowed)")
+        ->required();
+    scale->footer(
+        "docker pallet scale staging 3 worker=4 clock=1\n"
+        "Process types are those of the image's io.pallet.processes label; their counts are\n"
+        "kept for the versions that follow.");
     scale->callback([&tree, o] {
         tree.action = [&tree, o] {
-            return phases::run_scale(tree.runtime.get(), o->env, o->scale_replicas);
+            return phases::run_scale(tree.runtime.get(), o->env, o->scale_counts);
         };
     });
 

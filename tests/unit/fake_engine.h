@@ -38,6 +38,7 @@ class FakeEngine : public docker::Runner {
         std::string host_port;
         std::string container_port;
         int created = 0;  // order of creation: 10 ms apart, in the minute before the clock
+        std::vector<std::string> command;
         bool running() const { return status == "running"; }
     };
 
@@ -64,7 +65,10 @@ class FakeEngine : public docker::Runner {
         };
         swarm.remove_container = [this](const std::string& name) { containers.erase(name); };
     }
-    std::map<std::string, std::string> images;       // reference -> ID
+    std::map<std::string, std::string> images;                               // reference -> ID
+    std::map<std::string, std::map<std::string, std::string>> image_labels;  // by ID
+    // Called when a container starts (run, start): a test makes it exit there.
+    std::function<void(Container&)> started;
     std::vector<std::vector<std::string>> commands;  // every docker argv, without "docker"
     std::vector<std::string> inputs;                 // what each was fed on stdin
     // What a container started attached (or waited for while it runs) exits with.
@@ -253,6 +257,12 @@ class FakeEngine : public docker::Runner {
         container.image_id = images.count(container.image) > 0          ? images[container.image]
                              : container.image.rfind("sha256:", 0) == 0 ? container.image  // by ID
                                                                         : "sha256:unknown";
+        for (size_t c = i + 1; c < args.size(); ++c) {
+            container.command.push_back(args[c]);
+        }
+        if (args[1] == "run" && started) {
+            started(container);
+        }
         if (args[1] == "run" && !detach) {
             container.status = "exited";
             container.exit_code = exit_code;
@@ -287,10 +297,13 @@ class FakeEngine : public docker::Runner {
             if (it == images.end()) {
                 return failed(1, "Error: No such image: " + args.back());
             }
-            nlohmann::json image = {
-                {"Id", it->second},
-                {"RepoDigests", nlohmann::json::array()},
-                {"Config", {{"Labels", nlohmann::json::object()}, {"User", ""}}}};
+            nlohmann::json labels = nlohmann::json::object();
+            for (const auto& [key, value] : image_labels[it->second]) {
+                labels[key] = value;
+            }
+            nlohmann::json image = {{"Id", it->second},
+                                    {"RepoDigests", nlohmann::json::array()},
+                                    {"Config", {{"Labels", labels}, {"User", ""}}}};
             return ok(nlohmann::json::array({image}).dump());
         }
         if (group == "image" && verb == "import") {
@@ -363,6 +376,9 @@ class FakeEngine : public docker::Runner {
             for (std::size_t i = 2; i < args.size(); ++i) {
                 if (Container* container = find(args[i])) {
                     container->status = "running";
+                    if (started) {
+                        started(*container);
+                    }
                 }
             }
             return ok();

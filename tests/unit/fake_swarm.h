@@ -76,6 +76,9 @@ class FakeSwarm {
     // runs (asked whenever its tasks are listed). Default: it ends at once, exit 0.
     std::function<std::optional<int>(const Service&, const Task&)> outcome =
         [](const Service&, const Task&) { return std::optional<int>(0); };
+    // How a task of a service the swarm restarts exits (nullopt: it runs on), asked whenever its
+    // tasks are listed; the swarm then starts another in its slot.
+    std::function<std::optional<int>(const Service&, const Task&)> crash;
     // Set by the fake engine: makes and removes the containers of tasks on node1.
     std::function<std::string(const Task&, const Service&)> start_container;
     std::function<void(const std::string&)> end_container;
@@ -341,6 +344,22 @@ class FakeSwarm {
 
     void end_tasks(const Service& service) {
         if (service.restart != "none") {
+            std::vector<int> restarted;
+            for (auto& task : tasks) {
+                if (crash && task.service == service.name && task.state == "running" &&
+                    task.desired == "running") {
+                    if (auto code = crash(service, task)) {
+                        task.state = "failed";
+                        task.desired = "shutdown";
+                        task.exit_code = *code;
+                        task.error = fmt::format("task: non-zero exit ({})", *code);
+                        restarted.push_back(task.slot);
+                    }
+                }
+            }
+            for (int slot : restarted) {
+                start_task(service, slot);
+            }
             return;
         }
         for (auto& task : tasks) {

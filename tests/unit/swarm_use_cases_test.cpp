@@ -188,7 +188,7 @@ TEST_P(Swarm, ALostNodesReplicasComeBackAndTheRouterFollowsThemByName) {
 TEST_P(Swarm, ScalingDownRoutesAwayFromTheHighestSlotsFirst) {
     ASSERT_EQ(run_release(context, {"shop", "shop:1", std::nullopt}, 3), 0);
     engine.commands.clear();
-    ASSERT_EQ(run_scale(context, "shop", 1), 0);
+    ASSERT_EQ(run_scale(context, "shop", {"1"}), 0);
     // The router is sent to slot 1 alone before the swarm stops slots 2 and 3.
     size_t pinned = 0;
     size_t scaled = 0;

@@ -193,11 +193,11 @@ TEST_P(Serving, CancelledDuringTheDrainTheOldReplicasStopAtOnce) {
 TEST_P(Serving, ScaleUpAndDownKeepsTheVersion) {
     ASSERT_EQ(release("shop:2", 1), 0);
     const int before_up = probes();
-    EXPECT_EQ(run_scale(context, "shop", 3), 0);
+    EXPECT_EQ(run_scale(context, "shop", {"3"}), 0);
     EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:2", 3}}));
     EXPECT_EQ(probes(), before_up + 2) << "the two new replicas answered first";
     const int before = probes();
-    EXPECT_EQ(run_scale(context, "shop", 1), 0);
+    EXPECT_EQ(run_scale(context, "shop", {"1"}), 0);
     EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:2", 1}}));
     EXPECT_EQ(probes(), before) << "scaling down starts nothing to check";
     auto opened = orchestrator::open(context, "shop");
@@ -207,7 +207,7 @@ TEST_P(Serving, ScaleUpAndDownKeepsTheVersion) {
 TEST_P(Serving, NewReplicasOfAScaleThatAreNotHealthyAreRemovedAgain) {
     ASSERT_EQ(release("shop:2", 1), 0);
     engine.health = [](const std::string&) { return std::string("HTTP/1.1 503 No\r\n\r\n"); };
-    const std::string error = error_of([&] { run_scale(context, "shop", 3); });
+    const std::string error = error_of([&] { run_scale(context, "shop", {"3"}); });
     EXPECT_NE(error.find("the new replicas did not become healthy, so nothing changed"),
               std::string::npos)
         << error;

@@ -1,0 +1,212 @@
+#include "orchestrator/engine/processes.h"
+
+#include <fmt/format.h>
+
+#include "orchestrator/engine/container.h"
+#include "orchestrator/engine/launch.h"
+#include "state/labels.h"
+#include "util/cancel.h"
+#include "util/error.h"
+
+namespace pallet::orchestrator::engine {
+namespace {
+
+class ProcessContainers : public Processes {
+  public:
+    struct Replica {
+        std::string name;
+        std::string type;
+        bool running = true;
+    };
+
+    ProcessContainers(Context& context, const state::Environment& env, ResolvedImage image,
+                      bool fresh)
+        : m_context(context), m_env(env), m_image(std::move(image)), m_fresh(fresh) {}
+    ProcessContainers(const ProcessContainers&) = delete;
+    ProcessContainers& operator=(const ProcessContainers&) = delete;
+    ~ProcessContainers() override {
+        if (m_removed) {
+            return;
+        }
+        try {
+            if (m_fresh && !m_kept) {
+                m_context.docker.remove_containers(names());
+            } else if (m_stopped) {
+                start_again();  // a version whose processes were stopped for one that never came
+            }
+        } catch (...) {
+            // on the way out of a failure already told; status shows what runs
+        }
+    }
+
+    void adopt(const std::vector<docker::ContainerRecord>& records) {
+        for (const auto& record : records) {
+            m_replicas.push_back(
+                {record.name, record.label(state::label::k_process), record.running});
+            m_wanted[record.label(state::label::k_process)] += 1;
+        }
+    }
+
+    // Starts `counts` of each type (their restart policy comes with keep()).
+    void start(const std::map<std::string, int>& counts) {
+        std::vector<docker::ContainerSpec> specs;
+        for (const auto& [type, count] : counts) {
+            m_wanted[type] += count;
+            for (int i = 0; i < count; ++i) {
+                specs.push_back(spec_of(type));
+                m_replicas.push_back({specs.back().name, type, true});
+            }
+        }
+        launch_replicas(m_context, m_image, specs);
+    }
+
+    std::map<std::string, ProcessCount> counts() override {
+        std::map<std::string, ProcessCount> counts;
+        for (const auto& [type, wanted] : m_wanted) {
+            counts[type].wanted = wanted;
+        }
+        for (const auto& replica : m_replicas) {
+            counts[replica.type].running += replica.running && !m_stopped ? 1 : 0;
+        }
+        return counts;
+    }
+
+    std::optional<ProcessFailure> settle(std::chrono::seconds period) override {
+        const auto until = std::chrono::steady_clock::now() + period;
+        while (true) {
+            std::map<std::string, docker::ContainerRecord> now;
+            for (auto& record : m_context.docker.list_containers(
+                     {state::env_filter(m_env.name), state::phase_filter(state::phase::k_process)})) {
+                now[record.name] = record;
+            }
+            for (const auto& replica : m_replicas) {
+                const auto it = now.find(replica.name);
+                if (it == now.end() || !it->second.running) {
+                    return ProcessFailure{
+                        replica.type,
+                        it == now.end()
+                            ? std::string("was removed by someone else")
+                            : fmt::format("exited (exit {}) within {}s of its start",
+                                          it->second.exit_code, period.count()),
+                        it == now.end() ? "" : m_context.docker.logs_tail(replica.name, 20)};
+                }
+            }
+            if (std::chrono::steady_clock::now() >= until) {
+                return std::nullopt;
+            }
+            cancel::sleep(std::chrono::milliseconds(500));
+        }
+    }
+
+    void stop() override {
+        // docker stop gives each its stop timeout (the environment's) before SIGKILL.
+        m_context.docker.stop_containers(names());
+        m_stopped = true;
+    }
+
+    void start_again() override {
+        m_context.docker.start_containers(names());
+        m_stopped = false;
+    }
+
+    void keep() override {
+        m_context.docker.set_restart_policy(names(), k_serving_restart_policy);
+        m_kept = true;
+    }
+
+    void remove() override {
+        m_context.docker.remove_containers(names());
+        m_removed = true;
+    }
+
+    void scale(const std::string& type, int count) override {
+        std::vector<std::string> of_type;
+        for (const auto& replica : m_replicas) {
+            if (replica.type == type) {
+                of_type.push_back(replica.name);
+            }
+        }
+        const int now = static_cast<int>(of_type.size());
+        if (count < now) {
+            const std::vector<std::string> retired(of_type.begin() + count, of_type.end());
+            m_context.docker.stop_containers(retired);
+            m_context.docker.remove_containers(retired);
+            std::erase_if(m_replicas, [&](const Replica& replica) {
+                return std::find(retired.begin(), retired.end(), replica.name) != retired.end();
+            });
+        } else if (count > now) {
+            // The very image that serves (by ID), for the user its containers run as.
+            if (auto record = m_context.docker.inspect_image(m_image.record.id)) {
+                m_image.record = *record;
+            } else if (!m_context.docker.dry_run()) {
+                throw Error(fmt::format("the image of {} ({}) is no longer on the engine",
+                                        m_image.ref, m_image.record.id));
+            }
+            std::vector<docker::ContainerSpec> specs;
+            for (int i = now; i < count; ++i) {
+                specs.push_back(spec_of(type));
+                specs.back().restart = k_serving_restart_policy;
+                m_replicas.push_back({specs.back().name, type, true});
+            }
+            launch_replicas(m_context, m_image, specs);
+        }
+        m_wanted[type] = count;
+    }
+
+  private:
+    std::vector<std::string> names() const {
+        std::vector<std::string> names;
+        for (const auto& replica : m_replicas) {
+            names.push_back(replica.name);
+        }
+        return names;
+    }
+
+    // A process container: what a serve container gets, the type as its command, no port.
+    docker::ContainerSpec spec_of(const std::string& type) const {
+        docker::ContainerSpec spec =
+            phase_container(m_context, m_env, state::phase::k_serve, m_image);
+        spec.name = fmt::format("pallet-{}-proc-{}-{}", m_env.name, type, state::random_id());
+        spec.command = {type};
+        spec.labels[state::label::k_phase] = state::phase::k_process;
+        spec.labels[state::label::k_process] = type;
+        spec.stop_timeout = m_env.process_stop_timeout;
+        return spec;
+    }
+
+    Context& m_context;
+    const state::Environment& m_env;
+    ResolvedImage m_image;
+    bool m_fresh;
+    std::vector<Replica> m_replicas;
+    std::map<std::string, int> m_wanted;
+    bool m_kept = false;
+    bool m_stopped = false;
+    bool m_removed = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Processes> start_process_containers(Context& context,
+                                                    const state::Environment& env,
+                                                    const ResolvedImage& image,
+                                                    const std::map<std::string, int>& counts) {
+    auto processes = std::make_unique<ProcessContainers>(context, env, image, true);
+    processes->start(counts);
+    return processes;
+}
+
+std::unique_ptr<Processes> existing_process_containers(
+    Context& context, const state::Environment& env,
+    const std::vector<docker::ContainerRecord>& records, const ResolvedImage& served) {
+    ResolvedImage image = served;
+    if (!records.empty()) {
+        image.ref = records.front().label(state::label::k_version);
+        image.record.id = records.front().label(state::label::k_image_id);
+    }
+    auto processes = std::make_unique<ProcessContainers>(context, env, image, false);
+    processes->adopt(records);
+    return processes;
+}
+
+}  // namespace pallet::orchestrator::engine
