@@ -507,14 +507,34 @@ class SwarmOrchestrator : public Orchestrator {
             }
         }
         if (!env.volume_driver.empty()) {
-            // The files are gone; the volume objects are the nodes' own: this one's go too.
-            m_context.docker.remove_volumes(
+            // The files are gone; the volume objects are the nodes' own: this one's go too,
+            // once the removal task's container, which the node removes a moment after its
+            // service, no longer holds them.
+            remove_volumes_when_free(
                 {state::storage_volume(env.name), state::static_volume(env.name)});
             return fmt::format(
                 "other nodes keep empty volume entries {} and {}: docker volume prune there",
                 state::storage_volume(env.name), state::static_volume(env.name));
         }
         return "";
+    }
+
+    void remove_volumes_when_free(const std::vector<std::string>& names) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (true) {
+            m_context.docker.remove_volumes(names);
+            if (m_context.docker.dry_run()) {
+                return;
+            }
+            const auto left = m_context.docker.list_volumes({});
+            const bool gone = std::none_of(left.begin(), left.end(), [&](const auto& volume) {
+                return std::find(names.begin(), names.end(), volume.name) != names.end();
+            });
+            if (gone || std::chrono::steady_clock::now() > deadline) {
+                return;  // what is left is named in the note to the user
+            }
+            cancel::sleep(std::chrono::milliseconds(300));
+        }
     }
 
     static SwarmObjects read(Context& context, const std::string& env) {
