@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Engine faults: the suite's own Docker engine is killed (kill -9 of dockerd) and started again
-# while an environment serves, in the middle of a deploy, and in the middle of an upgrade.
+# while an environment serves (with a worker process), in the middle of a deploy, and in the
+# middle of an upgrade.
 # Afterwards the environment serves again with nobody's help, the deploy's outcome is recorded
 # (and the plugin said what to do), no lock needs removing by hand, and the next release works.
 # It runs last: it restarts the engine every other suite uses.
@@ -40,8 +41,8 @@ answers_within() {
 
 env="$(env_name fault)"
 pallet env create "$env" --service postgres --health-timeout 20s --drain 1s
-pallet release "$env" pallet-conformance:v1 --replicas 2
-expect_eq "$CODE" "0" "release v1"
+pallet release "$env" pallet-conformance:proc-v1 --replicas 2
+expect_eq "$CODE" "0" "release v1 (with a worker process)"
 url="$OUT"
 
 # 1. While serving.
@@ -50,6 +51,7 @@ if answers_within "$url" 60 v1; then pass "serving: v1 answers again after the e
 pallet status "$env" --format json
 expect_contains "$OUT" '"Running":2,"Replicas":2' "serving: both serve containers came back"
 expect_contains "$OUT" '"postgres":"running"' "serving: the provided PostgreSQL came back"
+expect_contains "$OUT" '"Processes":{"worker":{"Running":1,"Wanted":1}}' "serving: its worker came back"
 
 # 2. In the middle of a deploy.
 pallet env set "$env" DEPLOY_SECONDS=20

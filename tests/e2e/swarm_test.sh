@@ -35,7 +35,8 @@ expect_eq "$CODE:$(lines "$ERR")" "125:2" "--shared-path without --orchestrator 
 log "starting a three-node swarm"
 swarm_up 3 pallet-conformance:v1 pallet-conformance:v2 pallet-conformance:v3 pallet-conformance:unhealthy \
     pallet-conformance:broken-deploy pallet-test-nonroot:numeric "$PALLET_ROUTER_IMAGE" \
-    pallet-test-django:1 pallet-test-django:2 pallet-test-django:broken "$PALLET_POSTGRES_IMAGE"
+    pallet-test-django:1 pallet-test-django:2 pallet-test-django:broken "$PALLET_POSTGRES_IMAGE" \
+    pallet-conformance:proc-v1 pallet-conformance:proc-v2 pallet-conformance:proc-crash
 log "swarm up"
 
 # The lifecycle scenario, as on one engine (lifecycle_test.sh): a Django project with a provided
@@ -163,6 +164,43 @@ expect_eq "$(curl -s --max-time 5 "$url")" "v1" "v1 still serves"
 spallet logs "$env" --phase deploy
 expect_contains "$OUT" "deploy of broken-deploy" "logs --phase deploy shows what the failed deploy printed"
 
+# 7b. Process types on the swarm: a service per type, spread; an upgrade stops the old version's
+# workers before the new ones start; a version whose worker cannot start changes nothing.
+penv="$(env_name proc)"
+spallet env create "$penv" --orchestrator swarm --shared-path "$SWARM_SHARED" --port 18085 \
+    --health-timeout 20s --drain 1s --process-stop-timeout 5s --process-settle 2s
+spallet release "$penv" pallet-conformance:proc-v1
+expect_eq "$CODE" "0" "release of an image with a worker process on the swarm"
+workers() { "$DOCKER" -H "$SWARM_HOST" pallet status "$penv" --format json |
+    python3 -c 'import json,sys; w=json.load(sys.stdin)["Processes"]["worker"]; print(w["Running"], w["Wanted"], sep="/")'; }
+expect_eq "$(workers)" "1/1" "one worker runs"
+spallet scale "$penv" worker=3
+expect_eq "$CODE:$(workers)" "0:3/3" "scale worker=3"
+worker_service() { node_docker 1 service ls --filter "label=io.pallet.env=$penv" --filter label=io.pallet.phase=process --format '{{.Name}}'; }
+worker_nodes() { node_docker 1 service ps --filter desired-state=running --format '{{.Node}} {{.CurrentState}}' "$(worker_service)" |
+    awk '$2 == "Running" { print $1 }' | sort -u | wc -l; }
+[ "$(worker_nodes)" -ge 2 ] && pass "its 3 workers run on $(worker_nodes) nodes" || fail "3 workers on $(worker_nodes) node(s)"
+spallet release "$penv" pallet-conformance:proc-v2
+expect_eq "$CODE:$(workers)" "0:3/3" "upgrade: three workers of v2, the count kept"
+# From the workers' own records (uptime of the host, one clock): v1's all ended before v2's began.
+read -r v1_end v2_start <<<"$(awk -F= '
+    FILENAME ~ /worker-v1-/ && /^end=/ { if ($2 > e) e = $2 }
+    FILENAME ~ /worker-v2-/ && /^start=/ { if (s == "" || $2 < s) s = $2 }
+    END { print e, s }' "$SWARM_SHARED/$penv/storage/records/"worker-*.rec)"
+if awk -v e="$v1_end" -v s="$v2_start" 'BEGIN { exit !(e != "" && s != "" && e <= s) }'; then
+    pass "the v1 workers all stopped (SIGTERM recorded at $v1_end) before a v2 worker started ($v2_start)"
+else
+    fail "v1 and v2 workers overlapped: v1 ended $v1_end, v2 started $v2_start"
+fi
+expect_eq "$(grep -l '^signal=TERM' "$SWARM_SHARED/$penv/storage/records/"worker-v1-*.rec | wc -l)" "3" \
+    "each v1 worker got SIGTERM"
+spallet release "$penv" pallet-conformance:proc-crash
+expect_eq "$CODE" "1" "a version whose worker cannot start: the release fails"
+expect_contains "$ERR" "the worker process of pallet-conformance:proc-crash" "the error names the process"
+expect_eq "$(workers)" "3/3" "the v2 workers run again"
+expect_eq "$("$DOCKER" -H "$SWARM_HOST" pallet status "$penv" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["Serving"])')" \
+    "pallet-conformance:proc-v2" "v2 still serves"
+
 # 8. A worker node lost while serving: the site keeps answering, the swarm puts its replicas on
 # the other nodes, and the router sends them requests (the swarm's DNS, no command of ours).
 spallet scale "$env" 3
@@ -184,6 +222,8 @@ sleep 3  # requests reach the replacement
 touch "$stop"; wait "$loader"; LOAD_RESULT="$(cat "$stop.json")"; rm -f "$stop" "$stop.json"
 echo "node $victim lost under load: $LOAD_RESULT" | cut -c1-300
 expect_eq "$back" "1" "the replicas of $victim run again on the other nodes"
+for _ in $(seq 1 60); do [ "$(workers)" == 3/3 ] && break; sleep 1; done
+expect_eq "$(workers)" "3/3" "the worker processes of $victim run again on the other nodes too"
 failures="$(field '["failures"]')"; requests="$(field '["requests"]')"
 [ "$failures" -le $((requests / 100)) ] && pass "node loss: $failures failed of $requests requests" ||
     fail "node loss: $failures failed of $requests requests"
@@ -262,7 +302,7 @@ expect_eq "$(node_docker 1 service ls -q --filter "name=pallet-$taken-router")" 
 node_docker 1 rm -f "pallet-swarm-blocker-$RUN_ID" >/dev/null
 
 # 13. rm removes everything of an environment from the swarm; --volumes its shared directory too.
-for e in "$env" "$taken"; do
+for e in "$env" "$taken" "$penv"; do
     spallet rm "$e"
     expect_eq "$CODE" "0" "rm $e"
     expect_eq "$(swarm_objects | grep -c -- "-$e-")" "0" "nothing of $e is left on the swarm"
@@ -281,10 +321,10 @@ for _ in $(seq 1 30); do
     left=""
     for i in $(seq 1 ${#SWARM_NODES[@]}); do
         [ "$("$DOCKER" inspect -f '{{.State.Running}}' "${SWARM_NODES[$((i - 1))]}")" == true ] || continue
-        left+="$(node_docker "$i" ps -a --format '{{.Names}}' | grep -E -- "-($env|$nonroot|$taken|$vols|$bad)-")"
+        left+="$(node_docker "$i" ps -a --format '{{.Names}}' | grep -E -- "-($env|$nonroot|$taken|$vols|$bad|$penv)-")"
     done
     # The manager's volumes too (the routers' configurations, the checks').
-    left+="$(node_docker 1 volume ls -q | grep -E -- "-($env|$nonroot|$taken|$vols|$bad)-")"
+    left+="$(node_docker 1 volume ls -q | grep -E -- "-($env|$nonroot|$taken|$vols|$bad|$penv)-")"
     [ -z "$left" ] && break
     sleep 1
 done

@@ -2,7 +2,8 @@
 # Builds the images the end-to-end tests use, without any registry, reusing those that exist.
 #   busybox:     pallet-test-busybox:1   (static busybox from Debian's busybox-static, < 1 s)
 #   conformance: pallet-conformance:v1, :v2, :v3, :broken-deploy, :unhealthy, :no-deploy,
-#                :bad-healthcheck, :headers (the conformance app; :headers shows a request's headers)
+#                :bad-healthcheck, :headers (the conformance app; :headers shows a request's headers),
+#                :proc-v1, :proc-v2, :proc-crash (with a worker process; its worker cannot start)
 #   debian:      pallet-test-debian:bookworm (debootstrap, about 30 s, once per machine)
 #   nginx:       pallet-test-nginx:1 (Debian's nginx-light, the router in tests) and
 #                pallet-test-nginx-debian:1 (nginx-light left as the package installs it)
@@ -13,7 +14,9 @@
 #   swarm:       pallet-test-swarm-node:1 (Debian's docker.io: an engine in a container)
 #   frameworks:  pallet-test-django:1, pallet-test-flask:1 (applications as their frameworks'
 #                users write them, from Debian's packages, with their own test runners),
-#                pallet-test-django:2 (a second version) and :broken (its server cannot start)
+#                pallet-test-django:2 (a second version) and :broken (its server cannot start),
+#                pallet-test-django-celery:1, :2, :crash (with Celery's worker and beat; its worker
+#                cannot start)
 #   services:    pallet-test-postgres:15, -redis:7, -memcached:1, -rabbitmq:3, -smtp:1, -syslog:1 (from
 #                Debian's packages, with the official images' contracts) and pallet-test-svcapp:1,
 #                an application that uses every service variable it gets
@@ -55,6 +58,20 @@ build_conformance() {
         # shellcheck disable=SC2086
         build $args -t "pallet-conformance:$tag" "$here/conformance"
     done
+    # With a process type (io.pallet.processes=worker), and one whose worker cannot start.
+    local base
+    for spec in "proc-v1:v1" "proc-v2:v2"; do
+        tag="${spec%%:*}"; base="${spec#*:}"
+        have "pallet-conformance:$tag" && continue
+        say "building pallet-conformance:$tag"
+        printf 'FROM pallet-conformance:%s\nLABEL io.pallet.processes=worker\n' "$base" |
+            "$docker_cmd" build -q -t "pallet-conformance:$tag" - >/dev/null 2>&1
+    done
+    if ! have pallet-conformance:proc-crash; then
+        say "building pallet-conformance:proc-crash"
+        build --build-arg VERSION=proc-crash --build-arg WORKER_MODE=crash \
+            --label io.pallet.processes=worker -t pallet-conformance:proc-crash "$here/conformance"
+    fi
     have pallet-conformance:headers || { say "building pallet-conformance:headers"; build -t pallet-conformance:headers "$here/headers"; }
     if ! have pallet-conformance:bad-healthcheck; then
         # v2 with a HEALTHCHECK that always fails: answers HTTP, yet is never healthy.
@@ -119,6 +136,14 @@ build_frameworks() {
     have pallet-test-django:2 ||
         printf 'FROM pallet-test-django:1\nLABEL io.pallet.test.version=2\n' |
         "$docker_cmd" build -q -t pallet-test-django:2 - >/dev/null 2>&1
+    have pallet-test-django-celery:1 || { say "building pallet-test-django-celery:1"; build -t pallet-test-django-celery:1 "$here/django-celery"; }
+    have pallet-test-django-celery:2 ||
+        printf 'FROM pallet-test-django-celery:1\nLABEL io.pallet.test.version=2\n' |
+        "$docker_cmd" build -q -t pallet-test-django-celery:2 - >/dev/null 2>&1
+    # Its worker cannot start: Celery refuses the concurrency it is given.
+    have pallet-test-django-celery:crash ||
+        printf 'FROM pallet-test-django-celery:1\nENV WORKER_CONCURRENCY=none\n' |
+        "$docker_cmd" build -q -t pallet-test-django-celery:crash - >/dev/null 2>&1
     have pallet-test-django:broken ||
         printf 'FROM pallet-test-django:1\nENV WEB_CONCURRENCY=none\n' |
         "$docker_cmd" build -q -t pallet-test-django:broken - >/dev/null 2>&1

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Conformance application. Usage: app.sh test|deploy|serve [ARGS...]
+# Conformance application. Usage: app.sh test|deploy|serve|worker [ARGS...]
 # Controls: TEST_EXIT, TEST_SLEEP (test); DEPLOY_SECONDS (deploy); the image's build args.
 phase="$1"
 [ $# -gt 0 ] && shift
@@ -57,8 +57,19 @@ serve)
     fi
     wait $pid
     ;;
+worker | clock)
+    # A process type (images labelled io.pallet.processes=worker[,clock]): works until SIGTERM.
+    file="$(record)"
+    if [ "$(cat /app/worker_mode)" = crash ]; then
+        echo "worker of $version: cannot start" >&2
+        exit 3
+    fi
+    echo "worker of $version working"
+    trap 'echo "signal=TERM" >> "$file"; echo "end=$(now)" >> "$file"; exit 0' TERM
+    while :; do sleep 1 & wait $!; done
+    ;;
 *)
-    echo "unknown command: $phase (expected test, deploy or serve)" >&2
+    echo "unknown command: $phase (expected test, deploy, serve or worker)" >&2
     exit 64
     ;;
 esac
