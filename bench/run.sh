@@ -23,7 +23,7 @@ config="$(mktemp -d)"
 mkdir -p "$config/cli-plugins"
 cp "$build_dir/docker-pallet" "$config/cli-plugins/"
 cleanup() {
-    for i in $(seq 1 50) serve; do
+    for i in $(seq 1 50) serve proc plain; do
         docker ps -aq --filter "label=io.pallet.env=bench-$i" | xargs -r docker rm -f >/dev/null 2>&1
         docker network ls -q --filter "label=io.pallet.env=bench-$i" | xargs -r docker network rm >/dev/null 2>&1
         docker volume ls -q --filter "label=io.pallet.env=bench-$i" | xargs -r docker volume rm -f >/dev/null 2>&1
@@ -41,6 +41,8 @@ export PALLET_POSTGRES_IMAGE="${PALLET_POSTGRES_IMAGE:-pallet-test-postgres:15}"
 python3 "$repo/bench/bench.py" "$@"
 echo
 python3 "$repo/bench/serve_bench.py" "$@"
+echo
+python3 "$repo/bench/processes_bench.py" "$@"
 echo
 bash "$repo/bench/ssh_run.sh" "$@"
 echo
