@@ -60,9 +60,11 @@ std::map<std::string, int> process_counts(const state::Environment& env,
     return counts;
 }
 
-std::unique_ptr<orchestrator::Processes> hand_over_processes(
-    Context& context, orchestrator::Orchestrator& opened, const state::Environment& env,
-    const ResolvedImage& image, orchestrator::Processes& old) {
+std::unique_ptr<orchestrator::Processes> hand_over_processes(Context& context,
+                                                             orchestrator::Orchestrator& opened,
+                                                             const state::Environment& env,
+                                                             const ResolvedImage& image,
+                                                             orchestrator::Processes& old) {
     const auto counts = process_counts(env, declared_processes(image.record.labels, image.ref));
     const auto before = old.counts();
     if (!before.empty()) {

@@ -27,8 +27,10 @@ std::map<std::string, int> process_counts(const state::Environment& env,
 // to finish their work, then the new ones start and must stay up for the settle period. When
 // one does not, the new ones go, the old ones run again, and an Error says what it printed.
 // Returns the new ones (to keep once the router has switched), and `old` stays stopped.
-std::unique_ptr<orchestrator::Processes> hand_over_processes(
-    Context& context, orchestrator::Orchestrator& opened, const state::Environment& env,
-    const ResolvedImage& image, orchestrator::Processes& old);
+std::unique_ptr<orchestrator::Processes> hand_over_processes(Context& context,
+                                                             orchestrator::Orchestrator& opened,
+                                                             const state::Environment& env,
+                                                             const ResolvedImage& image,
+                                                             orchestrator::Processes& old);
 
 }  // namespace pallet::phases

@@ -75,8 +75,9 @@ class ProcessContainers : public Processes {
         const auto until = std::chrono::steady_clock::now() + period;
         while (true) {
             std::map<std::string, docker::ContainerRecord> now;
-            for (auto& record : m_context.docker.list_containers(
-                     {state::env_filter(m_env.name), state::phase_filter(state::phase::k_process)})) {
+            for (auto& record :
+                 m_context.docker.list_containers({state::env_filter(m_env.name),
+                                                   state::phase_filter(state::phase::k_process)})) {
                 now[record.name] = record;
             }
             for (const auto& replica : m_replicas) {
@@ -84,10 +85,9 @@ class ProcessContainers : public Processes {
                 if (it == now.end() || !it->second.running) {
                     return ProcessFailure{
                         replica.type,
-                        it == now.end()
-                            ? std::string("was removed by someone else")
-                            : fmt::format("exited (exit {}) within {}s of its start",
-                                          it->second.exit_code, period.count()),
+                        it == now.end() ? std::string("was removed by someone else")
+                                        : fmt::format("exited (exit {}) within {}s of its start",
+                                                      it->second.exit_code, period.count()),
                         it == now.end() ? "" : m_context.docker.logs_tail(replica.name, 20)};
                 }
             }
@@ -187,8 +187,7 @@ class ProcessContainers : public Processes {
 
 }  // namespace
 
-std::unique_ptr<Processes> start_process_containers(Context& context,
-                                                    const state::Environment& env,
+std::unique_ptr<Processes> start_process_containers(Context& context, const state::Environment& env,
                                                     const ResolvedImage& image,
                                                     const std::map<std::string, int>& counts) {
     auto processes = std::make_unique<ProcessContainers>(context, env, image, true);

@@ -11,8 +11,7 @@ namespace pallet::orchestrator::engine {
 // The processes of a version on the engine: containers pallet-ENV-proc-TYPE-ID of the image,
 // run with the type as their command and the environment's process stop timeout.
 // New ones: `counts` of each type of `image`, removed again unless kept.
-std::unique_ptr<Processes> start_process_containers(Context& context,
-                                                    const state::Environment& env,
+std::unique_ptr<Processes> start_process_containers(Context& context, const state::Environment& env,
                                                     const ResolvedImage& image,
                                                     const std::map<std::string, int>& counts);
 

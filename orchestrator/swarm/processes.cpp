@@ -49,8 +49,7 @@ class ProcessServices : public Processes {
         for (const auto& [type, entry] : m_types) {
             counts[type].wanted = entry.wanted;
             for (const auto& task : m_context.docker.service_tasks(entry.service)) {
-                counts[type].running +=
-                    task.desired_state == "running" && task.running() ? 1 : 0;
+                counts[type].running += task.desired_state == "running" && task.running() ? 1 : 0;
             }
         }
         return counts;
@@ -95,9 +94,9 @@ class ProcessServices : public Processes {
             }
             if (!until && now > start_by) {
                 const std::string type = behind.substr(0, behind.find(':'));
-                return failure_of(type, m_types.at(type).service,
-                                  fmt::format("did not start within {}s ({})",
-                                              k_start_timeout.count(), behind));
+                return failure_of(
+                    type, m_types.at(type).service,
+                    fmt::format("did not start within {}s ({})", k_start_timeout.count(), behind));
             }
             cancel::sleep(std::chrono::milliseconds(500));
         }
@@ -124,8 +123,8 @@ class ProcessServices : public Processes {
                     break;
                 }
                 if (Clock::now() > deadline) {
-                    throw Error(fmt::format("the {} processes of {} did not stop within {}s",
-                                            type, m_env.name, m_env.process_stop_timeout + 30));
+                    throw Error(fmt::format("the {} processes of {} did not stop within {}s", type,
+                                            m_env.name, m_env.process_stop_timeout + 30));
                 }
                 cancel::sleep(std::chrono::milliseconds(300));
             }

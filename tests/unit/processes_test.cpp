@@ -32,14 +32,6 @@ class ProcessTypes : public UseCase {
     int release(const std::string& ref) {
         return run_release(context, {"shop", ref, std::nullopt}, std::nullopt);
     }
-    std::string error_of(const std::function<void()>& action) {
-        try {
-            action();
-        } catch (const Error& e) {
-            return e.what();
-        }
-        return "";
-    }
     // The processes that run, by "version type".
     std::map<std::string, int> processes() {
         std::map<std::string, int> running;
@@ -123,11 +115,11 @@ TEST_P(ProcessTypes, AnUpgradeStopsTheOldProcessesBeforeTheNewOnesStartAndThenSw
                                             args.back().find("-proc-worker-") != std::string::npos
                                       : args.size() > 2 && args[1] == "stop" &&
                                             args[2].find("-proc-") != std::string::npos;
-        const bool new_start =
-            args.size() > 4 && (args[1] == "run" || args[1] == "create" || args[1] == "start") &&
-            std::any_of(args.begin(), args.end(), [](const std::string& arg) {
-                return arg.find("pallet-shop-proc-worker-") != std::string::npos;
-            });
+        const bool new_start = args.size() > 4 &&
+                               (args[1] == "run" || args[1] == "create" || args[1] == "start") &&
+                               std::any_of(args.begin(), args.end(), [](const std::string& arg) {
+                                   return arg.find("pallet-shop-proc-worker-") != std::string::npos;
+                               });
         if (old_stop && stopped == 0) {
             stopped = i + 1;
         }
@@ -174,7 +166,8 @@ TEST_P(ProcessTypes, ANewProcessThatExitsFailsTheReleaseAndTheOldOnesRunAgain) {
         << error;
     EXPECT_NE(error.find("the old version serves and its processes run again"), std::string::npos)
         << error;
-    EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:1", 1}})) << "the router never switched";
+    EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:1", 1}}))
+        << "the router never switched";
     EXPECT_EQ(processes(), (std::map<std::string, int>{{"shop:1 clock", 1}, {"shop:1 worker", 1}}))
         << "the old processes run again, the new ones are gone";
     EXPECT_FALSE(overlapped);
@@ -201,7 +194,8 @@ TEST_P(ProcessTypes, ANewProcessThatCannotBeCreatedLeavesTheOldOnesRunning) {
     };
     const std::string error = error_of([&] { release("shop:2"); });
     EXPECT_NE(error.find("no space left on device"), std::string::npos) << error;
-    EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:1", 1}})) << "the router never switched";
+    EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:1", 1}}))
+        << "the router never switched";
     EXPECT_EQ(processes(), (std::map<std::string, int>{{"shop:1 clock", 1}, {"shop:1 worker", 1}}))
         << "the old processes run again, nothing of the new ones is left";
     EXPECT_FALSE(overlapped);

@@ -5,6 +5,7 @@
 // either in the same words: what serves, who holds the deploy lock, the probes.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "state/environments.h"
 #include "state/labels.h"
 #include "state/swarm_history.h"
+#include "util/error.h"
 
 namespace pallet::phases {
 
@@ -23,6 +25,16 @@ enum class Kind { engine, swarm };
 
 inline std::string kind_name(const ::testing::TestParamInfo<Kind>& info) {
     return info.param == Kind::engine ? "OnOneEngine" : "OnASwarm";
+}
+
+// What `action` failed with ("" when it did not).
+inline std::string error_of(const std::function<void()>& action) {
+    try {
+        action();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
 }
 
 class UseCase : public ::testing::TestWithParam<Kind> {

@@ -17,15 +17,6 @@
 namespace pallet::phases {
 namespace {
 
-std::string error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
-
 using Deploying = UseCase;
 INSTANTIATE_TEST_SUITE_P(BothOrchestrators, Deploying, ::testing::Values(Kind::engine, Kind::swarm),
                          kind_name);
