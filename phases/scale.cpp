@@ -32,8 +32,8 @@ Counts parse_counts(Context& context, const std::string& env,
             count = std::stoi(number);
         }
         if (count < 0 || count > 64 || type.empty()) {
-            throw UsageError(fmt::format("invalid count \"{}\": give N or web=N for the web "
-                                         "replicas, TYPE=N for a process type (0 to 64)",
+            throw UsageError(fmt::format("invalid count \"{}\": not in range 0 to 64; give N or "
+                                         "web=N for the web replicas, TYPE=N for a process type",
                                          item),
                              k_usage);
         }
