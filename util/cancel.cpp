@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -124,6 +125,12 @@ int wait_fd() {
 }
 
 int exit_code() { return g_signal.load() == SIGTERM ? k_exit_sigterm : k_exit_sigint; }
+
+void sleep_at_most(std::chrono::milliseconds step, std::chrono::steady_clock::time_point until) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    sleep(std::max(std::chrono::milliseconds(0), std::min(step, left)));
+}
 
 void sleep(std::chrono::milliseconds duration) {
     const auto end = std::chrono::steady_clock::now() + duration;

@@ -26,4 +26,8 @@ void reset();
 // Waits for `duration`, or throws Cancelled as soon as cancellation is requested.
 void sleep(std::chrono::milliseconds duration);
 
+// Waits for `step`, or until `until` if that comes first (a poll that ends on its deadline,
+// not up to a step after it).
+void sleep_at_most(std::chrono::milliseconds step, std::chrono::steady_clock::time_point until);
+
 }  // namespace pallet::cancel

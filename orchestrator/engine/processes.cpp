@@ -91,10 +91,11 @@ class ProcessContainers : public Processes {
                         it == now.end() ? "" : m_context.docker.logs_tail(replica.name, 20)};
                 }
             }
-            if (std::chrono::steady_clock::now() >= until) {
+            const auto now_time = std::chrono::steady_clock::now();
+            if (now_time >= until) {
                 return std::nullopt;
             }
-            cancel::sleep(std::chrono::milliseconds(500));
+            cancel::sleep_at_most(std::chrono::milliseconds(500), until);
         }
     }
 

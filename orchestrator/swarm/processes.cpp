@@ -98,7 +98,11 @@ class ProcessServices : public Processes {
                     type, m_types.at(type).service,
                     fmt::format("did not start within {}s ({})", k_start_timeout.count(), behind));
             }
-            cancel::sleep(std::chrono::milliseconds(500));
+            if (until) {
+                cancel::sleep_at_most(std::chrono::milliseconds(500), *until);
+            } else {
+                cancel::sleep(std::chrono::milliseconds(500));
+            }
         }
     }
 
