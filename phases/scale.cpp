@@ -129,23 +129,11 @@ void scale_processes(Context& context, orchestrator::Orchestrator& opened, state
                 type));
         }
     }
-    state::EnvironmentStore store(context.docker);
-    for (int attempt = 0;; ++attempt) {
-        state::Environment latest = attempt == 0 ? env : store.get(env.name);
+    state::EnvironmentStore(context.docker).update(env, [&](state::Environment& latest) {
         for (const auto& [type, count] : counts) {
             latest.process_counts[type] = count;
         }
-        try {
-            store.save(latest);
-            env = latest;
-            env.generation += 1;
-            break;
-        } catch (const Error&) {
-            if (attempt == 2) {
-                throw;
-            }
-        }
-    }
+    });
     auto processes = opened.processes(env);
     for (const auto& [type, count] : counts) {
         processes->scale(type, count);

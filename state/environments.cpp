@@ -304,6 +304,23 @@ Environment EnvironmentStore::ensure(const std::string& name) {
     return env;
 }
 
+void EnvironmentStore::update(Environment& env, const std::function<void(Environment&)>& change) {
+    for (int attempt = 0;; ++attempt) {
+        Environment latest = attempt == 0 ? env : get(env.name);
+        change(latest);
+        try {
+            save(latest);
+            env = latest;
+            env.generation += 1;
+            return;
+        } catch (const Error&) {
+            if (attempt == 2) {
+                throw;
+            }
+        }
+    }
+}
+
 void EnvironmentStore::save(const Environment& env) {
     const int generation = env.generation + 1;
     if (!write(env, generation)) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -98,6 +99,9 @@ class EnvironmentStore {
     Environment ensure(const std::string& name);
     // Stores changed settings as a new generation.
     void save(const Environment& env);
+    // Applies `change` to `env` and saves it; when another client saved a newer generation
+    // meanwhile, applies it to that one instead (three tries). `env` becomes what was saved.
+    void update(Environment& env, const std::function<void(Environment&)>& change);
     // Removes the settings records of the environment.
     void remove(const Environment& env);
 

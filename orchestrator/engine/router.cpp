@@ -157,21 +157,9 @@ class EngineRouter : public Router {
     // Keeps the port the engine picked as the environment's own, so that its URL stays the same
     // when the router starts again. Settings changed meanwhile are read again.
     void keep_port(int port) {
-        state::EnvironmentStore store(m_context.docker);
-        for (int attempt = 0;; ++attempt) {
-            state::Environment latest = attempt == 0 ? m_env : store.get(m_env.name);
+        state::EnvironmentStore(m_context.docker).update(m_env, [port](state::Environment& latest) {
             latest.port = port;
-            try {
-                store.save(latest);
-                m_env = latest;
-                m_env.generation += 1;
-                return;
-            } catch (const Error&) {
-                if (attempt == 2) {
-                    throw;
-                }
-            }
-        }
+        });
     }
 
     Context& m_context;
