@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "util/cancel.h"
 #include "util/error.h"
@@ -246,6 +247,17 @@ bool SshTunnel::alive() {
         return ::recv(m_hold, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
     }
     return true;
+}
+
+bool SshTunnel::survives(std::chrono::milliseconds grace) {
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (alive()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
 }
 
 std::string SshTunnel::last_words() const {

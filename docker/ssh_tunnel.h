@@ -48,6 +48,10 @@ class SshTunnel {
     std::string docker_host() const { return "unix://" + m_local_socket; }
     // True while the connection is up.
     bool alive();
+    // True when the connection is still up after `grace`; false as soon as it drops. A docker
+    // call through the forward can end (EOF) a moment before ssh itself notices that the
+    // server went, so a failed call asks this rather than alive().
+    bool survives(std::chrono::milliseconds grace);
     // What ssh said (its last lines), for an error once the connection dropped.
     std::string last_words() const;
     // "ops@db.example.org": the remote, as people call it.

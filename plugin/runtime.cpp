@@ -126,7 +126,8 @@ void Runtime::connect() {
     }
     docker::SshTunnel* shared = tunnel.get();
     connection.lost = [shared]() -> std::optional<std::string> {
-        if (shared->alive()) {
+        // Asked after a docker call failed: give ssh a moment to see a drop the call saw first.
+        if (shared->survives(std::chrono::milliseconds(1500))) {
             return std::nullopt;
         }
         return fmt::format(
