@@ -235,6 +235,8 @@ class DockerCli {
     // name_taken when a swarm object has that name already (a lock).
     StartOutcome create_service(const ServiceSpec& spec);
     void scale_service(const std::string& name, int replicas);
+    // One `docker service scale` for several services (service name: replicas).
+    void scale_services(const std::map<std::string, int>& replicas);
     // Cleanup: never throws.
     void remove_services(const std::vector<std::string>& names);
     // Streams a service's output to stderr in the background until the returned process goes.

@@ -200,10 +200,21 @@ StartOutcome DockerCli::create_service(const ServiceSpec& spec) {
 }
 
 void DockerCli::scale_service(const std::string& name, int replicas) {
+    scale_services({{name, replicas}});
+}
+
+void DockerCli::scale_services(const std::map<std::string, int>& replicas) {
+    if (replicas.empty()) {
+        return;
+    }
     Command options;
     options.on_cancel = OnCancel::finish;
     // `service scale` changes the replicas alone (update would rewrite other parts of the spec).
-    change({"service", "scale", "--detach", fmt::format("{}={}", name, replicas)}, options);
+    std::vector<std::string> args = {"service", "scale", "--detach"};
+    for (const auto& [name, count] : replicas) {
+        args.push_back(fmt::format("{}={}", name, count));
+    }
+    change(std::move(args), options);
 }
 
 void DockerCli::remove_services(const std::vector<std::string>& names) {

@@ -125,6 +125,8 @@ class Processes {
     virtual ~Processes() = default;
     // By type: replicas that run, and that should.
     virtual std::map<std::string, ProcessCount> counts() = 0;
+    // Runs a prepared set (Orchestrator::prepare_processes) without waiting for it.
+    virtual void start() = 0;
     // Once each runs: waits `period` while every one stays up; the first that does not.
     virtual std::optional<ProcessFailure> settle(std::chrono::seconds period) = 0;
     // SIGTERM, the environment's process stop timeout for their work to finish, then SIGKILL;
@@ -252,8 +254,10 @@ class Orchestrator {
                                                      const ResolvedImage& image, int count) = 0;
     // The processes of the version that serves (an empty set when it has none).
     virtual std::unique_ptr<Processes> processes(const state::Environment& env) = 0;
-    // Starts the processes of `image`, `counts` of each type (0: none yet).
-    virtual std::unique_ptr<Processes> start_processes(
+    // Makes the processes of `image`, `counts` of each type, none running yet: all that takes
+    // time (containers, services) is done while the new web replicas come up, so that the
+    // gap between the old processes' stop and the new ones' start is one Processes::start().
+    virtual std::unique_ptr<Processes> prepare_processes(
         const state::Environment& env, const ResolvedImage& image,
         const std::map<std::string, int>& counts) = 0;
     // Stops every serve replica, process (with its grace period) and the router.

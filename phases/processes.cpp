@@ -60,12 +60,16 @@ std::map<std::string, int> process_counts(const state::Environment& env,
     return counts;
 }
 
-std::unique_ptr<orchestrator::Processes> hand_over_processes(Context& context,
-                                                             orchestrator::Orchestrator& opened,
-                                                             const state::Environment& env,
-                                                             const ResolvedImage& image,
-                                                             orchestrator::Processes& old) {
-    const auto counts = process_counts(env, declared_processes(image.record.labels, image.ref));
+std::unique_ptr<orchestrator::Processes> prepare_processes(orchestrator::Orchestrator& opened,
+                                                           const state::Environment& env,
+                                                           const ResolvedImage& image) {
+    return opened.prepare_processes(
+        env, image, process_counts(env, declared_processes(image.record.labels, image.ref)));
+}
+
+void hand_over_processes(Context& context, const state::Environment& env,
+                         const ResolvedImage& image, orchestrator::Processes& old,
+                         std::unique_ptr<orchestrator::Processes>& fresh) {
     const auto before = old.counts();
     if (!before.empty()) {
         context.step("stopping the old version's processes (at most {}s each to finish their work)",
@@ -74,12 +78,12 @@ std::unique_ptr<orchestrator::Processes> hand_over_processes(Context& context,
     }
     // Whatever stops the new ones (an exit, a start that fails, Ctrl-C) leaves the old ones
     // running again: two versions never run at once, and none is left without its processes.
-    std::unique_ptr<orchestrator::Processes> fresh;
+    const auto counts = process_counts(env, declared_processes(image.record.labels, image.ref));
     std::optional<orchestrator::ProcessFailure> failure;
     try {
-        fresh = opened.start_processes(env, image, counts);
+        fresh->start();
         if (counts.empty() || context.docker.dry_run()) {
-            return fresh;
+            return;
         }
         std::vector<std::string> started;
         for (const auto& [type, count] : counts) {
@@ -102,7 +106,6 @@ std::unique_ptr<orchestrator::Processes> hand_over_processes(Context& context,
             failure->type, image.ref, failure->what,
             failure->output.empty() ? "" : " Its last output:\n", failure->output));
     }
-    return fresh;
 }
 
 }  // namespace pallet::phases

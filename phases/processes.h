@@ -22,15 +22,20 @@ std::vector<std::string> declared_processes(const docker::Labels& image_labels,
 std::map<std::string, int> process_counts(const state::Environment& env,
                                           const std::vector<std::string>& declared);
 
-// Hands the environment's processes from the version that serves to `image`'s, so that two
-// versions of one type never run at once: the old ones get SIGTERM and the process stop timeout
-// to finish their work, then the new ones start and must stay up for the settle period. When
-// one does not, the new ones go, the old ones run again, and an Error says what it printed.
-// Returns the new ones (to keep once the router has switched), and `old` stays stopped.
-std::unique_ptr<orchestrator::Processes> hand_over_processes(Context& context,
-                                                             orchestrator::Orchestrator& opened,
-                                                             const state::Environment& env,
-                                                             const ResolvedImage& image,
-                                                             orchestrator::Processes& old);
+// Makes `image`'s processes, the environment's count of each declared type, none running yet
+// (removed again unless kept): done while the new web replicas come up.
+std::unique_ptr<orchestrator::Processes> prepare_processes(orchestrator::Orchestrator& opened,
+                                                           const state::Environment& env,
+                                                           const ResolvedImage& image);
+
+// Hands the environment's processes from the version that serves to `image`'s prepared ones
+// (`fresh`), so that two versions of one type never run at once: the old ones get SIGTERM and
+// the process stop timeout to finish their work, then the new ones start and must stay up for
+// the settle period. When one does not, the new ones go (`fresh` is reset), the old ones run
+// again, and an Error says what it printed. Otherwise `fresh` runs (to keep once the router
+// has switched), and `old` stays stopped.
+void hand_over_processes(Context& context, const state::Environment& env,
+                         const ResolvedImage& image, orchestrator::Processes& old,
+                         std::unique_ptr<orchestrator::Processes>& fresh);
 
 }  // namespace pallet::phases

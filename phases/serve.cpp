@@ -51,9 +51,12 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
     auto fresh = opened.start_replicas(env, image, replicas);
     context.done("started {} serve replica(s) of {}; waiting for GET {} to answer (at most {}s)",
                  replicas, image.ref, env.health_path, env.health_timeout);
+    // While they come up: the new version's processes are made, to start the moment the old
+    // ones have stopped.
+    auto processes = prepare_processes(opened, env, image);
     if (context.docker.dry_run()) {
         auto old_processes = opened.processes(env);
-        auto processes = hand_over_processes(context, opened, env, image, *old_processes);
+        hand_over_processes(context, env, image, *old_processes, processes);
         fresh->keep();
         router->keep();
         processes->keep();
@@ -78,9 +81,8 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
     // The new web replicas answer, but get no request yet: first the processes change version,
     // one version of each type at a time. When the new ones do not stay up, nothing switched.
     auto old_processes = opened.processes(env);
-    std::unique_ptr<orchestrator::Processes> processes;
     try {
-        processes = hand_over_processes(context, opened, env, image, *old_processes);
+        hand_over_processes(context, env, image, *old_processes, processes);
     } catch (const Error& e) {
         opened.record_serve(
             env, serve_event(context, image.ref, image.record.id, "failed: a process exited"),

@@ -64,6 +64,9 @@ EnvironmentState describe(const state::Snapshot& snapshot, bool routers) {
         }
     }
     for (const auto& record : snapshot.processes) {
+        if (never_started(record)) {
+            continue;
+        }
         ProcessCount& count = state.processes[record.label(state::label::k_process)];
         ++count.wanted;
         count.running += record.running ? 1 : 0;
@@ -282,10 +285,10 @@ class EngineOrchestrator : public Orchestrator {
         return existing_process_containers(m_context, env, m_snapshot.processes, served);
     }
 
-    std::unique_ptr<Processes> start_processes(const state::Environment& env,
-                                               const ResolvedImage& image,
-                                               const std::map<std::string, int>& counts) override {
-        return start_process_containers(m_context, env, image, counts);
+    std::unique_ptr<Processes> prepare_processes(
+        const state::Environment& env, const ResolvedImage& image,
+        const std::map<std::string, int>& counts) override {
+        return prepare_process_containers(m_context, env, image, counts);
     }
 
     void stop(const state::Environment& env) override {

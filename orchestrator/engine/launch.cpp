@@ -116,16 +116,28 @@ void launch_replicas(Context& context, const ResolvedImage& image,
         }
         return;
     }
+    create_replicas(context, image, specs);
     std::vector<std::string> names;
     for (const auto& spec : specs) {
-        context.docker.create_container(spec);
         names.push_back(spec.name);
     }
-    // Created after the others, the first one's mount points are those of every replica: the
-    // named volumes are shared, and docker copies an image's directory over an empty volume
-    // (with the directory's owner) whenever a container of it is created.
-    hand_mounts_to_user(context, image, specs.front(), specs.front().name);
     context.docker.start_containers(names);
+}
+
+void create_replicas(Context& context, const ResolvedImage& image,
+                     const std::vector<docker::ContainerSpec>& specs) {
+    if (specs.empty()) {
+        return;
+    }
+    for (const auto& spec : specs) {
+        context.docker.create_container(spec);
+    }
+    if (!runs_as_root(image)) {
+        // Created after the others, the first one's mount points are those of every replica:
+        // the named volumes are shared, and docker copies an image's directory over an empty
+        // volume (with the directory's owner) whenever a container of it is created.
+        hand_mounts_to_user(context, image, specs.front(), specs.front().name);
+    }
 }
 
 int launch_attached(Context& context, const ResolvedImage& image,

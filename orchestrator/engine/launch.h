@@ -22,6 +22,9 @@ docker::StartOutcome launch_detached(Context& context, const ResolvedImage& imag
 // Starts the replicas `specs` of `image` in the background (they share their named volumes).
 void launch_replicas(Context& context, const ResolvedImage& image,
                      const std::vector<docker::ContainerSpec>& specs);
+// Creates them, their mount points handed to the image's user, for a later start_containers.
+void create_replicas(Context& context, const ResolvedImage& image,
+                     const std::vector<docker::ContainerSpec>& specs);
 
 // The uid and gid `image` runs as; nullopt for root. A user named rather than numbered is looked
 // up in the image's own /etc/passwd (from a container made of it and removed).

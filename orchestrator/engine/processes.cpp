@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "orchestrator/engine/container.h"
 #include "orchestrator/engine/launch.h"
 #include "state/labels.h"
@@ -41,14 +43,18 @@ class ProcessContainers : public Processes {
 
     void adopt(const std::vector<docker::ContainerRecord>& records) {
         for (const auto& record : records) {
+            if (never_started(record)) {
+                m_strays.push_back(record.name);
+                continue;
+            }
             m_replicas.push_back(
                 {record.name, record.label(state::label::k_process), record.running});
             m_wanted[record.label(state::label::k_process)] += 1;
         }
     }
 
-    // Starts `counts` of each type (their restart policy comes with keep()).
-    void start(const std::map<std::string, int>& counts) {
+    // Creates `counts` of each type, not started (their restart policy comes with keep()).
+    void prepare(const std::map<std::string, int>& counts) {
         std::vector<docker::ContainerSpec> specs;
         for (const auto& [type, count] : counts) {
             m_wanted[type] += count;
@@ -57,7 +63,13 @@ class ProcessContainers : public Processes {
                 m_replicas.push_back({specs.back().name, type, true});
             }
         }
-        launch_replicas(m_context, m_image, specs);
+        m_stopped = true;
+        create_replicas(m_context, m_image, specs);
+    }
+
+    void start() override {
+        m_context.docker.start_containers(names());
+        m_stopped = false;
     }
 
     std::map<std::string, ProcessCount> counts() override {
@@ -105,10 +117,7 @@ class ProcessContainers : public Processes {
         m_stopped = true;
     }
 
-    void start_again() override {
-        m_context.docker.start_containers(names());
-        m_stopped = false;
-    }
+    void start_again() override { start(); }
 
     void keep() override {
         m_context.docker.set_restart_policy(names(), k_serving_restart_policy);
@@ -116,7 +125,9 @@ class ProcessContainers : public Processes {
     }
 
     void remove() override {
-        m_context.docker.remove_containers(names());
+        auto all = names();
+        all.insert(all.end(), m_strays.begin(), m_strays.end());
+        m_context.docker.remove_containers(all);
         m_removed = true;
     }
 
@@ -180,6 +191,9 @@ class ProcessContainers : public Processes {
     ResolvedImage m_image;
     bool m_fresh;
     std::vector<Replica> m_replicas;
+    // Made for a release that never got to start them (its command was killed): removed with
+    // the set, never started.
+    std::vector<std::string> m_strays;
     std::map<std::string, int> m_wanted;
     bool m_kept = false;
     bool m_stopped = false;
@@ -188,11 +202,14 @@ class ProcessContainers : public Processes {
 
 }  // namespace
 
-std::unique_ptr<Processes> start_process_containers(Context& context, const state::Environment& env,
-                                                    const ResolvedImage& image,
-                                                    const std::map<std::string, int>& counts) {
+bool never_started(const docker::ContainerRecord& record) { return record.status == "created"; }
+
+std::unique_ptr<Processes> prepare_process_containers(Context& context,
+                                                      const state::Environment& env,
+                                                      const ResolvedImage& image,
+                                                      const std::map<std::string, int>& counts) {
     auto processes = std::make_unique<ProcessContainers>(context, env, image, true);
-    processes->start(counts);
+    processes->prepare(counts);
     return processes;
 }
 
@@ -200,9 +217,11 @@ std::unique_ptr<Processes> existing_process_containers(
     Context& context, const state::Environment& env,
     const std::vector<docker::ContainerRecord>& records, const ResolvedImage& served) {
     ResolvedImage image = served;
-    if (!records.empty()) {
-        image.ref = records.front().label(state::label::k_version);
-        image.record.id = records.front().label(state::label::k_image_id);
+    const auto started = std::find_if(records.begin(), records.end(),
+                                      [](const auto& record) { return !never_started(record); });
+    if (started != records.end()) {
+        image.ref = started->label(state::label::k_version);
+        image.record.id = started->label(state::label::k_image_id);
     }
     auto processes = std::make_unique<ProcessContainers>(context, env, image, false);
     processes->adopt(records);

@@ -43,6 +43,8 @@ class ProcessServices : public Processes {
     void add(const std::string& type, const std::string& service, int wanted) {
         m_types[type] = Type{service, wanted};
     }
+    // Made with no replicas: start() gives them their counts.
+    void prepared() { m_stopped = true; }
 
     std::map<std::string, ProcessCount> counts() override {
         std::map<std::string, ProcessCount> counts;
@@ -106,12 +108,16 @@ class ProcessServices : public Processes {
         }
     }
 
+    void start() override { scale_back(); }
+
     void stop() override {
+        std::map<std::string, int> none;
         for (const auto& [type, entry] : m_types) {
             if (entry.wanted > 0) {
-                m_context.docker.scale_service(entry.service, 0);
+                none[entry.service] = 0;
             }
         }
+        m_context.docker.scale_services(none);
         m_stopped = true;
         if (m_context.docker.dry_run()) {
             return;
@@ -173,11 +179,13 @@ class ProcessServices : public Processes {
 
   private:
     void scale_back() {
+        std::map<std::string, int> wanted;
         for (const auto& [type, entry] : m_types) {
             if (entry.wanted > 0) {
-                m_context.docker.scale_service(entry.service, entry.wanted);
+                wanted[entry.service] = entry.wanted;
             }
         }
+        m_context.docker.scale_services(wanted);
         m_stopped = false;
     }
 
@@ -218,10 +226,11 @@ std::string process_type_of(const std::string& env, const std::string& service) 
     return service.substr(prefix.size(), service.size() - prefix.size() - 9);
 }
 
-std::unique_ptr<Processes> start_process_services(Context& context, const state::Environment& env,
-                                                  const ResolvedImage& image,
-                                                  const std::map<std::string, int>& counts) {
+std::unique_ptr<Processes> prepare_process_services(Context& context, const state::Environment& env,
+                                                    const ResolvedImage& image,
+                                                    const std::map<std::string, int>& counts) {
     auto processes = std::make_unique<ProcessServices>(context, env, true);
+    processes->prepared();
     for (const auto& [type, count] : counts) {
         docker::ServiceSpec spec;
         spec.name = fmt::format("pallet-{}-proc-{}-{}", env.name, type, state::random_id());
@@ -234,7 +243,7 @@ std::unique_ptr<Processes> start_process_services(Context& context, const state:
         spec.container_labels[state::label::k_process] = type;
         spec.network = state::network_name(env.name);
         spec.mounts = storage_mounts(env, "/storage", "/static", false);
-        spec.replicas = count;
+        spec.replicas = 0;             // start() gives it `count`
         spec.endpoint_mode = "dnsrr";  // no route to them, no virtual IP
         spec.restart_condition = "any";
         spec.stop_grace_seconds = env.process_stop_timeout;

@@ -353,10 +353,10 @@ class SwarmOrchestrator : public Orchestrator {
         return existing_process_services(m_context, env, m_objects.processes);
     }
 
-    std::unique_ptr<Processes> start_processes(const state::Environment& env,
-                                               const ResolvedImage& image,
-                                               const std::map<std::string, int>& counts) override {
-        return start_process_services(m_context, env, image, counts);
+    std::unique_ptr<Processes> prepare_processes(
+        const state::Environment& env, const ResolvedImage& image,
+        const std::map<std::string, int>& counts) override {
+        return prepare_process_services(m_context, env, image, counts);
     }
 
     void stop(const state::Environment&) override {

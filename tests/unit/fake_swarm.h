@@ -416,6 +416,30 @@ class FakeSwarm {
             {"Endpoint", {{"Ports", nlohmann::json::array()}}}};
     }
 
+    // One NAME=REPLICAS of `docker service scale`; false when there is no such service.
+    bool scale(const std::string& spec) {
+        Service* service = find_service(spec.substr(0, spec.find('=')));
+        if (service == nullptr) {
+            return false;
+        }
+        const int replicas = std::stoi(spec.substr(spec.find('=') + 1));
+        for (int slot = service->replicas + 1; slot <= replicas; ++slot) {
+            start_task(*service, slot);
+        }
+        for (auto& task : tasks) {
+            if (task.service == service->name && task.slot > replicas &&
+                task.desired == "running") {
+                task.desired = "shutdown";
+                task.state = "shutdown";
+                if (!task.container.empty() && end_container) {
+                    end_container(task.container);
+                }
+            }
+        }
+        service->replicas = replicas;
+        return true;
+    }
+
     Service* find_service(const std::string& name_or_id) {
         for (auto& [name, service] : services) {
             if (name == name_or_id || service.id == name_or_id) {
@@ -564,26 +588,11 @@ class FakeSwarm {
             return ok(out);
         }
         if (verb == "scale") {
-            const std::string& spec = args.back();
-            Service* service = find_service(spec.substr(0, spec.find('=')));
-            if (service == nullptr) {
-                return failed("no such service");
-            }
-            const int replicas = std::stoi(spec.substr(spec.find('=') + 1));
-            for (int slot = service->replicas + 1; slot <= replicas; ++slot) {
-                start_task(*service, slot);
-            }
-            for (auto& task : tasks) {
-                if (task.service == service->name && task.slot > replicas &&
-                    task.desired == "running") {
-                    task.desired = "shutdown";
-                    task.state = "shutdown";
-                    if (!task.container.empty() && end_container) {
-                        end_container(task.container);
-                    }
+            for (size_t i = 2; i < args.size(); ++i) {
+                if (args[i].find('=') != std::string::npos && !scale(args[i])) {
+                    return failed("no such service");
                 }
             }
-            service->replicas = replicas;
             return ok();
         }
         if (verb == "rm") {

@@ -105,21 +105,32 @@ TEST_P(ProcessTypes, AnUpgradeStopsTheOldProcessesBeforeTheNewOnesStartAndThenSw
     EXPECT_FALSE(overlapped) << "two versions of one type never ran at once";
     EXPECT_EQ(processes(), (std::map<std::string, int>{{"shop:2 clock", 1}, {"shop:2 worker", 1}}));
     EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:2", 1}}));
-    // The order: old processes stopped, new ones started, then the router's switch.
+    // The order: new processes made, old ones stopped, new ones started, then the router's
+    // switch. Made first, the new ones start with one command once the old ones have stopped.
+    const auto names_new_worker = [](const std::vector<std::string>& args) {
+        return std::any_of(args.begin(), args.end(), [](const std::string& arg) {
+            return arg.find("pallet-shop-proc-worker-") != std::string::npos;
+        });
+    };
+    size_t created = 0;
     size_t stopped = 0;
     size_t started = 0;
     size_t switched = 0;
     for (size_t i = 0; i < engine.commands.size(); ++i) {
         const auto& args = engine.commands[i];
-        const bool old_stop = swarm() ? args.size() > 3 && args[1] == "scale" &&
-                                            args.back().find("-proc-worker-") != std::string::npos
+        const bool scales_to_zero = std::any_of(args.begin(), args.end(), [](const auto& arg) {
+            return arg.find("-proc-worker-") != std::string::npos && arg.ends_with("=0");
+        });
+        const bool old_stop = swarm() ? args.size() > 3 && args[1] == "scale" && scales_to_zero
                                       : args.size() > 2 && args[1] == "stop" &&
                                             args[2].find("-proc-") != std::string::npos;
-        const bool new_start = args.size() > 4 &&
-                               (args[1] == "run" || args[1] == "create" || args[1] == "start") &&
-                               std::any_of(args.begin(), args.end(), [](const std::string& arg) {
-                                   return arg.find("pallet-shop-proc-worker-") != std::string::npos;
-                               });
+        const bool new_start =
+            swarm()
+                ? args.size() > 3 && args[1] == "scale" && names_new_worker(args) && !scales_to_zero
+                : args.size() > 2 && args[1] == "start" && names_new_worker(args);
+        if (args.size() > 4 && args[1] == "create" && names_new_worker(args) && created == 0) {
+            created = i + 1;
+        }
         if (old_stop && stopped == 0) {
             stopped = i + 1;
         }
@@ -131,6 +142,8 @@ TEST_P(ProcessTypes, AnUpgradeStopsTheOldProcessesBeforeTheNewOnesStartAndThenSw
             switched = i + 1;
         }
     }
+    ASSERT_GT(created, 0u);
+    EXPECT_LT(created, stopped) << "the new ones are made before the old ones stop";
     ASSERT_GT(stopped, 0u);
     ASSERT_GT(started, 0u);
     EXPECT_LT(stopped, started);
@@ -177,8 +190,8 @@ TEST_P(ProcessTypes, ANewProcessThatExitsFailsTheReleaseAndTheOldOnesRunAgain) {
 
 TEST_P(ProcessTypes, ANewProcessThatCannotBeCreatedLeavesTheOldOnesRunning) {
     ASSERT_EQ(release("shop:1"), 0);
-    // The engine refuses the new version's worker (a full disk, a lost node): after the old
-    // ones were stopped, before the settle period.
+    // The engine refuses the new version's worker (a full disk, a lost node) while the new web
+    // replicas come up, before the old processes were stopped.
     engine.before = [this](const std::vector<std::string>& args) {
         watch();
         const bool creates = args.size() > 2 && (args[1] == "create" || args[1] == "run");
@@ -199,6 +212,29 @@ TEST_P(ProcessTypes, ANewProcessThatCannotBeCreatedLeavesTheOldOnesRunning) {
     EXPECT_EQ(processes(), (std::map<std::string, int>{{"shop:1 clock", 1}, {"shop:1 worker", 1}}))
         << "the old processes run again, nothing of the new ones is left";
     EXPECT_FALSE(overlapped);
+}
+
+TEST_P(ProcessTypes, AProcessMadeByAKilledReleaseNeverStartsAndGoesWithTheNextOne) {
+    ASSERT_EQ(release("shop:1"), 0);
+    if (swarm()) {
+        GTEST_SKIP() << "on a swarm what a killed release made is a service of 0 replicas";
+    }
+    // A release of shop:9 was killed (SIGKILL) after it made its worker, before it started it.
+    auto labels = state::base_labels("shop", state::phase::k_process);
+    labels[state::label::k_process] = "worker";
+    labels[state::label::k_version] = "shop:9";
+    labels[state::label::k_image_id] = "sha256:nine";
+    engine.add("pallet-shop-proc-worker-killed123", labels, "created");
+    ::testing::internal::CaptureStdout();
+    run_status(context, std::string("shop"), Format::json);
+    const std::string status = ::testing::internal::GetCapturedStdout();
+    EXPECT_NE(status.find(R"("worker":{"Running":1,"Wanted":1})"), std::string::npos)
+        << "not counted as one of the served version's: " << status;
+    ASSERT_EQ(release("shop:2"), 0);
+    EXPECT_FALSE(overlapped) << "it never ran next to another version's worker";
+    EXPECT_EQ(engine.containers.count("pallet-shop-proc-worker-killed123"), 0u)
+        << "it went with the old version's processes";
+    EXPECT_EQ(processes(), (std::map<std::string, int>{{"shop:2 clock", 1}, {"shop:2 worker", 1}}));
 }
 
 TEST_P(ProcessTypes, ScaleSetsCountsThatTheNextVersionKeeps) {
