@@ -104,8 +104,11 @@ struct OneOff {
 
 // Where a command's output comes from (logs), and how it is shown.
 struct OutputSource {
-    std::string description;                  // "deploy of v1 (succeeded)"
-    std::function<void(bool follow)> stream;  // to the user's terminal
+    std::string description;  // "deploy of v1 (succeeded)"
+    // Shows it: docker's own output goes to the user's terminal as it is; where the lines pass
+    // through this command (several containers read at once), each goes to `line`, for the
+    // use case to print.
+    std::function<void(bool follow, const std::function<void(const std::string&)>& line)> stream;
 };
 
 class Router;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+
 #include "orchestrator/open.h"
 #include "state/labels.h"
 #include "util/error.h"
@@ -30,7 +32,11 @@ int run_logs(Context& context, const std::string& env, const std::string& phase,
                                 fmt::arg("pallet", context.command("pallet"))));
     }
     context.step("{}", source->description);
-    source->stream(follow);
+    source->stream(follow, [&context](const std::string& line) {
+        context.output_follows();
+        fmt::print("{}\n", line);
+        std::fflush(stdout);
+    });
     return 0;
 }
 

@@ -344,13 +344,12 @@ class EngineOrchestrator : public Orchestrator {
             }
             return OutputSource{
                 fmt::format("{} {} process(es) of {}", names.size(), process, env.name),
-                [this, names](bool follow) {
+                [this, names](bool follow, const auto& print) {
                     // Each line after its replica's name, as docker service logs shows tasks.
-                    m_context.docker.read_logs(names, follow,
-                                               [&names](size_t index, const std::string& line) {
-                                                   fmt::print("{} | {}\n", names[index], line);
-                                                   std::fflush(stdout);
-                                               });
+                    m_context.docker.read_logs(
+                        names, follow, [&names, &print](size_t index, const std::string& line) {
+                            print(fmt::format("{} | {}", names[index], line));
+                        });
                 }};
         }
         if (phase == state::phase::k_deploy) {
@@ -362,7 +361,9 @@ class EngineOrchestrator : public Orchestrator {
             return OutputSource{
                 fmt::format("deploy of {} ({})", newest.label(state::label::k_version),
                             state::deploy_entry(newest).result),
-                [this, id = newest.id](bool follow) { m_context.docker.stream_logs(id, follow); }};
+                [this, id = newest.id](bool follow, const auto&) {
+                    m_context.docker.stream_logs(id, follow);
+                }};
         }
         if (m_snapshot.serving.empty()) {
             return std::nullopt;
@@ -373,7 +374,7 @@ class EngineOrchestrator : public Orchestrator {
             serving.size() > 1
                 ? fmt::format("{} serve containers of {}", serving.size(), env.name)
                 : fmt::format("{} ({})", first, serving.front().label(state::label::k_version)),
-            [this, serving](bool follow) {
+            [this, serving](bool follow, const auto&) {
                 if (follow && serving.size() > 1) {
                     m_context.step("following {} of {} serve containers", serving.front().name,
                                    serving.size());

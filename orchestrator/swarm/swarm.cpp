@@ -410,7 +410,7 @@ class SwarmOrchestrator : public Orchestrator {
                 if (service.label(state::label::k_process) == process) {
                     return OutputSource{fmt::format("{} ({} replica(s) of {})", service.name,
                                                     service.replicas, process),
-                                        [this, name = service.name](bool follow) {
+                                        [this, name = service.name](bool follow, const auto&) {
                                             // Each line after its task's name and node.
                                             m_context.docker.stream_service_logs(name, follow,
                                                                                  false);
@@ -426,7 +426,7 @@ class SwarmOrchestrator : public Orchestrator {
                 if (!m_context.docker.service_tasks(job).empty()) {
                     return OutputSource{fmt::format("deploy of {} (running: swarm service {})",
                                                     lock.label(state::label::k_version), job),
-                                        [this, job](bool follow) {
+                                        [this, job](bool follow, const auto&) {
                                             m_context.docker.stream_service_logs(job, follow);
                                         }};
                 }
@@ -438,7 +438,18 @@ class SwarmOrchestrator : public Orchestrator {
             const std::string data = outputs.front().data;
             return OutputSource{
                 fmt::format("deploy of {} (ended)", outputs.front().label(state::label::k_version)),
-                [data](bool) { fmt::print("{}", data); }};
+                [data](bool, const auto& print) {
+                    std::string text = data;
+                    if (!text.empty() && text.back() == '\n') {
+                        text.pop_back();
+                    }
+                    if (text.empty()) {
+                        return;
+                    }
+                    for (const auto& line : util::split(text, '\n')) {
+                        print(line);
+                    }
+                }};
         }
         if (m_objects.serving.empty()) {
             return std::nullopt;
@@ -447,7 +458,7 @@ class SwarmOrchestrator : public Orchestrator {
         (void)env;
         return OutputSource{fmt::format("{} ({}, {} replica(s))", service.name,
                                         service.label(state::label::k_version), service.replicas),
-                            [this, name = service.name](bool follow) {
+                            [this, name = service.name](bool follow, const auto&) {
                                 m_context.docker.stream_service_logs(name, follow);
                             }};
     }
