@@ -45,6 +45,19 @@ class ProcessServices : public Processes {
     }
     // Made with no replicas: start() gives them their counts.
     void prepared() { m_stopped = true; }
+    // One that runs now. A second service of one type was made by a release that was killed
+    // before it started it (0 replicas): it is removed with the set, never scaled.
+    void adopt(const std::string& type, const std::string& service, int replicas) {
+        const auto it = m_types.find(type);
+        if (it == m_types.end()) {
+            add(type, service, replicas);
+        } else if (replicas > it->second.wanted) {
+            m_strays.push_back(it->second.service);
+            it->second = Type{service, replicas};
+        } else {
+            m_strays.push_back(service);
+        }
+    }
 
     std::map<std::string, ProcessCount> counts() override {
         std::map<std::string, ProcessCount> counts;
@@ -161,7 +174,9 @@ class ProcessServices : public Processes {
     void keep() override { m_kept = true; }
 
     void remove() override {
-        m_context.docker.remove_services(services());
+        auto all = services();
+        all.insert(all.end(), m_strays.begin(), m_strays.end());
+        m_context.docker.remove_services(all);
         m_removed = true;
     }
 
@@ -211,6 +226,7 @@ class ProcessServices : public Processes {
     const state::Environment& m_env;
     bool m_fresh;
     std::map<std::string, Type> m_types;
+    std::vector<std::string> m_strays;  // see adopt()
     bool m_kept = false;
     bool m_stopped = false;
     bool m_removed = false;
@@ -258,7 +274,7 @@ std::unique_ptr<Processes> existing_process_services(
     const std::vector<docker::ServiceRecord>& services) {
     auto processes = std::make_unique<ProcessServices>(context, env, false);
     for (const auto& service : services) {
-        processes->add(service.label(state::label::k_process), service.name, service.replicas);
+        processes->adopt(service.label(state::label::k_process), service.name, service.replicas);
     }
     return processes;
 }

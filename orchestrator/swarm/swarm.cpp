@@ -575,8 +575,10 @@ class SwarmOrchestrator : public Orchestrator {
         }
         for (const auto& service : m_objects.processes) {
             // Wanted as the swarm keeps it; tasks are not asked here (status does).
-            m_state.processes[service.label(state::label::k_process)] =
-                ProcessCount{service.replicas, service.replicas};
+            // Summed: during a release (or after one that was killed) a type has two.
+            ProcessCount& count = m_state.processes[service.label(state::label::k_process)];
+            count.running += service.replicas;
+            count.wanted += service.replicas;
         }
     }
 
@@ -811,7 +813,8 @@ std::vector<EnvironmentState> describe_all(Context& context,
                 }
                 state.served = served;
             } else if (const std::string type = process_type_of(name, service); !type.empty()) {
-                state.processes[type] = ProcessCount{running, wanted};
+                state.processes[type].running += running;  // summed, as above
+                state.processes[type].wanted += wanted;
             } else if (service.rfind("pallet-" + name + "-", 0) == 0) {
                 const std::string kind = service.substr(name.size() + 8);
                 if (auto found = state.services.find(kind);

@@ -216,15 +216,22 @@ TEST_P(ProcessTypes, ANewProcessThatCannotBeCreatedLeavesTheOldOnesRunning) {
 
 TEST_P(ProcessTypes, AProcessMadeByAKilledReleaseNeverStartsAndGoesWithTheNextOne) {
     ASSERT_EQ(release("shop:1"), 0);
-    if (swarm()) {
-        GTEST_SKIP() << "on a swarm what a killed release made is a service of 0 replicas";
-    }
-    // A release of shop:9 was killed (SIGKILL) after it made its worker, before it started it.
+    // A release of shop:9 was killed (SIGKILL) after it made its worker, before it started it:
+    // a container never started, or a swarm service of 0 replicas.
     auto labels = state::base_labels("shop", state::phase::k_process);
     labels[state::label::k_process] = "worker";
     labels[state::label::k_version] = "shop:9";
     labels[state::label::k_image_id] = "sha256:nine";
-    engine.add("pallet-shop-proc-worker-killed123", labels, "created");
+    if (swarm()) {
+        docker::ServiceSpec stray;
+        stray.name = "pallet-shop-proc-worker-killed123";
+        stray.image = "shop:9";
+        stray.labels = labels;
+        stray.replicas = 0;
+        context.docker.create_service(stray);
+    } else {
+        engine.add("pallet-shop-proc-worker-killed123", labels, "created");
+    }
     ::testing::internal::CaptureStdout();
     run_status(context, std::string("shop"), Format::json);
     const std::string status = ::testing::internal::GetCapturedStdout();
@@ -232,7 +239,9 @@ TEST_P(ProcessTypes, AProcessMadeByAKilledReleaseNeverStartsAndGoesWithTheNextOn
         << "not counted as one of the served version's: " << status;
     ASSERT_EQ(release("shop:2"), 0);
     EXPECT_FALSE(overlapped) << "it never ran next to another version's worker";
-    EXPECT_EQ(engine.containers.count("pallet-shop-proc-worker-killed123"), 0u)
+    EXPECT_EQ(swarm() ? engine.swarm.services.count("pallet-shop-proc-worker-killed123")
+                      : engine.containers.count("pallet-shop-proc-worker-killed123"),
+              0u)
         << "it went with the old version's processes";
     EXPECT_EQ(processes(), (std::map<std::string, int>{{"shop:2 clock", 1}, {"shop:2 worker", 1}}));
 }
