@@ -48,6 +48,26 @@ struct SwarmObjects {
     std::vector<docker::ServiceRecord> processes;  // process types' services
 };
 
+// Removes volume entries of this node once nothing uses them: the containers of tasks that
+// mounted them go a moment after their service (at most 20 s; cleanup, never throws).
+void remove_volumes_when_free(Context& context, const std::vector<std::string>& names) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (true) {
+        context.docker.remove_volumes(names);
+        if (context.docker.dry_run()) {
+            return;
+        }
+        const auto left = context.docker.list_volumes({});
+        const bool gone = std::none_of(left.begin(), left.end(), [&](const auto& volume) {
+            return std::find(names.begin(), names.end(), volume.name) != names.end();
+        });
+        if (gone || std::chrono::steady_clock::now() > deadline) {
+            return;  // what is left is named in the note to the user
+        }
+        cancel::sleep(std::chrono::milliseconds(300));
+    }
+}
+
 void sort_services(SwarmObjects& objects, std::vector<docker::ServiceRecord> services) {
     for (auto& service : services) {
         const std::string phase = service.label(state::label::k_phase);
@@ -522,30 +542,12 @@ class SwarmOrchestrator : public Orchestrator {
             // once the removal task's container, which the node removes a moment after its
             // service, no longer holds them.
             remove_volumes_when_free(
-                {state::storage_volume(env.name), state::static_volume(env.name)});
+                m_context, {state::storage_volume(env.name), state::static_volume(env.name)});
             return fmt::format(
                 "other nodes keep empty volume entries {} and {}: docker volume prune there",
                 state::storage_volume(env.name), state::static_volume(env.name));
         }
         return "";
-    }
-
-    void remove_volumes_when_free(const std::vector<std::string>& names) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (true) {
-            m_context.docker.remove_volumes(names);
-            if (m_context.docker.dry_run()) {
-                return;
-            }
-            const auto left = m_context.docker.list_volumes({});
-            const bool gone = std::none_of(left.begin(), left.end(), [&](const auto& volume) {
-                return std::find(names.begin(), names.end(), volume.name) != names.end();
-            });
-            if (gone || std::chrono::steady_clock::now() > deadline) {
-                return;  // what is left is named in the note to the user
-            }
-            cancel::sleep(std::chrono::milliseconds(300));
-        }
     }
 
     static SwarmObjects read(Context& context, const std::string& env) {
@@ -942,8 +944,8 @@ void check_new_environment(Context& context, const state::Environment& env) {
     } catch (...) {
         // The entries the check made on this node go (other nodes' are theirs: docker volume
         // prune).
-        context.docker.remove_volumes(
-            {state::storage_volume(env.name), state::static_volume(env.name)});
+        remove_volumes_when_free(context,
+                                 {state::storage_volume(env.name), state::static_volume(env.name)});
         throw;
     }
 }
