@@ -49,22 +49,27 @@ struct SwarmObjects {
 };
 
 // Removes volume entries of this node once nothing uses them: the containers of tasks that
-// mounted them go a moment after their service (at most 20 s; cleanup, never throws).
+// mounted them go a moment after their service. At most 20 s; cleanup, so it never throws (it
+// also runs while an error is on its way out): a failed look or Ctrl-C ends the wait.
 void remove_volumes_when_free(Context& context, const std::vector<std::string>& names) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (true) {
-        context.docker.remove_volumes(names);
-        if (context.docker.dry_run()) {
-            return;
+    try {
+        while (true) {
+            context.docker.remove_volumes(names);
+            if (context.docker.dry_run()) {
+                return;
+            }
+            const auto left = context.docker.list_volumes({});
+            const bool gone = std::none_of(left.begin(), left.end(), [&](const auto& volume) {
+                return std::find(names.begin(), names.end(), volume.name) != names.end();
+            });
+            if (gone || std::chrono::steady_clock::now() > deadline) {
+                return;
+            }
+            cancel::sleep(std::chrono::milliseconds(300));
         }
-        const auto left = context.docker.list_volumes({});
-        const bool gone = std::none_of(left.begin(), left.end(), [&](const auto& volume) {
-            return std::find(names.begin(), names.end(), volume.name) != names.end();
-        });
-        if (gone || std::chrono::steady_clock::now() > deadline) {
-            return;  // what is left is named in the note to the user
-        }
-        cancel::sleep(std::chrono::milliseconds(300));
+    } catch (...) {
+        // what is left stays; rm names it in its note to the user
     }
 }
 
