@@ -19,7 +19,13 @@ cleanup() {
     "$DOCKER" pallet edge down >/dev/null 2>&1
     "$DOCKER" rm -f "$pebble" >/dev/null 2>&1
     "$DOCKER" rmi "$lego_image" >/dev/null 2>&1
-    [ -n "$acme_volume_before" ] || "$DOCKER" volume rm pallet-acme >/dev/null 2>&1
+    if [ -z "$acme_volume_before" ]; then
+        # After the environments' ACME containers, which hold it while they exist.
+        remove_env_objects
+        "$DOCKER" volume rm pallet-acme >/dev/null 2>&1
+        [ -z "$("$DOCKER" volume ls -q --filter name=^pallet-acme$)" ] ||
+            fail "the test left the volume pallet-acme, which it made"
+    fi
     rm -rf "${tls:-}"
 }
 trap 'cleanup; finish; exit $?' EXIT
