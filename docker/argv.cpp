@@ -134,6 +134,9 @@ std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool det
     if (!spec.restart.empty()) {
         args.insert(args.end(), {"--restart", spec.restart});
     }
+    if (!spec.entrypoint.empty()) {
+        args.insert(args.end(), {"--entrypoint", spec.entrypoint});
+    }
     bool env_file = false;
     for (const auto& [key, value] : spec.env) {
         if (argv::docker_reads_variable(key)) {

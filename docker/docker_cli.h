@@ -38,6 +38,7 @@ struct Mount {
 struct ContainerSpec {
     std::string name;
     std::string image;
+    std::string entrypoint;  // instead of the image's, when set
     std::vector<std::string> command;
     std::vector<std::pair<std::string, std::string>> env;  // in order
     Labels labels;

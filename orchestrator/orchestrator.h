@@ -113,6 +113,16 @@ struct OutputSource {
 
 class Router;
 
+// A short job beside the environment's data (a backup's, a restore's): a new container of the
+// image one of its provided services runs (the server's own client), or of the router's image.
+struct DataJob {
+    std::string service;  // the provided service whose image runs it; "": the router's image
+    std::string script;   // run by sh -c, with `args` as "$1"...
+    std::vector<std::string> args;
+    std::vector<std::pair<std::string, std::string>> env;  // kept off command lines
+    bool storage = false;                                  // /storage mounted, read-only
+};
+
 // A process of a new version that did not stay up.
 struct ProcessFailure {
     std::string type;    // worker
@@ -280,6 +290,14 @@ class Orchestrator {
     virtual std::optional<OutputSource> output(const state::Environment& env,
                                                const std::string& phase,
                                                const std::string& process = "") = 0;
+
+    // Runs `job` on the environment's network with its backups at /backups (made when missing,
+    // for root alone) and removes its container, also when cancelled; its exit status, and its
+    // output (both streams) in `output`.
+    virtual int run_data_job(const state::Environment& env, const DataJob& job,
+                             std::string& output) = 0;
+    // Where the environment's backups are: for messages.
+    virtual std::string backups_place(const state::Environment& env) = 0;
 
     // Where /storage and /static of the environment are: for messages.
     virtual std::string storage_place(const state::Environment& env) = 0;

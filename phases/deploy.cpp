@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "orchestrator/open.h"
+#include "phases/backup.h"
 #include "phases/processes.h"
 #include "phases/services.h"
 #include "state/history.h"
@@ -51,6 +52,23 @@ int follow(Context& context, orchestrator::Orchestrator& opened, const state::En
     }
 }
 
+// The backup before a deploy; the error says how to go without it.
+void backup_before(Context& context, orchestrator::Orchestrator& opened,
+                   const state::Environment& env, const std::string& image) {
+    try {
+        take_backup(context, opened, env, "before deploy of " + image, "", true);
+    } catch (const Error& e) {
+        throw Error(fmt::format(
+            "{}\nThe deploy of {} did not run: the backup before it failed. Deploy without it "
+            "this once with {}, or never take one before a deploy of {} with {}",
+            e.what(), image,
+            context.command(fmt::format("pallet deploy --no-backup {} {}", env.name, image)),
+            env.name,
+            context.command(
+                fmt::format("pallet env update {} --no-backup-before-deploy", env.name))));
+    }
+}
+
 }  // namespace
 
 void prepare_services(Context& context, orchestrator::Orchestrator& opened,
@@ -80,30 +98,49 @@ int deploy_image(Context& context, orchestrator::Orchestrator& opened, const Dep
     opened.provide_services(env);
     opened.prepare_image(env, image);
 
+    // The backup before the deploy is taken while the lock is free, right before it is taken:
+    // a deploy of the same version that runs is joined and takes none; after another
+    // version's, which changed the data, it is taken again.
+    const bool backs_up = !options.no_backup && backs_up_before_deploy(opened, env);
+    bool backup_due = backs_up;
+    bool lock_free =
+        opened.state().deploys.empty() || opened.state().deploys.front().result != "running";
     const auto started_waiting = std::chrono::steady_clock::now();
     bool announced_wait = false;
     while (true) {
         if (cancel::requested()) {
             throw Cancelled();
         }
-        std::optional<DeployHolder> mine;
-        try {
-            mine = opened.start_deploy(env, image);
-        } catch (const Error& e) {
-            throw Error(
-                fmt::format("the deploy of {} could not start: {}", options.image, e.what()));
+        std::optional<DeployHolder> holder;
+        if (backup_due && !lock_free) {
+            holder = opened.deploy_holder(env);
+            lock_free = !holder.has_value();
         }
-        if (mine) {
-            if (context.docker.dry_run()) {
-                return 0;
-            }
-            context.step("deploying {} to {} ({})", options.image, env.name,
-                         opened.deploy_name(*mine));
-            return follow(context, opened, env, *mine);
+        if (backup_due && lock_free) {
+            backup_before(context, opened, env, options.image);
+            backup_due = false;
         }
-
-        const auto holder = opened.deploy_holder(env);
         if (!holder) {
+            std::optional<DeployHolder> mine;
+            try {
+                mine = opened.start_deploy(env, image);
+            } catch (const Error& e) {
+                throw Error(
+                    fmt::format("the deploy of {} could not start: {}", options.image, e.what()));
+            }
+            if (mine) {
+                if (context.docker.dry_run()) {
+                    return 0;
+                }
+                context.step("deploying {} to {} ({})", options.image, env.name,
+                             opened.deploy_name(*mine));
+                return follow(context, opened, env, *mine);
+            }
+            holder = opened.deploy_holder(env);
+        }
+        lock_free = false;
+        if (!holder) {
+            lock_free = true;
             continue;  // released meanwhile: try again
         }
         switch (holder->state) {
@@ -113,6 +150,7 @@ int deploy_image(Context& context, orchestrator::Orchestrator& opened, const Dep
             case DeployHolder::State::ended:
                 // Its follower is gone: its end becomes history, the lock is free.
                 opened.end_deploy(env, *holder);
+                lock_free = true;
                 continue;
             case DeployHolder::State::running:
                 break;
@@ -141,6 +179,7 @@ int deploy_image(Context& context, orchestrator::Orchestrator& opened, const Dep
                              : std::string("as long as it runs: --wait"));
             announced_wait = true;
         }
+        backup_due = backs_up;  // after that deploy
         cancel::sleep(std::chrono::milliseconds(500));
     }
 }

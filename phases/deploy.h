@@ -18,6 +18,9 @@ struct DeployOptions {
     // Wait for another version's running deploy instead of failing; nullopt: do not wait,
     // zero: wait as long as it takes.
     std::optional<std::chrono::seconds> wait;
+    // Take no backup first, this once (one is taken when the environment has provided data,
+    // unless its settings say otherwise).
+    bool no_backup = false;
 };
 
 // `docker pallet deploy`: runs the image's deploy command in the environment, one version at a

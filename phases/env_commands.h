@@ -39,6 +39,9 @@ struct EnvCreateOptions {
     std::optional<std::string> acme_directory;  // the ACME server's directory URL
     bool hsts = false;                          // HTTPS answers say Strict-Transport-Security
     bool no_hsts = false;                       // they no longer do
+    std::optional<int> keep_backups;            // how many backups are kept
+    bool backup_before_deploy = false;          // a deploy takes a backup first (the default)
+    bool no_backup_before_deploy = false;       // it does not
 };
 
 int run_env_create(Context& context, const EnvCreateOptions& options);

@@ -213,6 +213,13 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
         env.process_settle =
             duration_option(*options.process_settle, "--process-settle", 0, 3600, path);
     }
+    if (options.backup_before_deploy && options.no_backup_before_deploy) {
+        throw UsageError("--backup-before-deploy and --no-backup-before-deploy: give one of them",
+                         path);
+    }
+    env.backup_before_deploy = options.backup_before_deploy ||
+                               (env.backup_before_deploy && !options.no_backup_before_deploy);
+    env.keep_backups = options.keep_backups.value_or(env.keep_backups);
     apply_tls(env, options, path);
     if (!env.tls_cert.empty() && !env.tls_acme) {
         // Checked again whenever the domain changes: the certificate must name it.

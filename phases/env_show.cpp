@@ -49,6 +49,8 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
                                     {"ServiceTimeoutSeconds", env.service_timeout},
                                     {"ProcessStopTimeoutSeconds", env.process_stop_timeout},
                                     {"ProcessSettleSeconds", env.process_settle},
+                                    {"KeepBackups", env.keep_backups},
+                                    {"BackupBeforeDeploy", env.backup_before_deploy},
                                     {"Orchestrator", env.orchestrator},
                                     {"Services", services},
                                     {"Variables", variables}};
@@ -138,6 +140,9 @@ int run_env_show(Context& context, const std::string& name, Format format, bool 
         env.name, env.kind, env.site_protocol, env.site_domain, address, env.health_path,
         env.health_timeout, env.drain_ms, env.process_stop_timeout, env.process_settle,
         env.process_counts.empty() ? "" : "; " + state::processes_text(env.process_counts));
+    fmt::print("Backups:       the newest {} kept{}\n", env.keep_backups,
+               env.backup_before_deploy ? "; one before every deploy (of provided data)"
+                                        : "; none before deploys");
     if (!env.aliases.empty()) {
         fmt::print("Aliases:       {}\n", util::join(env.aliases, " "));
     }

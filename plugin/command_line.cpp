@@ -187,7 +187,7 @@ int dispatch(Runtime& runtime) {
     commands::Tree tree{app, runtime, action, after_dashes};
     for (const auto add : {commands::add_test, commands::add_env, commands::add_lifecycle,
                            commands::add_run, commands::add_inspect, commands::add_stop_rm,
-                           commands::add_edge, commands::add_version}) {
+                           commands::add_backup, commands::add_edge, commands::add_version}) {
         add(tree);
     }
 

@@ -17,15 +17,6 @@ constexpr const char* k_admin_user = "pallet";
 // Names of the spare roles and databases a shared PostgreSQL keeps for the next test run.
 constexpr const char* k_spare_prefix = "pallet_spare_";
 
-// A name usable as a PostgreSQL role and database, a vhost, a prefix: [a-z0-9_].
-std::string identifier(const std::string& scope) {
-    std::string out;
-    for (char c : scope) {
-        out += (c == '-') ? '_' : c;
-    }
-    return out;
-}
-
 std::string host_port(const util::Url& url, int default_port) {
     return url.host_port(default_port);
 }
@@ -39,6 +30,14 @@ std::vector<util::Url> parse_urls(const ServiceConfig& service) {
 }
 
 }  // namespace
+
+std::string identifier(const std::string& scope) {
+    std::string out;
+    for (char c : scope) {
+        out += (c == '-') ? '_' : c;
+    }
+    return out;
+}
 
 const std::vector<ServiceKind>& catalog() {
     static const std::vector<ServiceKind> k_catalog = {

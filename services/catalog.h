@@ -96,6 +96,10 @@ std::string drop_command(const ServiceConfig& service, const Endpoint& endpoint)
 // UDP syslog), with the scheme's default port where the URL has none.
 std::vector<std::string> tcp_targets(const ServiceConfig& service);
 
+// A name usable as a PostgreSQL role and database, a vhost, a prefix ([a-z0-9_]): what a scope
+// (an environment's or a run's name) is called inside a service.
+std::string identifier(const std::string& scope);
+
 // A random password of letters and digits.
 std::string make_password();
 

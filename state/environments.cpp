@@ -48,6 +48,12 @@ std::string to_json(const Environment& env) {
     if (env.process_settle != Environment{}.process_settle) {
         doc["process_settle"] = env.process_settle;
     }
+    if (env.keep_backups != Environment{}.keep_backups) {
+        doc["keep_backups"] = env.keep_backups;
+    }
+    if (!env.backup_before_deploy) {
+        doc["backup_before_deploy"] = false;
+    }
     if (!env.tls_cert.empty()) {
         doc["tls_cert"] = env.tls_cert;
         doc["tls_key"] = env.tls_key;
@@ -108,6 +114,8 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
         env.process_counts = doc.value("process_counts", std::map<std::string, int>{});
         env.process_stop_timeout = doc.value("process_stop_timeout", env.process_stop_timeout);
         env.process_settle = doc.value("process_settle", env.process_settle);
+        env.keep_backups = doc.value("keep_backups", env.keep_backups);
+        env.backup_before_deploy = doc.value("backup_before_deploy", true);
         env.tls_cert = doc.value("tls_cert", env.tls_cert);
         env.tls_key = doc.value("tls_key", env.tls_key);
         env.tls_acme = doc.value("tls_acme", false);

@@ -30,6 +30,10 @@ struct Environment {
     std::map<std::string, int> process_counts;
     int process_stop_timeout = 30;
     int process_settle = 5;
+    // Backups (docker pallet backup): how many it keeps, and whether a deploy takes one first
+    // (when there is provided data).
+    int keep_backups = 10;
+    bool backup_before_deploy = true;
     std::map<std::string, services::ServiceConfig> services;  // by kind
     std::map<std::string, std::string> variables;
     // Where it runs: "engine" (containers on the engine addressed) or "swarm" (services on the

@@ -13,6 +13,7 @@ std::string static_volume(const std::string& env) { return "pallet-" + env + "-s
 std::string deploy_container(const std::string& env) { return "pallet-" + env + "-deploy"; }
 std::string router_container(const std::string& env) { return "pallet-" + env + "-router"; }
 std::string router_volume(const std::string& env) { return "pallet-" + env + "-router"; }
+std::string backups_volume(const std::string& env) { return "pallet-" + env + "-backups"; }
 std::string acme_container(const std::string& env) { return "pallet-acme-" + env; }
 
 std::string env_filter(const std::string& env) { return fmt::format("{}={}", label::k_env, env); }

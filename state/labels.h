@@ -59,6 +59,7 @@ inline constexpr const char* k_run = "run";          // one-off commands
 inline constexpr const char* k_process = "process";  // a process type's replicas
 inline constexpr const char* k_edge = "edge";        // the engine's one front door
 inline constexpr const char* k_acme = "acme";        // the ACME client, asking for a certificate
+inline constexpr const char* k_backup = "backup";    // a backup's or restore's job
 // Swarm environments' records (configs) and checks.
 inline constexpr const char* k_deploy_lock = "deploy-lock";
 inline constexpr const char* k_deploy_result = "deploy-result";
@@ -74,6 +75,7 @@ std::string static_volume(const std::string& env);
 std::string deploy_container(const std::string& env);
 std::string router_container(const std::string& env);
 std::string router_volume(const std::string& env);   // the router's nginx configuration
+std::string backups_volume(const std::string& env);  // its backups, at /backups of a data job
 std::string acme_container(const std::string& env);  // the ACME client asking for its certificate
 
 // The engine's own objects: the edge (and a new one until it replaces the old), the volume the

@@ -392,6 +392,36 @@ class EngineOrchestrator : public Orchestrator {
             }};
     }
 
+    int run_data_job(const state::Environment& env, const DataJob& job,
+                     std::string& output) override {
+        docker::ContainerSpec spec;
+        spec.name = fmt::format("pallet-{}-backup-{}", env.name, state::random_id());
+        spec.image = data_job_image(env, job.service);
+        spec.entrypoint = "sh";  // whatever the image's entrypoint would do
+        spec.command = {"-c", job.script, "job"};
+        spec.command.insert(spec.command.end(), job.args.begin(), job.args.end());
+        spec.env = job.env;
+        spec.labels = state::base_labels(env.name, state::phase::k_backup);
+        spec.network = state::network_name(env.name);
+        m_context.docker.create_volume(state::backups_volume(env.name),
+                                       state::base_labels(env.name, state::phase::k_environment));
+        spec.mounts = {{state::backups_volume(env.name), "/backups", false}};
+        if (job.storage) {
+            spec.mounts.push_back({state::storage_volume(env.name), "/storage", true});
+        }
+        spec.remove_on_exit = true;
+        try {
+            return m_context.docker.run_captured(spec, output);
+        } catch (...) {
+            m_context.docker.remove_containers({spec.name});
+            throw;
+        }
+    }
+
+    std::string backups_place(const state::Environment& env) override {
+        return fmt::format("the volume {}", state::backups_volume(env.name));
+    }
+
     std::string storage_place(const state::Environment& env) override {
         return fmt::format("the volumes {} and {}", state::storage_volume(env.name),
                            state::static_volume(env.name));
@@ -417,6 +447,28 @@ class EngineOrchestrator : public Orchestrator {
     }
 
   private:
+    // What a data job runs: exactly the image the provided service runs (its own client), or
+    // the router's.
+    std::string data_job_image(const state::Environment& env, const std::string& service) {
+        if (service.empty()) {
+            return resolve_image(
+                       m_context,
+                       router_image(m_context, m_snapshot.router ? m_snapshot.router->image : ""))
+                .runnable();
+        }
+        for (const auto& record : m_snapshot.services) {
+            if (record.label(state::label::k_service) == service && record.running) {
+                return record.image_id;
+            }
+        }
+        const auto record =
+            m_context.docker.inspect_container(service_container(env.name, service));
+        if (!record || !record->running) {
+            throw Error(fmt::format("the {} service of {} does not run", service, env.name));
+        }
+        return record->image_id;
+    }
+
     static std::string serve_lock_name(const state::Environment& env) {
         return fmt::format("pallet-{}-serve-lock", env.name);
     }

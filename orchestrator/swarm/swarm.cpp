@@ -488,6 +488,49 @@ class SwarmOrchestrator : public Orchestrator {
                             }};
     }
 
+    int run_data_job(const state::Environment& env, const DataJob& job,
+                     std::string& output) override {
+        // A container on the manager addressed, as run's, on the environment's overlay network:
+        // the backups are where /storage is, which every node sees.
+        docker::ContainerSpec spec;
+        spec.name = fmt::format("pallet-{}-backup-{}", env.name, state::random_id());
+        spec.image = data_job_image(job.service);
+        std::string script = job.script;
+        if (env.volume_driver.empty()) {
+            spec.mounts = {docker::Mount::bind_of(fmt::format("{}/{}", env.shared_path, env.name),
+                                                  "/environment")};
+            script =
+                "mkdir -p /environment/backups && chmod 700 /environment/backups && "
+                "ln -s /environment/backups /backups || exit 1\n" +
+                script;
+        } else {
+            spec.mounts = {environment_volume(env, "backups", "/backups", false)};
+        }
+        if (job.storage) {
+            spec.mounts.push_back(environment_volume(env, "storage", "/storage", true));
+        }
+        spec.entrypoint = "sh";  // whatever the image's entrypoint would do
+        spec.command = {"-c", script, "job"};
+        spec.command.insert(spec.command.end(), job.args.begin(), job.args.end());
+        spec.env = job.env;
+        spec.labels = state::base_labels(env.name, state::phase::k_backup);
+        spec.network = state::network_name(env.name);
+        spec.remove_on_exit = true;
+        try {
+            return m_context.docker.run_captured(spec, output);
+        } catch (...) {
+            m_context.docker.remove_containers({spec.name});
+            throw;
+        }
+    }
+
+    std::string backups_place(const state::Environment& env) override {
+        return env.volume_driver.empty()
+                   ? fmt::format("{}/{}/backups", env.shared_path, env.name)
+                   : fmt::format("the volume {} ({})", state::backups_volume(env.name),
+                                 env.volume_driver);
+    }
+
     std::string storage_place(const state::Environment& env) override {
         return swarm::storage_place(env);
     }
@@ -532,11 +575,18 @@ class SwarmOrchestrator : public Orchestrator {
             } else {
                 job.mounts =
                     storage_mounts(env, "/environment/storage", "/environment/static", false);
-                job.command = {
-                    "find",   "/environment/storage", "/environment/static", "-mindepth", "1",
-                    "-delete"};
+                job.mounts.push_back(
+                    environment_volume(env, "backups", "/environment/backups", false));
+                job.command = {"find",
+                               "/environment/storage",
+                               "/environment/static",
+                               "/environment/backups",
+                               "-mindepth",
+                               "1",
+                               "-delete"};
             }
-            const auto task = run_once(m_context, job, "the removal of /storage and /static");
+            const auto task =
+                run_once(m_context, job, "the removal of /storage, /static and the backups");
             if (task.state != "complete") {
                 throw Error(fmt::format("removed {}, but not what {} holds: {}", env.name,
                                         storage_place(env), task_problem(task)));
@@ -547,10 +597,12 @@ class SwarmOrchestrator : public Orchestrator {
             // once the removal task's container, which the node removes a moment after its
             // service, no longer holds them.
             remove_volumes_when_free(
-                m_context, {state::storage_volume(env.name), state::static_volume(env.name)});
+                m_context, {state::storage_volume(env.name), state::static_volume(env.name),
+                            state::backups_volume(env.name)});
             return fmt::format(
-                "other nodes keep empty volume entries {} and {}: docker volume prune there",
-                state::storage_volume(env.name), state::static_volume(env.name));
+                "other nodes keep empty volume entries {}, {} and {}: docker volume prune there",
+                state::storage_volume(env.name), state::static_volume(env.name),
+                state::backups_volume(env.name));
         }
         return "";
     }
@@ -566,6 +618,22 @@ class SwarmOrchestrator : public Orchestrator {
     }
 
   private:
+    // What a data job runs: the image the swarm runs the provided service from, or the router's.
+    std::string data_job_image(const std::string& service) {
+        if (service.empty()) {
+            return resolve_image(
+                       m_context,
+                       router_image(m_context, m_objects.router ? m_objects.router->image : ""))
+                .runnable();
+        }
+        for (const auto& record : m_objects.provided) {
+            if (record.label(state::label::k_service) == service) {
+                return record.image;
+            }
+        }
+        throw Error(fmt::format("the {} service of {} does not run", service, m_state.name));
+    }
+
     void describe_objects() {
         m_state = describe(m_env.name, m_env, m_objects.records);
         if (!m_objects.serving.empty()) {

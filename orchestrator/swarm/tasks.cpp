@@ -165,29 +165,30 @@ std::vector<std::string> wait_running(Context& context, const std::string& servi
     }
 }
 
+docker::Mount environment_volume(const state::Environment& env, const std::string& which,
+                                 const std::string& at, bool read_only) {
+    if (env.volume_driver.empty()) {
+        return docker::Mount::bind_of(fmt::format("{}/{}/{}", env.shared_path, env.name, which), at,
+                                      read_only);
+    }
+    docker::Mount mounted(fmt::format("pallet-{}-{}", env.name, which), at, read_only);
+    mounted.driver = env.volume_driver;
+    for (const auto& [key, value] : env.volume_options) {
+        mounted.options[key] = util::replace_all(value, "{volume}", which);
+    }
+    return mounted;
+}
+
 std::vector<docker::Mount> storage_mounts(const state::Environment& env,
                                           const std::string& storage_at,
                                           const std::string& static_at, bool static_read_only) {
     std::vector<docker::Mount> mounts;
-    const auto mount = [&](const char* which, const std::string& volume, const std::string& at,
-                           bool read_only) {
-        if (at.empty()) {
-            return;
-        }
-        if (env.volume_driver.empty()) {
-            mounts.push_back(docker::Mount::bind_of(
-                fmt::format("{}/{}/{}", env.shared_path, env.name, which), at, read_only));
-            return;
-        }
-        docker::Mount mounted(volume, at, read_only);
-        mounted.driver = env.volume_driver;
-        for (const auto& [key, value] : env.volume_options) {
-            mounted.options[key] = util::replace_all(value, "{volume}", which);
-        }
-        mounts.push_back(mounted);
-    };
-    mount("storage", state::storage_volume(env.name), storage_at, false);
-    mount("static", state::static_volume(env.name), static_at, static_read_only);
+    if (!storage_at.empty()) {
+        mounts.push_back(environment_volume(env, "storage", storage_at, false));
+    }
+    if (!static_at.empty()) {
+        mounts.push_back(environment_volume(env, "static", static_at, static_read_only));
+    }
     return mounts;
 }
 

@@ -47,6 +47,11 @@ docker::TaskRecord run_once(Context& context, docker::ServiceSpec job, const cha
 std::vector<std::string> wait_running(Context& context, const std::string& service, int count,
                                       std::chrono::seconds timeout);
 
+// The environment's directory `which` (storage, static, backups) at `at`: DIR/ENV/WHICH of the
+// shared path (which must exist), or the volume pallet-ENV-WHICH of the environment's driver.
+docker::Mount environment_volume(const state::Environment& env, const std::string& which,
+                                 const std::string& at, bool read_only);
+
 // The mounts of the environment's /storage (unless `storage_at` is empty) and /static at those
 // paths: DIR/ENV/storage and DIR/ENV/static of the shared path, or volumes of the environment's
 // driver ("{volume}" in an option's value stands for storage or static).

@@ -72,6 +72,14 @@ void add_settings_options(CLI::App* command, phases::EnvCreateOptions& create) {
     command->add_flag("--hsts", create.hsts,
                       "https sites: answers over HTTPS say Strict-Transport-Security (one year)");
     command->add_flag("--no-hsts", create.no_hsts, "They no longer do");
+    command
+        ->add_option("--keep-backups", create.keep_backups,
+                     "How many backups are kept; the oldest go (default 10)")
+        ->check(CLI::Range(1, 1000));
+    command->add_flag("--no-backup-before-deploy", create.no_backup_before_deploy,
+                      "A deploy no longer takes a backup of the provided data first");
+    command->add_flag("--backup-before-deploy", create.backup_before_deploy,
+                      "A deploy takes a backup of the provided data first (the default)");
 }
 
 // What only create takes: services, and where a swarm environment runs.

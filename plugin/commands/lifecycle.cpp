@@ -30,6 +30,8 @@ CLI::Option* add_deploy_arguments(CLI::App* command, LifecycleOptions& options) 
     command->add_option("IMAGE", options.deploy.image, "The application image")
         ->required()
         ->check(image_reference());
+    command->add_flag("--no-backup", options.deploy.no_backup,
+                      "Take no backup of the provided data first, this once");
     return command
         ->add_option("--wait", options.wait_text,
                      "Wait for another version's deploy to end (optionally at most DURATION)")
@@ -115,7 +117,8 @@ void add_stop_rm(Tree& tree) {
 
     auto* rm = add_command(tree.app, "rm", "Remove an environment");
     add_env_argument(rm, *o);
-    rm->add_flag("--volumes", o->volumes, "Also remove its /storage and /static volumes");
+    rm->add_flag("--volumes", o->volumes,
+                 "Also remove its data: /storage, /static, provided services' data, backups");
     rm->callback([&tree, o] {
         tree.action = [&tree, o] { return phases::run_rm(tree.runtime.get(), o->env, o->volumes); };
     });

@@ -36,6 +36,15 @@ lc_post_note() {
         -H "Cookie: csrftoken=$cookie" -e "https://$LC_DOMAIN/" \
         --data-urlencode "csrfmiddlewaretoken=$token" --data-urlencode "text=$1" "$url"
 }
+# Where the backups of environment $1 are, as docker run -v takes it on the engine addressed.
+lc_backups() {
+    if [ "$LC_ORCH" == swarm ]; then echo "$SWARM_SHARED/$1/backups"; else echo "pallet-$1-backups"; fi
+}
+# How many backups environment $1 has.
+lc_backup_count() {
+    lc_pallet backup ls "$1" --format json
+    echo "$OUT" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+}
 lc_serving() {
     lc_pallet status "$1" --format json
     echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["Serving"], d["Running"], sep=" ")'
@@ -93,6 +102,24 @@ lifecycle_scenario() {
     expect_eq "$(lc_docker ps -a --filter "label=io.pallet.env=$env" --filter label=io.pallet.phase=run -q)" "" \
         "$LC_ORCH: no run container is left"
 
+    # 3b. A backup while it serves: the database in pg_dump's custom format and /storage in a tar,
+    # for root alone, listed with its note from any client.
+    LOAD_RUN=lc_pallet; LOAD_HOST="$LC_DOMAIN"
+    under_load backup "$env" --note "four notes"
+    LOAD_RUN=pallet; LOAD_HOST=""
+    local backup="$OUT"
+    expect_eq "$CODE:$(field '["failures"]')" "0:0" \
+        "$LC_ORCH: a backup while it serves: 0 failed of $(field '["requests"]') requests"
+    lc_pallet backup ls "$env" --format json
+    expect_contains "$OUT" "\"ID\": \"$backup\"" "$LC_ORCH: backup ls lists it"
+    expect_contains "$OUT" '"Note": "four notes"' "$LC_ORCH: with its note"
+    expect_contains "$OUT" '"Version": "pallet-test-django:1"' "$LC_ORCH: and the version served then"
+    expect_eq "$(lc_docker run --rm -v "$(lc_backups "$env"):/b:ro" --entrypoint sh pallet-test-postgres:15 -c \
+        "cd /b/$backup && pg_restore --list postgres.dump | grep -c 'TABLE DATA public notes_note '; \
+         tar tf storage.tar | grep -c 'media/notes/.*[.]txt'; stat -c '%a %U' /b /b/$backup /b/$backup/postgres.dump" | tr '\n' ' ')" \
+        "1 4 700 root 700 root 600 root " \
+        "$LC_ORCH: the notes' table with its data, the 4 files of /storage, for root alone"
+
     # 4. Under load: an upgrade, a version that cannot start, scale up and down, rollback. The
     # data stays.
     LOAD_RUN=lc_pallet; LOAD_HOST="$LC_DOMAIN"
@@ -116,6 +143,19 @@ lifecycle_scenario() {
     expect_eq "$(lc_serving "$env")" "pallet-test-django:1 1" "$LC_ORCH: rolled back to django:1"
     expect_contains "$(lc_page)" "<li>note 1 of $RUN_ID</li>" "$LC_ORCH: with the data"
     LOAD_RUN=pallet; LOAD_HOST=""
+    lc_pallet backup ls "$env" --format json
+    expect_contains "$OUT" '"Why": "before deploy of pallet-test-django:2"' \
+        "$LC_ORCH: the upgrade's deploy took a backup first"
+    expect_contains "$OUT" '"Why": "before deploy of pallet-test-django:1"' "$LC_ORCH: and the rollback's"
+    # Retention, and removal by hand.
+    lc_pallet env update "$env" --keep-backups 2
+    lc_pallet backup "$env" --no-storage
+    local newest="$OUT"
+    expect_contains "$CODE:$ERR" "0:" "$LC_ORCH: a backup without /storage"
+    expect_contains "$ERR" "older one(s) removed" "$LC_ORCH: it removes the oldest beyond --keep-backups"
+    expect_eq "$(lc_backup_count "$env")" "2" "$LC_ORCH: 2 backups are kept"
+    lc_pallet backup rm "$env" "$newest"
+    expect_eq "$CODE:$(lc_backup_count "$env")" "0:1" "$LC_ORCH: backup rm removes one"
     lc_pallet history "$env" --format json
     expect_contains "$OUT" '"Version":"pallet-test-django:broken","ImageID"' "$LC_ORCH: history has the failed upgrade"
     expect_contains "$OUT" '"Result":"failed health check"' "$LC_ORCH: as a failed health check"

@@ -1,0 +1,353 @@
+#include "phases/backup.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "orchestrator/open.h"
+#include "services/backup.h"
+#include "state/history.h"
+#include "state/labels.h"
+#include "util/error.h"
+#include "util/strings.h"
+#include "util/text_table.h"
+
+namespace pallet::phases {
+namespace {
+
+using nlohmann::ordered_json;
+
+// The last step of every backup, in its last job: the tar of /storage, meta.json, the
+// move from the hidden directory into the list (so that a backup cut short never shows), and
+// the retention. "$1": the hidden directory, "$2": the ID, "$3": 1 for /storage, "$4": how many
+// to keep. Prints the size in KiB, then each backup it removed.
+constexpr const char* k_finish_script =
+    "set -e\n"
+    "umask 077\n"
+    "chmod 700 /backups\n"
+    "mkdir -p \"$1\"\n"
+    "if [ \"$3\" = 1 ]; then tar -C /storage -cf \"$1/storage.tar\" .; fi\n"
+    "printf '%s\\n' \"$PALLET_BACKUP_META\" > \"$1/meta.json\"\n"
+    "mv \"$1\" \"/backups/$2\"\n"
+    "echo \"size $(du -sk \"/backups/$2\" | cut -f1)\"\n"
+    "n=0\n"
+    "for b in $(ls -1 /backups | grep -E '^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$' | sort -r); do\n"
+    "  n=$((n + 1))\n"
+    "  if [ \"$n\" -gt \"$4\" ]; then rm -rf \"/backups/$b\"; echo \"removed $b\"; fi\n"
+    "done\n"
+    // Left by backups cut short (a crash, a lost engine) a day ago or more.
+    "find /backups -maxdepth 1 -name '.partial-*' -mmin +1440 -exec rm -rf {} + 2>/dev/null "
+    "|| true\n";
+
+// Every backup: "@ID SIZE_KIB", its meta.json, "version KIND V" of each server.
+constexpr const char* k_list_script =
+    "cd /backups 2>/dev/null || exit 0\n"
+    "for b in $(ls -1 | grep -E '^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$' | sort -r); do\n"
+    "  [ -f \"$b/meta.json\" ] || continue\n"
+    "  echo \"@$b $(du -sk \"$b\" | cut -f1)\"\n"
+    "  head -n 1 \"$b/meta.json\"\n"
+    "  for v in \"$b\"/*.version; do\n"
+    "    if [ -f \"$v\" ]; then echo \"version $(basename \"$v\" .version) $(head -n 1 \"$v\")\"; fi\n"
+    "  done\n"
+    "done\n";
+
+constexpr const char* k_remove_script =
+    "for b in \"$@\"; do [ -d \"/backups/$b\" ] || { echo \"$b\"; exit 3; }; done\n"
+    "for b in \"$@\"; do rm -rf \"/backups/$b\"; done\n";
+
+constexpr const char* k_discard_script = "rm -rf \"$1\"\n";
+
+std::string new_backup_id(double engine_now) {
+    const auto now = static_cast<std::time_t>(engine_now);
+    return fmt::format("{}-{}", util::utc_time(now, "%Y%m%d-%H%M%S"),
+                       state::random_id().substr(0, 4));
+}
+
+std::string last_lines(const std::string& output) {
+    const auto lines = util::nonempty_lines(output);
+    const size_t from = lines.size() > 10 ? lines.size() - 10 : 0;
+    return util::join(std::vector<std::string>(lines.begin() + static_cast<long>(from), lines.end()),
+                      "\n");
+}
+
+// The provided services whose data a backup holds, that run now.
+std::vector<std::string> backed_up_services(orchestrator::Orchestrator& opened,
+                                            const state::Environment& env) {
+    std::vector<std::string> kinds;
+    for (const auto& [kind, service] : env.services) {
+        if (!service.provisioned() || !services::backed_up(kind)) {
+            continue;
+        }
+        // Made before this command (a service made just now holds nothing yet).
+        const auto it = opened.state().services.find(kind);
+        if (it != opened.state().services.end() && it->second != "not started" &&
+            it->second != "external") {
+            kinds.push_back(kind);
+        }
+    }
+    return kinds;
+}
+
+std::string size_text(long long kib) {
+    if (kib < 1024) {
+        return fmt::format("{} KiB", kib);
+    }
+    if (kib < 1024 * 1024) {
+        return fmt::format("{:.1f} MiB", static_cast<double>(kib) / 1024);
+    }
+    return fmt::format("{:.2f} GiB", static_cast<double>(kib) / (1024 * 1024));
+}
+
+state::Environment existing(Context& context, orchestrator::Orchestrator& opened,
+                            const std::string& name) {
+    if (!opened.state().settings) {
+        throw Error(fmt::format("there is no environment {}; see {}", name,
+                                context.command("pallet env ls")));
+    }
+    return *opened.state().settings;
+}
+
+}  // namespace
+
+bool is_backup_id(const std::string& id) {
+    static const std::regex k_form("[0-9]{8}-[0-9]{6}-[0-9a-f]{4}");
+    return std::regex_match(id, k_form);
+}
+
+bool backs_up_before_deploy(orchestrator::Orchestrator& opened, const state::Environment& env) {
+    return env.backup_before_deploy && !backed_up_services(opened, env).empty();
+}
+
+std::string take_backup(Context& context, orchestrator::Orchestrator& opened,
+                        const state::Environment& env, const std::string& why,
+                        const std::string& note, bool storage) {
+    const double started = context.docker.engine_now();
+    const std::string id = new_backup_id(started);
+    const std::string partial = "/backups/.partial-" + id;
+    const auto kinds = backed_up_services(opened, env);
+    std::vector<std::string> left_out;
+    for (const auto& [kind, service] : env.services) {
+        if (!service.provisioned()) {
+            left_out.push_back(kind + " (external: back it up where it runs)");
+        } else if (!services::backed_up(kind)) {
+            left_out.push_back(fmt::format("{} ({})", kind, services::why_not_backed_up(kind)));
+        } else if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+            left_out.push_back(kind + " (it does not run)");
+        }
+    }
+    std::vector<std::string> contents = kinds;
+    if (storage) {
+        contents.push_back("storage");
+    }
+    if (context.docker.dry_run()) {
+        context.done("backup of {} ({}) into {}", env.name,
+                     contents.empty() ? "nothing" : util::join(contents, ", "),
+                     opened.backups_place(env));
+        return id;
+    }
+    if (!left_out.empty()) {
+        context.note("docker-pallet: not in the backup: {}", util::join(left_out, "; "));
+    }
+    const auto discard = [&] {
+        try {
+            std::string ignored;
+            opened.run_data_job(env, {"", k_discard_script, {partial}, {}, false}, ignored);
+        } catch (...) {
+            // What is left is hidden, and goes with a later backup's retention.
+        }
+    };
+    try {
+        const auto* served = opened.state().served ? &*opened.state().served : nullptr;
+        const ordered_json meta = {{"id", id},
+                                   {"time", started},
+                                   {"environment", env.name},
+                                   {"why", why},
+                                   {"note", note},
+                                   {"version", served ? served->version : ""},
+                                   {"image_id", served ? served->image_id : ""},
+                                   {"contents", contents},
+                                   {"by", context.actor_user + "@" + context.actor_host}};
+        // A job per service, in the server's own image; the last one also finishes (a job of
+        // the router's image when there is no service): a container less per backup.
+        std::vector<orchestrator::DataJob> jobs;
+        for (const auto& kind : kinds) {
+            const services::ServiceConfig& service = env.services.at(kind);
+            orchestrator::DataJob job;
+            job.service = kind;
+            job.script = "set -e\numask 077\nmkdir -p \"$1\"\n" +
+                         services::dump_script(
+                             service, services::Endpoint{
+                                          orchestrator::service_container(env.name, kind),
+                                          env.name});
+            job.env = services::dump_variables(service);
+            jobs.push_back(job);
+        }
+        if (jobs.empty()) {
+            jobs.emplace_back();
+        }
+        jobs.back().script += k_finish_script;
+        jobs.back().storage = storage;
+        jobs.back().env.emplace_back("PALLET_BACKUP_META", meta.dump());
+        std::string output;
+        for (size_t i = 0; i < jobs.size(); ++i) {
+            const bool last = i + 1 == jobs.size();
+            auto& job = jobs[i];
+            job.args = {partial, id, storage ? "1" : "0", std::to_string(env.keep_backups)};
+            const std::string what = job.service.empty() ? std::string("/storage") : job.service;
+            context.step("backing up {} of {}{}", what, env.name,
+                         last && !job.service.empty() && storage ? " and /storage" : "");
+            output.clear();
+            if (const int code = opened.run_data_job(env, job, output); code != 0) {
+                throw Error(fmt::format("the backup of {}{} failed (exit {}):\n{}", what,
+                                        last && !job.service.empty() && storage ? " or /storage" : "",
+                                        code, last_lines(output)));
+            }
+        }
+        std::string size;
+        int removed = 0;
+        for (const auto& line : util::nonempty_lines(output)) {
+            removed += line.starts_with("removed ") ? 1 : 0;
+            if (line.starts_with("size ")) {
+                size = ", " + size_text(std::atoll(line.c_str() + 5));
+            }
+        }
+        context.outcome("backup {} of {} taken ({}{}){}", id, env.name,
+                        contents.empty() ? "nothing" : util::join(contents, ", "), size,
+                        removed == 0 ? "" : fmt::format("; {} older one(s) removed", removed));
+    } catch (...) {
+        discard();
+        throw;
+    }
+    return id;
+}
+
+std::vector<BackupInfo> list_backups(Context& context, orchestrator::Orchestrator& opened,
+                                     const state::Environment& env) {
+    (void)context;
+    std::string output;
+    if (const int code = opened.run_data_job(env, {"", k_list_script, {}, {}, false}, output);
+        code != 0) {
+        throw Error(fmt::format("could not list the backups of {} (exit {}):\n{}", env.name, code,
+                                last_lines(output)));
+    }
+    std::vector<BackupInfo> backups;
+    for (const auto& line : util::nonempty_lines(output)) {
+        if (line.front() == '@') {
+            BackupInfo info;
+            const auto space = line.find(' ');
+            info.id = line.substr(1, space - 1);
+            if (space != std::string::npos) {
+                info.size_kib = std::atoll(line.c_str() + space + 1);
+            }
+            backups.push_back(info);
+        } else if (backups.empty()) {
+            continue;
+        } else if (line.starts_with("version ")) {
+            const auto parts = util::split(line, ' ');
+            if (parts.size() >= 3) {
+                backups.back().server_versions[parts[1]] = parts[2];
+            }
+        } else {
+            const auto meta = ordered_json::parse(line, nullptr, false);
+            if (meta.is_discarded() || !meta.is_object()) {
+                continue;
+            }
+            BackupInfo& info = backups.back();
+            info.time = meta.value("time", 0.0);
+            info.why = meta.value("why", "");
+            info.note = meta.value("note", "");
+            info.version = meta.value("version", "");
+            info.image_id = meta.value("image_id", "");
+            info.contents = meta.value("contents", std::vector<std::string>{});
+        }
+    }
+    return backups;
+}
+
+int run_backup(Context& context, const BackupOptions& options) {
+    state::validate_env_name(options.env, "docker pallet backup");
+    if (options.note.size() > 200 ||
+        std::any_of(options.note.begin(), options.note.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+        throw UsageError("--note: one line of at most 200 characters", "docker pallet backup");
+    }
+    auto opened = orchestrator::open(context, options.env);
+    existing(context, *opened, options.env);
+    const state::Environment env = opened->ensure();  // its network and volumes
+    const std::string id = take_backup(context, *opened, env, "by hand", options.note,
+                                       options.storage);
+    if (!context.docker.dry_run()) {
+        context.result(id);
+    }
+    return 0;
+}
+
+int run_backup_ls(Context& context, const std::string& name, Format format) {
+    state::validate_env_name(name, "docker pallet backup ls");
+    auto opened = orchestrator::open(context, name);
+    const state::Environment env = existing(context, *opened, name);
+    const auto backups = list_backups(context, *opened, env);
+    if (format == Format::json) {
+        ordered_json list = ordered_json::array();
+        for (const auto& backup : backups) {
+            list.push_back({{"ID", backup.id},
+                            {"Time", util::utc_time(static_cast<std::time_t>(backup.time),
+                                                    "%Y-%m-%dT%H:%M:%SZ")},
+                            {"Why", backup.why},
+                            {"Note", backup.note},
+                            {"Version", backup.version},
+                            {"ImageID", backup.image_id},
+                            {"Contents", backup.contents},
+                            {"ServerVersions", backup.server_versions},
+                            {"SizeBytes", backup.size_kib * 1024}});
+        }
+        fmt::print("{}\n", list.dump(2));
+        return 0;
+    }
+    util::TextTable table({"ID", "CREATED", "VERSION", "WHY", "SIZE", "CONTENTS"});
+    const double now = context.docker.engine_now();
+    for (const auto& backup : backups) {
+        table.add_row({backup.id, state::time_ago(backup.time, now),
+                       backup.version.empty() ? "-" : backup.version,
+                       backup.note.empty() ? backup.why : backup.why + ": " + backup.note,
+                       size_text(backup.size_kib),
+                       backup.contents.empty() ? "-" : util::join(backup.contents, ",")});
+    }
+    fmt::print("{}", table.render());
+    return 0;
+}
+
+int run_backup_rm(Context& context, const std::string& name, const std::vector<std::string>& ids) {
+    state::validate_env_name(name, "docker pallet backup rm");
+    for (const auto& id : ids) {
+        if (!is_backup_id(id)) {
+            throw UsageError(fmt::format("\"{}\" is not a backup's ID (such as "
+                                         "20261202-184650-1a2b); see docker pallet backup ls {}",
+                                         id, name),
+                             "docker pallet backup rm");
+        }
+    }
+    auto opened = orchestrator::open(context, name);
+    const state::Environment env = existing(context, *opened, name);
+    if (context.docker.dry_run()) {
+        context.done("removal of the backup(s) {} of {}", util::join(ids, " "), env.name);
+        return 0;
+    }
+    std::string output;
+    const int code = opened->run_data_job(env, {"", k_remove_script, ids, {}, false}, output);
+    if (code == 3) {
+        throw Error(fmt::format("{} has no backup {}; see {}", env.name, util::trim(output),
+                                context.command("pallet backup ls " + env.name)));
+    }
+    if (code != 0) {
+        throw Error(fmt::format("could not remove the backup(s) of {} (exit {}):\n{}", env.name,
+                                code, last_lines(output)));
+    }
+    context.done("removed the backup(s) {} of {}", util::join(ids, " "), env.name);
+    return 0;
+}
+
+}  // namespace pallet::phases

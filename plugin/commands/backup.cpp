@@ -1,0 +1,66 @@
+// docker pallet backup ENV, backup ls, backup rm.
+#include "phases/backup.h"
+
+#include <memory>
+
+#include "plugin/commands/commands.h"
+#include "plugin/help_formatter.h"
+
+namespace pallet::plugin::commands {
+namespace {
+
+struct BackupCommandOptions {
+    phases::BackupOptions backup;
+    bool no_storage = false;
+    std::string env;
+    std::vector<std::string> ids;
+    std::string format = "table";
+};
+
+}  // namespace
+
+void add_backup(Tree& tree) {
+    auto o = std::make_shared<BackupCommandOptions>();
+    auto* backup = add_command(tree.app, "backup",
+                               "Back up an environment's provided data and /storage, or list and "
+                               "remove its backups");
+    backup->add_option("ENV", o->backup.env, "Environment name");
+    backup->add_option("--note", o->backup.note, "Why, in a line that backup ls shows");
+    backup->add_flag("--no-storage", o->no_storage, "Leave /storage out (databases only)");
+    backup->footer(
+        "A backup holds the provided PostgreSQL (pg_dump, one transaction) and Redis (its RDB),\n"
+        "and a tar of /storage; it is taken while the environment serves. Backups live on the\n"
+        "engine beside the environment, readable by root alone. A deploy takes one first when\n"
+        "the environment has provided data (deploy --no-backup, env update\n"
+        "--no-backup-before-deploy); the newest 10 are kept (env update --keep-backups N).");
+    backup->callback([&tree, o, backup] {
+        if (!backup->get_subcommands().empty()) {
+            return;
+        }
+        if (o->backup.env.empty()) {
+            throw CLI::RequiredError("ENV");
+        }
+        o->backup.storage = !o->no_storage;
+        tree.action = [&tree, o] { return phases::run_backup(tree.runtime.get(), o->backup); };
+    });
+
+    auto* ls = add_command(*backup, "ls", "List an environment's backups, newest first");
+    ls->add_option("ENV", o->env, "Environment name")->required();
+    add_format_option(ls, o->format);
+    ls->callback([&tree, o] {
+        tree.action = [&tree, o] {
+            return phases::run_backup_ls(tree.runtime.get(), o->env, parse_format(o->format));
+        };
+    });
+
+    auto* rm = add_command(*backup, "rm", "Remove backups of an environment");
+    rm->add_option("ENV", o->env, "Environment name")->required();
+    rm->add_option("ID", o->ids, "The backups' IDs (backup ls)")->required();
+    rm->callback([&tree, o] {
+        tree.action = [&tree, o] {
+            return phases::run_backup_rm(tree.runtime.get(), o->env, o->ids);
+        };
+    });
+}
+
+}  // namespace pallet::plugin::commands

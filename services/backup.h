@@ -1,0 +1,34 @@
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "services/catalog.h"
+
+// How the data of a provided service is saved into a backup: a shell script for a new container
+// of the service's own image (the server's own version of its client), beside the service on
+// the environment's network. The scripts hold no secret: they read passwords from the
+// variables of dump_variables, which the orchestrator keeps off command lines.
+namespace pallet::services {
+
+// True when a backup holds the data of a provided service of this kind: PostgreSQL and Redis.
+// The others hold nothing to restore (memcache is a cache, smtp a catcher) or are not backed up
+// yet (rabbitmq's queues, elasticsearch's indexes): why_not_backed_up says which.
+bool backed_up(const std::string& kind);
+// "a cache", "messages in flight": why a provided service of this kind is not backed up.
+std::string why_not_backed_up(const std::string& kind);
+
+// The file a backup keeps the service's data in ("postgres.dump", "redis.rdb").
+std::string dump_file(const std::string& kind);
+
+// A script that writes the service's data into the directory "$1" (dump_file in it) and the
+// server's version into "$1/KIND.version"; it fails (not 0) when it could not.
+// PostgreSQL: pg_dump in its custom format as the application's role, one transaction;
+// Redis: the server's RDB (redis-cli --rdb: the server forks and writes it, as for BGSAVE).
+std::string dump_script(const ServiceConfig& service, const Endpoint& endpoint);
+
+// The variables dump_script reads (passwords).
+std::vector<std::pair<std::string, std::string>> dump_variables(const ServiceConfig& service);
+
+}  // namespace pallet::services
