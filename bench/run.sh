@@ -44,6 +44,8 @@ python3 "$repo/bench/serve_bench.py" "$@"
 echo
 python3 "$repo/bench/processes_bench.py" "$@"
 echo
+python3 "$repo/bench/backup_bench.py" "$@"
+echo
 bash "$repo/bench/ssh_run.sh" "$@"
 echo
 bash "$repo/bench/swarm_run.sh" "$@"

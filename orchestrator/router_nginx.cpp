@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string_view>
 
 #include "docker/failure.h"
 #include "state/labels.h"
@@ -117,10 +118,36 @@ void write_nginx_config(Context& context, const std::string& container, const st
         container, {"sh", "-c", k_router_update, "update", k_config_file, k_config_file}, config);
 }
 
+std::string maintenance_page(const std::string& message) {
+    // Every character that HTML or an nginx string would read as its own is written as an
+    // entity: the page is text, whatever the message holds.
+    std::string text;
+    for (const char c : message.empty() ? std::string(k_default_maintenance_message) : message) {
+        if (std::string_view("&<>\"'$\\{};").find(c) != std::string_view::npos) {
+            text += fmt::format("&#{};", static_cast<int>(static_cast<unsigned char>(c)));
+        } else if (static_cast<unsigned char>(c) >= 0x20) {
+            text += c;
+        }
+    }
+    return fmt::format(
+        "<!doctype html><html><head><meta charset='utf-8'><title>Maintenance</title></head>"
+        "<body><h1>Maintenance</h1><p>{}</p></body></html>\n",
+        text);
+}
+
 std::string router_site_config(const state::Environment& env, const Upstreams& upstreams) {
     std::string upstream_block;
     std::string proxy;
-    if (!upstreams.service.empty()) {
+    if (env.maintenance) {
+        // Every request but /static/ gets the page; health requests reach the replicas
+        // directly, so serve, scale and a restore's checks go on.
+        proxy = fmt::format(
+            "        default_type text/html;\n"
+            "        add_header Retry-After {} always;\n"
+            "        add_header Cache-Control \"no-store\" always;\n"
+            "        return 503 \"{}\";\n",
+            k_maintenance_retry_after, maintenance_page(env.maintenance_message));
+    } else if (!upstreams.service.empty()) {
         // The swarm's DNS (dnsrr: one address per running task), asked again after a second; a
         // task that cannot be reached within 2s (its node is gone) passes the request on.
         proxy = fmt::format(
@@ -140,6 +167,21 @@ std::string router_site_config(const state::Environment& env, const Upstreams& u
         }
         upstream_block = fmt::format("upstream pallet_app {{\n{}    keepalive 32;\n}}\n", servers);
         proxy = "        proxy_pass http://pallet_app;\n";
+    }
+    if (env.maintenance) {
+        return fmt::format(
+            "server {{\n"
+            "    listen 80;\n"
+            "    server_name _;\n"
+            "    location /static/ {{\n"
+            "        root /;\n"
+            "        access_log off;\n"
+            "    }}\n"
+            "    location / {{\n"
+            "{proxy}"
+            "    }}\n"
+            "}}\n",
+            fmt::arg("proxy", proxy));
     }
     return fmt::format(
         "{upstream}"

@@ -20,6 +20,15 @@ struct Upstreams {
     std::string service;
 };
 
+// What an environment in maintenance says when its settings give no message, and after how many
+// seconds a client may come back (Retry-After).
+inline constexpr const char* k_default_maintenance_message =
+    "This site is down for maintenance. Please try again in a few minutes.";
+inline constexpr int k_maintenance_retry_after = 120;
+
+// The page of an environment in maintenance, `message` written as text.
+std::string maintenance_page(const std::string& message);
+
 // The http-level part of the router's nginx configuration: proxies to the upstreams and
 // serves /static from the static volume with immutable caching.
 std::string router_site_config(const state::Environment& env, const Upstreams& upstreams);

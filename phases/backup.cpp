@@ -50,7 +50,8 @@ constexpr const char* k_list_script =
     "  echo \"@$b $(du -sk \"$b\" | cut -f1)\"\n"
     "  head -n 1 \"$b/meta.json\"\n"
     "  for v in \"$b\"/*.version; do\n"
-    "    if [ -f \"$v\" ]; then echo \"version $(basename \"$v\" .version) $(head -n 1 \"$v\")\"; fi\n"
+    "    if [ -f \"$v\" ]; then echo \"version $(basename \"$v\" .version) $(head -n 1 \"$v\")\"; "
+    "fi\n"
     "  done\n"
     "done\n";
 
@@ -69,8 +70,8 @@ std::string new_backup_id(double engine_now) {
 std::string last_lines(const std::string& output) {
     const auto lines = util::nonempty_lines(output);
     const size_t from = lines.size() > 10 ? lines.size() - 10 : 0;
-    return util::join(std::vector<std::string>(lines.begin() + static_cast<long>(from), lines.end()),
-                      "\n");
+    return util::join(
+        std::vector<std::string>(lines.begin() + static_cast<long>(from), lines.end()), "\n");
 }
 
 // The provided services whose data a backup holds, that run now.
@@ -177,11 +178,11 @@ std::string take_backup(Context& context, orchestrator::Orchestrator& opened,
             const services::ServiceConfig& service = env.services.at(kind);
             orchestrator::DataJob job;
             job.service = kind;
-            job.script = "set -e\numask 077\nmkdir -p \"$1\"\n" +
-                         services::dump_script(
-                             service, services::Endpoint{
-                                          orchestrator::service_container(env.name, kind),
-                                          env.name});
+            job.script =
+                "set -e\numask 077\nmkdir -p \"$1\"\n" +
+                services::dump_script(
+                    service,
+                    services::Endpoint{orchestrator::service_container(env.name, kind), env.name});
             job.env = services::dump_variables(service);
             jobs.push_back(job);
         }
@@ -201,9 +202,10 @@ std::string take_backup(Context& context, orchestrator::Orchestrator& opened,
                          last && !job.service.empty() && storage ? " and /storage" : "");
             output.clear();
             if (const int code = opened.run_data_job(env, job, output); code != 0) {
-                throw Error(fmt::format("the backup of {}{} failed (exit {}):\n{}", what,
-                                        last && !job.service.empty() && storage ? " or /storage" : "",
-                                        code, last_lines(output)));
+                throw Error(
+                    fmt::format("the backup of {}{} failed (exit {}):\n{}", what,
+                                last && !job.service.empty() && storage ? " or /storage" : "", code,
+                                last_lines(output)));
             }
         }
         std::string size;
@@ -277,8 +279,8 @@ int run_backup(Context& context, const BackupOptions& options) {
     auto opened = orchestrator::open(context, options.env);
     existing(context, *opened, options.env);
     const state::Environment env = opened->ensure();  // its network and volumes
-    const std::string id = take_backup(context, *opened, env, "by hand", options.note,
-                                       options.storage);
+    const std::string id =
+        take_backup(context, *opened, env, "by hand", options.note, options.storage);
     if (!context.docker.dry_run()) {
         context.result(id);
     }

@@ -24,13 +24,13 @@ struct BackupOptions {
 
 // A backup as `backup ls` shows it.
 struct BackupInfo {
-    std::string id;  // 20261202-184650-1a2b: the engine's UTC time, then a random part
+    std::string id;   // 20261202-184650-1a2b: the engine's UTC time, then a random part
     double time = 0;  // the engine's clock
     std::string why;  // "by hand", "before deploy of shop:2"
     std::string note;
     std::string version;  // served when it was taken ("" when none was)
     std::string image_id;
-    std::vector<std::string> contents;  // postgres, redis, storage
+    std::vector<std::string> contents;                   // postgres, redis, storage
     std::map<std::string, std::string> server_versions;  // postgres: 160004
     long long size_kib = 0;
 };

@@ -51,6 +51,7 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
                                     {"ProcessSettleSeconds", env.process_settle},
                                     {"KeepBackups", env.keep_backups},
                                     {"BackupBeforeDeploy", env.backup_before_deploy},
+                                    {"Maintenance", env.maintenance},
                                     {"Orchestrator", env.orchestrator},
                                     {"Services", services},
                                     {"Variables", variables}};
@@ -140,6 +141,10 @@ int run_env_show(Context& context, const std::string& name, Format format, bool 
         env.name, env.kind, env.site_protocol, env.site_domain, address, env.health_path,
         env.health_timeout, env.drain_ms, env.process_stop_timeout, env.process_settle,
         env.process_counts.empty() ? "" : "; " + state::processes_text(env.process_counts));
+    if (env.maintenance) {
+        fmt::print("Maintenance:   on: every request but /static/ gets 503{}\n",
+                   env.maintenance_message.empty() ? "" : ": " + env.maintenance_message);
+    }
     fmt::print("Backups:       the newest {} kept{}\n", env.keep_backups,
                env.backup_before_deploy ? "; one before every deploy (of provided data)"
                                         : "; none before deploys");

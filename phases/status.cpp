@@ -56,6 +56,7 @@ struct EnvStatus {
     std::time_t tls_until = 0;
     bool acme = false;
     std::string acme_failure;
+    bool maintenance = false;
 };
 
 EnvStatus status_of(const orchestrator::EnvironmentState& state) {
@@ -67,6 +68,7 @@ EnvStatus status_of(const orchestrator::EnvironmentState& state) {
     status.tls_until = env.tls_cert.empty() ? 0 : util::certificate_info(env.tls_cert).not_after;
     status.acme = env.tls_acme;
     status.acme_failure = env.acme_failure;
+    status.maintenance = env.maintenance;
     status.services = state.services;
     status.processes = state.processes;
     for (const auto& [type, count] : env.process_counts) {
@@ -127,6 +129,7 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
                                  {"Running", status.running},
                                  {"Replicas", status.replicas},
                                  {"URL", status.url},
+                                 {"Maintenance", status.maintenance},
                                  {"Services", status.services}};
             if (!status.processes.empty()) {
                 ordered_json processes = ordered_json::object();
@@ -177,7 +180,9 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
                                         status.kind,
                                         status.serving.empty() ? "-" : status.serving,
                                         fmt::format("{}/{}", status.running, status.replicas),
-                                        status.url.empty() ? "-" : status.url,
+                                        status.url.empty()   ? "-"
+                                        : status.maintenance ? status.url + " (maintenance: 503)"
+                                                             : status.url,
                                         services.empty() ? "-" : util::join(services, ", "),
                                         last};
         if (processes) {

@@ -37,7 +37,8 @@ std::string dump_script(const ServiceConfig& service, const Endpoint& endpoint) 
         return fmt::format(
             "set -e\n"
             "export PGPASSWORD=\"$PALLET_APP_PASSWORD\"\n"
-            "psql -h {host} -U {role} -d {role} -Atc 'SHOW server_version_num' > \"$1/{kind}.version\"\n"
+            "psql -h {host} -U {role} -d {role} -Atc 'SHOW server_version_num' > "
+            "\"$1/{kind}.version\"\n"
             "pg_dump -h {host} -U {role} -d {role} --format=custom --file=\"$1/{file}\"\n",
             fmt::arg("host", endpoint.host), fmt::arg("role", identifier(endpoint.scope)),
             fmt::arg("kind", service.kind), fmt::arg("file", dump_file(service.kind)));

@@ -54,6 +54,10 @@ std::string to_json(const Environment& env) {
     if (!env.backup_before_deploy) {
         doc["backup_before_deploy"] = false;
     }
+    if (env.maintenance) {
+        doc["maintenance"] = true;
+        doc["maintenance_message"] = env.maintenance_message;
+    }
     if (!env.tls_cert.empty()) {
         doc["tls_cert"] = env.tls_cert;
         doc["tls_key"] = env.tls_key;
@@ -116,6 +120,8 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
         env.process_settle = doc.value("process_settle", env.process_settle);
         env.keep_backups = doc.value("keep_backups", env.keep_backups);
         env.backup_before_deploy = doc.value("backup_before_deploy", true);
+        env.maintenance = doc.value("maintenance", false);
+        env.maintenance_message = doc.value("maintenance_message", "");
         env.tls_cert = doc.value("tls_cert", env.tls_cert);
         env.tls_key = doc.value("tls_key", env.tls_key);
         env.tls_acme = doc.value("tls_acme", false);

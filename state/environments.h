@@ -34,6 +34,10 @@ struct Environment {
     // (when there is provided data).
     int keep_backups = 10;
     bool backup_before_deploy = true;
+    // Maintenance (docker pallet maintenance, a restore): its router answers every request but
+    // /static/ with 503, Retry-After and a plain page with this message ("": the default one).
+    bool maintenance = false;
+    std::string maintenance_message;
     std::map<std::string, services::ServiceConfig> services;  // by kind
     std::map<std::string, std::string> variables;
     // Where it runs: "engine" (containers on the engine addressed) or "swarm" (services on the

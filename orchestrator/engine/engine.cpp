@@ -394,28 +394,12 @@ class EngineOrchestrator : public Orchestrator {
 
     int run_data_job(const state::Environment& env, const DataJob& job,
                      std::string& output) override {
-        docker::ContainerSpec spec;
-        spec.name = fmt::format("pallet-{}-backup-{}", env.name, state::random_id());
-        spec.image = data_job_image(env, job.service);
-        spec.entrypoint = "sh";  // whatever the image's entrypoint would do
-        spec.command = {"-c", job.script, "job"};
-        spec.command.insert(spec.command.end(), job.args.begin(), job.args.end());
-        spec.env = job.env;
-        spec.labels = state::base_labels(env.name, state::phase::k_backup);
-        spec.network = state::network_name(env.name);
-        m_context.docker.create_volume(state::backups_volume(env.name),
-                                       state::base_labels(env.name, state::phase::k_environment));
-        spec.mounts = {{state::backups_volume(env.name), "/backups", false}};
+        std::vector<docker::Mount> mounts = {backups_volume_mount(m_context, env)};
         if (job.storage) {
-            spec.mounts.push_back({state::storage_volume(env.name), "/storage", true});
+            mounts.push_back({state::storage_volume(env.name), "/storage", true});
         }
-        spec.remove_on_exit = true;
-        try {
-            return m_context.docker.run_captured(spec, output);
-        } catch (...) {
-            m_context.docker.remove_containers({spec.name});
-            throw;
-        }
+        return run_data_container(m_context, env, job, data_job_image(env, job.service), job.script,
+                                  mounts, output);
     }
 
     std::string backups_place(const state::Environment& env) override {

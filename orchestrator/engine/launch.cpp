@@ -165,4 +165,32 @@ int launch_attached(Context& context, const ResolvedImage& image,
     return code;
 }
 
+int run_data_container(Context& context, const state::Environment& env, const DataJob& job,
+                       const std::string& image, const std::string& script,
+                       std::vector<docker::Mount> mounts, std::string& output) {
+    docker::ContainerSpec spec;
+    spec.name = fmt::format("pallet-{}-backup-{}", env.name, state::random_id());
+    spec.image = image;
+    spec.entrypoint = "sh";  // whatever the image's entrypoint would do
+    spec.command = {"-c", script, "job"};
+    spec.command.insert(spec.command.end(), job.args.begin(), job.args.end());
+    spec.env = job.env;
+    spec.labels = state::base_labels(env.name, state::phase::k_backup);
+    spec.network = state::network_name(env.name);
+    spec.mounts = std::move(mounts);
+    spec.remove_on_exit = true;
+    try {
+        return context.docker.run_captured(spec, output);
+    } catch (...) {
+        context.docker.remove_containers({spec.name});
+        throw;
+    }
+}
+
+docker::Mount backups_volume_mount(Context& context, const state::Environment& env) {
+    context.docker.create_volume(state::backups_volume(env.name),
+                                 state::base_labels(env.name, state::phase::k_environment));
+    return {state::backups_volume(env.name), "/backups", false};
+}
+
 }  // namespace pallet::orchestrator::engine

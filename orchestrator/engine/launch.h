@@ -5,6 +5,7 @@
 
 #include "docker/docker_cli.h"
 #include "docker/image_user.h"
+#include "orchestrator/orchestrator.h"
 #include "orchestrator/phase.h"
 
 // Starting the containers of an application's phases. The standard wants /storage (and
@@ -34,5 +35,15 @@ std::optional<docker::Ids> image_user_ids(Context& context, const ResolvedImage&
 // spec.remove_on_exit the container is gone when this returns.
 int launch_attached(Context& context, const ResolvedImage& image,
                     const docker::ContainerSpec& spec);
+
+// Runs the data job `job` of environment `env` (Orchestrator::run_data_job) in a container of
+// `image` with `mounts`, on the environment's network, its output captured; removes it, also when
+// cancelled. `script` is job.script with what the orchestrator puts before it.
+int run_data_container(Context& context, const state::Environment& env, const DataJob& job,
+                       const std::string& image, const std::string& script,
+                       std::vector<docker::Mount> mounts, std::string& output);
+// The volume of an environment's backups on the engine addressed, made when missing (labelled:
+// rm --volumes takes it); its mount at /backups.
+docker::Mount backups_volume_mount(Context& context, const state::Environment& env);
 
 }  // namespace pallet::orchestrator::engine

@@ -490,45 +490,33 @@ class SwarmOrchestrator : public Orchestrator {
 
     int run_data_job(const state::Environment& env, const DataJob& job,
                      std::string& output) override {
-        // A container on the manager addressed, as run's, on the environment's overlay network:
-        // the backups are where /storage is, which every node sees.
-        docker::ContainerSpec spec;
-        spec.name = fmt::format("pallet-{}-backup-{}", env.name, state::random_id());
-        spec.image = data_job_image(job.service);
+        // A container on the manager addressed, as run's, on the environment's overlay network;
+        // the backups in the shared path, which every node sees. On volumes of a driver, one of
+        // its own would need a place made by hand (a directory of the export its options
+        // name): this manager keeps them, as an engine does.
+        std::vector<docker::Mount> mounts;
         std::string script = job.script;
         if (env.volume_driver.empty()) {
-            spec.mounts = {docker::Mount::bind_of(fmt::format("{}/{}", env.shared_path, env.name),
-                                                  "/environment")};
+            mounts = {docker::Mount::bind_of(fmt::format("{}/{}", env.shared_path, env.name),
+                                             "/environment")};
             script =
                 "mkdir -p /environment/backups && chmod 700 /environment/backups && "
                 "ln -s /environment/backups /backups || exit 1\n" +
                 script;
         } else {
-            spec.mounts = {environment_volume(env, "backups", "/backups", false)};
+            mounts = {engine::backups_volume_mount(m_context, env)};
         }
         if (job.storage) {
-            spec.mounts.push_back(environment_volume(env, "storage", "/storage", true));
+            mounts.push_back(environment_volume(env, "storage", "/storage", true));
         }
-        spec.entrypoint = "sh";  // whatever the image's entrypoint would do
-        spec.command = {"-c", script, "job"};
-        spec.command.insert(spec.command.end(), job.args.begin(), job.args.end());
-        spec.env = job.env;
-        spec.labels = state::base_labels(env.name, state::phase::k_backup);
-        spec.network = state::network_name(env.name);
-        spec.remove_on_exit = true;
-        try {
-            return m_context.docker.run_captured(spec, output);
-        } catch (...) {
-            m_context.docker.remove_containers({spec.name});
-            throw;
-        }
+        return engine::run_data_container(m_context, env, job, data_job_image(job.service), script,
+                                          mounts, output);
     }
 
     std::string backups_place(const state::Environment& env) override {
-        return env.volume_driver.empty()
-                   ? fmt::format("{}/{}/backups", env.shared_path, env.name)
-                   : fmt::format("the volume {} ({})", state::backups_volume(env.name),
-                                 env.volume_driver);
+        return env.volume_driver.empty() ? fmt::format("{}/{}/backups", env.shared_path, env.name)
+                                         : fmt::format("the volume {} of the manager addressed",
+                                                       state::backups_volume(env.name));
     }
 
     std::string storage_place(const state::Environment& env) override {
@@ -575,18 +563,11 @@ class SwarmOrchestrator : public Orchestrator {
             } else {
                 job.mounts =
                     storage_mounts(env, "/environment/storage", "/environment/static", false);
-                job.mounts.push_back(
-                    environment_volume(env, "backups", "/environment/backups", false));
-                job.command = {"find",
-                               "/environment/storage",
-                               "/environment/static",
-                               "/environment/backups",
-                               "-mindepth",
-                               "1",
-                               "-delete"};
+                job.command = {
+                    "find",   "/environment/storage", "/environment/static", "-mindepth", "1",
+                    "-delete"};
             }
-            const auto task =
-                run_once(m_context, job, "the removal of /storage, /static and the backups");
+            const auto task = run_once(m_context, job, "the removal of /storage and /static");
             if (task.state != "complete") {
                 throw Error(fmt::format("removed {}, but not what {} holds: {}", env.name,
                                         storage_place(env), task_problem(task)));
@@ -595,14 +576,13 @@ class SwarmOrchestrator : public Orchestrator {
         if (!env.volume_driver.empty()) {
             // The files are gone; the volume objects are the nodes' own: this one's go too,
             // once the removal task's container, which the node removes a moment after its
-            // service, no longer holds them.
+            // service, no longer holds them; and its backups, which this manager keeps.
             remove_volumes_when_free(
                 m_context, {state::storage_volume(env.name), state::static_volume(env.name),
                             state::backups_volume(env.name)});
             return fmt::format(
-                "other nodes keep empty volume entries {}, {} and {}: docker volume prune there",
-                state::storage_volume(env.name), state::static_volume(env.name),
-                state::backups_volume(env.name));
+                "other nodes keep empty volume entries {} and {}: docker volume prune there",
+                state::storage_volume(env.name), state::static_volume(env.name));
         }
         return "";
     }

@@ -1,8 +1,9 @@
-// docker pallet backup ENV, backup ls, backup rm.
+// docker pallet backup ENV, backup ls, backup rm; maintenance.
 #include "phases/backup.h"
 
 #include <memory>
 
+#include "phases/maintenance.h"
 #include "plugin/commands/commands.h"
 #include "plugin/help_formatter.h"
 
@@ -15,6 +16,8 @@ struct BackupCommandOptions {
     std::string env;
     std::vector<std::string> ids;
     std::string format = "table";
+    std::string mode;
+    std::optional<std::string> message;
 };
 
 }  // namespace
@@ -59,6 +62,22 @@ void add_backup(Tree& tree) {
     rm->callback([&tree, o] {
         tree.action = [&tree, o] {
             return phases::run_backup_rm(tree.runtime.get(), o->env, o->ids);
+        };
+    });
+
+    auto* maintenance = add_command(tree.app, "maintenance",
+                                    "Answer every request with 503 and a page, or serve again");
+    maintenance->add_option("ENV", o->env, "Environment name")->required();
+    maintenance->add_option("MODE", o->mode, "on or off")
+        ->required()
+        ->check(CLI::IsMember({"on", "off"}));
+    maintenance->add_option("--message", o->message, "on: the page's text, in a line");
+    maintenance->footer(
+        "Requests but /static/ get 503 with Retry-After: 120 through its router and the edge;\n"
+        "its replicas and processes keep running, and health checks still reach them.");
+    maintenance->callback([&tree, o] {
+        tree.action = [&tree, o] {
+            return phases::run_maintenance(tree.runtime.get(), o->env, o->mode == "on", o->message);
         };
     });
 }

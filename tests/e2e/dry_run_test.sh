@@ -50,6 +50,12 @@ dry scale "$env" 1
 dry rollback "$env" pallet-conformance:v2
 EXPECT_PRINTED="create --name pallet-$env-run-" dry run "$env" sh -c 'echo hi'
 dry run --test pallet-conformance:v1 ls
+dry backup "$env" --note "dry"
+expect_contains "$ERR" "dry run, not done: backup of $env (postgres, storage)" "a backup is said, not taken"
+dry deploy "$env" pallet-conformance:v1
+expect_contains "$ERR" "dry run, not done: backup of $env" "so is the one before a deploy"
+dry backup rm "$env" 20261202-000000-abcd
+EXPECT_PRINTED="exec" dry maintenance "$env" on --message "dry"
 EXPECT_PRINTED="stop" dry stop "$env"
 EXPECT_PRINTED="rm --force --volumes" dry rm "$env" --volumes
 dry env rm "$env"

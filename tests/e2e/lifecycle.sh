@@ -186,6 +186,23 @@ lifecycle_scenario() {
         "$LC_ORCH: HTTPS to the site by its domain, verified"
     expect_contains "$(curl -s -D - -o /dev/null "${https[@]}" "https://$LC_DOMAIN:$LC_EDGE_HTTPS/" | tr 'A-Z' 'a-z')" \
         "strict-transport-security: max-age=31536000" "$LC_ORCH: with HSTS"
+    # Maintenance: 503, Retry-After and the page through its router and through the edge; its
+    # static files still load; off, the site is back.
+    lc_pallet maintenance "$env" on --message "Back <soon> & \$HOME"
+    expect_eq "$CODE" "0" "$LC_ORCH: maintenance on"
+    expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "${https[@]}" "https://$LC_DOMAIN:$LC_EDGE_HTTPS/")" "503" \
+        "$LC_ORCH: maintenance: 503 through the edge"
+    local answer; answer="$(curl -s -i --max-time 10 -H "Host: $LC_DOMAIN" "$url" | tr -d '\r')"
+    expect_contains "$answer" "HTTP/1.1 503" "$LC_ORCH: maintenance: 503 through its router"
+    expect_contains "$answer" "Retry-After: 120" "$LC_ORCH: with Retry-After"
+    expect_contains "$answer" "Back &#60;soon&#62; &#38; &#36;HOME" "$LC_ORCH: and the message, as text"
+    expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${url}static/admin/css/base.css")" "200" \
+        "$LC_ORCH: maintenance: /static/ still answers"
+    lc_pallet status "$env" --format json
+    expect_contains "$OUT" '"Maintenance":true' "$LC_ORCH: status says maintenance"
+    lc_pallet maintenance "$env" off
+    expect_eq "$CODE" "0" "$LC_ORCH: maintenance off"
+    expect_contains "$(lc_page)" "<title>Notes</title>" "$LC_ORCH: the site is back"
     url="https://127.0.0.1:$LC_EDGE_HTTPS/"; LOAD_HOST="$LC_DOMAIN"; LOAD_CACERT="$tls/ca.pem"; LOAD_RUN=lc_pallet
     under_load release "$env" pallet-test-django:2
     expect_eq "$CODE:$(field '["failures"]')" "0:0" "$LC_ORCH: upgrade behind the edge over HTTPS: 0 failed of $(field '["requests"]')"

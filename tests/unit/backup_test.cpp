@@ -1,11 +1,12 @@
 // Backups before a deploy, against each orchestrator of the fake engine: taken first, in the
 // provided service's own image, with no password on a command line; a failed one stops the
 // deploy; --no-backup and the setting go without.
+#include "phases/backup.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "phases/backup.h"
 #include "use_case_fixture.h"
 
 namespace pallet::phases {
@@ -90,8 +91,9 @@ TEST_P(Backups, ADeployTakesOneFirstInTheServersOwnImageWithNoPasswordOnACommand
 TEST_P(Backups, AFailedBackupStopsTheDeployAndSaysHowToGoWithout) {
     create_with_postgres();
     engine.exit_code = 1;  // the dump fails
-    const std::string error =
-        error_of([&] { deploy({"shop", "shop:2", std::nullopt}, image("shop:2")); });
+    const std::string error = error_of([&] {
+        deploy({"shop", "shop:2", std::nullopt}, image("shop:2"));
+    });
     EXPECT_NE(error.find("the backup of postgres"), std::string::npos) << error;
     EXPECT_NE(error.find("docker pallet deploy --no-backup shop shop:2"), std::string::npos)
         << error;

@@ -30,6 +30,25 @@ TEST(RouterConfig, OwnsTheWholeConfiguration) {
     }
 }
 
+TEST(RouterConfig, InMaintenanceEveryRequestButStaticGetsThePage) {
+    state::Environment env = staging();
+    env.maintenance = true;
+    env.maintenance_message = "Back at 5 <b>\"soon\"</b>; costs $var {x} \\ 'ok' & more";
+    const std::string config = router_config(env, {{"pallet-staging-serve-1"}, ""});
+    EXPECT_NE(config.find("return 503 \""), std::string::npos) << config;
+    EXPECT_NE(config.find("add_header Retry-After 120 always;"), std::string::npos);
+    EXPECT_NE(config.find("location /static/"), std::string::npos) << "its CSS still loads";
+    EXPECT_EQ(config.find("proxy_pass"), std::string::npos) << "nothing reaches the replicas";
+    const std::string page = orchestrator::maintenance_page(env.maintenance_message);
+    EXPECT_NE(page.find("Back at 5 &#60;b&#62;&#34;soon&#34;&#60;/b&#62;&#59; costs &#36;var "
+                        "&#123;x&#125; &#92; &#39;ok&#39; &#38; more"),
+              std::string::npos)
+        << "text, for HTML and for nginx's string: " << page;
+    EXPECT_EQ(page.find('"'), std::string::npos) << "it goes between nginx's double quotes";
+    EXPECT_NE(orchestrator::maintenance_page("").find("down for maintenance"), std::string::npos)
+        << "a default message";
+}
+
 TEST(RouterConfig, NothingToServeYetIsStillValid) {
     EXPECT_NE(router_config(staging(), {}).find("server 127.0.0.1:9 down;"), std::string::npos)
         << "nginx refuses an empty upstream";

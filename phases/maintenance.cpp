@@ -1,0 +1,59 @@
+#include "phases/maintenance.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "orchestrator/orchestrator.h"
+#include "phases/rollout.h"
+#include "state/environments.h"
+#include "util/error.h"
+
+namespace pallet::phases {
+
+int run_maintenance(Context& context, const std::string& name, bool on,
+                    const std::optional<std::string>& message) {
+    const std::string path = "docker pallet maintenance";
+    state::validate_env_name(name, path);
+    if (message && !on) {
+        throw UsageError("--message goes with on", path);
+    }
+    if (message && (message->size() > 300 ||
+                    std::any_of(message->begin(), message->end(), [](char c) {
+                        return static_cast<unsigned char>(c) < 0x20;
+                    }))) {
+        throw UsageError("--message: one line of at most 300 characters", path);
+    }
+    // Under the serve lock: a serve or scale meanwhile writes the router's configuration from
+    // the settings it read, which then say it.
+    Locked locked = lock_environment(context, name, false);
+    state::Environment& env = locked.env;
+    if (!context.docker.dry_run()) {
+        state::EnvironmentStore(context.docker).update(env, [&](state::Environment& changed) {
+            changed.maintenance = on;
+            changed.maintenance_message = on ? message.value_or("") : "";
+        });
+    } else {
+        env.maintenance = on;
+    }
+    if (locked.opened->state().router_running) {
+        auto router = locked.opened->router(env);
+        if (auto serving = locked.opened->serving(env)) {
+            router->send_to(*serving);
+        } else {
+            router->send_to(std::vector<std::string>{});
+        }
+    }
+    if (on) {
+        context.done("{} is in maintenance: every request but /static/ gets 503 with a page{}",
+                     env.name,
+                     locked.opened->state().router_running
+                         ? ""
+                         : " (its router does not run: from its next serve on)");
+    } else {
+        context.done("{} is out of maintenance: its replicas get the requests again", env.name);
+    }
+    return 0;
+}
+
+}  // namespace pallet::phases
