@@ -19,9 +19,8 @@ int run_maintenance(Context& context, const std::string& name, bool on,
         throw UsageError("--message goes with on", path);
     }
     if (message && (message->size() > 300 ||
-                    std::any_of(message->begin(), message->end(), [](char c) {
-                        return static_cast<unsigned char>(c) < 0x20;
-                    }))) {
+                    std::any_of(message->begin(), message->end(),
+                                [](char c) { return static_cast<unsigned char>(c) < 0x20; }))) {
         throw UsageError("--message: one line of at most 300 characters", path);
     }
     // Under the serve lock: a serve or scale meanwhile writes the router's configuration from

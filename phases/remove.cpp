@@ -28,11 +28,14 @@ int run_rm(Context& context, const std::string& env_name, bool volumes) {
     const std::string remark = opened->remove(env, volumes);
     refresh_edge(context);
     if (volumes) {
-        context.done("removed {} and its /storage and /static ({}){}", env_name, place,
-                     remark.empty() ? "" : "; " + remark);
+        context.done(
+            "removed {} and its data: /storage and /static ({}), its provided services' data "
+            "and its backups{}",
+            env_name, place, remark.empty() ? "" : "; " + remark);
     } else {
         context.done(
-            "removed {}; its /storage and /static are kept in {} (rm --volumes removes them)",
+            "removed {}; its data is kept: /storage and /static in {}, its provided services' "
+            "data and its backups (rm --volumes removes them)",
             env_name, place);
     }
     return 0;

@@ -32,16 +32,18 @@ std::string dump_file(const std::string& kind) {
 std::string dump_script(const ServiceConfig& service, const Endpoint& endpoint) {
     if (service.kind == "postgres") {
         // pg_dump takes one snapshot of the database in one transaction (repeatable read), and
-        // the custom format restores table by table with pg_restore. The server's version
-        // decides which servers may take it back (never an older major version).
+        // the custom format restores table by table with pg_restore. As the server's admin:
+        // whoever owns what the database holds (an extension made by hand), all of it. The
+        // server's version decides which servers may take it back (never an older major one).
         return fmt::format(
             "set -e\n"
-            "export PGPASSWORD=\"$PALLET_APP_PASSWORD\"\n"
-            "psql -h {host} -U {role} -d {role} -Atc 'SHOW server_version_num' > "
+            "export PGPASSWORD=\"$PALLET_ADMIN_PASSWORD\"\n"
+            "psql -h {host} -U {admin} -d {database} -Atc 'SHOW server_version_num' > "
             "\"$1/{kind}.version\"\n"
-            "pg_dump -h {host} -U {role} -d {role} --format=custom --file=\"$1/{file}\"\n",
-            fmt::arg("host", endpoint.host), fmt::arg("role", identifier(endpoint.scope)),
-            fmt::arg("kind", service.kind), fmt::arg("file", dump_file(service.kind)));
+            "pg_dump -h {host} -U {admin} -d {database} --format=custom --file=\"$1/{file}\"\n",
+            fmt::arg("host", endpoint.host), fmt::arg("admin", admin_user()),
+            fmt::arg("database", identifier(endpoint.scope)), fmt::arg("kind", service.kind),
+            fmt::arg("file", dump_file(service.kind)));
     }
     if (service.kind == "redis") {
         // The server forks and writes its RDB as for a BGSAVE, then sends it; writes go on
@@ -60,7 +62,7 @@ std::string dump_script(const ServiceConfig& service, const Endpoint& endpoint) 
 
 std::vector<std::pair<std::string, std::string>> dump_variables(const ServiceConfig& service) {
     if (service.kind == "postgres") {
-        return {{"PALLET_APP_PASSWORD", service.password}};
+        return {{"PALLET_ADMIN_PASSWORD", service.admin_password}};
     }
     return {};
 }

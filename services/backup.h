@@ -24,7 +24,7 @@ std::string dump_file(const std::string& kind);
 
 // A script that writes the service's data into the directory "$1" (dump_file in it) and the
 // server's version into "$1/KIND.version"; it fails (not 0) when it could not.
-// PostgreSQL: pg_dump in its custom format as the application's role, one transaction;
+// PostgreSQL: pg_dump in its custom format as the server's admin, one transaction;
 // Redis: the server's RDB (redis-cli --rdb: the server forks and writes it, as for BGSAVE).
 std::string dump_script(const ServiceConfig& service, const Endpoint& endpoint);
 

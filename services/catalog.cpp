@@ -31,6 +31,8 @@ std::vector<util::Url> parse_urls(const ServiceConfig& service) {
 
 }  // namespace
 
+std::string admin_user() { return k_admin_user; }
+
 std::string identifier(const std::string& scope) {
     std::string out;
     for (char c : scope) {

@@ -100,6 +100,9 @@ std::vector<std::string> tcp_targets(const ServiceConfig& service);
 // (an environment's or a run's name) is called inside a service.
 std::string identifier(const std::string& scope);
 
+// The role a provided server's admin has (PostgreSQL, RabbitMQ).
+std::string admin_user();
+
 // A random password of letters and digits.
 std::string make_password();
 
