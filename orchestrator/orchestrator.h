@@ -120,7 +120,8 @@ struct DataJob {
     std::string script;   // run by sh -c, with `args` as "$1"...
     std::vector<std::string> args;
     std::vector<std::pair<std::string, std::string>> env;  // kept off command lines
-    bool storage = false;                                  // /storage mounted, read-only
+    bool storage = false;                                  // /storage mounted, read-only...
+    bool storage_writable = false;                         // ...or writable (a restore)
 };
 
 // A process of a new version that did not stay up.

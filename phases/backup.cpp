@@ -23,7 +23,7 @@ using nlohmann::ordered_json;
 // The last step of every backup, in its last job: the tar of /storage, meta.json, the
 // move from the hidden directory into the list (so that a backup cut short never shows), and
 // the retention. "$1": the hidden directory, "$2": the ID, "$3": 1 for /storage, "$4": how many
-// to keep. Prints the size in KiB, then each backup it removed.
+// to keep, "$5": a backup kept whatever its age. Prints the size in KiB, then each it removed.
 constexpr const char* k_finish_script =
     "set -e\n"
     "umask 077\n"
@@ -36,7 +36,8 @@ constexpr const char* k_finish_script =
     "n=0\n"
     "for b in $(ls -1 /backups | grep -E '^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$' | sort -r); do\n"
     "  n=$((n + 1))\n"
-    "  if [ \"$n\" -gt \"$4\" ]; then rm -rf \"/backups/$b\"; echo \"removed $b\"; fi\n"
+    "  if [ \"$n\" -gt \"$4\" ] && [ \"$b\" != \"$5\" ]; then rm -rf \"/backups/$b\"; echo "
+    "\"removed $b\"; fi\n"
     "done\n"
     // Left by backups cut short (a crash, a lost engine) a day ago or more.
     "find /backups -maxdepth 1 -name '.partial-*' -mmin +1440 -exec rm -rf {} + 2>/dev/null "
@@ -105,8 +106,7 @@ std::string size_text(long long kib) {
 state::Environment existing(Context& context, orchestrator::Orchestrator& opened,
                             const std::string& name) {
     if (!opened.state().settings) {
-        throw Error(fmt::format("there is no environment {}; see {}", name,
-                                context.command("pallet env ls")));
+        return state::EnvironmentStore(context.docker).get(name);  // throws, with what to do
     }
     return *opened.state().settings;
 }
@@ -124,7 +124,7 @@ bool backs_up_before_deploy(orchestrator::Orchestrator& opened, const state::Env
 
 std::string take_backup(Context& context, orchestrator::Orchestrator& opened,
                         const state::Environment& env, const std::string& why,
-                        const std::string& note, bool storage) {
+                        const std::string& note, bool storage, const std::string& protect) {
     const double started = context.docker.engine_now();
     const std::string id = new_backup_id(started);
     const std::string partial = "/backups/.partial-" + id;
@@ -143,9 +143,14 @@ std::string take_backup(Context& context, orchestrator::Orchestrator& opened,
     if (storage) {
         contents.push_back("storage");
     }
+    if (contents.empty()) {
+        throw Error(
+            fmt::format("nothing to back up: {} has no provided PostgreSQL or Redis that runs, and "
+                        "--no-storage leaves /storage out",
+                        env.name));
+    }
     if (context.docker.dry_run()) {
-        context.done("backup of {} ({}) into {}", env.name,
-                     contents.empty() ? "nothing" : util::join(contents, ", "),
+        context.done("backup of {} ({}) into {}", env.name, util::join(contents, ", "),
                      opened.backups_place(env));
         return id;
     }
@@ -196,7 +201,8 @@ std::string take_backup(Context& context, orchestrator::Orchestrator& opened,
         for (size_t i = 0; i < jobs.size(); ++i) {
             const bool last = i + 1 == jobs.size();
             auto& job = jobs[i];
-            job.args = {partial, id, storage ? "1" : "0", std::to_string(env.keep_backups)};
+            job.args = {partial, id, storage ? "1" : "0", std::to_string(env.keep_backups),
+                        protect};
             const std::string what = job.service.empty() ? std::string("/storage") : job.service;
             context.step("backing up {} of {}{}", what, env.name,
                          last && !job.service.empty() && storage ? " and /storage" : "");
@@ -216,8 +222,8 @@ std::string take_backup(Context& context, orchestrator::Orchestrator& opened,
                 size = ", " + size_text(std::atoll(line.c_str() + 5));
             }
         }
-        context.outcome("backup {} of {} taken ({}{}){}", id, env.name,
-                        contents.empty() ? "nothing" : util::join(contents, ", "), size,
+        context.outcome("backup {} of {} taken ({}{}){}", id, env.name, util::join(contents, ", "),
+                        size,
                         removed == 0 ? "" : fmt::format("; {} older one(s) removed", removed));
     } catch (...) {
         discard();

@@ -46,11 +46,12 @@ int run_backup_ls(Context& context, const std::string& env, Format format);
 int run_backup_rm(Context& context, const std::string& env, const std::vector<std::string>& ids);
 
 // Takes a backup of `env` (its provided PostgreSQL and Redis that run, /storage when
-// `storage`) and applies its retention; returns the backup's ID. Throws an Error saying which
-// part failed; a failed backup leaves nothing in the list.
+// `storage`) and applies its retention (never to `protect`, the backup a restore is about to
+// take back); returns the backup's ID. Throws an Error saying which part failed; a failed backup
+// leaves nothing in the list.
 std::string take_backup(Context& context, orchestrator::Orchestrator& opened,
                         const state::Environment& env, const std::string& why,
-                        const std::string& note, bool storage);
+                        const std::string& note, bool storage, const std::string& protect = "");
 
 // The environment's backups, newest first.
 std::vector<BackupInfo> list_backups(Context& context, orchestrator::Orchestrator& opened,

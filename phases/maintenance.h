@@ -13,4 +13,9 @@ namespace pallet::phases {
 int run_maintenance(Context& context, const std::string& env, bool on,
                     const std::optional<std::string>& message);
 
+struct Locked;
+// Turns maintenance on (with `message`) or off in the settings of the environment `locked`
+// holds the serve lock of, and writes its router's configuration when it runs.
+void set_maintenance(Context& context, Locked& locked, bool on, const std::string& message);
+
 }  // namespace pallet::phases

@@ -60,6 +60,84 @@ std::string dump_script(const ServiceConfig& service, const Endpoint& endpoint) 
     return "";
 }
 
+std::string version_script(const ServiceConfig& service, const Endpoint& endpoint) {
+    if (service.kind != "postgres") {
+        return "";
+    }
+    return fmt::format(
+        "export PGPASSWORD=\"$PALLET_ADMIN_PASSWORD\"\n"
+        "psql -h {} -U {} -d postgres -Atc 'SHOW server_version_num'\n",
+        endpoint.host, admin_user());
+}
+
+bool restorable(const std::string& kind, const std::string& dumped, const std::string& server) {
+    if (kind != "postgres") {
+        return true;
+    }
+    const auto major = [](const std::string& number) {
+        try {
+            return std::stol(number) / 10000;  // 150018: 15 (PostgreSQL 10 and later)
+        } catch (...) {
+            return 0L;
+        }
+    };
+    return major(dumped) <= major(server);
+}
+
+namespace {
+
+// psql as the server's admin, stopping at the first error.
+std::string admin_sql(const Endpoint& endpoint) {
+    return fmt::format(
+        "export PGPASSWORD=\"$PALLET_ADMIN_PASSWORD\"\n"
+        "sql() {{ psql -v ON_ERROR_STOP=1 -q -h {} -U {} -d postgres \"$@\"; }}\n",
+        endpoint.host, admin_user());
+}
+
+}  // namespace
+
+std::string restore_script(const ServiceConfig& service, const Endpoint& endpoint) {
+    if (service.kind != "postgres") {
+        return "";
+    }
+    // Objects are made by the application's role (SET ROLE), whoever owned them before.
+    return fmt::format(
+        "set -e\n{sql}"
+        "sql -c \"DROP DATABASE IF EXISTS \\\"$2\\\"\" -c \"CREATE DATABASE \\\"$2\\\" OWNER "
+        "\\\"{role}\\\"\"\n"
+        "pg_restore -h {host} -U {admin} -d \"$2\" --no-owner --role={role} --exit-on-error "
+        "\"$1/{file}\"\n",
+        fmt::arg("sql", admin_sql(endpoint)), fmt::arg("host", endpoint.host),
+        fmt::arg("admin", admin_user()), fmt::arg("role", identifier(endpoint.scope)),
+        fmt::arg("file", dump_file(service.kind)));
+}
+
+std::string swap_script(const ServiceConfig& service, const Endpoint& endpoint) {
+    if (service.kind != "postgres") {
+        return "";
+    }
+    const std::string database = identifier(endpoint.scope);
+    return fmt::format(
+        "set -e\n{sql}"
+        "sql -c \"ALTER DATABASE \\\"{db}\\\" WITH ALLOW_CONNECTIONS false\" -c \"SELECT "
+        "pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}' AND pid <> "
+        "pg_backend_pid()\" >/dev/null\n"
+        "if ! sql -c \"ALTER DATABASE \\\"{db}\\\" RENAME TO \\\"$3\\\"; ALTER DATABASE \\\"$2\\\" "
+        "RENAME TO \\\"{db}\\\"\"; then\n"
+        "  sql -c \"ALTER DATABASE \\\"{db}\\\" WITH ALLOW_CONNECTIONS true\"; exit 1\n"
+        "fi\n"
+        "sql -c \"DROP DATABASE \\\"$3\\\"\" || echo \"warning: the replaced database $3 was not "
+        "dropped\"\n",
+        fmt::arg("sql", admin_sql(endpoint)), fmt::arg("db", database));
+}
+
+std::string discard_script(const ServiceConfig& service, const Endpoint& endpoint) {
+    if (service.kind != "postgres") {
+        return "";
+    }
+    return fmt::format("{}sql -c \"DROP DATABASE IF EXISTS \\\"$2\\\"\"\n", admin_sql(endpoint));
+}
+
 std::vector<std::pair<std::string, std::string>> dump_variables(const ServiceConfig& service) {
     if (service.kind == "postgres") {
         return {{"PALLET_ADMIN_PASSWORD", service.admin_password}};

@@ -28,6 +28,23 @@ std::string dump_file(const std::string& kind);
 // Redis: the server's RDB (redis-cli --rdb: the server forks and writes it, as for BGSAVE).
 std::string dump_script(const ServiceConfig& service, const Endpoint& endpoint);
 
+// A script that prints the server's version as dump_script records it (PostgreSQL's
+// server_version_num), to check a backup against before a restore.
+std::string version_script(const ServiceConfig& service, const Endpoint& endpoint);
+
+// True when a server of version `server` can take back data dumped from one of version
+// `dumped` (as version_script prints them): PostgreSQL, not from a newer major version.
+bool restorable(const std::string& kind, const std::string& dumped, const std::string& server);
+
+// A script that restores "$1/dump_file" into a new database "$2" beside the application's, owned
+// by its role; it leaves the application's database as it is. PostgreSQL only.
+std::string restore_script(const ServiceConfig& service, const Endpoint& endpoint);
+// Puts the database "$2" made by restore_script in the application's place in one transaction
+// (the application's connections ended first), then drops the one it replaced (renamed "$3").
+std::string swap_script(const ServiceConfig& service, const Endpoint& endpoint);
+// Drops the database "$2" of a restore that did not go through.
+std::string discard_script(const ServiceConfig& service, const Endpoint& endpoint);
+
 // The variables dump_script reads (passwords).
 std::vector<std::pair<std::string, std::string>> dump_variables(const ServiceConfig& service);
 

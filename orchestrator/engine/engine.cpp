@@ -396,7 +396,7 @@ class EngineOrchestrator : public Orchestrator {
                      std::string& output) override {
         std::vector<docker::Mount> mounts = {backups_volume_mount(m_context, env)};
         if (job.storage) {
-            mounts.push_back({state::storage_volume(env.name), "/storage", true});
+            mounts.push_back({state::storage_volume(env.name), "/storage", !job.storage_writable});
         }
         return run_data_container(m_context, env, job, data_job_image(env, job.service), job.script,
                                   mounts, output);

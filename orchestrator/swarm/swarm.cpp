@@ -507,7 +507,7 @@ class SwarmOrchestrator : public Orchestrator {
             mounts = {engine::backups_volume_mount(m_context, env)};
         }
         if (job.storage) {
-            mounts.push_back(environment_volume(env, "storage", "/storage", true));
+            mounts.push_back(environment_volume(env, "storage", "/storage", !job.storage_writable));
         }
         return engine::run_data_container(m_context, env, job, data_job_image(job.service), script,
                                           mounts, output);

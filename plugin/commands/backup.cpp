@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "phases/maintenance.h"
+#include "phases/restore.h"
 #include "plugin/commands/commands.h"
 #include "plugin/help_formatter.h"
 
@@ -15,6 +16,7 @@ struct BackupCommandOptions {
     bool no_storage = false;
     std::string env;
     std::vector<std::string> ids;
+    std::string restore_id;
     std::string format = "table";
     std::string mode;
     std::optional<std::string> message;
@@ -62,6 +64,21 @@ void add_backup(Tree& tree) {
     rm->callback([&tree, o] {
         tree.action = [&tree, o] {
             return phases::run_backup_rm(tree.runtime.get(), o->env, o->ids);
+        };
+    });
+
+    auto* restore = add_command(tree.app, "restore",
+                                "Put a backup's data back in place of an environment's own");
+    restore->add_option("ENV", o->env, "Environment name")->required();
+    restore->add_option("ID", o->restore_id, "The backup's ID (backup ls)")->required();
+    restore->footer(
+        "The environment answers 503 (maintenance) and its processes stop meanwhile. The\n"
+        "backup's PostgreSQL and /storage are restored beside the current ones and swapped in\n"
+        "once both are there; what they replace is kept first as a backup of its own, so that\n"
+        "restoring that one undoes it. A failed restore changes nothing.");
+    restore->callback([&tree, o] {
+        tree.action = [&tree, o] {
+            return phases::run_restore(tree.runtime.get(), o->env, o->restore_id);
         };
     });
 

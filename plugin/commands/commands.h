@@ -32,7 +32,7 @@ void add_lifecycle(Tree& tree);  // deploy, serve, release, scale, rollback
 void add_run(Tree& tree);
 void add_inspect(Tree& tree);  // status, history, logs
 void add_stop_rm(Tree& tree);
-void add_backup(Tree& tree);  // backup, backup ls, backup rm; maintenance
+void add_backup(Tree& tree);  // backup, backup ls, backup rm; restore; maintenance
 void add_edge(Tree& tree);
 void add_version(Tree& tree);
 

@@ -156,6 +156,41 @@ lifecycle_scenario() {
     expect_eq "$(lc_backup_count "$env")" "2" "$LC_ORCH: 2 backups are kept"
     lc_pallet backup rm "$env" "$newest"
     expect_eq "$CODE:$(lc_backup_count "$env")" "0:1" "$LC_ORCH: backup rm removes one"
+    lc_pallet env update "$env" --keep-backups 10
+
+    # Restore: what was written after a backup goes with its restore (database and /storage);
+    # the restore of the backup it took first brings it back. A backup of a newer PostgreSQL is
+    # refused, a corrupt one fails: both leave the environment serving its own data.
+    lc_pallet backup "$env" --note "before the late note"
+    local snapshot="$OUT"
+    expect_eq "$(lc_post_note "late note of $RUN_ID")" "302" "$LC_ORCH: a note after the backup"
+    lc_pallet run "$env" sh -c 'echo late > /storage/late.txt'
+    lc_pallet restore "$env" "$snapshot"
+    expect_eq "$CODE" "0" "$LC_ORCH: restore of the backup"
+    local undo; undo="$(echo "$ERR" | sed -n 's/.*what it replaced is the backup \([0-9a-f-]*\).*/\1/p' | tail -1)"
+    expect_contains "$ERR" "undo: docker" "$LC_ORCH: it says how to undo it"
+    expect_not_contains "$(lc_page)" "late note of $RUN_ID" "$LC_ORCH: the note written after it is gone"
+    expect_contains "$(lc_page)" "<li>note 1 of $RUN_ID</li>" "$LC_ORCH: the notes before it are there"
+    lc_pallet run "$env" sh -c 'ls /storage; ls /storage/media/notes | wc -l'
+    expect_not_contains "$OUT" "late.txt" "$LC_ORCH: /storage is as it was"
+    expect_contains "$OUT" "media" "$LC_ORCH: with its files"
+    lc_pallet restore "$env" "$undo"
+    expect_eq "$CODE" "0" "$LC_ORCH: restore of the backup it took first"
+    expect_contains "$(lc_page)" "late note of $RUN_ID" "$LC_ORCH: the late note is back"
+    lc_pallet run "$env" cat /storage/late.txt
+    expect_eq "$OUT" "late" "$LC_ORCH: and its file"
+    local edit=(lc_docker run --rm -v "$(lc_backups "$env"):/b" --entrypoint sh pallet-test-postgres:15 -c)
+    "${edit[@]}" "echo 990000 > /b/$snapshot/postgres.version"
+    lc_pallet restore "$env" "$snapshot"
+    expect_eq "$CODE" "1" "$LC_ORCH: a backup of a newer PostgreSQL major version is refused"
+    expect_contains "$ERR" "an older major version cannot take it" "$LC_ORCH: the error says why"
+    "${edit[@]}" "echo 150000 > /b/$snapshot/postgres.version; head -c 2000 /b/$snapshot/postgres.dump > /tmp/d; cat /tmp/d > /b/$snapshot/postgres.dump"
+    lc_pallet restore "$env" "$snapshot"
+    expect_eq "$CODE" "1" "$LC_ORCH: the restore of a corrupt backup fails"
+    expect_contains "$ERR" "the restore of PostgreSQL failed" "$LC_ORCH: it says what failed"
+    expect_contains "$(lc_page)" "late note of $RUN_ID" "$LC_ORCH: and the environment serves its own data"
+    lc_pallet status "$env" --format json
+    expect_contains "$OUT" '"Maintenance":false' "$LC_ORCH: out of maintenance"
     lc_pallet history "$env" --format json
     expect_contains "$OUT" '"Version":"pallet-test-django:broken","ImageID"' "$LC_ORCH: history has the failed upgrade"
     expect_contains "$OUT" '"Result":"failed health check"' "$LC_ORCH: as a failed health check"

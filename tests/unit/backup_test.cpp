@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "services/backup.h"
 #include "use_case_fixture.h"
 
 namespace pallet::phases {
@@ -77,7 +78,7 @@ TEST_P(Backups, ADeployTakesOneFirstInTheServersOwnImageWithNoPasswordOnACommand
     const auto& args = engine.commands[job];
     EXPECT_NE(std::find(args.begin(), args.end(), swarm() ? "pg:16" : "sha256:pg16"), args.end())
         << "in the image the server runs (its own pg_dump)";
-    const std::string script = args[args.size() - 6];  // sh -c SCRIPT job DIR ID 1 KEEP
+    const std::string script = args[args.size() - 7];  // -c SCRIPT job DIR ID 1 KEEP PROTECT
     EXPECT_NE(script.find("pg_dump"), std::string::npos) << script;
     EXPECT_NE(script.find("--format=custom"), std::string::npos) << script;
     for (const auto& command : engine.commands) {
@@ -120,6 +121,28 @@ TEST_P(Backups, AnEnvironmentWithoutProvidedDataTakesNoneBeforeADeploy) {
     create("shop");
     EXPECT_EQ(deploy({"shop", "shop:2", std::nullopt}, image("shop:2")), 0);
     EXPECT_EQ(first(data_job), -1);
+}
+
+TEST(Restore, APostgreSQLDumpGoesToTheSameOrANewerMajorVersionOnly) {
+    EXPECT_TRUE(services::restorable("postgres", "150018", "150002")) << "a minor version older";
+    EXPECT_TRUE(services::restorable("postgres", "150018", "160004"));
+    EXPECT_FALSE(services::restorable("postgres", "160004", "150018"));
+    EXPECT_FALSE(services::restorable("postgres", "990000", "150018"));
+}
+
+TEST(Restore, TheSwapIsTwoRenamesInOneTransactionAfterTheConnectionsEnd) {
+    const services::ServiceConfig postgres{"postgres", "", "app", "admin"};
+    const std::string swap =
+        services::swap_script(postgres, services::Endpoint{"pallet-shop-postgres", "shop-2"});
+    const auto terminate = swap.find("pg_terminate_backend");
+    const auto renames = swap.find(
+        "ALTER DATABASE \\\"shop_2\\\" RENAME TO \\\"$3\\\"; ALTER DATABASE \\\"$2\\\" RENAME TO "
+        "\\\"shop_2\\\"");
+    ASSERT_NE(terminate, std::string::npos) << swap;
+    ASSERT_NE(renames, std::string::npos) << "one -c: one transaction\n" << swap;
+    EXPECT_LT(swap.find("ALLOW_CONNECTIONS false"), terminate) << "none come back meanwhile";
+    EXPECT_LT(terminate, renames);
+    EXPECT_EQ(swap.find("admin"), std::string::npos) << "no password in the script";
 }
 
 TEST(BackupIds, OnlyTheirOwnFormMakesAPath) {

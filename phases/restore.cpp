@@ -1,0 +1,222 @@
+#include "phases/restore.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "orchestrator/orchestrator.h"
+#include "phases/backup.h"
+#include "phases/maintenance.h"
+#include "phases/rollout.h"
+#include "services/backup.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace pallet::phases {
+namespace {
+
+// /storage's restore: the tar into a hidden directory beside what /storage holds ("$1": the
+// backup's directory, "$2": the ID); numeric owners, so files stay their users'.
+constexpr const char* k_storage_restore =
+    "set -e\n"
+    "dir=\"/storage/.pallet-restore-$2\"\n"
+    "rm -rf \"$dir\"; mkdir \"$dir\"\n"
+    "if tar --version 2>/dev/null | grep -q GNU; then owner=--numeric-owner; else owner=; fi\n"
+    "tar -C \"$dir\" $owner -xf \"$1/storage.tar\"\n";
+// ...swapped in: what /storage held moves aside, the restored entries up, and what was there
+// goes (a backup holds it).
+constexpr const char* k_storage_swap =
+    "set -e\n"
+    "dir=\"/storage/.pallet-restore-$2\"; old=\"/storage/.pallet-replaced-$2\"\n"
+    "mkdir \"$old\"\n"
+    "for f in /storage/* /storage/.[!.]* /storage/..?*; do\n"
+    "  case \"$f\" in /storage/.pallet-restore-*|/storage/.pallet-replaced-*) continue;; esac\n"
+    "  if [ -e \"$f\" ] || [ -L \"$f\" ]; then mv \"$f\" \"$old/\"; fi\n"
+    "done\n"
+    "for f in \"$dir\"/* \"$dir\"/.[!.]* \"$dir\"/..?*; do\n"
+    "  if [ -e \"$f\" ] || [ -L \"$f\" ]; then mv \"$f\" /storage/; fi\n"
+    "done\n"
+    "rmdir \"$dir\"; rm -rf \"$old\"\n";
+constexpr const char* k_storage_discard = "rm -rf \"/storage/.pallet-restore-$2\"\n";
+
+std::string last_lines(const std::string& output) {
+    const auto lines = util::nonempty_lines(output);
+    const size_t from = lines.size() > 8 ? lines.size() - 8 : 0;
+    return util::join(
+        std::vector<std::string>(lines.begin() + static_cast<long>(from), lines.end()), "\n");
+}
+
+std::string underscored(std::string id) {
+    std::replace(id.begin(), id.end(), '-', '_');
+    return id;
+}
+
+}  // namespace
+
+int run_restore(Context& context, const std::string& name, const std::string& id) {
+    const std::string path = "docker pallet restore";
+    state::validate_env_name(name, path);
+    if (!is_backup_id(id)) {
+        throw UsageError(fmt::format("\"{}\" is not a backup's ID (such as "
+                                     "20261202-184650-1a2b); see docker pallet backup ls {}",
+                                     id, name),
+                         path);
+    }
+    // Under the serve lock: no serve, scale or maintenance meanwhile; and no deploy may run.
+    Locked locked = lock_environment(context, name, false);
+    orchestrator::Orchestrator& opened = *locked.opened;
+    const state::Environment env = locked.env;
+    if (const auto holder = opened.deploy_holder(env);
+        holder && holder->state == orchestrator::DeployHolder::State::running) {
+        throw Error(fmt::format("a deploy of {} is running in {}; restore when it has ended",
+                                holder->version, env.name));
+    }
+    const auto backups = list_backups(context, opened, env);
+    const auto found = std::find_if(backups.begin(), backups.end(),
+                                    [&](const BackupInfo& info) { return info.id == id; });
+    if (found == backups.end()) {
+        throw Error(fmt::format("{} has no backup {}; see {}", env.name, id,
+                                context.command("pallet backup ls " + env.name)));
+    }
+    const BackupInfo backup = *found;
+    const auto holds = [&](const std::string& what) {
+        return std::find(backup.contents.begin(), backup.contents.end(), what) !=
+               backup.contents.end();
+    };
+    // What it restores, checked before anything changes.
+    const bool postgres = holds("postgres");
+    const bool storage = holds("storage");
+    const services::Endpoint endpoint{orchestrator::service_container(env.name, "postgres"),
+                                      env.name};
+    if (postgres) {
+        const auto it = env.services.find("postgres");
+        const auto state = opened.state().services.find("postgres");
+        if (it == env.services.end() || !it->second.provisioned() ||
+            state == opened.state().services.end() || state->second == "not started") {
+            throw Error(fmt::format(
+                "the backup {} holds PostgreSQL data, and {} has no provided PostgreSQL to take "
+                "it (add one: {})",
+                id, env.name, context.command(fmt::format("pallet env service {} add postgres",
+                                                          env.name))));
+        }
+        if (!context.docker.dry_run()) {
+            std::string output;
+            orchestrator::DataJob check{"postgres", services::version_script(it->second, endpoint),
+                                        {}, services::dump_variables(it->second), false};
+            if (opened.run_data_job(env, check, output) != 0) {
+                throw Error(fmt::format("could not ask the PostgreSQL of {} its version:\n{}",
+                                        env.name, last_lines(output)));
+            }
+            const std::string server = util::trim(output);
+            const std::string dumped = backup.server_versions.count("postgres") > 0
+                                           ? backup.server_versions.at("postgres")
+                                           : "";
+            if (!services::restorable("postgres", dumped, server)) {
+                throw Error(fmt::format(
+                    "the backup {} was dumped from PostgreSQL {} and the PostgreSQL of {} is "
+                    "{}: an older major version cannot take it. Nothing changed",
+                    id, std::stol(dumped) / 10000, env.name, std::stol(server) / 10000));
+            }
+        }
+    }
+    if (!postgres && !storage) {
+        throw Error(fmt::format("the backup {} holds nothing this restore takes back ({})", id,
+                                util::join(backup.contents, ", ")));
+    }
+    if (holds("redis")) {
+        context.note(
+            "docker-pallet: the backup's Redis is not restored (not there yet): {}'s Redis keeps "
+            "what it holds",
+            env.name);
+    }
+    if (context.docker.dry_run()) {
+        context.done("restore of the backup {} into {}", id, env.name);
+        return 0;
+    }
+
+    // The data it replaces, kept first: the restore can be undone.
+    const std::string before =
+        take_backup(context, opened, env, "before restore of " + id, "", storage, id);
+    const bool was_in_maintenance = env.maintenance;
+    const std::string was_message = env.maintenance_message;
+    set_maintenance(context, locked, true, "Restoring the site's data. Please try again soon.");
+    auto processes = opened.processes(env);
+    const bool has_processes = !processes->counts().empty();
+    if (has_processes) {
+        context.step("stopping the processes (at most {}s each to finish their work)",
+                     env.process_stop_timeout);
+        processes->stop();
+    }
+    const std::string backup_dir = "/backups/" + id;
+    const std::string fresh = services::identifier(env.name) + "_restore_" + underscored(id);
+    const std::string replaced = services::identifier(env.name) + "_replaced_" + underscored(id);
+    const services::ServiceConfig* service =
+        postgres ? &env.services.at("postgres") : nullptr;
+    const auto job = [&](const std::string& kind, const std::string& script, bool with_storage,
+                         const std::string& what) {
+        orchestrator::DataJob data{kind, "umask 077\n" + script, {backup_dir, fresh, replaced},
+                                   kind.empty() ? decltype(orchestrator::DataJob::env){}
+                                                : services::dump_variables(*service),
+                                   with_storage};
+        data.storage_writable = with_storage;
+        std::string output;
+        if (opened.run_data_job(env, data, output) != 0) {
+            throw Error(fmt::format("{} failed:\n{}", what, last_lines(output)));
+        }
+    };
+    const auto back_to_serving = [&] {
+        if (has_processes) {
+            processes->start_again();
+        }
+        set_maintenance(context, locked, was_in_maintenance, was_message);
+    };
+    try {
+        if (postgres) {
+            context.step("restoring PostgreSQL into a new database beside {}'s", env.name);
+            job("postgres", services::restore_script(*service, endpoint), false,
+                "the restore of PostgreSQL");
+        }
+        if (storage) {
+            context.step("restoring /storage beside what it holds");
+            job("", k_storage_restore, true, "the restore of /storage");
+        }
+    } catch (...) {
+        try {
+            if (postgres) {
+                job("postgres", services::discard_script(*service, endpoint), false, "cleanup");
+            }
+            if (storage) {
+                job("", k_storage_discard, true, "cleanup");
+            }
+            back_to_serving();
+        } catch (...) {
+            // The error below is the one to tell; the environment's own data is untouched.
+        }
+        throw;
+    }
+    // Both are there: they take the place of what was.
+    try {
+        if (postgres) {
+            context.step("swapping the restored database in");
+            job("postgres", services::swap_script(*service, endpoint), false,
+                "the swap of the database");
+        }
+        if (storage) {
+            context.step("swapping the restored /storage in");
+            job("", k_storage_swap, true, "the swap of /storage");
+        }
+    } catch (const Error& e) {
+        back_to_serving();
+        throw Error(fmt::format("{}\nWhat the restore replaced is the backup {}: {}", e.what(),
+                                before,
+                                context.command(fmt::format("pallet restore {} {}", env.name,
+                                                            before))));
+    }
+    back_to_serving();
+    context.done("restored the backup {} into {}; what it replaced is the backup {} (undo: {})",
+                 id, env.name, before,
+                 context.command(fmt::format("pallet restore {} {}", env.name, before)));
+    return 0;
+}
+
+}  // namespace pallet::phases
