@@ -68,13 +68,6 @@ std::string new_backup_id(double engine_now) {
                        state::random_id().substr(0, 4));
 }
 
-std::string last_lines(const std::string& output) {
-    const auto lines = util::nonempty_lines(output);
-    const size_t from = lines.size() > 10 ? lines.size() - 10 : 0;
-    return util::join(
-        std::vector<std::string>(lines.begin() + static_cast<long>(from), lines.end()), "\n");
-}
-
 // The provided services whose data a backup holds, that run now.
 std::vector<std::string> backed_up_services(orchestrator::Orchestrator& opened,
                                             const state::Environment& env) {
@@ -112,6 +105,22 @@ state::Environment existing(Context& context, orchestrator::Orchestrator& opened
 }
 
 }  // namespace
+
+std::string job_output_tail(const std::string& output) {
+    const auto lines = util::nonempty_lines(output);
+    const size_t from = lines.size() > 10 ? lines.size() - 10 : 0;
+    return util::join(
+        std::vector<std::string>(lines.begin() + static_cast<long>(from), lines.end()), "\n");
+}
+
+void check_backup_id(const std::string& id, const std::string& env, const std::string& path) {
+    if (!is_backup_id(id)) {
+        throw UsageError(fmt::format("\"{}\" is not a backup's ID (such as "
+                                     "20261202-184650-1a2b); see docker pallet backup ls {}",
+                                     id, env),
+                         path);
+    }
+}
 
 bool is_backup_id(const std::string& id) {
     static const std::regex k_form("[0-9]{8}-[0-9]{6}-[0-9a-f]{4}");
@@ -211,7 +220,7 @@ std::string take_backup(Context& context, orchestrator::Orchestrator& opened,
                 throw Error(
                     fmt::format("the backup of {}{} failed (exit {}):\n{}", what,
                                 last && !job.service.empty() && storage ? " or /storage" : "", code,
-                                last_lines(output)));
+                                job_output_tail(output)));
             }
         }
         std::string size;
@@ -239,7 +248,7 @@ std::vector<BackupInfo> list_backups(Context& context, orchestrator::Orchestrato
     if (const int code = opened.run_data_job(env, {"", k_list_script, {}, {}, false}, output);
         code != 0) {
         throw Error(fmt::format("could not list the backups of {} (exit {}):\n{}", env.name, code,
-                                last_lines(output)));
+                                job_output_tail(output)));
     }
     std::vector<BackupInfo> backups;
     for (const auto& line : util::nonempty_lines(output)) {
@@ -331,12 +340,7 @@ int run_backup_ls(Context& context, const std::string& name, Format format) {
 int run_backup_rm(Context& context, const std::string& name, const std::vector<std::string>& ids) {
     state::validate_env_name(name, "docker pallet backup rm");
     for (const auto& id : ids) {
-        if (!is_backup_id(id)) {
-            throw UsageError(fmt::format("\"{}\" is not a backup's ID (such as "
-                                         "20261202-184650-1a2b); see docker pallet backup ls {}",
-                                         id, name),
-                             "docker pallet backup rm");
-        }
+        check_backup_id(id, name, "docker pallet backup rm");
     }
     auto opened = orchestrator::open(context, name);
     const state::Environment env = existing(context, *opened, name);
@@ -352,7 +356,7 @@ int run_backup_rm(Context& context, const std::string& name, const std::vector<s
     }
     if (code != 0) {
         throw Error(fmt::format("could not remove the backup(s) of {} (exit {}):\n{}", env.name,
-                                code, last_lines(output)));
+                                code, job_output_tail(output)));
     }
     context.done("removed the backup(s) {} of {}", util::join(ids, " "), env.name);
     return 0;

@@ -37,6 +37,10 @@ struct BackupInfo {
 
 // True when `id` has the form of a backup's ID (the only form a path is ever built from).
 bool is_backup_id(const std::string& id);
+// Refuses (UsageError of `path`) an `id` of another form, saying where the IDs of `env` are.
+void check_backup_id(const std::string& id, const std::string& env, const std::string& path);
+// The last lines of a data job's output, for an error.
+std::string job_output_tail(const std::string& output);
 
 // `docker pallet backup ENV`: a backup, taken while the environment serves. Prints its ID.
 int run_backup(Context& context, const BackupOptions& options);

@@ -39,13 +39,6 @@ constexpr const char* k_storage_swap =
     "rmdir \"$dir\"; rm -rf \"$old\"\n";
 constexpr const char* k_storage_discard = "rm -rf \"/storage/.pallet-restore-$2\"\n";
 
-std::string last_lines(const std::string& output) {
-    const auto lines = util::nonempty_lines(output);
-    const size_t from = lines.size() > 8 ? lines.size() - 8 : 0;
-    return util::join(
-        std::vector<std::string>(lines.begin() + static_cast<long>(from), lines.end()), "\n");
-}
-
 std::string underscored(std::string id) {
     std::replace(id.begin(), id.end(), '-', '_');
     return id;
@@ -56,12 +49,7 @@ std::string underscored(std::string id) {
 int run_restore(Context& context, const std::string& name, const std::string& id) {
     const std::string path = "docker pallet restore";
     state::validate_env_name(name, path);
-    if (!is_backup_id(id)) {
-        throw UsageError(fmt::format("\"{}\" is not a backup's ID (such as "
-                                     "20261202-184650-1a2b); see docker pallet backup ls {}",
-                                     id, name),
-                         path);
-    }
+    check_backup_id(id, name, path);
     // Under the serve lock: no serve, scale or maintenance meanwhile; and no deploy may run.
     Locked locked = lock_environment(context, name, false);
     orchestrator::Orchestrator& opened = *locked.opened;
@@ -96,16 +84,19 @@ int run_restore(Context& context, const std::string& name, const std::string& id
             throw Error(fmt::format(
                 "the backup {} holds PostgreSQL data, and {} has no provided PostgreSQL to take "
                 "it (add one: {})",
-                id, env.name, context.command(fmt::format("pallet env service {} add postgres",
-                                                          env.name))));
+                id, env.name,
+                context.command(fmt::format("pallet env service {} add postgres", env.name))));
         }
         if (!context.docker.dry_run()) {
             std::string output;
-            orchestrator::DataJob check{"postgres", services::version_script(it->second, endpoint),
-                                        {}, services::dump_variables(it->second), false};
+            orchestrator::DataJob check{"postgres",
+                                        services::version_script(it->second, endpoint),
+                                        {},
+                                        services::dump_variables(it->second),
+                                        false};
             if (opened.run_data_job(env, check, output) != 0) {
                 throw Error(fmt::format("could not ask the PostgreSQL of {} its version:\n{}",
-                                        env.name, last_lines(output)));
+                                        env.name, job_output_tail(output)));
             }
             const std::string server = util::trim(output);
             const std::string dumped = backup.server_versions.count("postgres") > 0
@@ -150,18 +141,19 @@ int run_restore(Context& context, const std::string& name, const std::string& id
     const std::string backup_dir = "/backups/" + id;
     const std::string fresh = services::identifier(env.name) + "_restore_" + underscored(id);
     const std::string replaced = services::identifier(env.name) + "_replaced_" + underscored(id);
-    const services::ServiceConfig* service =
-        postgres ? &env.services.at("postgres") : nullptr;
+    const services::ServiceConfig* service = postgres ? &env.services.at("postgres") : nullptr;
     const auto job = [&](const std::string& kind, const std::string& script, bool with_storage,
                          const std::string& what) {
-        orchestrator::DataJob data{kind, "umask 077\n" + script, {backup_dir, fresh, replaced},
+        orchestrator::DataJob data{kind,
+                                   "umask 077\n" + script,
+                                   {backup_dir, fresh, replaced},
                                    kind.empty() ? decltype(orchestrator::DataJob::env){}
                                                 : services::dump_variables(*service),
                                    with_storage};
         data.storage_writable = with_storage;
         std::string output;
         if (opened.run_data_job(env, data, output) != 0) {
-            throw Error(fmt::format("{} failed:\n{}", what, last_lines(output)));
+            throw Error(fmt::format("{} failed:\n{}", what, job_output_tail(output)));
         }
     };
     const auto back_to_serving = [&] {
@@ -207,14 +199,13 @@ int run_restore(Context& context, const std::string& name, const std::string& id
         }
     } catch (const Error& e) {
         back_to_serving();
-        throw Error(fmt::format("{}\nWhat the restore replaced is the backup {}: {}", e.what(),
-                                before,
-                                context.command(fmt::format("pallet restore {} {}", env.name,
-                                                            before))));
+        throw Error(
+            fmt::format("{}\nWhat the restore replaced is the backup {}: {}", e.what(), before,
+                        context.command(fmt::format("pallet restore {} {}", env.name, before))));
     }
     back_to_serving();
-    context.done("restored the backup {} into {}; what it replaced is the backup {} (undo: {})",
-                 id, env.name, before,
+    context.done("restored the backup {} into {}; what it replaced is the backup {} (undo: {})", id,
+                 env.name, before,
                  context.command(fmt::format("pallet restore {} {}", env.name, before)));
     return 0;
 }
