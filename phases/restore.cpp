@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <exception>
 
 #include "orchestrator/orchestrator.h"
 #include "phases/backup.h"
@@ -156,11 +157,20 @@ int run_restore(Context& context, const std::string& name, const std::string& id
             throw Error(fmt::format("{} failed:\n{}", what, job_output_tail(output)));
         }
     };
+    // The page goes whatever happened to the processes (a wait cut short by Ctrl-C).
     const auto back_to_serving = [&] {
-        if (has_processes) {
-            processes->start_again();
+        std::exception_ptr failed;
+        try {
+            if (has_processes) {
+                processes->start_again();
+            }
+        } catch (...) {
+            failed = std::current_exception();
         }
         set_maintenance(context, locked, was_in_maintenance, was_message);
+        if (failed) {
+            std::rethrow_exception(failed);
+        }
     };
     try {
         if (postgres) {
