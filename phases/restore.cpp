@@ -60,6 +60,11 @@ int run_restore(Context& context, const std::string& name, const std::string& id
         throw Error(fmt::format("a deploy of {} is running in {}; restore when it has ended",
                                 holder->version, env.name));
     }
+    if (context.docker.dry_run()) {
+        // Its checks read the backups with a job of their own, which a dry run does not start.
+        context.done("restore of the backup {} into {}", id, env.name);
+        return 0;
+    }
     const auto backups = list_backups(context, opened, env);
     const auto found = std::find_if(backups.begin(), backups.end(),
                                     [&](const BackupInfo& info) { return info.id == id; });
@@ -88,7 +93,7 @@ int run_restore(Context& context, const std::string& name, const std::string& id
                 id, env.name,
                 context.command(fmt::format("pallet env service {} add postgres", env.name))));
         }
-        if (!context.docker.dry_run()) {
+        {
             std::string output;
             orchestrator::DataJob check{"postgres",
                                         services::version_script(it->second, endpoint),
@@ -105,9 +110,9 @@ int run_restore(Context& context, const std::string& name, const std::string& id
                                            : "";
             if (!services::restorable("postgres", dumped, server)) {
                 throw Error(fmt::format(
-                    "the backup {} was dumped from PostgreSQL {} and the PostgreSQL of {} is "
-                    "{}: an older major version cannot take it. Nothing changed",
-                    id, std::stol(dumped) / 10000, env.name, std::stol(server) / 10000));
+                    "the backup {} was dumped from PostgreSQL {} and the PostgreSQL of {} is {} "
+                    "(server_version_num): an older major version cannot take it. Nothing changed",
+                    id, dumped, env.name, server.empty() ? "unknown" : server));
             }
         }
     }
@@ -120,10 +125,6 @@ int run_restore(Context& context, const std::string& name, const std::string& id
             "docker-pallet: the backup's Redis is not restored (not there yet): {}'s Redis keeps "
             "what it holds",
             env.name);
-    }
-    if (context.docker.dry_run()) {
-        context.done("restore of the backup {} into {}", id, env.name);
-        return 0;
     }
 
     // The data it replaces, kept first: the restore can be undone.
