@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
 
 #include "orchestrator/orchestrator.h"
 #include "phases/backup.h"
@@ -135,11 +136,6 @@ int run_restore(Context& context, const std::string& name, const std::string& id
     set_maintenance(context, locked, true, "Restoring the site's data. Please try again soon.");
     auto processes = opened.processes(env);
     const bool has_processes = !processes->counts().empty();
-    if (has_processes) {
-        context.step("stopping the processes (at most {}s each to finish their work)",
-                     env.process_stop_timeout);
-        processes->stop();
-    }
     const std::string backup_dir = "/backups/" + id;
     const std::string fresh = services::identifier(env.name) + "_restore_" + underscored(id);
     const std::string replaced = services::identifier(env.name) + "_replaced_" + underscored(id);
@@ -174,6 +170,11 @@ int run_restore(Context& context, const std::string& name, const std::string& id
         }
     };
     try {
+        if (has_processes) {
+            context.step("stopping the processes (at most {}s each to finish their work)",
+                         env.process_stop_timeout);
+            processes->stop();
+        }
         if (postgres) {
             context.step("restoring PostgreSQL into a new database beside {}'s", env.name);
             job("postgres", services::restore_script(*service, endpoint), false,
@@ -184,17 +185,23 @@ int run_restore(Context& context, const std::string& name, const std::string& id
             job("", k_storage_restore, true, "the restore of /storage");
         }
     } catch (...) {
-        try {
-            if (postgres) {
+        // Each step of the way back on its own: the error on its way out is the one to tell,
+        // and the environment's own data is untouched.
+        const auto quietly = [](const std::function<void()>& step) {
+            try {
+                step();
+            } catch (...) {
+            }
+        };
+        if (postgres) {
+            quietly([&] {
                 job("postgres", services::discard_script(*service, endpoint), false, "cleanup");
-            }
-            if (storage) {
-                job("", k_storage_discard, true, "cleanup");
-            }
-            back_to_serving();
-        } catch (...) {
-            // The error below is the one to tell; the environment's own data is untouched.
+            });
         }
+        if (storage) {
+            quietly([&] { job("", k_storage_discard, true, "cleanup"); });
+        }
+        quietly(back_to_serving);
         throw;
     }
     // Both are there: they take the place of what was.
