@@ -286,9 +286,7 @@ std::vector<BackupInfo> list_backups(Context& context, orchestrator::Orchestrato
 
 int run_backup(Context& context, const BackupOptions& options) {
     state::validate_env_name(options.env, "docker pallet backup");
-    if (options.note.size() > 200 ||
-        std::any_of(options.note.begin(), options.note.end(),
-                    [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+    if (!util::is_one_line(options.note, 200)) {
         throw UsageError("--note: one line of at most 200 characters", "docker pallet backup");
     }
     auto opened = orchestrator::open(context, options.env);

@@ -8,6 +8,7 @@
 #include "phases/rollout.h"
 #include "state/environments.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace pallet::phases {
 
@@ -38,9 +39,7 @@ int run_maintenance(Context& context, const std::string& name, bool on,
     if (message && !on) {
         throw UsageError("--message goes with on", path);
     }
-    if (message && (message->size() > 300 ||
-                    std::any_of(message->begin(), message->end(),
-                                [](char c) { return static_cast<unsigned char>(c) < 0x20; }))) {
+    if (message && !util::is_one_line(*message, 300)) {
         throw UsageError("--message: one line of at most 300 characters", path);
     }
     // Under the serve lock: a serve or scale meanwhile writes the router's configuration from

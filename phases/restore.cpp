@@ -94,27 +94,25 @@ int run_restore(Context& context, const std::string& name, const std::string& id
                 id, env.name,
                 context.command(fmt::format("pallet env service {} add postgres", env.name))));
         }
-        {
-            std::string output;
-            orchestrator::DataJob check{"postgres",
-                                        services::version_script(it->second, endpoint),
-                                        {},
-                                        services::dump_variables(it->second),
-                                        false};
-            if (opened.run_data_job(env, check, output) != 0) {
-                throw Error(fmt::format("could not ask the PostgreSQL of {} its version:\n{}",
-                                        env.name, job_output_tail(output)));
-            }
-            const std::string server = util::trim(output);
-            const std::string dumped = backup.server_versions.count("postgres") > 0
-                                           ? backup.server_versions.at("postgres")
-                                           : "";
-            if (!services::restorable("postgres", dumped, server)) {
-                throw Error(fmt::format(
-                    "the backup {} was dumped from PostgreSQL {} and the PostgreSQL of {} is {} "
-                    "(server_version_num): an older major version cannot take it. Nothing changed",
-                    id, dumped, env.name, server.empty() ? "unknown" : server));
-            }
+        std::string output;
+        orchestrator::DataJob check{"postgres",
+                                    services::version_script(it->second, endpoint),
+                                    {},
+                                    services::dump_variables(it->second),
+                                    false};
+        if (opened.run_data_job(env, check, output) != 0) {
+            throw Error(fmt::format("could not ask the PostgreSQL of {} its version:\n{}", env.name,
+                                    job_output_tail(output)));
+        }
+        const std::string server = util::trim(output);
+        const std::string dumped = backup.server_versions.count("postgres") > 0
+                                       ? backup.server_versions.at("postgres")
+                                       : "";
+        if (!services::restorable("postgres", dumped, server)) {
+            throw Error(fmt::format(
+                "the backup {} was dumped from PostgreSQL {} and the PostgreSQL of {} is {} "
+                "(server_version_num): an older major version cannot take it. Nothing changed",
+                id, dumped, env.name, server.empty() ? "unknown" : server));
         }
     }
     if (!postgres && !storage) {

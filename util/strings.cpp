@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace pallet::util {
@@ -306,6 +307,12 @@ std::string format_duration(std::chrono::seconds duration) {
         return fmt::format("{}m{:02}s", s / 60, s % 60);
     }
     return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
+}
+
+bool is_one_line(std::string_view text, size_t max) {
+    return text.size() <= max && std::none_of(text.begin(), text.end(), [](char c) {
+               return static_cast<unsigned char>(c) < 0x20;
+           });
 }
 
 }  // namespace pallet::util

@@ -65,6 +65,9 @@ std::optional<std::string> base64_decode(std::string_view text);
 // joined by dots, at most 253 characters (an IP address also passes).
 bool is_host_name(std::string_view text);
 
+// True for a line of user text of at most `max` bytes: no character below 0x20 (no newline).
+bool is_one_line(std::string_view text, size_t max);
+
 // "3s", "2m05s", "1h02m": a short human form of a duration.
 std::string format_duration(std::chrono::seconds duration);
 

@@ -83,3 +83,14 @@ TEST(Strings, AddressPortBracketsIpv6) {
 
 }  // namespace
 }  // namespace pallet::util
+
+namespace pallet::util {
+TEST(Strings, OneLineOfUserText) {
+    EXPECT_TRUE(is_one_line("before the big import", 200));
+    EXPECT_TRUE(is_one_line("", 200));
+    EXPECT_FALSE(is_one_line("a\nb", 200)) << "a newline";
+    EXPECT_FALSE(is_one_line("a\tb", 200)) << "a control character";
+    EXPECT_FALSE(is_one_line(std::string(201, 'x'), 200)) << "too long";
+    EXPECT_TRUE(is_one_line(std::string(200, 'x'), 200));
+}
+}  // namespace pallet::util
