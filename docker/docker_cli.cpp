@@ -373,6 +373,18 @@ int DockerCli::run_captured(const ContainerSpec& spec, std::string& output) {
     return result.exit_code;
 }
 
+int DockerCli::run_streamed(const ContainerSpec& spec, const std::string& input, bool data_out,
+                            std::string& output) {
+    ContainerSpec streamed = spec;
+    streamed.interactive = !input.empty();  // docker passes its stdin on
+    Command options;
+    options.stdin_file = input;
+    options.output = data_out ? Output::data : Output::capture;
+    Result result = run_container(streamed, "run", false, options, true);
+    output = result.out + result.err;
+    return result.exit_code;
+}
+
 StartOutcome DockerCli::run_detached(const ContainerSpec& spec) {
     Command options;
     options.on_cancel =

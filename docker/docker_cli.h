@@ -180,6 +180,11 @@ class DockerCli {
     // Runs in the foreground with output captured into `output` (stdout and stderr); returns the
     // exit status (0 under --dry-run, which prints it instead).
     int run_captured(const ContainerSpec& spec, std::string& output);
+    // Runs in the foreground with the file `input` as its stdin ("": none, "-": the plugin's
+    // own), read as it goes, and with its stdout on the plugin's stdout when `data_out` (an
+    // archive); what else it prints goes to `output`. Returns its exit status.
+    int run_streamed(const ContainerSpec& spec, const std::string& input, bool data_out,
+                     std::string& output);
     // Starts in the background. name_taken when another container already has spec.name.
     StartOutcome run_detached(const ContainerSpec& spec);
     // Creates without starting (a record that only carries labels, or a container to prepare

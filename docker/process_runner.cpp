@@ -12,6 +12,7 @@
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <chrono>
+#include <cstring>
 
 #include "util/cancel.h"
 #include "util/error.h"
@@ -206,16 +207,30 @@ Result ProcessRunner::run(const Command& command) {
     const auto& env = launch.env;
 
     const bool capture = command.output == Output::capture;
+    const bool capture_err = capture || command.output == Output::data;
     // Our own pipes (close-on-exec), bound to the child's 0/1/2 with dup2.
     Pipe out_pipe;
     Pipe err_pipe;
     Pipe in_pipe;
     if (capture) {
         out_pipe.open();
+    }
+    if (capture_err) {
         err_pipe.open();
     }
     if (command.stdin_data) {
         in_pipe.open();
+    }
+    // A file read as it goes (stdin_file): opened here, so that a file that cannot be read is
+    // said before anything runs. "-" leaves the plugin's stdin to the program.
+    int in_file = -1;
+    const bool own_stdin = command.stdin_file == "-";
+    if (!command.stdin_file.empty() && !own_stdin) {
+        in_file = ::open(command.stdin_file.c_str(), O_RDONLY | O_CLOEXEC);
+        if (in_file < 0) {
+            throw Error(
+                fmt::format("cannot read {}: {}", command.stdin_file, std::strerror(errno)));
+        }
     }
     std::error_code spawn_error;
     bp::child child;
@@ -228,9 +243,9 @@ Result ProcessRunner::run(const Command& command) {
         const int out_target = capture                            ? out_pipe.write_end
                                : command.output == Output::stderr ? STDERR_FILENO
                                                                   : no_fd;
-        ChildFds fds{command.stdin_data ? in_pipe.read_end : no_fd, out_target,
-                     capture ? err_pipe.write_end : no_fd};
-        if (command.stdin_data || command.interactive) {
+        ChildFds fds{command.stdin_data ? in_pipe.read_end : in_file, out_target,
+                     capture_err ? err_pipe.write_end : no_fd};
+        if (command.stdin_data || command.interactive || in_file >= 0 || own_stdin) {
             start(fds);
         } else {
             start(fds, bp::std_in < bp::null);
@@ -239,6 +254,7 @@ Result ProcessRunner::run(const Command& command) {
     out_pipe.close_write();
     err_pipe.close_write();
     in_pipe.close_read();
+    Pipe::close_fd(in_file);
     if (spawn_error) {
         throw Error(fmt::format("cannot run {}: {}", exe.string(), spawn_error.message()));
     }

@@ -15,6 +15,7 @@ enum class Output {
     capture,  // both drained together into Result::out and Result::err
     inherit,  // straight to the user's terminal (live output)
     stderr,   // both to the user's stderr (live output that is not the command's data)
+    data,     // stdout to the plugin's stdout (the command's data: an archive), stderr captured
 };
 
 // What a cancellation does to a running command.
@@ -27,7 +28,10 @@ enum class OnCancel {
 struct Command {
     std::vector<std::string> argv;
     std::map<std::string, std::string> extra_env;  // added to the inherited environment
-    std::optional<std::string> stdin_data;         // otherwise stdin is /dev/null
+    std::optional<std::string> stdin_data;         // otherwise stdin is /dev/null...
+    // ...or this file ("-": the plugin's own stdin), read by the program as it goes (an archive
+    // too large to hold in memory).
+    std::string stdin_file;
     // The user's stdin and terminal: stdin is inherited and the program stays in the plugin's
     // process group, so that the terminal's input and signals reach it (docker run -it).
     bool interactive = false;

@@ -122,6 +122,11 @@ struct DataJob {
     std::vector<std::pair<std::string, std::string>> env;  // kept off command lines
     bool storage = false;                                  // /storage mounted, read-only...
     bool storage_writable = false;                         // ...or writable (a restore)
+    // Streams, for an archive too large for memory: a file read as the job's stdin ("-": the
+    // plugin's own stdin), and the job's stdout on the plugin's stdout (then `output` holds
+    // its stderr alone).
+    std::string input = "";
+    bool output_to_stdout = false;
 };
 
 // A process of a new version that did not stay up.

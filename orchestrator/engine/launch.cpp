@@ -180,6 +180,9 @@ int run_data_container(Context& context, const state::Environment& env, const Da
     spec.mounts = std::move(mounts);
     spec.remove_on_exit = true;
     try {
+        if (!job.input.empty() || job.output_to_stdout) {
+            return context.docker.run_streamed(spec, job.input, job.output_to_stdout, output);
+        }
         return context.docker.run_captured(spec, output);
     } catch (...) {
         context.docker.remove_containers({spec.name});

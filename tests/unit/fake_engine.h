@@ -71,6 +71,10 @@ class FakeEngine : public docker::Runner {
     std::function<void(Container&)> started;
     std::vector<std::vector<std::string>> commands;  // every docker argv, without "docker"
     std::vector<std::string> inputs;                 // what each was fed on stdin
+    std::vector<std::string> input_files;            // the file each read as stdin ("-": ours)
+    std::vector<docker::Output> outputs;             // where each one's output went
+    // What a container run attached prints (its args given); a test answers a data job there.
+    std::function<std::string(const std::vector<std::string>&)> printed;
     // What a container started attached (or waited for while it runs) exits with.
     int exit_code = 0;
     // Called before each command; a test changes the engine there (a deploy that ends).
@@ -85,6 +89,8 @@ class FakeEngine : public docker::Runner {
         std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
         commands.push_back(args);
         inputs.push_back(command.stdin_data.value_or(""));
+        input_files.push_back(command.stdin_file);
+        outputs.push_back(command.output);
         if (before) {
             before(args);
         }
@@ -118,6 +124,8 @@ class FakeEngine : public docker::Runner {
                                                      const std::string&) override {
         commands.emplace_back(command.argv.begin() + 1, command.argv.end());
         inputs.emplace_back();
+        input_files.emplace_back();
+        outputs.push_back(command.output);
         if (before) {
             before(commands.back());
         }
@@ -272,6 +280,9 @@ class FakeEngine : public docker::Runner {
             }
             docker::Result result;
             result.exit_code = code;
+            if (printed) {
+                result.out = printed(args);
+            }
             return result;
         }
         return ok(container.id + "\n");
