@@ -62,6 +62,41 @@ constexpr const char* k_remove_script =
 
 constexpr const char* k_discard_script = "rm -rf \"$1\"\n";
 
+// The backup "$1" as a tar archive of its directory on stdout (3: there is none).
+constexpr const char* k_export_script =
+    "[ -f \"/backups/$1/meta.json\" ] || exit 3\n"
+    "exec tar -C /backups -cf - \"$1\"\n";
+
+// An archive of backup export on stdin, into the hidden directory "$1": saved first and
+// checked, as it comes from anywhere: one directory named as a backup, holding files of the
+// names a backup's are (no link, no path of its own), each once. Prints the files, then its
+// meta.json. 4: not such an archive.
+constexpr const char* k_import_script =
+    "set -e\n"
+    "umask 077\n"
+    "chmod 700 /backups\n"
+    "mkdir -p \"$1/in\"\n"
+    "cat > \"$1/archive.tar\"\n"
+    "no() { echo \"$1\"; exit 4; }\n"
+    "names=\"$(tar -tf \"$1/archive.tar\" 2>/dev/null)\" || no 'it is not a tar archive'\n"
+    "top=\"$(printf '%s\\n' \"$names\" | head -n 1 | cut -d/ -f1)\"\n"
+    "printf '%s\\n' \"$top\" | grep -Eqx '[0-9]{8}-[0-9]{6}-[0-9a-f]{4}' "
+    "|| no 'it holds no backup directory'\n"
+    "odd=\"$(printf '%s\\n' \"$names\" | grep -Evx "
+    "\"$top/?|$top/(meta[.]json|storage[.]tar|[a-z]+[.](dump|version|rdb))\" || true)\"\n"
+    "[ -z \"$odd\" ] || no \"it holds $(printf '%s\\n' \"$odd\" | head -n 1), which no backup "
+    "does\"\n"
+    "[ -z \"$(printf '%s\\n' \"$names\" | sed 's,/$,,' | sort | uniq -d)\" ] "
+    "|| no 'it holds an entry twice'\n"
+    "tar -C \"$1/in\" -xf \"$1/archive.tar\"\n"
+    "rm \"$1/archive.tar\"\n"
+    "[ -z \"$(find \"$1/in\" ! -type f ! -type d)\" ] || no 'it holds a link'\n"
+    "[ -f \"$1/in/$top/meta.json\" ] || no 'it has no meta.json'\n"
+    "for f in \"$1/in/$top\"/*; do mv \"$f\" \"$1/\"; done\n"
+    "rm -rf \"$1/in\"\n"
+    "cd \"$1\"; for f in *; do echo \"file $f\"; done\n"
+    "head -n 1 meta.json\n";
+
 std::string new_backup_id(double engine_now) {
     const auto now = static_cast<std::time_t>(engine_now);
     return fmt::format("{}-{}", util::utc_time(now, "%Y%m%d-%H%M%S"),
@@ -102,6 +137,26 @@ state::Environment existing(Context& context, orchestrator::Orchestrator& opened
         return state::EnvironmentStore(context.docker).get(name);  // throws, with what to do
     }
     return *opened.state().settings;
+}
+
+// The file of each part of a backup's contents.
+std::string content_file(const std::string& what) {
+    return what == "storage" ? "storage.tar" : services::dump_file(what);
+}
+
+ordered_json backup_meta(Context& context, const std::string& id, double time,
+                         const state::Environment& env, const std::string& why,
+                         const std::string& note, const std::string& version,
+                         const std::string& image_id, const std::vector<std::string>& contents) {
+    return {{"id", id},
+            {"time", time},
+            {"environment", env.name},
+            {"why", why},
+            {"note", note},
+            {"version", version},
+            {"image_id", image_id},
+            {"contents", contents},
+            {"by", context.actor_user + "@" + context.actor_host}};
 }
 
 }  // namespace
@@ -176,15 +231,9 @@ std::string take_backup(Context& context, orchestrator::Orchestrator& opened,
     };
     try {
         const auto* served = opened.state().served ? &*opened.state().served : nullptr;
-        const ordered_json meta = {{"id", id},
-                                   {"time", started},
-                                   {"environment", env.name},
-                                   {"why", why},
-                                   {"note", note},
-                                   {"version", served ? served->version : ""},
-                                   {"image_id", served ? served->image_id : ""},
-                                   {"contents", contents},
-                                   {"by", context.actor_user + "@" + context.actor_host}};
+        const ordered_json meta =
+            backup_meta(context, id, started, env, why, note, served ? served->version : "",
+                        served ? served->image_id : "", contents);
         // A job per service, in the server's own image; the last one also finishes (a job of
         // the router's image when there is no service): a container less per backup.
         std::vector<orchestrator::DataJob> jobs;
@@ -358,6 +407,129 @@ int run_backup_rm(Context& context, const std::string& name, const std::vector<s
     }
     context.done("removed the backup(s) {} of {}", util::join(ids, " "), env.name);
     return 0;
+}
+
+int run_backup_export(Context& context, const std::string& name, const std::string& id) {
+    const std::string path = "docker pallet backup export";
+    state::validate_env_name(name, path);
+    check_backup_id(id, name, path);
+    auto opened = orchestrator::open(context, name);
+    const state::Environment env = existing(context, *opened, name);
+    orchestrator::DataJob job{"", k_export_script, {id}, {}, false};
+    job.output_to_stdout = true;
+    std::string output;
+    const int code = opened->run_data_job(env, job, output);
+    if (code == 3) {
+        throw Error(fmt::format("{} has no backup {}; see {}", env.name, id,
+                                context.command("pallet backup ls " + env.name)));
+    }
+    if (code != 0) {
+        throw Error(fmt::format("the export of the backup {} of {} failed (exit {}):\n{}", id,
+                                env.name, code, job_output_tail(output)));
+    }
+    context.done("exported the backup {} of {}", id, env.name);
+    return 0;
+}
+
+void discard_backup(orchestrator::Orchestrator& opened, const state::Environment& env,
+                    const std::string& id) {
+    try {
+        std::string ignored;
+        opened.run_data_job(env, {"", k_remove_script, {id}, {}, false}, ignored);
+    } catch (...) {
+        // Listed still: backup rm removes it.
+    }
+}
+
+std::string import_backup(Context& context, orchestrator::Orchestrator& opened,
+                          const state::Environment& env, const std::string& file) {
+    const std::string from = file == "-" ? std::string("stdin") : file;
+    const double now = context.docker.engine_now();
+    const std::string id = new_backup_id(now);
+    const std::string partial = "/backups/.partial-" + id;
+    if (context.docker.dry_run()) {
+        context.done("import of {} as a backup of {}", from, env.name);
+        return id;
+    }
+    context.step("importing {} as a backup of {}", from, env.name);
+    const auto discard = [&] {
+        try {
+            std::string ignored;
+            opened.run_data_job(env, {"", k_discard_script, {partial}, {}, false}, ignored);
+        } catch (...) {
+        }
+    };
+    try {
+        orchestrator::DataJob job{"", k_import_script, {partial}, {}, false};
+        job.input = file;
+        std::string output;
+        const int code = opened.run_data_job(env, job, output);
+        if (code == 4) {
+            throw Error(fmt::format("{} is not an archive of docker pallet backup export: {}", from,
+                                    util::trim(job_output_tail(output))));
+        }
+        if (code != 0) {
+            throw Error(fmt::format("the import of {} failed (exit {}):\n{}", from, code,
+                                    job_output_tail(output)));
+        }
+        std::vector<std::string> files;
+        ordered_json original;
+        for (const auto& line : util::nonempty_lines(output)) {
+            if (line.starts_with("file ")) {
+                files.push_back(line.substr(5));
+            } else if (line.front() == '{') {
+                original = ordered_json::parse(line, nullptr, false);
+            }
+        }
+        if (!original.is_object() || !original.contains("contents") ||
+            !original["contents"].is_array()) {
+            throw Error(
+                fmt::format("{} is not an archive of docker pallet backup export: its "
+                            "meta.json says nothing of what it holds",
+                            from));
+        }
+        std::vector<std::string> contents;
+        for (const auto& part : original["contents"]) {
+            const std::string what = part.is_string() ? part.get<std::string>() : "";
+            const bool known = what == "storage" || services::backed_up(what);
+            if (!known ||
+                std::find(files.begin(), files.end(), content_file(what)) == files.end()) {
+                throw Error(fmt::format(
+                    "{} is not an archive of docker pallet backup export: it says it holds {}, "
+                    "and has no {}",
+                    from, what.empty() ? "something unnamed" : what,
+                    known ? content_file(what) : "file of it"));
+            }
+            contents.push_back(what);
+        }
+        // Words of a file from anywhere: no control character reaches the terminal.
+        const auto text = [&](const char* key) {
+            std::string value = original.contains(key) && original[key].is_string()
+                                    ? original[key].get<std::string>()
+                                    : std::string();
+            std::erase_if(value, [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+            return value.substr(0, 300);
+        };
+        const std::string source = fmt::format(
+            "imported from {}'s backup {}", text("environment").empty() ? "?" : text("environment"),
+            text("id").empty() ? "?" : text("id"));
+        orchestrator::DataJob finish{"", k_finish_script, {}, {}, false};
+        finish.args = {partial, id, "0", std::to_string(env.keep_backups), id};
+        finish.env.emplace_back("PALLET_BACKUP_META",
+                                backup_meta(context, id, now, env, source, text("note"),
+                                            text("version"), text("image_id"), contents)
+                                    .dump());
+        if (const int done = opened.run_data_job(env, finish, output); done != 0) {
+            throw Error(fmt::format("the import of {} failed (exit {}):\n{}", from, done,
+                                    job_output_tail(output)));
+        }
+        context.outcome("{} is the backup {} of {} ({}; {})", from, id, env.name, source,
+                        util::join(contents, ", "));
+    } catch (...) {
+        discard();
+        throw;
+    }
+    return id;
 }
 
 }  // namespace pallet::phases

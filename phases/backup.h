@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +35,9 @@ struct BackupInfo {
     std::vector<std::string> contents;                   // postgres, redis, storage
     std::map<std::string, std::string> server_versions;  // postgres: 160004
     long long size_kib = 0;
+    bool holds(const std::string& what) const {
+        return std::find(contents.begin(), contents.end(), what) != contents.end();
+    }
 };
 
 // True when `id` has the form of a backup's ID (the only form a path is ever built from).
@@ -48,6 +53,18 @@ int run_backup(Context& context, const BackupOptions& options);
 int run_backup_ls(Context& context, const std::string& env, Format format);
 // `docker pallet backup rm ENV ID...`.
 int run_backup_rm(Context& context, const std::string& env, const std::vector<std::string>& ids);
+// `docker pallet backup export ENV ID`: the backup as a tar archive on stdout, the form
+// import_backup takes.
+int run_backup_export(Context& context, const std::string& env, const std::string& id);
+
+// Takes the archive `file` (backup export's; "-": stdin) in as a new backup of `env` ("imported
+// from ENV's backup ID") and returns its ID. Refuses an archive of any other form (nothing is
+// left of it then).
+std::string import_backup(Context& context, orchestrator::Orchestrator& opened,
+                          const state::Environment& env, const std::string& file);
+// Removes a backup, saying nothing (an import a refused restore leaves).
+void discard_backup(orchestrator::Orchestrator& opened, const state::Environment& env,
+                    const std::string& id);
 
 // Takes a backup of `env` (its provided PostgreSQL and Redis that run, /storage when
 // `storage`) and applies its retention (never to `protect`, the backup a restore is about to

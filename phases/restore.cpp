@@ -46,26 +46,11 @@ std::string underscored(std::string id) {
     return id;
 }
 
-}  // namespace
-
-int run_restore(Context& context, const std::string& name, const std::string& id) {
-    const std::string path = "docker pallet restore";
-    state::validate_env_name(name, path);
-    check_backup_id(id, name, path);
-    // Under the serve lock: no serve, scale or maintenance meanwhile; and no deploy may run.
-    Locked locked = lock_environment(context, name, false);
-    orchestrator::Orchestrator& opened = *locked.opened;
-    const state::Environment env = locked.env;
-    if (const auto holder = opened.deploy_holder(env);
-        holder && holder->state == orchestrator::DeployHolder::State::running) {
-        throw Error(fmt::format("a deploy of {} is running in {}; restore when it has ended",
-                                holder->version, env.name));
-    }
-    if (context.docker.dry_run()) {
-        // Its checks read the backups with a job of their own, which a dry run does not start.
-        context.done("restore of the backup {} into {}", id, env.name);
-        return 0;
-    }
+// The backup `id` of `env`, once it is known that the environment's services can take it back:
+// what it holds is there to restore into, and its PostgreSQL is not of a newer major version
+// than the server's. Changes nothing.
+BackupInfo checked_backup(Context& context, orchestrator::Orchestrator& opened,
+                          const state::Environment& env, const std::string& id) {
     const auto backups = list_backups(context, opened, env);
     const auto found = std::find_if(backups.begin(), backups.end(),
                                     [&](const BackupInfo& info) { return info.id == id; });
@@ -73,27 +58,20 @@ int run_restore(Context& context, const std::string& name, const std::string& id
         throw Error(fmt::format("{} has no backup {}; see {}", env.name, id,
                                 context.command("pallet backup ls " + env.name)));
     }
-    const BackupInfo backup = *found;
-    const auto holds = [&](const std::string& what) {
-        return std::find(backup.contents.begin(), backup.contents.end(), what) !=
-               backup.contents.end();
-    };
-    // What it restores, checked before anything changes.
-    const bool postgres = holds("postgres");
-    const bool storage = holds("storage");
-    const services::Endpoint endpoint{orchestrator::service_container(env.name, "postgres"),
-                                      env.name};
-    if (postgres) {
+    const BackupInfo& backup = *found;
+    if (backup.holds("postgres")) {
         const auto it = env.services.find("postgres");
         const auto state = opened.state().services.find("postgres");
         if (it == env.services.end() || !it->second.provisioned() ||
             state == opened.state().services.end() || state->second == "not started") {
             throw Error(fmt::format(
                 "the backup {} holds PostgreSQL data, and {} has no provided PostgreSQL to take "
-                "it (add one: {})",
+                "it (add one: {}; a release starts it)",
                 id, env.name,
                 context.command(fmt::format("pallet env service {} add postgres", env.name))));
         }
+        const services::Endpoint endpoint{orchestrator::service_container(env.name, "postgres"),
+                                          env.name};
         std::string output;
         orchestrator::DataJob check{"postgres",
                                     services::version_script(it->second, endpoint),
@@ -115,20 +93,62 @@ int run_restore(Context& context, const std::string& name, const std::string& id
                 id, dumped, env.name, server.empty() ? "unknown" : server));
         }
     }
-    if (!postgres && !storage) {
+    if (!backup.holds("postgres") && !backup.holds("storage")) {
         throw Error(fmt::format("the backup {} holds nothing this restore takes back ({})", id,
                                 util::join(backup.contents, ", ")));
     }
-    if (holds("redis")) {
+    return backup;
+}
+
+}  // namespace
+
+std::string restore_backup(Context& context, const RestoreOptions& options) {
+    const std::string path = "docker pallet restore";
+    const std::string& name = options.env;
+    state::validate_env_name(name, path);
+    if (options.from.empty()) {
+        check_backup_id(options.id, name, path);
+    }
+    // Under the serve lock: no serve, scale or maintenance meanwhile; and no deploy may run.
+    Locked locked = lock_environment(context, name, false);
+    orchestrator::Orchestrator& opened = *locked.opened;
+    const state::Environment env = locked.env;
+    if (const auto holder = opened.deploy_holder(env);
+        holder && holder->state == orchestrator::DeployHolder::State::running) {
+        throw Error(fmt::format("a deploy of {} is running in {}; restore when it has ended",
+                                holder->version, env.name));
+    }
+    if (context.docker.dry_run()) {
+        // Its checks read the backups with a job of their own, which a dry run does not start.
+        context.done("restore of {} into {}",
+                     options.from.empty() ? "the backup " + options.id : options.from, env.name);
+        return "";
+    }
+    const std::string id =
+        options.from.empty() ? options.id : import_backup(context, opened, env, options.from);
+    BackupInfo backup;
+    bool postgres = false;
+    bool storage = false;
+    try {
+        backup = checked_backup(context, opened, env, id);
+        postgres = backup.holds("postgres");
+        storage = backup.holds("storage");
+    } catch (...) {
+        if (!options.from.empty()) {
+            discard_backup(opened, env, id);  // refused: the engine as it was
+        }
+        throw;
+    }
+    const services::Endpoint endpoint{orchestrator::service_container(env.name, "postgres"),
+                                      env.name};
+    if (backup.holds("redis")) {
         context.note(
             "docker-pallet: the backup's Redis is not restored (not there yet): {}'s Redis keeps "
             "what it holds",
             env.name);
     }
 
-    // The data it replaces, kept first: the restore can be undone.
-    const std::string before =
-        take_backup(context, opened, env, "before restore of " + id, "", storage, id);
+    std::string before;
     const bool was_in_maintenance = env.maintenance;
     const std::string was_message = env.maintenance_message;
     set_maintenance(context, locked, true, "Restoring the site's data. Please try again soon.");
@@ -173,6 +193,8 @@ int run_restore(Context& context, const std::string& name, const std::string& id
                          env.process_stop_timeout);
             processes->stop();
         }
+        // The data it replaces, kept first, once nothing writes it: the restore can be undone.
+        before = take_backup(context, opened, env, "before restore of " + id, "", storage, id);
         if (postgres) {
             context.step("restoring PostgreSQL into a new database beside {}'s", env.name);
             job("postgres", services::restore_script(*service, endpoint), false,
@@ -219,10 +241,17 @@ int run_restore(Context& context, const std::string& name, const std::string& id
             fmt::format("{}\nWhat the restore replaced is the backup {}: {}", e.what(), before,
                         context.command(fmt::format("pallet restore {} {}", env.name, before))));
     }
-    back_to_serving();
+    if (!options.stay_in_maintenance) {
+        back_to_serving();
+    }
     context.done("restored the backup {} into {}; what it replaced is the backup {} (undo: {})", id,
                  env.name, before,
                  context.command(fmt::format("pallet restore {} {}", env.name, before)));
+    return before;
+}
+
+int run_restore(Context& context, const RestoreOptions& options) {
+    restore_backup(context, options);
     return 0;
 }
 

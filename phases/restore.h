@@ -13,6 +13,16 @@ namespace pallet::phases {
 // of ID"), so a restore can be undone. A failed restore leaves the environment as it was,
 // serving again. A backup the environment's services cannot take (another kind, a newer
 // PostgreSQL major version) is refused before anything changes.
-int run_restore(Context& context, const std::string& env, const std::string& id);
+struct RestoreOptions {
+    std::string env;
+    std::string id = "";    // a backup of the environment...
+    std::string from = "";  // ...or an archive of backup export ("-": stdin), imported first
+    // Leaves the environment in maintenance with its processes stopped (rollback --data,
+    // which serves another version next).
+    bool stay_in_maintenance = false;
+};
+int run_restore(Context& context, const RestoreOptions& options);
+// The restore itself; returns the ID of the backup of what it replaced ("" under --dry-run).
+std::string restore_backup(Context& context, const RestoreOptions& options);
 
 }  // namespace pallet::phases

@@ -1,12 +1,17 @@
-// docker pallet backup ENV, backup ls, backup rm; maintenance.
+// docker pallet backup ENV, backup ls, rm, export; restore; maintenance.
 #include "phases/backup.h"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <memory>
 
 #include "phases/maintenance.h"
 #include "phases/restore.h"
 #include "plugin/commands/commands.h"
 #include "plugin/help_formatter.h"
+#include "util/error.h"
 
 namespace pallet::plugin::commands {
 namespace {
@@ -16,7 +21,7 @@ struct BackupCommandOptions {
     bool no_storage = false;
     std::string env;
     std::vector<std::string> ids;
-    std::string restore_id;
+    phases::RestoreOptions restore;
     std::string format = "table";
     std::string mode;
     std::optional<std::string> message;
@@ -67,19 +72,50 @@ void add_backup(Tree& tree) {
         };
     });
 
+    auto* export_ = add_command(*backup, "export", "Write a backup as a tar archive to stdout");
+    export_->add_option("ENV", o->env, "Environment name")->required();
+    export_->add_option("ID", o->restore.id, "The backup's ID (backup ls)")->required();
+    export_->footer(
+        "docker pallet backup export production 20261202-184650-1a2b > production.tar\n"
+        "docker pallet restore staging --from production.tar\n"
+        "The archive holds the environment's data (and whatever secrets it keeps): keep it as\n"
+        "you would keep the database.");
+    export_->callback([&tree, o, export_] {
+        if (::isatty(STDOUT_FILENO) != 0) {
+            throw UsageError("the archive would go to a terminal; redirect it: > FILE",
+                             command_path(export_));
+        }
+        tree.action = [&tree, o] {
+            return phases::run_backup_export(tree.runtime.get(), o->env, o->restore.id);
+        };
+    });
+
     auto* restore = add_command(tree.app, "restore",
                                 "Put a backup's data back in place of an environment's own");
-    restore->add_option("ENV", o->env, "Environment name")->required();
-    restore->add_option("ID", o->restore_id, "The backup's ID (backup ls)")->required();
+    restore->add_option("ENV", o->restore.env, "Environment name")->required();
+    restore->add_option("ID", o->restore.id, "The backup's ID (backup ls)");
+    restore->add_option("--from", o->restore.from,
+                        "An archive of backup export instead (\"-\": stdin), of any environment");
     restore->footer(
-        "The environment answers 503 (maintenance) and its processes stop meanwhile. The\n"
-        "backup's PostgreSQL and /storage are restored beside the current ones and swapped in\n"
-        "once both are there; what they replace is kept first as a backup of its own, so that\n"
-        "restoring that one undoes it. A failed restore changes nothing.");
-    restore->callback([&tree, o] {
-        tree.action = [&tree, o] {
-            return phases::run_restore(tree.runtime.get(), o->env, o->restore_id);
-        };
+        "The environment answers 503 (maintenance) and its processes stop meanwhile. What its\n"
+        "PostgreSQL and /storage hold is kept first as a backup of its own, so that restoring\n"
+        "that one undoes it; the backup's are restored beside them and swapped in once both are\n"
+        "there. A failed restore changes nothing. --from takes the archive in as a backup of\n"
+        "the environment first (backup ls lists it).");
+    restore->callback([&tree, o, restore] {
+        const std::string path = command_path(restore);
+        if (o->restore.id.empty() == o->restore.from.empty()) {
+            throw UsageError("restore needs a backup's ID or --from FILE, and not both", path);
+        }
+        if (o->restore.from == "-" && ::isatty(STDIN_FILENO) != 0) {
+            throw UsageError("--from -: stdin is a terminal; redirect the archive: < FILE", path);
+        }
+        if (!o->restore.from.empty() && o->restore.from != "-" &&
+            (::access(o->restore.from.c_str(), R_OK) != 0 ||
+             std::filesystem::is_directory(o->restore.from))) {
+            throw UsageError(fmt::format("--from: cannot read {}", o->restore.from), path);
+        }
+        tree.action = [&tree, o] { return phases::run_restore(tree.runtime.get(), o->restore); };
     });
 
     auto* maintenance = add_command(tree.app, "maintenance",
