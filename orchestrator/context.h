@@ -27,6 +27,9 @@ struct Context {
     std::string actor_host;  // and where
     // How progress is shown; plain lines unless the command line chose otherwise.
     Progress* progress = nullptr;
+    // Asks the user a yes-or-no question on the terminal; true for yes. Empty when there is no
+    // terminal to ask on (stdin or stderr is not one): a command then needs --yes.
+    std::function<bool(const std::string& question)> ask = nullptr;
 
     // A step of the command's progress ("=> text" in plain), without any secret the command
     // knows.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -61,6 +62,18 @@ orchestrator::Context& Runtime::get() {
             *docker, [this](const std::string& name) { return settings->get(name); },
             current_user(), current_host()});
         context->progress = progress.get();
+        if (::isatty(STDIN_FILENO) != 0 && ::isatty(STDERR_FILENO) != 0) {
+            context->ask = [](const std::string& question) {
+                fmt::print(stderr, "{} [y/N] ", question);
+                std::fflush(stderr);
+                std::string answer;
+                for (int c = std::getchar(); c != EOF && c != '\n'; c = std::getchar()) {
+                    answer.push_back(static_cast<char>(c));
+                }
+                answer = util::trim(answer);
+                return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes";
+            };
+        }
         settings->check();  // a broken config.json is reported before any work
         connect();
     }

@@ -9,6 +9,7 @@
 #include "phases/stop.h"
 #include "plugin/commands/commands.h"
 #include "plugin/help_formatter.h"
+#include "util/error.h"
 
 namespace pallet::plugin::commands {
 namespace {
@@ -19,7 +20,7 @@ struct LifecycleOptions {
     phases::ServeOptions serve;
     std::optional<int> replicas;
     std::vector<std::string> scale_counts;
-    std::optional<std::string> rollback_image;
+    phases::RollbackOptions rollback;
     std::string env;
     bool volumes = false;
 };
@@ -95,15 +96,26 @@ void add_lifecycle(Tree& tree) {
 
     auto* rollback =
         add_command(tree.app, "rollback", "Deploy and serve the previously served version again");
-    add_env_argument(rollback, *o);
+    rollback->add_option("ENV", o->rollback.env, "Environment name")->required();
     rollback
-        ->add_option("IMAGE", o->rollback_image,
+        ->add_option("IMAGE", o->rollback.image,
                      "The version to go back to (default: the one served before the current one)")
         ->check(image_reference());
-    rollback->callback([&tree, o] {
-        tree.action = [&tree, o] {
-            return phases::run_rollback(tree.runtime.get(), o->env, o->rollback_image);
-        };
+    rollback->add_flag("--data", o->rollback.data,
+                       "Restore first the backup taken before the current version's deploy");
+    rollback->add_flag("--yes", o->rollback.yes,
+                       "--data: do not ask (needed when there is no terminal)");
+    rollback->footer(
+        "--data undoes a migration: the data written since the current version's deploy is\n"
+        "replaced by its backup taken before that deploy (kept first as a backup of its own:\n"
+        "restoring that one undoes the rollback's restore). The environment answers 503\n"
+        "(maintenance) from the restore until the old version serves; a rollback that fails\n"
+        "then puts the data back as it was.");
+    rollback->callback([&tree, o, rollback] {
+        if (o->rollback.yes && !o->rollback.data) {
+            throw UsageError("--yes goes with --data", command_path(rollback));
+        }
+        tree.action = [&tree, o] { return phases::run_rollback(tree.runtime.get(), o->rollback); };
     });
 }
 

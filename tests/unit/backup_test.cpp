@@ -6,7 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 
+#include "phases/release.h"
+#include "phases/restore.h"
 #include "services/backup.h"
 #include "use_case_fixture.h"
 
@@ -21,6 +25,7 @@ class Backups : public UseCase {
         env.backup_before_deploy = before_deploy;
         env.services["postgres"] = {"postgres", "", "AppSecret42", "AdminSecret42"};
         create("shop", env);
+        engine.images["nginx:stable-alpine"] = "sha256:router";  // jobs of no service run in it
         const std::map<std::string, std::string> labels = {
             {state::label::k_managed, "true"},
             {state::label::k_env, "shop"},
@@ -55,6 +60,39 @@ class Backups : public UseCase {
                std::any_of(args.begin(), args.end(), [](const std::string& arg) {
                    return arg.find("pallet-shop-backup-") == 0;
                });
+    }
+    // The script of a data job ("" for any other command).
+    static std::string script_of(const std::vector<std::string>& args) {
+        const auto c = std::find(args.begin(), args.end(), "-c");
+        return data_job(args) && c != args.end() && c + 1 != args.end() ? *(c + 1) : "";
+    }
+    // The data jobs that ran from the command `from` on, by index.
+    std::vector<size_t> data_jobs(size_t from = 0) const {
+        std::vector<size_t> found;
+        for (size_t i = from; i < engine.commands.size(); ++i) {
+            if (data_job(engine.commands[i])) {
+                found.push_back(i);
+            }
+        }
+        return found;
+    }
+    // Backups as the listing job prints them, newest first: one by hand after the deploy of
+    // shop:2, the one that deploy took, and the one of shop:1's.
+    void list_three_backups() {
+        engine.printed = [](const std::vector<std::string>& args) -> std::string {
+            if (script_of(args).find("sort -r") == std::string::npos) {
+                return "";
+            }
+            return "@20261125-115000-bbbb 5\n"
+                   "{\"id\":\"20261125-115000-bbbb\",\"time\":1795607400,\"why\":\"by hand\","
+                   "\"contents\":[\"postgres\"]}\n"
+                   "@20261125-110000-aaaa 12\n"
+                   "{\"id\":\"20261125-110000-aaaa\",\"time\":1795604400,"
+                   "\"why\":\"before deploy of shop:2\",\"contents\":[\"postgres\"]}\n"
+                   "@20261125-100000-cccc 12\n"
+                   "{\"id\":\"20261125-100000-cccc\",\"time\":1795600800,"
+                   "\"why\":\"before deploy of shop:1\",\"contents\":[\"postgres\"]}\n";
+        };
     }
     bool deploy_started(const std::vector<std::string>& args) const {
         const std::string name = swarm() ? "pallet-shop-deploy-" : "pallet-shop-deploy";
@@ -121,6 +159,116 @@ TEST_P(Backups, AnEnvironmentWithoutProvidedDataTakesNoneBeforeADeploy) {
     create("shop");
     EXPECT_EQ(deploy({"shop", "shop:2", std::nullopt}, image("shop:2")), 0);
     EXPECT_EQ(first(data_job), -1);
+}
+
+TEST_P(Backups, AnExportStreamsTheArchiveToStdoutInOneJob) {
+    create_with_postgres();
+    const size_t from = engine.commands.size();
+    EXPECT_EQ(run_backup_export(context, "shop", "20261125-110000-aaaa"), 0);
+    const auto jobs = data_jobs(from);
+    ASSERT_EQ(jobs.size(), 1u);
+    const auto& args = engine.commands[jobs[0]];
+    EXPECT_EQ(engine.outputs[jobs[0]], docker::Output::data) << "its stdout is the plugin's";
+    EXPECT_NE(script_of(args).find("tar -C /backups -cf - \"$1\""), std::string::npos);
+    EXPECT_EQ(args.back(), "20261125-110000-aaaa");
+    EXPECT_EQ(std::find(args.begin(), args.end(), "--interactive"), args.end()) << "reads nothing";
+
+    engine.exit_code = 3;  // no such backup
+    const std::string error =
+        error_of([&] { run_backup_export(context, "shop", "20261125-110000-aaaa"); });
+    EXPECT_NE(error.find("shop has no backup 20261125-110000-aaaa"), std::string::npos) << error;
+    EXPECT_NE(error_of([&] { run_backup_export(context, "shop", "../../etc"); }), "");
+}
+
+TEST_P(Backups, AnArchiveThatIsNoBackupIsRefusedAndLeavesNothingBehind) {
+    create_with_postgres();
+    const std::string file = ::testing::TempDir() + "/not-a-backup.tar";
+    std::ofstream(file) << "not a tar archive";
+    engine.exit_code = 4;
+    engine.printed = [](const std::vector<std::string>& args) {
+        return script_of(args).find("archive.tar") != std::string::npos
+                   ? std::string("it is not a tar archive\n")
+                   : std::string();
+    };
+    const size_t from = engine.commands.size();
+    const std::string error = error_of([&] {
+        run_restore(context, RestoreOptions{"shop", "", file});
+    });
+    std::remove(file.c_str());
+    EXPECT_NE(error.find(file + " is not an archive of docker pallet backup export: it is not a "
+                                "tar archive"),
+              std::string::npos)
+        << error;
+    const auto jobs = data_jobs(from);
+    ASSERT_EQ(jobs.size(), 2u) << "the import, then the discard of what it saved";
+    const auto& import = engine.commands[jobs[0]];
+    EXPECT_EQ(engine.input_files[jobs[0]], file) << "read as it goes, not held in memory";
+    EXPECT_NE(std::find(import.begin(), import.end(), "--interactive"), import.end())
+        << "docker passes its stdin on";
+    const std::string partial = import.back();
+    EXPECT_EQ(partial.find("/backups/.partial-"), 0u) << partial;
+    EXPECT_TRUE(script_of(engine.commands[jobs[1]]).ends_with("\nrm -rf \"$1\"\n") ||
+                script_of(engine.commands[jobs[1]]) == "rm -rf \"$1\"\n");
+    EXPECT_EQ(engine.commands[jobs[1]].back(), partial);
+    EXPECT_EQ(engine.find("pallet-shop-router"), nullptr) << "no maintenance page went up";
+}
+
+TEST_P(Backups, RollbackWithTheDataNamesTheBackupOfBeforeTheDeployAndAsksFirst) {
+    create_with_postgres();
+    ASSERT_EQ(run_release(context, {"shop", "shop:1", std::nullopt}, std::nullopt), 0);
+    ASSERT_EQ(run_release(context, {"shop", "shop:2", std::nullopt}, std::nullopt), 0);
+    list_three_backups();
+    const size_t from = engine.commands.size();
+
+    std::string error;
+    try {
+        run_rollback(context, RollbackOptions{"shop", std::nullopt, true, false});
+    } catch (const UsageError& e) {
+        error = e.what();
+    }
+    EXPECT_NE(error.find("no terminal to ask: confirm with --yes"), std::string::npos) << error;
+
+    std::vector<std::string> asked;
+    context.ask = [&](const std::string& question) {
+        asked.push_back(question);
+        return false;
+    };
+    ::testing::internal::CaptureStderr();
+    const int code = run_rollback(context, RollbackOptions{"shop", std::nullopt, true, false});
+    const std::string said = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(code, 1);
+    ASSERT_EQ(asked.size(), 1u);
+    EXPECT_NE(said.find("restores the backup 20261125-110000-aaaa of shop, taken before the "
+                        "deploy of shop:2"),
+              std::string::npos)
+        << "not the newer one by hand\n"
+        << said;
+    EXPECT_NE(said.find("(2026-11-25 11:00:00 UTC, 1h00m ago), then serves shop:1"),
+              std::string::npos)
+        << said;
+    EXPECT_NE(said.find("is lost"), std::string::npos) << said;
+    for (const size_t job : data_jobs(from)) {
+        EXPECT_NE(script_of(engine.commands[job]).find("sort -r"), std::string::npos)
+            << "only listings ran, nothing restored:\n"
+            << script_of(engine.commands[job]);
+    }
+    EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:2", 1}}));
+}
+
+TEST_P(Backups, RollbackWithTheDataNeedsTheBackupTheDeployTook) {
+    create_with_postgres();
+    ASSERT_EQ(run_release(context, {"shop", "shop:1", std::nullopt}, std::nullopt), 0);
+    DeployOptions without{"shop", "shop:2", std::nullopt};
+    without.no_backup = true;
+    ASSERT_EQ(run_release(context, without, std::nullopt), 0);
+    engine.printed = nullptr;  // no backup at all
+    const std::string error = error_of([&] {
+        run_rollback(context, RollbackOptions{"shop", std::nullopt, true, true});
+    });
+    EXPECT_NE(error.find("no backup taken before the deploy of shop:2"), std::string::npos)
+        << error;
+    EXPECT_NE(error.find("docker pallet rollback shop"), std::string::npos) << error;
+    EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:2", 1}}));
 }
 
 TEST(Restore, APostgreSQLDumpGoesToTheSameOrANewerMajorVersionOnly) {

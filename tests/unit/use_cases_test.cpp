@@ -209,7 +209,7 @@ TEST_P(Serving, RollbackServesThePreviousVersionAfterItsDeployRunsAgain) {
     ASSERT_EQ(release("shop:1"), 0);
     ASSERT_EQ(release("shop:2"), 0);
     const size_t before = deploys().size();
-    EXPECT_EQ(run_rollback(context, "shop", std::nullopt), 0);
+    EXPECT_EQ(run_rollback(context, RollbackOptions{"shop"}), 0);
     EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:1", 1}}));
     ASSERT_EQ(deploys().size(), before + 1) << "the deploy of shop:1 ran again first";
     EXPECT_EQ(deploys()[0].version, "shop:1");
