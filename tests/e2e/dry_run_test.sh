@@ -55,6 +55,17 @@ expect_contains "$ERR" "dry run, not done: backup of $env (postgres, storage)" "
 dry deploy "$env" pallet-conformance:v1
 expect_contains "$ERR" "dry run, not done: backup of $env" "so is the one before a deploy"
 dry backup rm "$env" 20261202-000000-abcd
+dry backup export "$env" 20261202-000000-abcd
+expect_contains "$ERR" "dry run, not done: exported the backup" "an export is said, not written"
+dry restore "$env" 20261202-000000-abcd
+expect_contains "$ERR" "dry run, not done: restore of the backup 20261202-000000-abcd into $env" "a restore is said, not done"
+archive="$(mktemp)"; printf 'not an archive' >"$archive"
+dry restore "$env" --from "$archive"
+expect_contains "$ERR" "dry run, not done: restore of $archive into $env" "so is one --from a file"
+rm -f "$archive"
+dry rollback "$env" pallet-conformance:v2 --data --yes
+expect_contains "$ERR" "dry run, not done: restore of the backup taken before the deploy of pallet-conformance:v1" \
+    "rollback --data: its restore is said, not done"
 EXPECT_PRINTED="exec" dry maintenance "$env" on --message "dry"
 EXPECT_PRINTED="stop" dry stop "$env"
 EXPECT_PRINTED="rm --force --volumes" dry rm "$env" --volumes

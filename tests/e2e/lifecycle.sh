@@ -8,7 +8,7 @@
 #   LC_EDGE_HTTP, LC_EDGE_HTTPS  ports of 127.0.0.1 that reach those of the engine addressed
 #   lc_docker ARGS...   docker against the engine addressed
 #   lc_spread SERVICE_OR_ENV   prints on how many nodes the serve replicas of ENV run
-# Images: pallet-test-django:1, :2, :broken, pallet-test-postgres:15, pallet-conformance:v1.
+# Images: pallet-test-django:1, :2, :3, :broken, pallet-test-postgres:15, pallet-conformance:v1.
 
 # docker [-H engine] pallet ARGS..., into OUT, ERR, CODE.
 lc_pallet() {
@@ -195,6 +195,91 @@ lifecycle_scenario() {
     expect_contains "$OUT" '"Version":"pallet-test-django:broken","ImageID"' "$LC_ORCH: history has the failed upgrade"
     expect_contains "$OUT" '"Result":"failed health check"' "$LC_ORCH: as a failed health check"
 
+    # 4b. A migration that drops a column with data in it (django:3 drops Note.created), undone
+    # by rollback --data: never without a yes; the old version back with the column and its
+    # data; the restore of the backup it took first brings the dropped state back again.
+    local pg=(python3 manage.py shell -c)
+    local columns="from django.db import connection as c; print(*sorted(d.name for d in c.introspection.get_table_description(c.cursor(), 'notes_note')))"
+    lc_pallet run "$env" "${pg[@]}" "from notes.models import Note; print(Note.objects.order_by('pk').first().created.isoformat())"
+    local created="$OUT"
+    lc_pallet release "$env" pallet-test-django:3
+    expect_eq "$CODE" "0" "$LC_ORCH: release of django:3, whose migration drops a column"
+    expect_contains "$ERR" "Applying notes.0002_remove_note_created" "$LC_ORCH: its deploy dropped it"
+    lc_pallet run "$env" "${pg[@]}" "$columns"
+    expect_eq "$OUT" "id text" "$LC_ORCH: the column and its data are gone"
+    expect_eq "$(lc_post_note "v3 note of $RUN_ID")" "302" "$LC_ORCH: a note written on django:3"
+    lc_pallet rollback "$env" --data </dev/null
+    expect_eq "$CODE" "125" "$LC_ORCH: rollback --data with no terminal to ask is refused"
+    expect_contains "$ERR" "confirm with --yes" "$LC_ORCH: it says to confirm with --yes"
+    expect_contains "$ERR" "since" "$LC_ORCH: after saying what would be lost"
+    expect_eq "$(lc_serving "$env")" "pallet-test-django:3 1" "$LC_ORCH: and nothing changed"
+    lc_pallet rollback "$env" --yes
+    expect_eq "$CODE" "125" "$LC_ORCH: --yes without --data is refused"
+    lc_pallet rollback "$env" --data --yes
+    expect_eq "$CODE" "0" "$LC_ORCH: rollback --data --yes"
+    expect_contains "$ERR" "taken before the deploy of pallet-test-django:3" "$LC_ORCH: it names the backup"
+    expect_contains "$ERR" "is lost" "$LC_ORCH: and what is lost"
+    local undo_data; undo_data="$(echo "$ERR" | sed -n 's/.*undo the data: docker .*restore [^ ]* \([0-9a-f-]*\)).*/\1/p' | tail -1)"
+    expect_eq "$(lc_serving "$env")" "pallet-test-django:1 1" "$LC_ORCH: django:1 serves again"
+    lc_pallet run "$env" "${pg[@]}" "$columns"
+    expect_eq "$OUT" "created id text" "$LC_ORCH: with the dropped column"
+    lc_pallet run "$env" "${pg[@]}" "from notes.models import Note; print(Note.objects.order_by('pk').first().created.isoformat(), Note.objects.filter(created__isnull=True).count())"
+    expect_eq "$OUT" "$created 0" "$LC_ORCH: and its data"
+    expect_not_contains "$(lc_page)" "v3 note of $RUN_ID" "$LC_ORCH: what django:3 wrote is gone"
+    expect_contains "$(lc_page)" "late note of $RUN_ID" "$LC_ORCH: what was written before it is there"
+    lc_pallet status "$env" --format json
+    expect_contains "$OUT" '"Maintenance":false' "$LC_ORCH: out of maintenance after the rollback"
+    lc_pallet restore "$env" "$undo_data"
+    expect_eq "$CODE:$undo_data" "0:${undo_data:-?}" "$LC_ORCH: restore of the backup the rollback took first"
+    lc_pallet run "$env" "${pg[@]}" "$columns"
+    expect_eq "$OUT" "id text" "$LC_ORCH: the dropped state is back"
+    lc_pallet run "$env" "${pg[@]}" "from notes.models import Note; print(Note.objects.filter(text='v3 note of $RUN_ID').exists())"
+    expect_eq "$OUT" "True" "$LC_ORCH: with the note written on django:3"
+    # The rest of the scenario on django:1's schema again.
+    lc_pallet backup ls "$env" --format json
+    local before_v3; before_v3="$(echo "$OUT" | python3 -c 'import json,sys; print(next(b["ID"] for b in json.load(sys.stdin) if b["Why"] == "before deploy of pallet-test-django:3"))')"
+    lc_pallet restore "$env" "$before_v3"
+    expect_contains "$CODE:$(lc_page)" "0:" "$LC_ORCH: restore of the backup of before django:3"
+    expect_contains "$(lc_page)" "late note of $RUN_ID" "$LC_ORCH: django:1 serves its data"
+
+    # 4c. Export and import: production's data in a staging copy (another environment), a file
+    # off the engine; an archive that is no backup is refused and leaves nothing.
+    local copy="$env-copy" archive copy_create=()
+    [ "$LC_ORCH" == swarm ] && copy_create=(--orchestrator swarm --shared-path "$SWARM_SHARED" --port none)
+    archive="$(mktemp -d)"
+    lc_pallet backup "$env" --note "for staging"
+    local exported="$OUT"
+    if [ -n "$LC_HOST" ]; then "$DOCKER" -H "$LC_HOST" pallet backup export "$env" "$exported"; else "$DOCKER" pallet backup export "$env" "$exported"; fi >"$archive/prod.tar" 2>"$archive/err"
+    expect_eq "$?:$(tar tf "$archive/prod.tar" | grep -c "^$exported/meta.json$")" "0:1" "$LC_ORCH: backup export writes the backup as a tar"
+    expect_contains "$(cat "$archive/err")" "exported the backup $exported" "$LC_ORCH: and says so on stderr"
+    lc_pallet env create "$copy" "${copy_create[@]}" --site-domain "$copy.test" --health-timeout 30s
+    lc_pallet env service "$copy" add postgres
+    lc_pallet release "$copy" pallet-test-django:1
+    expect_eq "$CODE" "0" "$LC_ORCH: a staging copy with a PostgreSQL of its own"
+    lc_pallet restore "$copy" --from "$archive/prod.tar"
+    expect_eq "$CODE" "0" "$LC_ORCH: restore --from the exported file"
+    expect_contains "$ERR" "imported from $env's backup $exported" "$LC_ORCH: imported as a backup that says where it came from"
+    lc_pallet run "$copy" "${pg[@]}" "from notes.models import Note; print(Note.objects.filter(text='late note of $RUN_ID').exists())"
+    expect_eq "$OUT" "True" "$LC_ORCH: the copy has production's notes"
+    lc_pallet run "$copy" cat /storage/late.txt
+    expect_eq "$OUT" "late" "$LC_ORCH: and its /storage"
+    local copies; copies="$(lc_backup_count "$copy")"
+    printf 'not a tar archive' >"$archive/junk.tar"
+    mkdir -p "$archive/odd/20261201-000000-abcd"
+    echo '{}' >"$archive/odd/20261201-000000-abcd/meta.json"; echo 'echo hi' >"$archive/odd/20261201-000000-abcd/run.sh"
+    tar -C "$archive/odd" -cf "$archive/odd.tar" 20261201-000000-abcd
+    lc_pallet restore "$copy" --from "$archive/junk.tar"
+    expect_contains "$CODE:$ERR" "1:" "$LC_ORCH: a file that is no archive is refused"
+    expect_contains "$ERR" "is not an archive of docker pallet backup export: it is not a tar archive" "$LC_ORCH: it says why"
+    lc_pallet restore "$copy" --from "$archive/odd.tar"
+    expect_contains "$ERR" "it holds 20261201-000000-abcd/run.sh, which no backup does" "$LC_ORCH: an archive with a file no backup holds is refused"
+    expect_eq "$(lc_backup_count "$copy")" "$copies" "$LC_ORCH: neither left a backup"
+    lc_pallet run "$copy" "${pg[@]}" "from notes.models import Note; print(Note.objects.filter(text='late note of $RUN_ID').exists())"
+    expect_eq "$OUT" "True" "$LC_ORCH: and the copy's data is as it was"
+    lc_pallet rm "$copy" --volumes
+    expect_eq "$CODE" "0" "$LC_ORCH: the copy goes"
+    rm -rf "$archive"
+
     # 5. The edge of the engine addressed: this environment by its domain over HTTP (redirected)
     # and HTTPS with the user's certificate, next to an environment of that engine (and, on a
     # swarm, one reached through the edge alone); an upgrade under load through it.
@@ -263,7 +348,7 @@ lifecycle_scenario() {
     expect_eq "$CODE" "0" "$LC_ORCH: rm --volumes"
     local left=""
     for _ in $(seq 1 20); do
-        left="$(lc_objects "$env"; lc_objects "$other")"
+        left="$(lc_objects "$env"; lc_objects "$other"; lc_objects "$env-copy")"
         [ -z "$left" ] && break
         sleep 1
     done

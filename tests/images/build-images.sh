@@ -14,7 +14,8 @@
 #   swarm:       pallet-test-swarm-node:1 (Debian's docker.io: an engine in a container)
 #   frameworks:  pallet-test-django:1, pallet-test-flask:1 (applications as their frameworks'
 #                users write them, from Debian's packages, with their own test runners),
-#                pallet-test-django:2 (a second version) and :broken (its server cannot start),
+#                pallet-test-django:2 (a second version), :3 (a migration that drops a column)
+#                and :broken (its server cannot start),
 #                pallet-test-django-celery:1, :2, :crash (with Celery's worker and beat; its worker
 #                cannot start)
 #   services:    pallet-test-postgres:15, -redis:7, -memcached:1, -rabbitmq:3, -smtp:1, -syslog:1 (from
@@ -136,6 +137,17 @@ build_frameworks() {
     have pallet-test-django:2 ||
         printf 'FROM pallet-test-django:1\nLABEL io.pallet.test.version=2\n' |
         "$docker_cmd" build -q -t pallet-test-django:2 - >/dev/null 2>&1
+    # A third version whose migration drops a column with data in it (Note.created): the
+    # migration rollback --data undoes.
+    have pallet-test-django:3 || {
+        say "building pallet-test-django:3"
+        printf '%s\n' 'FROM pallet-test-django:1' 'USER root' \
+            "RUN sed -i '/created = /d' /app/notes/models.py && cd /app \\" \
+            ' && DB_DEFAULT_URL=sqlite:////tmp/build.db python3 manage.py makemigrations notes \' \
+            ' && rm -f /tmp/build.db && find /app -name __pycache__ -prune -exec rm -rf {} +' \
+            'USER django' 'LABEL io.pallet.test.version=3' |
+            "$docker_cmd" build -q -t pallet-test-django:3 - >/dev/null
+    }
     have pallet-test-django-celery:1 || { say "building pallet-test-django-celery:1"; build -t pallet-test-django-celery:1 "$here/django-celery"; }
     have pallet-test-django-celery:2 ||
         printf 'FROM pallet-test-django-celery:1\nLABEL io.pallet.test.version=2\n' |
