@@ -139,6 +139,17 @@ state::Environment existing(Context& context, orchestrator::Orchestrator& opened
     return *opened.state().settings;
 }
 
+// Removes the hidden directory `partial` of a backup that did not finish; what is left (the
+// job failed too) is never listed, and goes with a later backup's retention.
+void discard_partial(orchestrator::Orchestrator& opened, const state::Environment& env,
+                     const std::string& partial) {
+    try {
+        std::string ignored;
+        opened.run_data_job(env, {"", k_discard_script, {partial}, {}, false}, ignored);
+    } catch (...) {
+    }
+}
+
 // The file of each part of a backup's contents.
 std::string content_file(const std::string& what) {
     return what == "storage" ? "storage.tar" : services::dump_file(what);
@@ -221,14 +232,6 @@ std::string take_backup(Context& context, orchestrator::Orchestrator& opened,
     if (!left_out.empty()) {
         context.note("docker-pallet: not in the backup: {}", util::join(left_out, "; "));
     }
-    const auto discard = [&] {
-        try {
-            std::string ignored;
-            opened.run_data_job(env, {"", k_discard_script, {partial}, {}, false}, ignored);
-        } catch (...) {
-            // What is left is hidden, and goes with a later backup's retention.
-        }
-    };
     try {
         const auto* served = opened.state().served ? &*opened.state().served : nullptr;
         const ordered_json meta =
@@ -284,7 +287,7 @@ std::string take_backup(Context& context, orchestrator::Orchestrator& opened,
                         size,
                         removed == 0 ? "" : fmt::format("; {} older one(s) removed", removed));
     } catch (...) {
-        discard();
+        discard_partial(opened, env, partial);
         throw;
     }
     return id;
@@ -452,13 +455,6 @@ std::string import_backup(Context& context, orchestrator::Orchestrator& opened,
         return id;
     }
     context.step("importing {} as a backup of {}", from, env.name);
-    const auto discard = [&] {
-        try {
-            std::string ignored;
-            opened.run_data_job(env, {"", k_discard_script, {partial}, {}, false}, ignored);
-        } catch (...) {
-        }
-    };
     try {
         orchestrator::DataJob job{"", k_import_script, {partial}, {}, false};
         job.input = file;
@@ -526,7 +522,7 @@ std::string import_backup(Context& context, orchestrator::Orchestrator& opened,
         context.outcome("{} is the backup {} of {} ({}; {})", from, id, env.name, source,
                         util::join(contents, ", "));
     } catch (...) {
-        discard();
+        discard_partial(opened, env, partial);
         throw;
     }
     return id;
