@@ -114,6 +114,11 @@ lifecycle_scenario() {
     expect_contains "$OUT" "\"ID\": \"$backup\"" "$LC_ORCH: backup ls lists it"
     expect_contains "$OUT" '"Note": "four notes"' "$LC_ORCH: with its note"
     expect_contains "$OUT" '"Version": "pallet-test-django:1"' "$LC_ORCH: and the version served then"
+    local listed="$OUT" second; second="$(mktemp -d)"
+    mkdir -p "$second/cli-plugins"; cp "$PALLET_BINARY" "$second/cli-plugins/docker-pallet"
+    expect_eq "$(DOCKER_CONFIG="$second" "$DOCKER" ${LC_HOST:+-H "$LC_HOST"} pallet backup ls "$env" --format json 2>/dev/null)" \
+        "$listed" "$LC_ORCH: a second client (a config of its own) lists the same backups"
+    rm -rf "$second"
     expect_eq "$(lc_docker run --rm -v "$(lc_backups "$env"):/b:ro" --entrypoint sh pallet-test-postgres:15 -c \
         "cd /b/$backup && pg_restore --list postgres.dump | grep -c 'TABLE DATA public notes_note '; \
          tar tf storage.tar | grep -c 'media/notes/.*[.]txt'; stat -c '%a %U' /b /b/$backup /b/$backup/postgres.dump" | tr '\n' ' ')" \
@@ -268,9 +273,9 @@ lifecycle_scenario() {
     mkdir -p "$archive/odd/20261201-000000-abcd"
     echo '{}' >"$archive/odd/20261201-000000-abcd/meta.json"; echo 'echo hi' >"$archive/odd/20261201-000000-abcd/run.sh"
     tar -C "$archive/odd" -cf "$archive/odd.tar" 20261201-000000-abcd
-    lc_pallet restore "$copy" --from "$archive/junk.tar"
-    expect_contains "$CODE:$ERR" "1:" "$LC_ORCH: a file that is no archive is refused"
-    expect_contains "$ERR" "is not an archive of docker pallet backup export: it is not a tar archive" "$LC_ORCH: it says why"
+    lc_pallet restore "$copy" --from - <"$archive/junk.tar"
+    expect_contains "$CODE:$ERR" "1:" "$LC_ORCH: what is no archive is refused, from stdin too"
+    expect_contains "$ERR" "stdin is not an archive of docker pallet backup export: it is not a tar archive" "$LC_ORCH: it says why"
     lc_pallet restore "$copy" --from "$archive/odd.tar"
     expect_contains "$ERR" "it holds 20261201-000000-abcd/run.sh, which no backup does" "$LC_ORCH: an archive with a file no backup holds is refused"
     expect_eq "$(lc_backup_count "$copy")" "$copies" "$LC_ORCH: neither left a backup"
