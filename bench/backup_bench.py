@@ -4,8 +4,10 @@
 Run by bench/run.sh (DOCKER_CONFIG with the plugin, PALLET_ROUTER_IMAGE and
 PALLET_POSTGRES_IMAGE set). An environment with a provided PostgreSQL gets a table of about
 220 MB (generated in the server); then, interleaved: `docker pallet backup --no-storage` against
-pg_dump run by hand in the server's container with the same options (goal: at most 1.1x).
-Then, on a small database: deploys with their backup against deploys with --no-backup,
+pg_dump run by hand in the server's container with the same options (goal: at most 1.1x);
+`docker pallet restore` of that backup against pg_restore by hand into a new database of the
+same server, and against what a careful hand does for the same safety (pg_dump of what is
+replaced, then pg_restore). Then, on a small database: deploys with their backup against deploys with --no-backup,
 interleaved (goal: under 1 s more).
 """
 import statistics
@@ -65,12 +67,42 @@ def main():
             # The same dump by hand in the server's own container: as its admin, over its
             # local socket, into its own /tmp.
             by_hand.append(timed("docker", "exec", f"pallet-{BIG}-postgres", "sh", "-c",
-                                 f"pg_dump -U pallet -d {role} --format=custom "
+                                 f"pg_dump -U pallet -d {role} --format=custom --compress=1 "
                                  "--file=/tmp/bench.dump && rm -f /tmp/bench.dump"))
         o, h = statistics.median(ours), statistics.median(by_hand)
         print(f"  docker pallet backup --no-storage  median {o:.2f} s")
         print(f"  pg_dump by hand in the container    median {h:.2f} s")
         print(f"  ratio {o / h:.2f}x (goal: at most 1.1x): {'met' if o <= 1.1 * h else 'NOT met'}")
+
+        backup = sh("docker", "pallet", "backup", BIG, "--no-storage").stdout.strip()
+        server = f"pallet-{BIG}-postgres"
+        sh("docker", "exec", server, "pg_dump", "-U", "pallet", "-d", role, "--format=custom",
+           "--compress=1", "--file=/tmp/bench.dump")
+        restores, by_hand_restore, by_hand_both = [], [], []
+        for _ in range(RUNS):
+            restores.append(timed("docker", "pallet", "restore", BIG, backup))
+            by_hand_restore.append(timed(
+                "docker", "exec", server, "sh", "-c",
+                "createdb -U pallet bench_restore && pg_restore -U pallet -d bench_restore "
+                "--no-owner --exit-on-error /tmp/bench.dump"))
+            sh("docker", "exec", server, "dropdb", "-U", "pallet", "bench_restore")
+            by_hand_both.append(timed(
+                "docker", "exec", server, "sh", "-c",
+                f"pg_dump -U pallet -d {role} --format=custom --compress=1 --file=/tmp/before.dump && "
+                "createdb -U pallet bench_restore && pg_restore -U pallet -d bench_restore "
+                "--no-owner --exit-on-error /tmp/bench.dump"))
+            sh("docker", "exec", server, "sh", "-c",
+               "dropdb -U pallet bench_restore; rm -f /tmp/before.dump")
+        sh("docker", "exec", server, "rm", "-f", "/tmp/bench.dump")
+        r = statistics.median(restores)
+        hr, hb = statistics.median(by_hand_restore), statistics.median(by_hand_both)
+        print(f"restore of that database ({RUNS} runs each, interleaved):")
+        print(f"  docker pallet restore                      median {r:.2f} s")
+        print(f"  pg_restore by hand into a new database     median {hr:.2f} s")
+        print(f"  pg_dump of what it replaces + pg_restore   median {hb:.2f} s")
+        print(f"  ratio to pg_restore alone {r / hr:.2f}x (goal: at most 1.1x): "
+              f"{'met' if r <= 1.1 * hr else 'NOT met'}; to the same safety by hand "
+              f"{r / hb:.2f}x")
 
         make(SMALL)
         psql(SMALL, "CREATE TABLE notes (id int, text text); "
