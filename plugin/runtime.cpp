@@ -1,14 +1,17 @@
 #include "plugin/runtime.h"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
+#include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -66,9 +69,24 @@ orchestrator::Context& Runtime::get() {
             context->ask = [](const std::string& question) {
                 fmt::print(stderr, "{} [y/N] ", question);
                 std::fflush(stderr);
+                // A line of stdin, or Ctrl-C (which SA_RESTART would otherwise hold until Enter).
                 std::string answer;
-                for (int c = std::getchar(); c != EOF && c != '\n'; c = std::getchar()) {
-                    answer.push_back(static_cast<char>(c));
+                for (char c = 0; c != '\n';) {
+                    pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {cancel::wait_fd(), POLLIN, 0}};
+                    if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
+                        break;
+                    }
+                    if (cancel::requested()) {
+                        std::fputc('\n', stderr);
+                        throw Cancelled();
+                    }
+                    if ((fds[0].revents & (POLLIN | POLLHUP)) == 0) {
+                        continue;
+                    }
+                    if (::read(STDIN_FILENO, &c, 1) != 1) {
+                        break;
+                    }
+                    answer.push_back(c);
                 }
                 answer = util::trim(answer);
                 return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes";
