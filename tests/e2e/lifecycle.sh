@@ -300,6 +300,7 @@ lifecycle_scenario() {
     lc_pallet env create "$other" --site-domain "$other.test" --health-timeout 20s
     lc_pallet release "$other" pallet-conformance:v1
     expect_eq "$CODE" "0" "$LC_ORCH: an environment of the engine next to it"
+    local acme_before; acme_before="$(lc_docker volume ls -q --filter name=^pallet-acme$)"
     lc_pallet edge up --http "$LC_EDGE_HTTP" --https "$LC_EDGE_HTTPS"
     expect_eq "$CODE" "0" "$LC_ORCH: edge up"
     expect_eq "$(curl -s --max-time 10 -H "Host: $other.test" "http://127.0.0.1:$LC_EDGE_HTTP/")" "v1" \
@@ -345,6 +346,11 @@ lifecycle_scenario() {
         lc_pallet rm "$edge_only" --volumes
     fi
     lc_pallet edge down
+    # edge down keeps the ACME volume for the next edge: the scenario removes the one it made.
+    if [ -z "$acme_before" ]; then
+        lc_docker volume rm pallet-acme >/dev/null 2>&1
+        expect_eq "$(lc_docker volume ls -q --filter name=^pallet-acme$)" "" "$LC_ORCH: no ACME volume of the edge is left"
+    fi
     rm -rf "$tls"
 
     # 6. Everything goes with rm --volumes.
