@@ -139,15 +139,22 @@ state::Environment existing(Context& context, orchestrator::Orchestrator& opened
     return *opened.state().settings;
 }
 
+// Runs the cleanup `script` on `arg`, whatever happens: a cleanup on the way out of a failure
+// never hides the failure.
+void clean_up(orchestrator::Orchestrator& opened, const state::Environment& env, const char* script,
+              const std::string& arg) {
+    try {
+        std::string ignored;
+        opened.run_data_job(env, {"", script, {arg}, {}, false}, ignored);
+    } catch (...) {
+    }
+}
+
 // Removes the hidden directory `partial` of a backup that did not finish; what is left (the
 // job failed too) is never listed, and goes with a later backup's retention.
 void discard_partial(orchestrator::Orchestrator& opened, const state::Environment& env,
                      const std::string& partial) {
-    try {
-        std::string ignored;
-        opened.run_data_job(env, {"", k_discard_script, {partial}, {}, false}, ignored);
-    } catch (...) {
-    }
+    clean_up(opened, env, k_discard_script, partial);
 }
 
 // The file of each part of a backup's contents.
@@ -436,12 +443,7 @@ int run_backup_export(Context& context, const std::string& name, const std::stri
 
 void discard_backup(orchestrator::Orchestrator& opened, const state::Environment& env,
                     const std::string& id) {
-    try {
-        std::string ignored;
-        opened.run_data_job(env, {"", k_remove_script, {id}, {}, false}, ignored);
-    } catch (...) {
-        // Listed still: backup rm removes it.
-    }
+    clean_up(opened, env, k_remove_script, id);  // if it fails, listed still: backup rm removes it
 }
 
 std::string import_backup(Context& context, orchestrator::Orchestrator& opened,
