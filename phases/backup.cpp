@@ -186,6 +186,11 @@ std::string job_output_tail(const std::string& output) {
         std::vector<std::string>(lines.begin() + static_cast<long>(from), lines.end()), "\n");
 }
 
+Error no_such_backup(const Context& context, const std::string& env, const std::string& id) {
+    return Error(fmt::format("{} has no backup {}; see {}", env, id,
+                             context.command("pallet backup ls " + env)));
+}
+
 void check_backup_id(const std::string& id, const std::string& env, const std::string& path) {
     if (!is_backup_id(id)) {
         throw UsageError(fmt::format("\"{}\" is not a backup's ID (such as "
@@ -408,8 +413,7 @@ int run_backup_rm(Context& context, const std::string& name, const std::vector<s
     std::string output;
     const int code = opened->run_data_job(env, {"", k_remove_script, ids, {}, false}, output);
     if (code == 3) {
-        throw Error(fmt::format("{} has no backup {}; see {}", env.name, util::trim(output),
-                                context.command("pallet backup ls " + env.name)));
+        throw no_such_backup(context, env.name, util::trim(output));
     }
     if (code != 0) {
         throw Error(fmt::format("could not remove the backup(s) of {} (exit {}):\n{}", env.name,
@@ -430,8 +434,7 @@ int run_backup_export(Context& context, const std::string& name, const std::stri
     std::string output;
     const int code = opened->run_data_job(env, job, output);
     if (code == 3) {
-        throw Error(fmt::format("{} has no backup {}; see {}", env.name, id,
-                                context.command("pallet backup ls " + env.name)));
+        throw no_such_backup(context, env.name, id);
     }
     if (code != 0) {
         throw Error(fmt::format("the export of the backup {} of {} failed (exit {}):\n{}", id,

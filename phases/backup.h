@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "phases/use_case.h"
+#include "util/error.h"
 
 namespace pallet::orchestrator {
 class Orchestrator;
@@ -44,6 +45,8 @@ struct BackupInfo {
 bool is_backup_id(const std::string& id);
 // Refuses (UsageError of `path`) an `id` of another form, saying where the IDs of `env` are.
 void check_backup_id(const std::string& id, const std::string& env, const std::string& path);
+// The error for a backup `id` that `env` does not have, with where its backups are listed.
+Error no_such_backup(const Context& context, const std::string& env, const std::string& id);
 // The last lines of a data job's output, for an error.
 std::string job_output_tail(const std::string& output);
 

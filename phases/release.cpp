@@ -54,11 +54,10 @@ BackupInfo backup_before_deploy_of(Context& context, orchestrator::Orchestrator&
 }
 
 // Says what a rollback with the data loses; true when the user agrees (or said --yes).
+// `when`: the backup's time as the user reads it.
 bool agreed(Context& context, const RollbackOptions& options, const BackupInfo& backup,
-            const std::string& current, const std::string& target) {
+            const std::string& when, const std::string& current, const std::string& target) {
     const double now = context.docker.engine_now();
-    const std::string when =
-        util::utc_time(static_cast<std::time_t>(backup.time), "%Y-%m-%d %H:%M:%S UTC");
     context.note(
         "docker-pallet: rollback --data restores the backup {} of {}, taken before the deploy "
         "of {} ({}, {}), then serves {}: everything written to its PostgreSQL and /storage since "
@@ -130,13 +129,13 @@ int run_rollback(Context& context, const RollbackOptions& options) {
                            std::nullopt);
     }
     const BackupInfo backup = backup_before_deploy_of(context, *opened, settings, current);
-    if (!agreed(context, options, backup, current, target)) {
+    const std::string then =
+        util::utc_time(static_cast<std::time_t>(backup.time), "%Y-%m-%d %H:%M:%S UTC");
+    if (!agreed(context, options, backup, then, current, target)) {
         context.outcome("nothing changed");
         return 1;
     }
     opened.reset();
-    const std::string then =
-        util::utc_time(static_cast<std::time_t>(backup.time), "%Y-%m-%d %H:%M:%S UTC");
     context.step("rolling {} back to {} with its data of {}", env_name, target, then);
     const std::string before = restore_backup(
         context, RestoreOptions{env_name, backup.id, "", /*stay_in_maintenance=*/true});

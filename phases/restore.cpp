@@ -55,8 +55,7 @@ BackupInfo checked_backup(Context& context, orchestrator::Orchestrator& opened,
     const auto found = std::find_if(backups.begin(), backups.end(),
                                     [&](const BackupInfo& info) { return info.id == id; });
     if (found == backups.end()) {
-        throw Error(fmt::format("{} has no backup {}; see {}", env.name, id,
-                                context.command("pallet backup ls " + env.name)));
+        throw no_such_backup(context, env.name, id);
     }
     const BackupInfo& backup = *found;
     if (backup.holds("postgres")) {
