@@ -332,7 +332,7 @@ std::vector<std::string> resolve_from(Context& context, const std::string& conta
 }
 
 bool nginx_started(Context& context, const std::string& container, std::chrono::seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto deadline = cancel::now() + timeout;
     while (true) {
         if (context.docker.exec_succeeds(container,
                                          {"sh", "-c", "kill -0 $(cat /tmp/pallet-nginx.pid)"})) {
@@ -341,7 +341,7 @@ bool nginx_started(Context& context, const std::string& container, std::chrono::
         const auto state = context.docker.inspect_container(container);
         // A restart policy starts it again: that it finished once is what tells.
         if (!state || !state->running || docker::parse_docker_time(state->finished_at) ||
-            std::chrono::steady_clock::now() > deadline) {
+            cancel::now() > deadline) {
             return false;
         }
         cancel::sleep(std::chrono::milliseconds(100));

@@ -105,7 +105,7 @@ int deploy_image(Context& context, orchestrator::Orchestrator& opened, const Dep
     bool backup_due = backs_up;
     bool lock_free =
         opened.state().deploys.empty() || opened.state().deploys.front().result != "running";
-    const auto started_waiting = std::chrono::steady_clock::now();
+    const auto started_waiting = cancel::now();
     bool announced_wait = false;
     while (true) {
         if (cancel::requested()) {
@@ -166,8 +166,7 @@ int deploy_image(Context& context, orchestrator::Orchestrator& opened, const Dep
                 "follow it with: {}",
                 env.name, describe(context, *holder), follow_command(context, env.name)));
         }
-        if (options.wait->count() > 0 &&
-            std::chrono::steady_clock::now() - started_waiting > *options.wait) {
+        if (options.wait->count() > 0 && cancel::now() - started_waiting > *options.wait) {
             throw Error(fmt::format("gave up waiting after {} for the deploy of {} to end",
                                     util::format_duration(*options.wait),
                                     describe(context, *holder)));

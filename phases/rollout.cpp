@@ -41,8 +41,7 @@ void require_deployed(Context& context, const std::vector<state::HistoryEntry>& 
 bool wait_healthy(const state::Environment& env, orchestrator::Router& router,
                   orchestrator::Replicas& replicas, const std::vector<std::string>& targets,
                   Unhealthy& why) {
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(env.health_timeout);
+    const auto deadline = cancel::now() + std::chrono::seconds(env.health_timeout);
     for (const auto& target : targets) {
         orchestrator::HealthAnswer answer;
         while (true) {
@@ -53,7 +52,7 @@ bool wait_healthy(const state::Environment& env, orchestrator::Router& router,
                     break;
                 }
             }
-            if (!state.up || std::chrono::steady_clock::now() > deadline) {
+            if (!state.up || cancel::now() > deadline) {
                 std::string what;
                 std::string detail;
                 if (!state.up) {

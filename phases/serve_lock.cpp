@@ -36,9 +36,9 @@ ServeLock::ServeLock(Context& context, orchestrator::Orchestrator& opened,
         }
         if (!holder->live && holder->id != ended_id) {
             ended_id = holder->id;
-            ended_since = std::chrono::steady_clock::now();
+            ended_since = cancel::now();
         }
-        if (!holder->live && std::chrono::steady_clock::now() - ended_since < k_removal_grace) {
+        if (!holder->live && cancel::now() - ended_since < k_removal_grace) {
             cancel::sleep(std::chrono::milliseconds(200));
             continue;
         }

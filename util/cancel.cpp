@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -126,13 +127,30 @@ int wait_fd() {
 
 int exit_code() { return g_signal.load() == SIGTERM ? k_exit_sigterm : k_exit_sigint; }
 
+namespace {
+std::atomic<bool> g_virtual{false};
+std::atomic<std::int64_t> g_slept_ns{0};  // virtual time passed so far
+}  // namespace
+
+std::chrono::steady_clock::time_point now() {
+    return std::chrono::steady_clock::now() + std::chrono::nanoseconds(g_slept_ns.load());
+}
+
+void use_virtual_time(bool on) { g_virtual = on; }
+
 void sleep_at_most(std::chrono::milliseconds step, std::chrono::steady_clock::time_point until) {
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now());
     sleep(std::max(std::chrono::milliseconds(0), std::min(step, left)));
 }
 
 void sleep(std::chrono::milliseconds duration) {
+    if (g_virtual) {
+        if (requested()) {
+            throw Cancelled();
+        }
+        g_slept_ns += std::chrono::nanoseconds(duration).count();
+        return;
+    }
     const auto end = std::chrono::steady_clock::now() + duration;
     while (true) {
         if (requested()) {

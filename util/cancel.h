@@ -23,6 +23,14 @@ void request();
 // Forgets a request: tests that cancel leave the next test uncancelled.
 void reset();
 
+// The clock every wait of a use case is measured on: the steady clock, plus the time slept
+// so far when time is virtual.
+std::chrono::steady_clock::time_point now();
+
+// Unit tests: sleep() passes its time at once (now() moves on by as much), so a poll loop and
+// its deadlines run as they would, in no time. Off again with false.
+void use_virtual_time(bool on);
+
 // Waits for `duration`, or throws Cancelled as soon as cancellation is requested.
 void sleep(std::chrono::milliseconds duration);
 

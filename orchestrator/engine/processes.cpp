@@ -84,7 +84,7 @@ class ProcessContainers : public Processes {
     }
 
     std::optional<ProcessFailure> settle(std::chrono::seconds period) override {
-        const auto until = std::chrono::steady_clock::now() + period;
+        const auto until = cancel::now() + period;
         while (true) {
             std::map<std::string, docker::ContainerRecord> now;
             for (auto& record :
@@ -103,7 +103,7 @@ class ProcessContainers : public Processes {
                         it == now.end() ? "" : m_context.docker.logs_tail(replica.name, 20)};
                 }
             }
-            const auto now_time = std::chrono::steady_clock::now();
+            const auto now_time = cancel::now();
             if (now_time >= until) {
                 return std::nullopt;
             }

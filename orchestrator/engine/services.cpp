@@ -132,7 +132,7 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
         if (context.docker.dry_run()) {
             return;
         }
-        const auto deadline = std::chrono::steady_clock::now() + site.ready_timeout;
+        const auto deadline = cancel::now() + site.ready_timeout;
         for (const auto& item : pending) {
             const services::Endpoint endpoint{item.container, site.scope, site.test_run,
                                               !site.host_scope.empty()};
@@ -141,7 +141,7 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
             std::string output;
             while (!context.docker.exec_script(item.container, script, &output)) {
                 auto record = context.docker.inspect_container(item.container);
-                if (!record || !record->running || std::chrono::steady_clock::now() > deadline) {
+                if (!record || !record->running || cancel::now() > deadline) {
                     throw Error(fmt::format(
                         "the service {} did not get ready{} (container {}). Its last output:\n{}",
                         item.service->kind,

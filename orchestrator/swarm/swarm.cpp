@@ -52,7 +52,7 @@ struct SwarmObjects {
 // mounted them go a moment after their service. At most 20 s; cleanup, so it never throws (it
 // also runs while an error is on its way out): a failed look or Ctrl-C ends the wait.
 void remove_volumes_when_free(Context& context, const std::vector<std::string>& names) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    const auto deadline = cancel::now() + std::chrono::seconds(20);
     try {
         while (true) {
             context.docker.remove_volumes(names);
@@ -63,7 +63,7 @@ void remove_volumes_when_free(Context& context, const std::vector<std::string>& 
             const bool gone = std::none_of(left.begin(), left.end(), [&](const auto& volume) {
                 return std::find(names.begin(), names.end(), volume.name) != names.end();
             });
-            if (gone || std::chrono::steady_clock::now() > deadline) {
+            if (gone || cancel::now() > deadline) {
                 return;
             }
             cancel::sleep(std::chrono::milliseconds(300));

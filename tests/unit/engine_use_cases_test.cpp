@@ -30,7 +30,9 @@ class UseCase : public ::testing::Test {
     UseCase() : docker(engine, docker::DockerTarget{}) {
         engine.images["shop:1"] = "sha256:one";
         engine.images["shop:2"] = "sha256:two";
+        cancel::use_virtual_time(true);  // the polls' sleeps pass at once
     }
+    ~UseCase() override { cancel::use_virtual_time(false); }
     state::Environment create(const std::string& name) {
         state::Environment env;
         env.name = name;

@@ -17,6 +17,7 @@
 #include "state/environments.h"
 #include "state/labels.h"
 #include "state/swarm_history.h"
+#include "util/cancel.h"
 #include "util/error.h"
 
 namespace pallet::phases {
@@ -45,7 +46,9 @@ class UseCase : public ::testing::TestWithParam<Kind> {
         if (swarm()) {
             engine.make_manager();
         }
+        cancel::use_virtual_time(true);  // the polls' sleeps pass at once
     }
+    ~UseCase() override { cancel::use_virtual_time(false); }
     bool swarm() const { return GetParam() == Kind::swarm; }
 
     // Creates `name` on the orchestrator of the test (settings as given).
