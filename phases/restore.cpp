@@ -58,17 +58,21 @@ BackupInfo checked_backup(Context& context, orchestrator::Orchestrator& opened,
         throw no_such_backup(context, env.name, id);
     }
     const BackupInfo& backup = *found;
+    for (const auto& [kind, name] : {std::pair{"postgres", "PostgreSQL"}, {"redis", "Redis"}}) {
+        const auto it = env.services.find(kind);
+        const auto state = opened.state().services.find(kind);
+        if (backup.holds(kind) &&
+            (it == env.services.end() || !it->second.provisioned() ||
+             state == opened.state().services.end() || state->second == "not started")) {
+            throw Error(fmt::format(
+                "the backup {} holds {} data, and {} has no provided {} to take it (add one: {}; "
+                "a release starts it)",
+                id, name, env.name, name,
+                context.command(fmt::format("pallet env service {} add {}", env.name, kind))));
+        }
+    }
     if (backup.holds("postgres")) {
         const auto it = env.services.find("postgres");
-        const auto state = opened.state().services.find("postgres");
-        if (it == env.services.end() || !it->second.provisioned() ||
-            state == opened.state().services.end() || state->second == "not started") {
-            throw Error(fmt::format(
-                "the backup {} holds PostgreSQL data, and {} has no provided PostgreSQL to take "
-                "it (add one: {}; a release starts it)",
-                id, env.name,
-                context.command(fmt::format("pallet env service {} add postgres", env.name))));
-        }
         const services::Endpoint endpoint{orchestrator::service_container(env.name, "postgres"),
                                           env.name};
         std::string output;
@@ -92,7 +96,7 @@ BackupInfo checked_backup(Context& context, orchestrator::Orchestrator& opened,
                 id, dumped, env.name, server.empty() ? "unknown" : server));
         }
     }
-    if (!backup.holds("postgres") && !backup.holds("storage")) {
+    if (!backup.holds("postgres") && !backup.holds("redis") && !backup.holds("storage")) {
         throw Error(fmt::format("the backup {} holds nothing this restore takes back ({})", id,
                                 util::join(backup.contents, ", ")));
     }
@@ -127,10 +131,12 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
         options.from.empty() ? options.id : import_backup(context, opened, env, options.from);
     BackupInfo backup;
     bool postgres = false;
+    bool redis = false;
     bool storage = false;
     try {
         backup = checked_backup(context, opened, env, id);
         postgres = backup.holds("postgres");
+        redis = backup.holds("redis");
         storage = backup.holds("storage");
     } catch (...) {
         if (!options.from.empty()) {
@@ -138,14 +144,9 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
         }
         throw;
     }
-    const services::Endpoint endpoint{orchestrator::service_container(env.name, "postgres"),
-                                      env.name};
-    if (backup.holds("redis")) {
-        context.note(
-            "docker-pallet: the backup's Redis is not restored (not there yet): {}'s Redis keeps "
-            "what it holds",
-            env.name);
-    }
+    const auto endpoint = [&](const std::string& kind) {
+        return services::Endpoint{orchestrator::service_container(env.name, kind), env.name};
+    };
 
     std::string before;
     const bool was_in_maintenance = env.maintenance;
@@ -156,14 +157,13 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
     const std::string backup_dir = "/backups/" + id;
     const std::string fresh = services::identifier(env.name) + "_restore_" + underscored(id);
     const std::string replaced = services::identifier(env.name) + "_replaced_" + underscored(id);
-    const services::ServiceConfig* service = postgres ? &env.services.at("postgres") : nullptr;
     const auto job = [&](const std::string& kind, const std::string& script, bool with_storage,
                          const std::string& what) {
         orchestrator::DataJob data{kind,
                                    "umask 077\n" + script,
                                    {backup_dir, fresh, replaced},
                                    kind.empty() ? decltype(orchestrator::DataJob::env){}
-                                                : services::dump_variables(*service),
+                                                : services::dump_variables(env.services.at(kind)),
                                    with_storage};
         data.storage_writable = with_storage;
         std::string output;
@@ -196,12 +196,19 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
         before = take_backup(context, opened, env, "before restore of " + id, "", storage, id);
         if (postgres) {
             context.step("restoring PostgreSQL into a new database beside {}'s", env.name);
-            job("postgres", services::restore_script(*service, endpoint), false,
+            job("postgres",
+                services::restore_script(env.services.at("postgres"), endpoint("postgres")), false,
                 "the restore of PostgreSQL");
         }
         if (storage) {
             context.step("restoring /storage beside what it holds");
             job("", k_storage_restore, true, "the restore of /storage");
+        }
+        // Last of these: it leaves nothing beside to swap in, the Redis holds it all at once.
+        if (redis) {
+            context.step("restoring Redis (its server takes the backup's copy as a replica)");
+            job("redis", services::redis_restore_script(endpoint("redis")), false,
+                "the restore of Redis");
         }
     } catch (...) {
         // Each step of the way back on its own: the error on its way out is the one to tell,
@@ -214,7 +221,9 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
         };
         if (postgres) {
             quietly([&] {
-                job("postgres", services::discard_script(*service, endpoint), false, "cleanup");
+                job("postgres",
+                    services::discard_script(env.services.at("postgres"), endpoint("postgres")),
+                    false, "cleanup");
             });
         }
         if (storage) {
@@ -227,7 +236,8 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
     try {
         if (postgres) {
             context.step("swapping the restored database in");
-            job("postgres", services::swap_script(*service, endpoint), false,
+            job("postgres",
+                services::swap_script(env.services.at("postgres"), endpoint("postgres")), false,
                 "the swap of the database");
         }
         if (storage) {

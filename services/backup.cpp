@@ -115,6 +115,44 @@ std::string restore_script(const ServiceConfig& service, const Endpoint& endpoin
         fmt::arg("file", dump_file(service.kind)));
 }
 
+std::string redis_restore_script(const Endpoint& endpoint) {
+    // The job's server: the backup's file, written to by nothing (no save, no AOF; the copy for
+    // the replica goes over the socket at once), reached at the job's address on the environment's
+    // network.
+    return fmt::format(
+        "set -e\n"
+        "r() {{ redis-cli -h {host} \"$@\"; }}\n"
+        "[ -s \"$1/redis.rdb\" ] || {{ echo \"the backup has no redis.rdb\"; exit 1; }}\n"
+        "redis-server --port 6390 --bind 0.0.0.0 --protected-mode no --save '' --appendonly no "
+        "--dir \"$1\" --dbfilename redis.rdb --repl-diskless-sync yes "
+        "--repl-diskless-sync-delay 0 --logfile /tmp/restore.log >/dev/null 2>&1 &\n"
+        "server=$!\n"
+        "until [ \"$(redis-cli -p 6390 PING 2>/dev/null)\" = PONG ]; do\n"
+        "  if ! kill -0 $server 2>/dev/null; then\n"
+        "    echo \"the backup's redis.rdb does not load:\"; tail -5 /tmp/restore.log; exit 1\n"
+        "  fi\n"
+        "  sleep 0.1\n"
+        "done\n"
+        "trap 'r REPLICAOF NO ONE >/dev/null 2>&1; kill $server 2>/dev/null' EXIT\n"
+        "r REPLICAOF \"$(hostname -i | awk '{{print $1}}')\" 6390 >/dev/null\n"
+        "tries=0\n"
+        "until r INFO replication | grep -q '^master_link_status:up'; do\n"
+        "  tries=$((tries + 1))\n"
+        "  if [ $tries -gt 36000 ] || ! kill -0 $server 2>/dev/null; then\n"
+        "    echo 'the Redis of the environment did not take the copy:'; r INFO replication; "
+        "exit 1\n"
+        "  fi\n"
+        "  sleep 0.1\n"
+        "done\n"
+        "keys() {{ sed -n 's/^\\(db[0-9]*:keys=[0-9]*\\).*/\\1/p'; }}\n"
+        "want=\"$(redis-cli -p 6390 INFO keyspace | keys)\"; got=\"$(r INFO keyspace | keys)\"\n"
+        "if [ \"$want\" != \"$got\" ]; then\n"
+        "  echo \"the Redis of the environment holds $got, the backup $want\"; exit 1\n"
+        "fi\n"
+        "r REPLICAOF NO ONE >/dev/null\n",
+        fmt::arg("host", endpoint.host));
+}
+
 std::string swap_script(const ServiceConfig& service, const Endpoint& endpoint) {
     if (service.kind != "postgres") {
         return "";

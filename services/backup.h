@@ -39,6 +39,11 @@ bool restorable(const std::string& kind, const std::string& dumped, const std::s
 // A script that restores "$1/dump_file" into a new database "$2" beside the application's, owned
 // by its role; it leaves the application's database as it is. PostgreSQL only.
 std::string restore_script(const ServiceConfig& service, const Endpoint& endpoint);
+// A script that puts "$1/redis.rdb" in the place of what the environment's Redis holds, whole:
+// a server of the job loads it (a file it cannot load stops here, the Redis untouched), and the
+// environment's server takes it as that server's replica, which keeps its own data until the
+// copy has all come, then stops being one. Redis only.
+std::string redis_restore_script(const Endpoint& endpoint);
 // Puts the database "$2" made by restore_script in the application's place in one transaction
 // (the application's connections ended first), then drops the one it replaced (renamed "$3").
 std::string swap_script(const ServiceConfig& service, const Endpoint& endpoint);

@@ -25,6 +25,22 @@ lc_objects() {
 }
 # GET / of the Django project at $url as a browser on its domain; prints the page.
 lc_page() { curl -s --max-time 10 -H "Host: $LC_DOMAIN" "$url"; }
+# Sends environment $1's Redis one command ($2, inline: "SET k v") from a one-off container with
+# its REDIS_URL; prints the reply.
+lc_redis() {
+    lc_pallet run "$1" python3 -c 'import os, socket, sys, urllib.parse
+u = urllib.parse.urlparse(os.environ["REDIS_URL"])
+s = socket.create_connection((u.hostname, u.port or 6379), timeout=10)
+s.sendall(("SELECT %s\r\n%s\r\n" % (u.path.strip("/") or 0, sys.argv[1])).encode())
+reply = b""
+while reply.count(b"\r\n") < 2 or (reply.split(b"\r\n")[1][:2] not in (b"$-", b"") and reply.split(b"\r\n")[1][:1] == b"$" and reply.count(b"\r\n") < 3):
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    reply += chunk
+print(reply.split(b"\r\n", 1)[1].decode().replace("\r\n", " ").strip())' "$2"
+    echo "$OUT"
+}
 # POSTs a note as a browser does (CSRF cookie and token from the form); prints the status.
 lc_post_note() {
     local headers page token cookie
@@ -74,6 +90,8 @@ lifecycle_scenario() {
     # read and write it.
     lc_pallet env service "$env" add postgres
     expect_eq "$CODE" "0" "$LC_ORCH: env service add postgres"
+    lc_pallet env service "$env" add redis
+    expect_eq "$CODE" "0" "$LC_ORCH: env service add redis (the backups' Redis)"
     lc_pallet release "$env" pallet-test-django:1 --replicas 2
     expect_eq "$CODE" "0" "$LC_ORCH: release of the Django project with a provided PostgreSQL"
     url="$OUT"
@@ -166,12 +184,18 @@ lifecycle_scenario() {
     # Restore: what was written after a backup goes with its restore (database and /storage);
     # the restore of the backup it took first brings it back. A backup of a newer PostgreSQL is
     # refused, a corrupt one fails: both leave the environment serving its own data.
+    expect_eq "$(lc_redis "$env" "SET cart early")" "+OK" "$LC_ORCH: a key in Redis"
     lc_pallet backup "$env" --note "before the late note"
     local snapshot="$OUT"
     expect_eq "$(lc_post_note "late note of $RUN_ID")" "302" "$LC_ORCH: a note after the backup"
     lc_pallet run "$env" sh -c 'echo late > /storage/late.txt'
+    lc_redis "$env" "SET cart late" >/dev/null; lc_redis "$env" "SET later yes" >/dev/null
     lc_pallet restore "$env" "$snapshot"
     expect_eq "$CODE" "0" "$LC_ORCH: restore of the backup"
+    expect_contains "$ERR" "restoring Redis" "$LC_ORCH: it restores Redis too"
+    expect_eq "$(lc_redis "$env" "GET cart"):$(lc_redis "$env" "EXISTS later")" '$5 early::0' \
+        "$LC_ORCH: Redis holds what it held at the backup, and no key written after it"
+    expect_eq "$(lc_redis "$env" "SET writable yes")" "+OK" "$LC_ORCH: and takes writes again (no replica)"
     local undo; undo="$(echo "$ERR" | sed -n 's/.*what it replaced is the backup \([0-9a-f-]*\).*/\1/p' | tail -1)"
     expect_contains "$ERR" "undo: docker" "$LC_ORCH: it says how to undo it"
     expect_not_contains "$(lc_page)" "late note of $RUN_ID" "$LC_ORCH: the note written after it is gone"
@@ -182,6 +206,7 @@ lifecycle_scenario() {
     lc_pallet restore "$env" "$undo"
     expect_eq "$CODE" "0" "$LC_ORCH: restore of the backup it took first"
     expect_contains "$(lc_page)" "late note of $RUN_ID" "$LC_ORCH: the late note is back"
+    expect_eq "$(lc_redis "$env" "GET cart")" '$4 late' "$LC_ORCH: and Redis as it was before the restore"
     lc_pallet run "$env" cat /storage/late.txt
     expect_eq "$OUT" "late" "$LC_ORCH: and its file"
     local edit=(lc_docker run --rm -v "$(lc_backups "$env"):/b" --entrypoint sh pallet-test-postgres:15 -c)
@@ -259,6 +284,7 @@ lifecycle_scenario() {
     expect_contains "$(cat "$archive/err")" "exported the backup $exported" "$LC_ORCH: and says so on stderr"
     lc_pallet env create "$copy" "${copy_create[@]}" --site-domain "$copy.test" --health-timeout 30s
     lc_pallet env service "$copy" add postgres
+    lc_pallet env service "$copy" add redis
     lc_pallet release "$copy" pallet-test-django:1
     expect_eq "$CODE" "0" "$LC_ORCH: a staging copy with a PostgreSQL of its own"
     lc_pallet restore "$copy" --from "$archive/prod.tar"
@@ -268,6 +294,7 @@ lifecycle_scenario() {
     expect_eq "$OUT" "True" "$LC_ORCH: the copy has production's notes"
     lc_pallet run "$copy" cat /storage/late.txt
     expect_eq "$OUT" "late" "$LC_ORCH: and its /storage"
+    expect_eq "$(lc_redis "$copy" "GET cart")" '$4 late' "$LC_ORCH: and its Redis"
     local copies; copies="$(lc_backup_count "$copy")"
     printf 'not a tar archive' >"$archive/junk.tar"
     mkdir -p "$archive/odd/20261201-000000-abcd"

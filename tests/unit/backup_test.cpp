@@ -21,29 +21,40 @@ class Backups : public UseCase {
   protected:
     // "shop" with a provided PostgreSQL that runs already (made by an earlier deploy).
     void create_with_postgres(bool before_deploy = true) {
+        create_with({"postgres"}, before_deploy);
+    }
+    // ...with provided services of these kinds, each running.
+    void create_with(const std::vector<std::string>& kinds, bool before_deploy = true) {
         state::Environment env;
         env.backup_before_deploy = before_deploy;
-        env.services["postgres"] = {"postgres", "", "AppSecret42", "AdminSecret42"};
+        for (const auto& kind : kinds) {
+            env.services[kind] = {kind, "", "AppSecret42",
+                                  kind == "postgres" ? "AdminSecret42" : ""};
+        }
         create("shop", env);
         engine.images["nginx:stable-alpine"] = "sha256:router";  // jobs of no service run in it
-        const std::map<std::string, std::string> labels = {
-            {state::label::k_managed, "true"},
-            {state::label::k_env, "shop"},
-            {state::label::k_phase, state::phase::k_service},
-            {state::label::k_service, "postgres"}};
-        if (!swarm()) {
-            auto& server = engine.add("pallet-shop-postgres", labels, "running");
-            server.image = "pg:16";
-            server.image_id = "sha256:pg16";
-            return;
+        for (const auto& kind : kinds) {
+            const std::string image = kind == "postgres" ? "pg:16" : "redis:7";
+            const std::map<std::string, std::string> labels = {
+                {state::label::k_managed, "true"},
+                {state::label::k_env, "shop"},
+                {state::label::k_phase, state::phase::k_service},
+                {state::label::k_service, kind}};
+            if (!swarm()) {
+                auto& server = engine.add("pallet-shop-" + kind, labels, "running");
+                server.image = image;
+                server.image_id = kind == "postgres" ? "sha256:pg16" : "sha256:redis";
+                continue;
+            }
+            std::vector<std::string> create = {"service", "create", "--name",
+                                               "pallet-shop-" + kind};
+            for (const auto& [key, value] : labels) {
+                create.insert(create.end(), {"--label", key + "=" + value});
+            }
+            create.push_back(image);
+            docker::Command command;
+            engine.swarm.answer(create, command);
         }
-        std::vector<std::string> create = {"service", "create", "--name", "pallet-shop-postgres"};
-        for (const auto& [key, value] : labels) {
-            create.insert(create.end(), {"--label", key + "=" + value});
-        }
-        create.push_back("pg:16");
-        docker::Command command;
-        engine.swarm.answer(create, command);
     }
     // Where in the commands the first data job and the deploy ran (-1: never).
     int first(const std::function<bool(const std::vector<std::string>&)>& is) const {
@@ -269,6 +280,87 @@ TEST_P(Backups, RollbackWithTheDataNeedsTheBackupTheDeployTook) {
         << error;
     EXPECT_NE(error.find("docker pallet rollback shop"), std::string::npos) << error;
     EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:2", 1}}));
+}
+
+// A listing of one backup that holds `contents` (a JSON array).
+std::function<std::string(const std::vector<std::string>&)> one_backup(
+    const std::string& contents) {
+    return [contents](const std::vector<std::string>& args) -> std::string {
+        const auto c = std::find(args.begin(), args.end(), "-c");
+        if (c == args.end() || c + 1 == args.end() ||
+            (c + 1)->find("sort -r") == std::string::npos) {
+            return "";
+        }
+        return "@20261125-110000-aaaa 5\n{\"id\":\"20261125-110000-aaaa\",\"time\":1795604400,"
+               "\"why\":\"by hand\",\"contents\":" +
+               contents + "}\n";
+    };
+}
+
+TEST_P(Backups, RedisIsRestoredInItsOwnImageAfterTheBackupOfWhatItHolds) {
+    create_with({"redis"});
+    engine.printed = one_backup("[\"redis\"]");
+    const size_t from = engine.commands.size();
+    ::testing::internal::CaptureStderr();
+    const std::string before =
+        restore_backup(context, RestoreOptions{"shop", "20261125-110000-aaaa"});
+    const std::string said = ::testing::internal::GetCapturedStderr();
+    EXPECT_FALSE(before.empty()) << said;
+    EXPECT_EQ(said.find("not restored"), std::string::npos) << said;
+    int dumped = -1;
+    int restored = -1;
+    for (const size_t job : data_jobs(from)) {
+        const std::string script = script_of(engine.commands[job]);
+        const auto& args = engine.commands[job];
+        if (script.find("redis-cli -h pallet-shop-redis --rdb") != std::string::npos) {
+            dumped = static_cast<int>(job);
+        }
+        if (script.find("REPLICAOF") != std::string::npos) {
+            restored = static_cast<int>(job);
+            EXPECT_TRUE(std::find(args.begin(), args.end(), "redis:7") != args.end() ||
+                        std::find(args.begin(), args.end(), "sha256:redis") != args.end())
+                << "the server's own image";
+            EXPECT_NE(std::find(args.begin(), args.end(), "/backups/20261125-110000-aaaa"),
+                      args.end());
+        }
+    }
+    ASSERT_NE(restored, -1) << "no job took the backup's Redis back";
+    EXPECT_NE(dumped, -1) << "what the Redis held is not kept first";
+    EXPECT_LT(dumped, restored);
+    EXPECT_NE(said.find("what it replaced is the backup " + before), std::string::npos) << said;
+}
+
+TEST_P(Backups, ABackupWithRedisNeedsAProvidedRedisAndChangesNothingElse) {
+    create_with_postgres();
+    engine.printed = one_backup("[\"postgres\",\"redis\"]");
+    const size_t from = engine.commands.size();
+    const std::string error = error_of([&] {
+        restore_backup(context, RestoreOptions{"shop", "20261125-110000-aaaa"});
+    });
+    EXPECT_NE(error.find("holds Redis data, and shop has no provided Redis to take it"),
+              std::string::npos)
+        << error;
+    EXPECT_NE(error.find("docker pallet env service shop add redis"), std::string::npos) << error;
+    for (const size_t job : data_jobs(from)) {
+        EXPECT_NE(script_of(engine.commands[job]).find("sort -r"), std::string::npos)
+            << "only the listing ran:\n"
+            << script_of(engine.commands[job]);
+    }
+    EXPECT_FALSE(state::EnvironmentStore(docker).get("shop").maintenance);
+}
+
+TEST(Restore, RedisTakesTheCopyOnlyFromAServerThatLoadedItAndIsNoReplicaAfter) {
+    const std::string script =
+        services::redis_restore_script(services::Endpoint{"pallet-shop-redis", "shop"});
+    const auto loaded = script.find("PING");
+    const auto replica = script.find("REPLICAOF \"$(hostname -i");
+    ASSERT_NE(loaded, std::string::npos) << script;
+    ASSERT_NE(replica, std::string::npos) << script;
+    EXPECT_LT(loaded, replica) << "a file the job's server cannot load never reaches the Redis";
+    EXPECT_LT(script.find("[ -s \"$1/redis.rdb\" ]"), loaded) << "no file: no empty Redis";
+    EXPECT_LT(script.find("trap 'r REPLICAOF NO ONE"), replica) << "a failure ends the replica";
+    EXPECT_NE(script.find("--save ''"), std::string::npos) << "the backup's file is not written";
+    EXPECT_NE(script.rfind("r REPLICAOF NO ONE"), script.find("trap 'r REPLICAOF NO ONE"));
 }
 
 TEST(Restore, APostgreSQLDumpGoesToTheSameOrANewerMajorVersionOnly) {
