@@ -58,11 +58,19 @@ BackupInfo backup_before_deploy_of(Context& context, orchestrator::Orchestrator&
 bool agreed(Context& context, const RollbackOptions& options, const BackupInfo& backup,
             const std::string& when, const std::string& current, const std::string& target) {
     const double now = context.docker.engine_now();
+    std::vector<std::string> held;  // what the restore replaces, by name
+    for (const auto& [kind, name] :
+         {std::pair{"postgres", "PostgreSQL"}, {"redis", "Redis"}, {"storage", "/storage"}}) {
+        if (backup.holds(kind)) {
+            held.emplace_back(name);
+        }
+    }
     context.note(
         "docker-pallet: rollback --data restores the backup {} of {}, taken before the deploy "
-        "of {} ({}, {}), then serves {}: everything written to its PostgreSQL and /storage since "
-        "{} is lost (kept first as a backup, which a restore brings back)",
-        backup.id, options.env, current, when, state::time_ago(backup.time, now), target, when);
+        "of {} ({}, {}), then serves {}: everything written to its {} since {} is lost (kept "
+        "first as a backup, which a restore brings back)",
+        backup.id, options.env, current, when, state::time_ago(backup.time, now), target,
+        util::join_and(held), when);
     if (options.yes) {
         return true;
     }

@@ -34,6 +34,13 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
     return out;
 }
 
+std::string join_and(const std::vector<std::string>& items) {
+    if (items.size() < 2) {
+        return join(items, "");
+    }
+    return join({items.begin(), items.end() - 1}, ", ") + " and " + items.back();
+}
+
 std::vector<std::string> nonempty_lines(std::string_view text) {
     std::vector<std::string> lines;
     for (const auto& line : split(text, '\n')) {

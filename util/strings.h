@@ -20,6 +20,8 @@ std::string address_port(const std::string& address, const std::string& port);
 
 // Joins with `sep` between items.
 std::string join(const std::vector<std::string>& items, std::string_view sep);
+// As a sentence says them: "a", "a and b", "a, b and c".
+std::string join_and(const std::vector<std::string>& items);
 
 // Removes leading and trailing ASCII white space.
 std::string trim(std::string_view text);

@@ -257,7 +257,11 @@ TEST_P(Backups, RollbackWithTheDataNamesTheBackupOfBeforeTheDeployAndAsksFirst) 
     EXPECT_NE(said.find("(2026-11-25 11:00:00 UTC, 1h00m ago), then serves shop:1"),
               std::string::npos)
         << said;
-    EXPECT_NE(said.find("is lost"), std::string::npos) << said;
+    EXPECT_NE(
+        said.find("everything written to its PostgreSQL since 2026-11-25 11:00:00 UTC is lost"),
+        std::string::npos)
+        << "what the backup holds, by name\n"
+        << said;
     for (const size_t job : data_jobs(from)) {
         EXPECT_NE(script_of(engine.commands[job]).find("sort -r"), std::string::npos)
             << "only listings ran, nothing restored:\n"

@@ -93,4 +93,11 @@ TEST(Strings, OneLineOfUserText) {
     EXPECT_FALSE(is_one_line(std::string(201, 'x'), 200)) << "too long";
     EXPECT_TRUE(is_one_line(std::string(200, 'x'), 200));
 }
+
+TEST(Strings, JoinAndAsASentenceSaysThem) {
+    EXPECT_EQ(join_and({}), "");
+    EXPECT_EQ(join_and({"a"}), "a");
+    EXPECT_EQ(join_and({"a", "b"}), "a and b");
+    EXPECT_EQ(join_and({"a", "b", "c"}), "a, b and c");
+}
 }  // namespace pallet::util
