@@ -98,10 +98,11 @@ void add_backup(Tree& tree) {
                         "An archive of backup export instead (\"-\": stdin), of any environment");
     restore->footer(
         "The environment answers 503 (maintenance) and its processes stop meanwhile. What its\n"
-        "PostgreSQL and /storage hold is kept first as a backup of its own, so that restoring\n"
-        "that one undoes it; the backup's are restored beside them and swapped in once both are\n"
-        "there. A failed restore changes nothing. --from takes the archive in as a backup of\n"
-        "the environment first (backup ls lists it).");
+        "PostgreSQL, Redis and /storage hold is kept first as a backup of its own, so that\n"
+        "restoring that one undoes it; the backup's PostgreSQL and /storage are restored beside\n"
+        "them and swapped in once both are there, its Redis copied in whole once a server has\n"
+        "loaded it. A failed restore changes nothing. --from takes the archive in as a backup\n"
+        "of the environment first (backup ls lists it).");
     restore->callback([&tree, o, restore] {
         const std::string path = command_path(restore);
         if (o->restore.id.empty() == o->restore.from.empty()) {

@@ -35,7 +35,7 @@ expect_eq "$CODE:$(lines "$ERR")" "125:2" "--shared-path without --orchestrator 
 log "starting a three-node swarm"
 swarm_up 3 pallet-conformance:v1 pallet-conformance:v2 pallet-conformance:v3 pallet-conformance:unhealthy \
     pallet-conformance:broken-deploy pallet-test-nonroot:numeric "$PALLET_ROUTER_IMAGE" \
-    pallet-test-django:1 pallet-test-django:2 pallet-test-django:3 pallet-test-django:broken "$PALLET_POSTGRES_IMAGE" \
+    pallet-test-django:1 pallet-test-django:2 pallet-test-django:3 pallet-test-django:broken "$PALLET_POSTGRES_IMAGE" "$PALLET_REDIS_IMAGE" \
     pallet-conformance:proc-v1 pallet-conformance:proc-v2 pallet-conformance:proc-crash
 log "swarm up"
 
