@@ -118,7 +118,9 @@ std::string restore_script(const ServiceConfig& service, const Endpoint& endpoin
 std::string redis_restore_script(const Endpoint& endpoint) {
     // The job's server: the backup's file, written to by nothing (no save, no AOF; the copy for
     // the replica goes over the socket at once), reached at the job's address on the environment's
-    // network.
+    // network. Whatever ends the job (an error, a Ctrl-C that docker run passes on as a
+    // signal), the environment's Redis is no replica after it: one of a server gone would refuse
+    // every write.
     return fmt::format(
         "set -e\n"
         "r() {{ redis-cli -h {host} \"$@\"; }}\n"
@@ -134,6 +136,7 @@ std::string redis_restore_script(const Endpoint& endpoint) {
         "  sleep 0.1\n"
         "done\n"
         "trap 'r REPLICAOF NO ONE >/dev/null 2>&1; kill $server 2>/dev/null' EXIT\n"
+        "trap 'exit 130' INT TERM\n"
         "r REPLICAOF \"$(hostname -i | awk '{{print $1}}')\" 6390 >/dev/null\n"
         "tries=0\n"
         "until r INFO replication | grep -q '^master_link_status:up'; do\n"

@@ -363,6 +363,8 @@ TEST(Restore, RedisTakesTheCopyOnlyFromAServerThatLoadedItAndIsNoReplicaAfter) {
     EXPECT_LT(loaded, replica) << "a file the job's server cannot load never reaches the Redis";
     EXPECT_LT(script.find("[ -s \"$1/redis.rdb\" ]"), loaded) << "no file: no empty Redis";
     EXPECT_LT(script.find("trap 'r REPLICAOF NO ONE"), replica) << "a failure ends the replica";
+    EXPECT_LT(script.find("trap 'exit 130' INT TERM"), replica)
+        << "so does a Ctrl-C (docker run passes the signal on; the EXIT trap runs)";
     EXPECT_NE(script.find("--save ''"), std::string::npos) << "the backup's file is not written";
     EXPECT_NE(script.rfind("r REPLICAOF NO ONE"), script.find("trap 'r REPLICAOF NO ONE"));
 }
