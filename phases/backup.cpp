@@ -200,6 +200,16 @@ void check_backup_id(const std::string& id, const std::string& env, const std::s
     }
 }
 
+std::string content_name(const std::string& part) {
+    if (part == "postgres") {
+        return "PostgreSQL";
+    }
+    if (part == "redis") {
+        return "Redis";
+    }
+    return part == "storage" ? "/storage" : part;
+}
+
 bool is_backup_id(const std::string& id) {
     static const std::regex k_form("[0-9]{8}-[0-9]{6}-[0-9a-f]{4}");
     return std::regex_match(id, k_form);

@@ -41,6 +41,9 @@ struct BackupInfo {
     }
 };
 
+// A part of a backup's contents as a sentence says it: PostgreSQL, Redis, /storage.
+std::string content_name(const std::string& part);
+
 // True when `id` has the form of a backup's ID (the only form a path is ever built from).
 bool is_backup_id(const std::string& id);
 // Refuses (UsageError of `path`) an `id` of another form, saying where the IDs of `env` are.

@@ -59,11 +59,8 @@ bool agreed(Context& context, const RollbackOptions& options, const BackupInfo& 
             const std::string& when, const std::string& current, const std::string& target) {
     const double now = context.docker.engine_now();
     std::vector<std::string> held;  // what the restore replaces, by name
-    for (const auto& [kind, name] :
-         {std::pair{"postgres", "PostgreSQL"}, {"redis", "Redis"}, {"storage", "/storage"}}) {
-        if (backup.holds(kind)) {
-            held.emplace_back(name);
-        }
+    for (const auto& part : backup.contents) {
+        held.push_back(content_name(part));
     }
     context.note(
         "docker-pallet: rollback --data restores the backup {} of {}, taken before the deploy "

@@ -58,7 +58,8 @@ BackupInfo checked_backup(Context& context, orchestrator::Orchestrator& opened,
         throw no_such_backup(context, env.name, id);
     }
     const BackupInfo& backup = *found;
-    for (const auto& [kind, name] : {std::pair{"postgres", "PostgreSQL"}, {"redis", "Redis"}}) {
+    for (const std::string kind : {"postgres", "redis"}) {
+        const std::string name = content_name(kind);
         const auto it = env.services.find(kind);
         const auto state = opened.state().services.find(kind);
         if (backup.holds(kind) &&
