@@ -59,8 +59,10 @@ bool agreed(Context& context, const RollbackOptions& options, const BackupInfo& 
             const std::string& when, const std::string& current, const std::string& target) {
     const double now = context.docker.engine_now();
     std::vector<std::string> held;  // what the restore replaces, by name
-    for (const auto& part : backup.contents) {
-        held.push_back(content_name(part));
+    for (const std::string part : {"postgres", "redis", "storage"}) {  // what a restore takes
+        if (backup.holds(part)) {
+            held.push_back(content_name(part));
+        }
     }
     context.note(
         "docker-pallet: rollback --data restores the backup {} of {}, taken before the deploy "
