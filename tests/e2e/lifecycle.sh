@@ -73,6 +73,7 @@ lifecycle_scenario() {
     LC_DOMAIN="$env.test"
     log "lifecycle scenario on $LC_ORCH"
 
+    log "lifecycle on $LC_ORCH: 1"
     # 1. The project requires PostgreSQL (LABEL io.pallet.services): an environment without it
     # refuses its release before anything runs, and says how to add it.
     lc_pallet env create "$env" "${LC_CREATE[@]}" --site-domain "$LC_DOMAIN" --site-protocol https \
@@ -86,6 +87,7 @@ lifecycle_scenario() {
     expect_contains "$ERR" "env service $env add postgres" "$LC_ORCH: and the command that adds it"
     expect_eq "$(lc_objects "$env")" "$before" "$LC_ORCH: and leaves nothing behind"
 
+    log "lifecycle on $LC_ORCH: 2"
     # 2. A provided PostgreSQL: the deploy migrates it, the replicas (on two nodes of a swarm)
     # read and write it.
     lc_pallet env service "$env" add postgres
@@ -109,6 +111,7 @@ lifecycle_scenario() {
     expect_eq "$code" "302" "$LC_ORCH: four notes posted through the router (every replica takes some)"
     expect_contains "$(lc_page)" "<li>note 4 of $RUN_ID</li>" "$LC_ORCH: whichever replica answers has them"
 
+    log "lifecycle on $LC_ORCH: 3"
     # 3. One-off commands with the environment's database and /storage: output, exit status,
     # stdin; nothing left.
     lc_pallet run "$env" python3 manage.py shell -c "from notes.models import Note; print('notes', Note.objects.count())"
@@ -120,6 +123,7 @@ lifecycle_scenario() {
     expect_eq "$(lc_docker ps -a --filter "label=io.pallet.env=$env" --filter label=io.pallet.phase=run -q)" "" \
         "$LC_ORCH: no run container is left"
 
+    log "lifecycle on $LC_ORCH: 3b"
     # 3b. A backup while it serves: the database in pg_dump's custom format and /storage in a tar,
     # for root alone, listed with its note from any client.
     LOAD_RUN=lc_pallet; LOAD_HOST="$LC_DOMAIN"
@@ -143,6 +147,7 @@ lifecycle_scenario() {
         "1 4 700 root 700 root 600 root " \
         "$LC_ORCH: the notes' table with its data, the 4 files of /storage, for root alone"
 
+    log "lifecycle on $LC_ORCH: 4"
     # 4. Under load: an upgrade, a version that cannot start, scale up and down, rollback. The
     # data stays.
     LOAD_RUN=lc_pallet; LOAD_HOST="$LC_DOMAIN"
@@ -225,6 +230,7 @@ lifecycle_scenario() {
     expect_contains "$OUT" '"Version":"pallet-test-django:broken","ImageID"' "$LC_ORCH: history has the failed upgrade"
     expect_contains "$OUT" '"Result":"failed health check"' "$LC_ORCH: as a failed health check"
 
+    log "lifecycle on $LC_ORCH: 4b"
     # 4b. A migration that drops a column with data in it (django:3 drops Note.created), undone
     # by rollback --data: never without a yes; the old version back with the column and its
     # data; the restore of the backup it took first brings the dropped state back again.
@@ -272,6 +278,7 @@ lifecycle_scenario() {
     expect_contains "$CODE:$(lc_page)" "0:" "$LC_ORCH: restore of the backup of before django:3"
     expect_contains "$(lc_page)" "late note of $RUN_ID" "$LC_ORCH: django:1 serves its data"
 
+    log "lifecycle on $LC_ORCH: 4c"
     # 4c. Export and import: production's data in a staging copy (another environment), a file
     # off the engine; an archive that is no backup is refused and leaves nothing.
     local copy="$env-copy" archive copy_create=()
@@ -312,6 +319,7 @@ lifecycle_scenario() {
     expect_eq "$CODE" "0" "$LC_ORCH: the copy goes"
     rm -rf "$archive"
 
+    log "lifecycle on $LC_ORCH: 5"
     # 5. The edge of the engine addressed: this environment by its domain over HTTP (redirected)
     # and HTTPS with the user's certificate, next to an environment of that engine (and, on a
     # swarm, one reached through the edge alone); an upgrade under load through it.
@@ -380,6 +388,7 @@ lifecycle_scenario() {
     fi
     rm -rf "$tls"
 
+    log "lifecycle on $LC_ORCH: 6"
     # 6. Everything goes with rm --volumes.
     lc_pallet rm "$other" --volumes
     lc_pallet rm "$env" --volumes

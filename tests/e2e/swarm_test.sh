@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# Environments on Docker Swarm, on a real three-node swarm built on this machine (swarm_lib.sh),
-# shared by every case: release with replicas spread over the nodes and one /storage; deploys of
-# two clients that never overlap; kill -9 of a client mid-deploy; upgrade, a version that never
-# gets healthy, scale 3 -> 5 -> 2 and rollback under load with zero failed requests; a worker node
-# lost while serving; the same state seen from a second client; a non-root image; and bad input
-# (no manager, a shared path or an image missing on a node), which leaves nothing behind.
+# Environments on Docker Swarm, on the end-to-end tests' three-node swarm built on this machine
+# (swarm_lib.sh; the lifecycle scenario on it is swarm_lifecycle_test.sh): release with replicas
+# spread over the nodes and one /storage; deploys of two clients that never overlap; kill -9 of a
+# client mid-deploy; a failed deploy never served; process types; a worker node lost while
+# serving; the same state seen from a second client; a non-root image; volumes of a driver; and bad
+# input (no manager, a shared path or an image missing on a node), which leaves nothing behind.
 source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/swarm_lib.sh"
-source "$E2E_DIR/lifecycle.sh"
-setup nonroot swarm services frameworks
-trap 'swarm_down; finish; exit $?' EXIT
+setup "${SWARM_IMAGE_SETS[@]}"
+trap 'swarm_detach; finish; exit $?' EXIT
 
 # Runs `docker -H MANAGER pallet ARGS...` into OUT, ERR, CODE.
 spallet() { run_docker -H "$SWARM_HOST" pallet "$@"; }
@@ -32,29 +31,9 @@ fi
 pallet env create "$(env_name plain)" --shared-path /tmp
 expect_eq "$CODE:$(lines "$ERR")" "125:2" "--shared-path without --orchestrator swarm: a usage error"
 
-log "starting a three-node swarm"
-swarm_up 3 pallet-conformance:v1 pallet-conformance:v2 pallet-conformance:v3 pallet-conformance:unhealthy \
-    pallet-conformance:broken-deploy pallet-test-nonroot:numeric "$PALLET_ROUTER_IMAGE" \
-    pallet-test-django:1 pallet-test-django:2 pallet-test-django:3 pallet-test-django:broken "$PALLET_POSTGRES_IMAGE" "$PALLET_REDIS_IMAGE" \
-    pallet-conformance:proc-v1 pallet-conformance:proc-v2 pallet-conformance:proc-crash
-log "swarm up"
+swarm_attach || exit 1
 
-# The lifecycle scenario, as on one engine (lifecycle_test.sh): a Django project with a provided
-# PostgreSQL, run, upgrades under load, the edge.
-LC_ORCH=swarm
-LC_HOST="$SWARM_HOST"
-LC_CREATE=(--orchestrator swarm --shared-path "$SWARM_SHARED" --port "$SWARM_PORT")
-LC_EDGE_HTTP="$SWARM_EDGE_HTTP"
-LC_EDGE_HTTPS="$SWARM_EDGE_HTTPS"
-lc_docker() { node_docker 1 "$@"; }
-lc_spread() {
-    local service
-    service="$(node_docker 1 service ls --filter "label=io.pallet.env=$1" --filter label=io.pallet.phase=serve --format '{{.Name}}' | head -1)"
-    node_docker 1 service ps --filter desired-state=running --format '{{.Node}} {{.CurrentState}}' "$service" |
-        awk '$2 == "Running" { print $1 }' | sort -u | wc -l
-}
-lifecycle_scenario
-
+log "swarm: 2"
 # 2. Bad input on the swarm: nothing of it stays.
 before="$(swarm_objects)"
 spallet env create "$(env_name bad)" --orchestrator swarm --port "$SWARM_PORT"
@@ -72,6 +51,7 @@ expect_contains "$CODE:$ERR" "125:" "a --service-node no node has: refused"
 expect_contains "$ERR" "node9" "the error names it"
 expect_eq "$(swarm_objects)" "$before" "bad input left nothing on the swarm"
 
+log "swarm: 3"
 # 3. release v1 with 3 replicas: spread over nodes, one /storage for all of them.
 env="$(env_name web)"
 spallet env create "$env" --orchestrator swarm --shared-path "$SWARM_SHARED" --port "$SWARM_PORT" \
@@ -104,6 +84,7 @@ expect_eq "$(node_docker 1 service inspect -f '{{.Spec.TaskTemplate.ContainerSpe
     "$(node_docker 1 image inspect -f '{{.Id}}' pallet-conformance:v1)" \
     "the service runs the image the manager resolved, by ID (no registry here)"
 
+log "swarm: 4"
 # 4. An image missing on a node, or another build under its name on another: found before
 # anything runs, the nodes named.
 printf 'FROM pallet-conformance:v1\nLABEL io.pallet.test=only-node1\n' |
@@ -115,6 +96,7 @@ expect_eq "$CODE" "1" "a deploy of an image two nodes lack fails"
 expect_contains "$ERR" "is not on node(s) node2, node3" "the nodes without it, or with another build, are named"
 expect_eq "$(swarm_objects)" "$before" "and nothing is left of it"
 
+log "swarm: 5"
 # 5. Two clients deploy two versions at once: one waits, both succeed, never overlapping (the
 # app records start and end on the host's one clock). No secret reaches a command line.
 secret="planted-swarm-$RUN_ID"
@@ -141,6 +123,7 @@ else
 fi
 expect_eq "$(grep -acF -- "$secret" "$work/cmdlines")" "0" "no command line held the secret"
 
+log "swarm: 6"
 # 6. kill -9 of a client mid-deploy: the deploy goes on, the next one waits for it and proceeds.
 "$DOCKER" -H "$SWARM_HOST" pallet deploy "$env" pallet-conformance:v1 >/dev/null 2>&1 &
 for _ in $(seq 1 100); do
@@ -157,6 +140,7 @@ expect_eq "$(node_docker 1 service ls -q --filter "label=io.pallet.env=$env" --f
     "no deploy service is left for the swarm to run again"
 spallet env unset "$env" DEPLOY_SECONDS SECRET_KEY
 
+log "swarm: 7"
 # 7. A failed deploy is never served; its output stays readable.
 spallet release "$env" pallet-conformance:broken-deploy
 expect_eq "$CODE" "3" "a broken deploy fails the release with the deploy's exit code"
@@ -164,6 +148,7 @@ expect_eq "$(curl -s --max-time 5 "$url")" "v1" "v1 still serves"
 spallet logs "$env" --phase deploy
 expect_contains "$OUT" "deploy of broken-deploy" "logs --phase deploy shows what the failed deploy printed"
 
+log "swarm: 7b"
 # 7b. Process types on the swarm: a service per type, spread; an upgrade stops the old version's
 # workers before the new ones start; a version whose worker cannot start changes nothing.
 penv="$(env_name proc)"
@@ -201,6 +186,7 @@ expect_eq "$(workers)" "3/3" "the v2 workers run again"
 expect_eq "$("$DOCKER" -H "$SWARM_HOST" pallet status "$penv" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["Serving"])')" \
     "pallet-conformance:proc-v2" "v2 still serves"
 
+log "swarm: 8"
 # 8. A worker node lost while serving: the site keeps answering, the swarm puts its replicas on
 # the other nodes, and the router sends them requests (the swarm's DNS, no command of ours).
 spallet scale "$env" 3
@@ -211,7 +197,7 @@ python3 "$LOAD" "$url" --requests 200000 --clients 4 --until-file "$stop" --json
 E2E_PIDS+=("$loader")
 sleep 1
 log "stopping $victim"
-"$DOCKER" stop -t 1 "pallet-swarm-$RUN_ID-$victim" >/dev/null
+"$DOCKER" stop -t 1 "pallet-swarm-$SWARM_ID-$victim" >/dev/null
 back=0
 for _ in $(seq 1 90); do
     current="$(running_nodes)"
@@ -234,6 +220,7 @@ tasks="$(node_docker 1 service ps -q --filter desired-state=running "$(serve_ser
 resolved="$(node_docker 1 exec "$router" getent ahostsv4 "$(serve_service)" | cut -d' ' -f1 | sort -u)"
 expect_eq "$resolved" "$tasks" "the router's DNS lists the replacement task"
 
+log "swarm: 10"
 # 10. A second client sees the same state: no state is kept off the swarm.
 for args in "status $env --format json" "history $env --format json" "logs $env --phase deploy"; do
     # shellcheck disable=SC2086
@@ -244,6 +231,7 @@ for args in "status $env --format json" "history $env --format json" "logs $env 
 done
 expect_contains "$("$DOCKER" -H "$SWARM_HOST" pallet status "$env")" "3/3" "status shows the replicas"
 
+log "swarm: 11"
 # 11. An image that runs as a non-root user writes the shared /storage. (Its router listens on
 # a port of the manager node that the test does not publish: the plugin checks health from there.)
 nonroot="$(env_name nonroot)"
@@ -253,6 +241,7 @@ expect_eq "$CODE" "0" "release of an image running as uid 1000 on the swarm"
 expect_eq "$(stat -c %u "$SWARM_SHARED/$nonroot/storage")" "1000" "its /storage belongs to its user"
 expect_eq "$(find "$SWARM_SHARED/$nonroot/storage" -name 'serve-*' | wc -l)" "2" "both replicas wrote /storage"
 
+log "swarm: 11b"
 # 11b. /storage and /static as volumes of a driver instead of a shared path: the local driver
 # binding a directory that every node has from the shared filesystem (as an NFS export would).
 mkdir -p "$SWARM_SHARED/vols/storage" "$SWARM_SHARED/vols/static"
@@ -291,6 +280,7 @@ expect_eq "$CODE" "0" "rm --volumes of an environment on volumes"
 expect_eq "$(find "$SWARM_SHARED/vols" -mindepth 2 | wc -l)" "0" "its files are gone"
 expect_eq "$(node_docker 1 volume ls -q --filter "name=pallet-$vols-")" "" "its volumes on the manager are gone"
 
+log "swarm: 12"
 # 12. A router whose port something else holds on the node: a clear error, no router left.
 taken="$(env_name taken)"
 node_docker 1 run -d --name "pallet-swarm-blocker-$RUN_ID" -p 18083:80 "$PALLET_ROUTER_IMAGE" sleep 600 >/dev/null
@@ -301,6 +291,7 @@ expect_contains "$ERR" "port 18083 of its node is in use" "the error says the po
 expect_eq "$(node_docker 1 service ls -q --filter "name=pallet-$taken-router")" "" "no router is left behind"
 node_docker 1 rm -f "pallet-swarm-blocker-$RUN_ID" >/dev/null
 
+log "swarm: 13"
 # 13. rm removes everything of an environment from the swarm; --volumes its shared directory too.
 for e in "$env" "$taken" "$penv"; do
     spallet rm "$e"
@@ -315,7 +306,7 @@ expect_eq "$(swarm_objects | grep -c -- "-$nonroot-")" "0" "nothing of $nonroot 
 [ -d "$SWARM_SHARED/$env" ] && pass "rm without --volumes kept $env's shared directory" ||
     fail "rm without --volumes removed $SWARM_SHARED/$env"
 # Nor on the nodes: no container of a deploy, a check or a replica stays (the tasks of swarm jobs
-# would: moby/moby#42789). The node stopped in 9 is left out.
+# would: moby/moby#42789). The node stopped in 8 is left out.
 left=""
 for _ in $(seq 1 30); do
     left=""
