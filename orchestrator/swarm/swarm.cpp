@@ -980,7 +980,16 @@ void check_new_environment(Context& context, const state::Environment& env) {
         return problems;
     };
     try {
-        for (const auto& [node, problem] : run("touch \"$1\"", false)) {
+        std::map<std::string, std::string> unusable;
+        try {
+            unusable = run("touch \"$1\"", false);
+        } catch (const Error& e) {
+            throw Error(
+                fmt::format("the volumes of driver {} cannot be used: {}; is its plugin "
+                            "installed on every node?",
+                            env.volume_driver, e.what()));
+        }
+        for (const auto& [node, problem] : unusable) {
             throw Error(fmt::format("the volumes of driver {} cannot be used (node {}: {})",
                                     env.volume_driver, node, problem));
         }

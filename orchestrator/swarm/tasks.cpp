@@ -18,6 +18,12 @@ constexpr auto k_one_off_timeout = std::chrono::seconds(90);
 // One-off work is never restarted, so that it never runs twice, also not after a rejection.
 constexpr const char* k_once = "none";
 
+// A task the scheduler will not place while the swarm stays as it is: no node has a plugin it needs
+// (a volume driver). Waiting cannot help; other reasons (a node down) can pass.
+bool unplaceable(const docker::TaskRecord& task) {
+    return task.state == "pending" && task.error.find("missing plugin") != std::string::npos;
+}
+
 }  // namespace
 
 bool ran(const docker::TaskRecord& task) { return task.ended() && task.state != "rejected"; }
@@ -118,6 +124,9 @@ docker::TaskRecord run_once(Context& context, docker::ServiceSpec job, const cha
                 if (task.state == "rejected") {
                     rejected = fmt::format(" (node {}: {})", node_name(context, task.node_id),
                                            task_problem(task));
+                }
+                if (unplaceable(task)) {
+                    throw Error(fmt::format("{} could not run: {}", what, task.error));
                 }
             }
             if (all_rejected(tasks)) {

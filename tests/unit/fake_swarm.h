@@ -326,6 +326,15 @@ class FakeSwarm {
         return candidates[m_spread++ % candidates.size()];
     }
 
+    // Every node has the local volume driver alone.
+    static bool missing_plugin(const Service& service) {
+        return std::any_of(service.mounts.begin(), service.mounts.end(), [](const auto& mount) {
+            const auto at = mount.find("volume-driver=");
+            return at != std::string::npos && mount.compare(at + 14, 6, "local,") != 0 &&
+                   mount.substr(at + 14) != "local";
+        });
+    }
+
     void start_task(const Service& service, int slot, const std::string& on_node = "") {
         Task task;
         task.id = next_id('t');
@@ -333,7 +342,11 @@ class FakeSwarm {
         task.slot = slot;
         task.node = on_node.empty() ? place(service) : on_node;
         task.address = fmt::format("10.0.1.{}", ++m_addresses);
-        if (task.node.empty()) {
+        if (missing_plugin(service)) {
+            task.node.clear();
+            task.state = "pending";
+            task.error = fmt::format("no suitable node (missing plugin on {} nodes)", nodes.size());
+        } else if (task.node.empty()) {
             task.state = "pending";
             task.error = "no suitable node";
         } else if (task.node == nodes.front().id && start_container) {

@@ -4,6 +4,7 @@
 // use_cases_test.cpp.
 #include <gtest/gtest.h>
 
+#include "orchestrator/open.h"
 #include "phases/release.h"
 #include "phases/scale.h"
 #include "phases/status.h"
@@ -73,6 +74,29 @@ TEST_P(Swarm, AProvidedPostgresIsAServiceOnTheRoutersNodeCheckedByTheSwarm) {
                     has(command, "DB_DEFAULT_URL");
     }
     EXPECT_EQ(with_url, 2) << "the deploy job and the serve service";
+}
+
+TEST_P(Swarm, AVolumeDriverNoNodeHasIsRefusedAtOnceByName) {
+    state::Environment env;
+    env.name = "vols";
+    env.orchestrator = "swarm";
+    env.port = 18084;
+    env.volume_driver = "no-such-driver";
+    env.volume_options["path"] = "{volume}";
+    try {
+        orchestrator::check_new_environment(context, env);
+        FAIL() << "refused";
+    } catch (const Error& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("the volumes of driver no-such-driver cannot be used"),
+                  std::string::npos)
+            << what;
+        EXPECT_NE(what.find("missing plugin on 3 nodes"), std::string::npos)
+            << "the scheduler's word, not a wait for the timeout: " << what;
+    }
+    for (const auto& [name, service] : engine.swarm.services) {
+        EXPECT_EQ(name.find("pallet-vols-"), std::string::npos) << "its check is gone: " << name;
+    }
 }
 
 TEST_P(Swarm, ProvidedServicesGoToTheServiceNodeWhenOneIsNamed) {
