@@ -294,7 +294,8 @@ Result ProcessRunner::run(const Command& command) {
         if (in_fd >= 0) {
             add(in_fd, POLLOUT);
         }
-        const bool watch_cancel = command.on_cancel == OnCancel::terminate && !terminated;
+        const bool watch_cancel =
+            command.on_cancel == OnCancel::terminate && !terminated && !cancel::shielded();
         if (watch_cancel) {
             add(cancel::wait_fd(), POLLIN);
         }

@@ -11,6 +11,7 @@
 #include "services/backup.h"
 #include "state/history.h"
 #include "state/labels.h"
+#include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/text_table.h"
@@ -143,6 +144,7 @@ state::Environment existing(Context& context, orchestrator::Orchestrator& opened
 // never hides the failure.
 void clean_up(orchestrator::Orchestrator& opened, const state::Environment& env, const char* script,
               const std::string& arg) {
+    const cancel::Shield shield;  // after a Ctrl-C too
     try {
         std::string ignored;
         opened.run_data_job(env, {"", script, {arg}, {}, false}, ignored);

@@ -11,6 +11,7 @@
 #include "phases/maintenance.h"
 #include "phases/rollout.h"
 #include "services/backup.h"
+#include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -172,6 +173,14 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
             throw Error(fmt::format("{} failed:\n{}", what, job_output_tail(output)));
         }
     };
+    // After a failure or a Ctrl-C (under a shield): what it leaves is not the error to tell.
+    const auto discard = [&](const std::string& kind, const std::string& script,
+                             bool with_storage) {
+        try {
+            job(kind, script, with_storage, "cleanup");
+        } catch (...) {
+        }
+    };
     // The page goes whatever happened to the processes (a wait cut short by Ctrl-C).
     const auto back_to_serving = [&] {
         std::exception_ptr failed;
@@ -194,7 +203,10 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
             processes->stop();
         }
         // The data it replaces, kept first, once nothing writes it: the restore can be undone.
-        before = take_backup(context, opened, env, "before restore of " + id, "", storage, id);
+        // On top of --keep-backups: a restore that fails discards it, and has cost no backup.
+        state::Environment keeping = env;
+        ++keeping.keep_backups;
+        before = take_backup(context, opened, keeping, "before restore of " + id, "", storage, id);
         if (postgres) {
             context.step("restoring PostgreSQL into a new database beside {}'s", env.name);
             job("postgres",
@@ -213,7 +225,8 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
         }
     } catch (...) {
         // Each step of the way back on its own: the error on its way out is the one to tell,
-        // and the environment's own data is untouched.
+        // and the environment's own data is untouched. A Ctrl-C waits until they are done.
+        const cancel::Shield shield;
         const auto quietly = [](const std::function<void()>& step) {
             try {
                 step();
@@ -221,19 +234,27 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
             }
         };
         if (postgres) {
-            quietly([&] {
-                job("postgres",
+            discard("postgres",
                     services::discard_script(env.services.at("postgres"), endpoint("postgres")),
-                    false, "cleanup");
-            });
+                    false);
         }
         if (storage) {
-            quietly([&] { job("", k_storage_discard, true, "cleanup"); });
+            discard("", k_storage_discard, true);
+        }
+        // Nothing changed: neither the backup of what is still there nor an archive imported for
+        // this restore stays listed.
+        if (!before.empty()) {
+            discard_backup(opened, env, before);
+        }
+        if (!options.from.empty()) {
+            discard_backup(opened, env, id);
         }
         quietly(back_to_serving);
         throw;
     }
-    // Both are there: they take the place of what was.
+    // Both are there: they take the place of what was. A Ctrl-C from here on waits for the swap
+    // and the way back to serving (a few seconds), not to leave half of it.
+    const cancel::Shield shield;
     try {
         if (postgres) {
             context.step("swapping the restored database in");

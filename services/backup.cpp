@@ -179,7 +179,13 @@ std::string discard_script(const ServiceConfig& service, const Endpoint& endpoin
     if (service.kind != "postgres") {
         return "";
     }
-    return fmt::format("{}sql -c \"DROP DATABASE IF EXISTS \\\"$2\\\"\"\n", admin_sql(endpoint));
+    // A restore cut short may still be connected to it (its client gone, its server process
+    // not yet): ended first, as DROP DATABASE ... WITH (FORCE) would (PostgreSQL 13 and later).
+    return fmt::format(
+        "{}sql -c \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$2' "
+        "AND pid <> pg_backend_pid()\" >/dev/null\n"
+        "sql -c \"DROP DATABASE IF EXISTS \\\"$2\\\"\"\n",
+        admin_sql(endpoint));
 }
 
 std::vector<std::pair<std::string, std::string>> dump_variables(const ServiceConfig& service) {

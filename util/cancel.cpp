@@ -143,9 +143,17 @@ void sleep_at_most(std::chrono::milliseconds step, std::chrono::steady_clock::ti
     sleep(std::max(std::chrono::milliseconds(0), std::min(step, left)));
 }
 
+namespace {
+std::atomic<int> g_shields{0};
+}  // namespace
+
+Shield::Shield() { ++g_shields; }
+Shield::~Shield() { --g_shields; }
+bool shielded() { return g_shields.load() > 0; }
+
 void sleep(std::chrono::milliseconds duration) {
     if (g_virtual) {
-        if (requested()) {
+        if (requested() && !shielded()) {
             throw Cancelled();
         }
         g_slept_ns += std::chrono::nanoseconds(duration).count();
@@ -153,12 +161,16 @@ void sleep(std::chrono::milliseconds duration) {
     }
     const auto end = std::chrono::steady_clock::now() + duration;
     while (true) {
-        if (requested()) {
+        if (requested() && !shielded()) {
             throw Cancelled();
         }
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             end - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
+            return;
+        }
+        if (requested()) {  // shielded: the descriptor stays readable, a poll would not wait
+            std::this_thread::sleep_for(left);
             return;
         }
         pollfd fd{wait_fd(), POLLIN, 0};

@@ -31,7 +31,19 @@ std::chrono::steady_clock::time_point now();
 // its deadlines run as they would, in no time. Off again with false.
 void use_virtual_time(bool on);
 
-// Waits for `duration`, or throws Cancelled as soon as cancellation is requested.
+// While one lives, a requested cancellation waits: commands run to their end and sleeps pass,
+// so that the cleanup after a failure or a Ctrl-C does its work. The request stays, and acts
+// again once the last one is gone.
+class Shield {
+  public:
+    Shield();
+    ~Shield();
+    Shield(const Shield&) = delete;
+    Shield& operator=(const Shield&) = delete;
+};
+bool shielded();
+
+// Waits for `duration`, or throws Cancelled as soon as cancellation is requested (unshielded).
 void sleep(std::chrono::milliseconds duration);
 
 // Waits for `step`, or until `until` if that comes first (a poll that ends on its deadline,

@@ -220,9 +220,16 @@ lifecycle_scenario() {
     expect_eq "$CODE" "1" "$LC_ORCH: a backup of a newer PostgreSQL major version is refused"
     expect_contains "$ERR" "an older major version cannot take it" "$LC_ORCH: the error says why"
     "${edit[@]}" "echo 150000 > /b/$snapshot/postgres.version; head -c 2000 /b/$snapshot/postgres.dump > /tmp/d; cat /tmp/d > /b/$snapshot/postgres.dump"
+    local backups; backups="$(lc_backup_count "$env")"
     lc_pallet restore "$env" "$snapshot"
     expect_eq "$CODE" "1" "$LC_ORCH: the restore of a corrupt backup fails"
     expect_contains "$ERR" "the restore of PostgreSQL failed" "$LC_ORCH: it says what failed"
+    expect_eq "$(lc_backup_count "$env")" "$backups" \
+        "$LC_ORCH: and keeps no backup of what it did not replace"
+    local server; server="$(lc_docker ps -q --filter "label=io.pallet.env=$env" --filter label=io.pallet.service=postgres | head -1)"
+    expect_eq "$(lc_docker exec "$server" psql -U pallet -d postgres -Atc \
+        "SELECT count(*) FROM pg_database WHERE datname LIKE '%\\_restore\\_%'" 2>&1)" "0" \
+        "$LC_ORCH: nor the database it restored into"
     expect_contains "$(lc_page)" "late note of $RUN_ID" "$LC_ORCH: and the environment serves its own data"
     lc_pallet status "$env" --format json
     expect_contains "$OUT" '"Maintenance":false' "$LC_ORCH: out of maintenance"

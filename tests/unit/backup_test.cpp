@@ -13,6 +13,7 @@
 #include "phases/restore.h"
 #include "services/backup.h"
 #include "use_case_fixture.h"
+#include "util/cancel.h"
 
 namespace pallet::phases {
 namespace {
@@ -104,6 +105,41 @@ class Backups : public UseCase {
                    "{\"id\":\"20261125-100000-cccc\",\"time\":1795600800,"
                    "\"why\":\"before deploy of shop:1\",\"contents\":[\"postgres\"]}\n";
         };
+    }
+    // After a restore cut short (commands from `from` on): the database beside and the backup of
+    // what it would have replaced went again, and the site is out of maintenance.
+    void expect_undone(size_t from) {
+        std::string before;  // the backup of what the restore would replace
+        int restored = -1;
+        int dropped = -1;
+        int removed = -1;
+        for (const size_t job : data_jobs(from)) {
+            const auto& args = engine.commands[job];
+            const std::string script = script_of(args);
+            if (script.find("mv \"$1\" \"/backups/$2\"") != std::string::npos) {
+                const auto partial = std::find_if(args.begin(), args.end(), [](const auto& arg) {
+                    return arg.rfind("/backups/.partial-", 0) == 0;
+                });
+                ASSERT_TRUE(partial != args.end() && partial + 3 < args.end());
+                before = *(partial + 1);
+                EXPECT_EQ(*(partial + 3), "11") << "on top of the 10 kept: it costs no backup";
+            } else if (script.find("pg_restore") != std::string::npos) {
+                restored = static_cast<int>(job);
+            } else if (script.find("DROP DATABASE IF EXISTS") != std::string::npos) {
+                dropped = static_cast<int>(job);
+                EXPECT_NE(script.find("pg_terminate_backend"), std::string::npos)
+                    << "a restore cut short may still hold it";
+            } else if (!before.empty() &&
+                       std::find(args.begin(), args.end(), before) != args.end()) {
+                removed = static_cast<int>(job);
+            }
+        }
+        ASSERT_FALSE(before.empty()) << "what it replaces is kept first";
+        ASSERT_NE(restored, -1);
+        EXPECT_GT(dropped, restored) << "the database beside goes";
+        EXPECT_GT(removed, restored) << "and the backup of what is still there";
+        EXPECT_FALSE(state::EnvironmentStore(docker).get("shop").maintenance)
+            << "the site serves again";
     }
     bool deploy_started(const std::vector<std::string>& args) const {
         const std::string name = swarm() ? "pallet-shop-deploy-" : "pallet-shop-deploy";
@@ -332,6 +368,47 @@ TEST_P(Backups, RedisIsRestoredInItsOwnImageAfterTheBackupOfWhatItHolds) {
     EXPECT_NE(dumped, -1) << "what the Redis held is not kept first";
     EXPECT_LT(dumped, restored);
     EXPECT_NE(said.find("what it replaced is the backup " + before), std::string::npos) << said;
+}
+
+// A restore cut short, by a failure or a Ctrl-C during its pg_restore: the database beside and the
+// backup of what it would replace go, and the site serves again.
+TEST_P(Backups, AFailedRestoreDiscardsWhatItMadeAndTheBackupOfWhatIsStillThere) {
+    create_with_postgres();
+    engine.printed = one_backup("[\"postgres\"]");
+    engine.before = [this](const std::vector<std::string>& args) {
+        engine.exit_code = script_of(args).find("pg_restore") != std::string::npos ? 1 : 0;
+    };
+    const size_t from = engine.commands.size();
+    ::testing::internal::CaptureStderr();
+    EXPECT_THROW(restore_backup(context, RestoreOptions{"shop", "20261125-110000-aaaa"}), Error);
+    ::testing::internal::GetCapturedStderr();
+    engine.before = nullptr;
+    engine.exit_code = 0;
+    expect_undone(from);
+}
+
+TEST_P(Backups, ACtrlCDuringARestoreWaitsForItsCleanup) {
+    create_with_postgres();
+    engine.printed = one_backup("[\"postgres\"]");
+    struct Reset {
+        ~Reset() { cancel::reset(); }
+    } reset;
+    // As the process runner does: once cancelled, a command is stopped, unless shielded.
+    engine.before = [](const std::vector<std::string>& args) {
+        if (script_of(args).find("pg_restore") != std::string::npos) {
+            cancel::request();
+        }
+        if (cancel::requested() && !cancel::shielded()) {
+            throw Cancelled();
+        }
+    };
+    const size_t from = engine.commands.size();
+    ::testing::internal::CaptureStderr();
+    EXPECT_THROW(restore_backup(context, RestoreOptions{"shop", "20261125-110000-aaaa"}),
+                 Cancelled);
+    ::testing::internal::GetCapturedStderr();
+    engine.before = nullptr;
+    expect_undone(from);
 }
 
 TEST_P(Backups, ABackupWithRedisNeedsAProvidedRedisAndChangesNothingElse) {
