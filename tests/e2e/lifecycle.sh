@@ -156,11 +156,14 @@ lifecycle_scenario() {
     expect_eq "$(field '["failures"]')" "0" "$LC_ORCH: upgrade: 0 failed of $(field '["requests"]') requests"
     expect_eq "$(lc_serving "$env")" "pallet-test-django:2 2" "$LC_ORCH: django:2 serves, 2 replicas"
     expect_contains "$(lc_page)" "<li>note 4 of $RUN_ID</li>" "$LC_ORCH: the notes are still there"
+    # It never gets healthy: it fails when the health timeout ends, 10 s here rather than 30 s.
+    lc_pallet env update "$env" --health-timeout 10s
     under_load release "$env" pallet-test-django:broken
     expect_eq "$CODE" "1" "$LC_ORCH: an upgrade whose server cannot start fails"
     expect_contains "$ERR" "did not become healthy, so nothing changed for users" "$LC_ORCH: it says so"
     expect_eq "$(field '["failures"]')" "0" "$LC_ORCH: failed upgrade: 0 failed requests"
     expect_eq "$(lc_serving "$env")" "pallet-test-django:2 2" "$LC_ORCH: django:2 still serves"
+    lc_pallet env update "$env" --health-timeout 30s
     under_load scale "$env" 3
     expect_eq "$CODE:$(field '["failures"]')" "0:0" "$LC_ORCH: scale to 3: 0 failed requests"
     under_load scale "$env" 1
