@@ -253,6 +253,17 @@ std::vector<std::string> DockerCli::list_networks(const std::vector<std::string>
     return query_lines(args);
 }
 
+std::vector<std::string> DockerCli::network_subnets() {
+    const auto ids = query_lines({"network", "ls", "--quiet"});
+    if (ids.empty()) {
+        return {};
+    }
+    std::vector<std::string> args = {"network", "inspect", "--format",
+                                     "{{range .IPAM.Config}}{{println .Subnet}}{{end}}"};
+    args.insert(args.end(), ids.begin(), ids.end());
+    return query_lines(args);
+}
+
 std::vector<std::string> DockerCli::container_label_values(
     const std::vector<std::string>& label_filters, const std::string& label) {
     std::vector<std::string> args = {"container", "ls", "--all", "--format",
@@ -327,8 +338,12 @@ bool DockerCli::exec_succeeds(const std::string& container, const std::vector<st
     return execute(args, Command{}, true).ok();  // a command in a container may change anything
 }
 
-void DockerCli::create_network(const std::string& name, const Labels& labels) {
+void DockerCli::create_network(const std::string& name, const Labels& labels,
+                               const std::string& subnet) {
     std::vector<std::string> args = {"network", "create"};
+    if (!subnet.empty()) {
+        args.insert(args.end(), {"--subnet", subnet});
+    }
     argv::append_labels(args, labels);
     args.push_back(name);
     change(args);
@@ -374,12 +389,13 @@ int DockerCli::run_captured(const ContainerSpec& spec, std::string& output) {
 }
 
 int DockerCli::run_streamed(const ContainerSpec& spec, const std::string& input, bool data_out,
-                            std::string& output) {
+                            std::string& output, const std::string& data_file) {
     ContainerSpec streamed = spec;
     streamed.interactive = !input.empty();  // docker passes its stdin on
     Command options;
     options.stdin_file = input;
     options.output = data_out ? Output::data : Output::capture;
+    options.stdout_file = data_file;
     Result result = run_container(streamed, "run", false, options, true);
     output = result.out + result.err;
     return result.exit_code;

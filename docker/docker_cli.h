@@ -149,6 +149,8 @@ class DockerCli {
     std::optional<ContainerRecord> inspect_container(const std::string& name);
     std::vector<VolumeRecord> list_volumes(const std::vector<std::string>& label_filters);
     std::vector<std::string> list_networks(const std::vector<std::string>& label_filters);
+    // The IPv4 subnets of every network of the engine ("172.17.0.0/16"); one ls, one inspect.
+    std::vector<std::string> network_subnets();
     // Each matching container's value of `label`, one docker call, no inspect (completion).
     std::vector<std::string> container_label_values(const std::vector<std::string>& label_filters,
                                                     const std::string& label);
@@ -173,7 +175,9 @@ class DockerCli {
     bool exec_detached(const std::string& container, const std::vector<std::string>& argv);
     // Runs `argv` in a running container; true when it exits 0. Printed under --dry-run.
     bool exec_succeeds(const std::string& container, const std::vector<std::string>& argv);
-    void create_network(const std::string& name, const Labels& labels);
+    // A bridge network, on `subnet` when one is given (else docker's address pools give one).
+    void create_network(const std::string& name, const Labels& labels,
+                        const std::string& subnet = "");
     void create_volume(const std::string& name, const Labels& labels);
     // Runs in the foreground with live output; returns the container's exit status.
     int run_attached(const ContainerSpec& spec);
@@ -182,9 +186,10 @@ class DockerCli {
     int run_captured(const ContainerSpec& spec, std::string& output);
     // Runs in the foreground with the file `input` as its stdin ("": none, "-": the plugin's
     // own), read as it goes, and with its stdout on the plugin's stdout when `data_out` (an
-    // archive); what else it prints goes to `output`. Returns its exit status.
+    // archive), or in the file `data_file` when one is named; what else it prints goes to
+    // `output`. Returns its exit status.
     int run_streamed(const ContainerSpec& spec, const std::string& input, bool data_out,
-                     std::string& output);
+                     std::string& output, const std::string& data_file = "");
     // Starts in the background. name_taken when another container already has spec.name.
     StartOutcome run_detached(const ContainerSpec& spec);
     // Creates without starting (a record that only carries labels, or a container to prepare

@@ -232,6 +232,16 @@ Result ProcessRunner::run(const Command& command) {
                 fmt::format("cannot read {}: {}", command.stdin_file, std::strerror(errno)));
         }
     }
+    int out_file = -1;
+    if (command.output == Output::data && !command.stdout_file.empty()) {
+        out_file =
+            ::open(command.stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (out_file < 0) {
+            Pipe::close_fd(in_file);
+            throw Error(
+                fmt::format("cannot write {}: {}", command.stdout_file, std::strerror(errno)));
+        }
+    }
     std::error_code spawn_error;
     bp::child child;
     {
@@ -242,6 +252,7 @@ Result ProcessRunner::run(const Command& command) {
         const int no_fd = -1;
         const int out_target = capture                            ? out_pipe.write_end
                                : command.output == Output::stderr ? STDERR_FILENO
+                               : out_file >= 0                    ? out_file
                                                                   : no_fd;
         ChildFds fds{command.stdin_data ? in_pipe.read_end : in_file, out_target,
                      capture_err ? err_pipe.write_end : no_fd};
@@ -255,6 +266,7 @@ Result ProcessRunner::run(const Command& command) {
     err_pipe.close_write();
     in_pipe.close_read();
     Pipe::close_fd(in_file);
+    Pipe::close_fd(out_file);
     if (spawn_error) {
         throw Error(fmt::format("cannot run {}: {}", exe.string(), spawn_error.message()));
     }

@@ -32,6 +32,9 @@ struct Command {
     // ...or this file ("-": the plugin's own stdin), read by the program as it goes (an archive
     // too large to hold in memory).
     std::string stdin_file;
+    // Output::data: the program's stdout goes into this file (made or emptied, for the user
+    // alone) instead of the plugin's stdout.
+    std::string stdout_file;
     // The user's stdin and terminal: stdin is inherited and the program stays in the plugin's
     // process group, so that the terminal's input and signals reach it (docker run -it).
     bool interactive = false;

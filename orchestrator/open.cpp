@@ -6,6 +6,7 @@
 #include <future>
 
 #include "orchestrator/engine/engine.h"
+#include "orchestrator/engine/networks.h"
 #include "orchestrator/swarm/swarm.h"
 #include "state/labels.h"
 #include "state/snapshot.h"
@@ -63,7 +64,9 @@ std::vector<std::string> image_names(Context& context) { return context.docker.l
 
 void check_new_environment(Context& context, const state::Environment& env) {
     if (env.swarm()) {
-        swarm::check_new_environment(context, env);
+        swarm::check_new_environment(context, env);  // overlay networks: the swarm's own pool
+    } else {
+        engine::check_network_pool(context);
     }
 }
 

@@ -123,10 +123,11 @@ struct DataJob {
     bool storage = false;                                  // /storage mounted, read-only...
     bool storage_writable = false;                         // ...or writable (a restore)
     // Streams, for an archive too large for memory: a file read as the job's stdin ("-": the
-    // plugin's own stdin), and the job's stdout on the plugin's stdout (then `output` holds
-    // its stderr alone).
+    // plugin's own stdin), and the job's stdout on the plugin's stdout, or in the file
+    // `output_file` when one is named (then `output` holds its stderr alone).
     std::string input = "";
     bool output_to_stdout = false;
+    std::string output_file = "";
 };
 
 // A process of a new version that did not stay up.

@@ -435,16 +435,13 @@ int run_backup_rm(Context& context, const std::string& name, const std::vector<s
     return 0;
 }
 
-int run_backup_export(Context& context, const std::string& name, const std::string& id) {
-    const std::string path = "docker pallet backup export";
-    state::validate_env_name(name, path);
-    check_backup_id(id, name, path);
-    auto opened = orchestrator::open(context, name);
-    const state::Environment env = existing(context, *opened, name);
+void export_backup(Context& context, orchestrator::Orchestrator& opened,
+                   const state::Environment& env, const std::string& id, const std::string& file) {
     orchestrator::DataJob job{"", k_export_script, {id}, {}, false};
     job.output_to_stdout = true;
+    job.output_file = file;
     std::string output;
-    const int code = opened->run_data_job(env, job, output);
+    const int code = opened.run_data_job(env, job, output);
     if (code == 3) {
         throw no_such_backup(context, env.name, id);
     }
@@ -452,6 +449,15 @@ int run_backup_export(Context& context, const std::string& name, const std::stri
         throw Error(fmt::format("the export of the backup {} of {} failed (exit {}):\n{}", id,
                                 env.name, code, job_output_tail(output)));
     }
+}
+
+int run_backup_export(Context& context, const std::string& name, const std::string& id) {
+    const std::string path = "docker pallet backup export";
+    state::validate_env_name(name, path);
+    check_backup_id(id, name, path);
+    auto opened = orchestrator::open(context, name);
+    const state::Environment env = existing(context, *opened, name);
+    export_backup(context, *opened, env, id, "");
     context.done("exported the backup {} of {}", id, env.name);
     return 0;
 }
@@ -462,8 +468,9 @@ void discard_backup(orchestrator::Orchestrator& opened, const state::Environment
 }
 
 std::string import_backup(Context& context, orchestrator::Orchestrator& opened,
-                          const state::Environment& env, const std::string& file) {
-    const std::string from = file == "-" ? std::string("stdin") : file;
+                          const state::Environment& env, const std::string& file,
+                          const std::string& shown) {
+    const std::string from = !shown.empty() ? shown : file == "-" ? std::string("stdin") : file;
     const double now = context.docker.engine_now();
     const std::string id = new_backup_id(now);
     const std::string partial = "/backups/.partial-" + id;

@@ -63,11 +63,16 @@ int run_backup_rm(Context& context, const std::string& env, const std::vector<st
 // import_backup takes.
 int run_backup_export(Context& context, const std::string& env, const std::string& id);
 
-// Takes the archive `file` (backup export's; "-": stdin) in as a new backup of `env` ("imported
+// Writes the backup `id` of `env` as backup export's archive into `file` ("": stdout).
+void export_backup(Context& context, orchestrator::Orchestrator& opened,
+                   const state::Environment& env, const std::string& id, const std::string& file);
+// Takes the archive `file` (backup export's; "-": stdin; messages call it `shown` when given) in
+// as a new backup of `env` ("imported
 // from ENV's backup ID") and returns its ID. Refuses an archive of any other form (nothing is
 // left of it then).
 std::string import_backup(Context& context, orchestrator::Orchestrator& opened,
-                          const state::Environment& env, const std::string& file);
+                          const state::Environment& env, const std::string& file,
+                          const std::string& shown = "");
 // Removes a backup, saying nothing (an import a refused restore leaves).
 void discard_backup(orchestrator::Orchestrator& opened, const state::Environment& env,
                     const std::string& id);

@@ -23,7 +23,7 @@ struct EnvCreateOptions {
     std::optional<std::string> process_settle;        // a duration: new processes stay up
     std::vector<std::string> services;                // create only: NAME or NAME=URL
     bool check = false;                               // create only: check external servers answer
-    std::string orchestrator = "engine";              // create only: engine or swarm
+    std::optional<std::string> orchestrator;          // create only: engine (default) or swarm
     std::optional<std::string> shared_path;           // swarm: DIR on every node
     std::optional<std::string> router_node;           // swarm: the router's node
     std::optional<std::string> service_node;          // swarm: provided services' node
@@ -42,6 +42,10 @@ struct EnvCreateOptions {
     std::optional<int> keep_backups;            // how many backups are kept
     bool backup_before_deploy = false;          // a deploy takes a backup first (the default)
     bool no_backup_before_deploy = false;       // it does not
+    std::optional<std::string> ttl;             // a duration: expires after that long idle
+    bool no_ttl = false;                        // never expires
+    std::optional<std::string> from;            // create only: a copy of this environment...
+    std::optional<std::string> data;            // ...with its data, of this backup ("": latest)
 };
 
 int run_env_create(Context& context, const EnvCreateOptions& options);
@@ -51,6 +55,9 @@ int run_env_service_add(Context& context, const std::string& name,
 int run_env_service_rm(Context& context, const std::string& name,
                        const std::vector<std::string>& kinds, bool volumes);
 int run_env_ls(Context& context, Format format, bool quiet);
+// `docker pallet env prune`: removes every environment whose time to live has passed, with its
+// volumes and backups (under --dry-run: names them).
+int run_env_prune(Context& context);
 // Variables are listed by name, external URLs masked; `reveal` shows their values.
 int run_env_show(Context& context, const std::string& name, Format format, bool reveal);
 int run_env_set(Context& context, const std::string& name, const std::vector<std::string>& pairs);

@@ -1,9 +1,13 @@
 // `docker pallet env create` and `env update`: settings, checked, and what follows them (the edge,
 // a certificate).
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iterator>
@@ -12,12 +16,15 @@
 #include "orchestrator/engine/services.h"
 #include "orchestrator/open.h"
 #include "phases/acme.h"
+#include "phases/backup.h"
 #include "phases/edge.h"
 #include "phases/env_commands.h"
 #include "phases/phase_env.h"
+#include "phases/restore.h"
 #include "phases/services.h"
 #include "state/environments.h"
 #include "state/labels.h"
+#include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/text_table.h"
@@ -220,6 +227,15 @@ void apply_settings(state::Environment& env, const EnvCreateOptions& options,
     env.backup_before_deploy = options.backup_before_deploy ||
                                (env.backup_before_deploy && !options.no_backup_before_deploy);
     env.keep_backups = options.keep_backups.value_or(env.keep_backups);
+    if (options.ttl && options.no_ttl) {
+        throw UsageError("--ttl and --no-ttl: give one of them", path);
+    }
+    if (options.ttl) {
+        env.ttl = duration_option(*options.ttl, "--ttl", 1, 366 * k_day, path);
+    }
+    if (options.no_ttl) {
+        env.ttl = 0;
+    }
     apply_tls(env, options, path);
     if (!env.tls_cert.empty() && !env.tls_acme) {
         // Checked again whenever the domain changes: the certificate must name it.
@@ -290,18 +306,145 @@ void obtain_certificate(Context& context, state::Environment& env,
         util::utc_time(util::certificate_info(env.tls_cert).not_after, "%Y-%m-%dT%H:%M:%SZ"));
 }
 
+// The settings of a copy of `source` (env create --from): all of them but what is the source's
+// alone (its host names, its fixed port, its provided services' passwords) and its state
+// (maintenance, a failed ACME request). Options given with --from apply on top.
+state::Environment copy_of(const state::Environment& source, const EnvCreateOptions& options,
+                           const std::string& path) {
+    if (options.orchestrator || options.shared_path || options.router_node ||
+        options.service_node || options.volume_driver || !options.volume_options.empty()) {
+        throw UsageError(
+            fmt::format("a copy runs where {} does: --orchestrator, --shared-path, "
+                        "--volume-driver, --volume-opt, --router-node and --service-node do not go "
+                        "with --from",
+                        source.name),
+            path);
+    }
+    if (!options.site_domain && source.site_domain != "localhost") {
+        throw UsageError(
+            fmt::format("{}'s domain is {}: give the copy one of its own "
+                        "(--site-domain {}.{})",
+                        source.name, source.site_domain, options.name, source.site_domain),
+            path);
+    }
+    state::Environment copy = source;
+    copy.generation = 0;
+    copy.maintenance = false;
+    copy.maintenance_message.clear();
+    copy.acme_failure.clear();
+    copy.touched = 0;
+    copy.aliases.clear();
+    if (!copy.edge_only) {
+        copy.port = 0;  // any free one, unless --port says
+    }
+    for (auto& [kind, service] : copy.services) {
+        if (service.provisioned()) {
+            service = services::parse_service_arg(kind, path);  // passwords of its own
+        }
+    }
+    return copy;
+}
+
+// A file of this command's own (a backup on its way between two environments): made for the
+// user alone, removed when this goes.
+class TemporaryFile {
+  public:
+    TemporaryFile() {
+        const char* dir = std::getenv("TMPDIR");
+        std::string pattern =
+            std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/docker-pallet-XXXXXX";
+        const int fd = ::mkstemp(pattern.data());
+        if (fd < 0) {
+            throw Error(fmt::format("cannot make a temporary file in {}: {}",
+                                    pattern.substr(0, pattern.rfind('/')), std::strerror(errno)));
+        }
+        ::close(fd);
+        m_path = pattern;
+    }
+    TemporaryFile(const TemporaryFile&) = delete;
+    TemporaryFile& operator=(const TemporaryFile&) = delete;
+    ~TemporaryFile() { ::unlink(m_path.c_str()); }
+    const std::string& path() const { return m_path; }
+
+  private:
+    std::string m_path;
+};
+
+// env create --from --data: the backup `wanted` of `source` ("": its newest; a new one when it
+// has none) restored into the new environment `env`, its services started for it.
+void copy_data(Context& context, const state::Environment& source, const state::Environment& env,
+               const std::string& wanted) {
+    auto from = orchestrator::open(context, source.name);
+    const state::Environment source_now = from->ensure();
+    std::string id = wanted;
+    if (id.empty()) {
+        const auto backups = list_backups(context, *from, source_now);
+        if (backups.empty()) {
+            context.step("{} has no backup yet: taking one", source.name);
+            id = take_backup(context, *from, source_now, "for the copy " + env.name, "", true);
+        } else {
+            id = backups.front().id;
+        }
+    }
+    if (context.docker.dry_run()) {
+        context.done("copy of the backup {} of {} into {}", id.empty() ? "(new)" : id, source.name,
+                     env.name);
+        return;
+    }
+    context.step("copying the backup {} of {} into {}", id, source.name, env.name);
+    const TemporaryFile archive;
+    export_backup(context, *from, source_now, id, archive.path());
+    auto opened = orchestrator::open(context, env.name);
+    const state::Environment ensured = opened->ensure();
+    opened->provide_services(ensured);
+    RestoreOptions restore{env.name};
+    restore.from = archive.path();
+    restore.from_name = fmt::format("{}'s backup {}", source.name, id);
+    restore.into_new = true;
+    restore_backup(context, restore);
+}
+
 }  // namespace
 
 int run_env_create(Context& context, const EnvCreateOptions& options) {
-    state::validate_env_name(options.name, "docker pallet env create");
+    const std::string path = "docker pallet env create";
+    state::validate_env_name(options.name, path);
     state::Environment env;
+    std::optional<state::Environment> source;
+    if (options.from) {
+        state::validate_env_name(*options.from, path);
+        if (options.data && !options.data->empty()) {
+            check_backup_id(*options.data, *options.from, path);
+        }
+        source = state::EnvironmentStore(context.docker).get(*options.from);
+        env = copy_of(*source, options, path);
+    } else if (options.data) {
+        throw UsageError("--data goes with --from ENV, the environment whose data it copies", path);
+    }
     env.name = options.name;
-    apply_settings(env, options, "docker pallet env create");
-    if (options.site_domain || options.aliases) {
+    try {
+        apply_settings(env, options, path);
+    } catch (const UsageError&) {
+        throw;
+    } catch (const Error& e) {
+        if (!options.from) {
+            throw;
+        }
+        throw Error(
+            fmt::format("{} (the certificate of {}: give the copy its own with "
+                        "--tls-cert and --tls-key, or --tls acme, or --tls none)",
+                        e.what(), *options.from));
+    }
+    if (env.ttl > 0) {
+        env.touched = context.docker.engine_now();
+    }
+    if (options.site_domain || options.aliases || options.from) {
         check_domain_free(context, env);
     }
-    add_service_args(options.services, env.services, "docker pallet env create");
-    if (options.orchestrator == "swarm") {
+    add_service_args(options.services, env.services, path);
+    if (options.from) {
+        // Where its source runs, as its source does.
+    } else if (options.orchestrator == "swarm") {
         env.orchestrator = "swarm";
         env.shared_path = options.shared_path.value_or("");
         env.router_node = options.router_node.value_or("");
@@ -320,17 +463,42 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
         throw UsageError(
             "--shared-path, --volume-driver, --volume-opt, --router-node and --service-node are "
             "for --orchestrator swarm",
-            "docker pallet env create");
+            path);
     }
     orchestrator::check_new_environment(context, env);
     if (options.check) {
         orchestrator::engine::check_external_services(context, "", env.services);
     }
     env = state::EnvironmentStore(context.docker).create(env);
+    if (options.data) {
+        try {
+            copy_data(context, *source, env, *options.data);
+        } catch (...) {
+            // Nothing half-made: the copy goes with all it has, also after a Ctrl-C.
+            const cancel::Shield shield;
+            const std::exception_ptr failed = std::current_exception();
+            try {
+                orchestrator::open(context, env.name)->remove(env, true);
+                refresh_edge(context);
+            } catch (...) {
+            }
+            try {
+                std::rethrow_exception(failed);
+            } catch (const Error& e) {
+                throw Error(fmt::format("{}\n{} was not created", e.what(), env.name));
+            }
+        }
+    }
     refresh_edge(context);
     obtain_certificate(context, env, nullptr);
-    context.done("created environment {} ({}{})", env.name, env.kind,
-                 env.swarm() ? ", on the swarm" : "");
+    if (options.from) {
+        context.done("created environment {} ({}{}), a copy of {}{}", env.name, env.kind,
+                     env.swarm() ? ", on the swarm" : "", *options.from,
+                     options.data ? " with its data" : "");
+    } else {
+        context.done("created environment {} ({}{})", env.name, env.kind,
+                     env.swarm() ? ", on the swarm" : "");
+    }
     return 0;
 }
 
@@ -342,6 +510,9 @@ int run_env_update(Context& context, const EnvCreateOptions& options) {
     const int old_port = env.port;
     const std::string old_address = env.bind_address;
     apply_settings(env, options, "docker pallet env update");
+    if (env.ttl > 0) {
+        env.touched = context.docker.engine_now();  // an update keeps it alive
+    }
     if (options.site_domain || options.aliases) {
         check_domain_free(context, env);
     }

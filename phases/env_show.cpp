@@ -1,10 +1,15 @@
 // `docker pallet env ls` and `env show`.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "orchestrator/open.h"
 #include "phases/env_commands.h"
+#include "phases/expiry.h"
 #include "phases/services.h"
 #include "state/environments.h"
 #include "state/history.h"
@@ -52,6 +57,7 @@ nlohmann::ordered_json to_json(const state::Environment& env, bool reveal) {
                                     {"KeepBackups", env.keep_backups},
                                     {"BackupBeforeDeploy", env.backup_before_deploy},
                                     {"Maintenance", env.maintenance},
+                                    {"TTLSeconds", env.ttl},
                                     {"Orchestrator", env.orchestrator},
                                     {"Services", services},
                                     {"Variables", variables}};
@@ -89,19 +95,53 @@ int run_env_ls(Context& context, Format format, bool quiet) {
         }
         return 0;
     }
+    // When those with a time to live expire: their history tells (one listing for them all).
+    std::map<std::string, double> expiry;
+    double now = 0;
+    if (std::any_of(envs.begin(), envs.end(),
+                    [](const state::Environment& env) { return env.ttl > 0; })) {
+        for (const auto& state : orchestrator::read_all(context, std::nullopt)) {
+            if (const auto when = expires_at(state)) {
+                expiry[state.name] = *when;
+            }
+        }
+        now = context.docker.engine_now();
+    }
     if (format == Format::json) {
         for (const auto& env : envs) {
-            fmt::print("{}\n", to_json(env, false).dump());
+            auto line = to_json(env, false);
+            const auto when = expiry.find(env.name);
+            line["Expires"] =
+                when == expiry.end()
+                    ? nlohmann::ordered_json(nullptr)
+                    : nlohmann::ordered_json(util::utc_time(static_cast<std::time_t>(when->second),
+                                                            "%Y-%m-%dT%H:%M:%SZ"));
+            fmt::print("{}\n", line.dump());
         }
         return 0;
     }
-    util::TextTable table({"NAME", "KIND", "SITE", "ADDRESS", "VARIABLES"});
+    const bool expiring = !expiry.empty();
+    std::vector<std::string> header = {"NAME", "KIND", "SITE", "ADDRESS", "VARIABLES"};
+    if (expiring) {
+        header.emplace_back("EXPIRES");
+    }
+    util::TextTable table(header);
     for (const auto& env : envs) {
-        table.add_row({env.name, env.kind, env.site_protocol + "://" + env.site_domain,
-                       env.edge_only   ? std::string("the edge only")
-                       : env.port == 0 ? env.bind_address + ":auto"
-                                       : fmt::format("{}:{}", env.bind_address, env.port),
-                       std::to_string(env.variables.size())});
+        std::vector<std::string> row = {
+            env.name, env.kind, env.site_protocol + "://" + env.site_domain,
+            env.edge_only   ? std::string("the edge only")
+            : env.port == 0 ? env.bind_address + ":auto"
+                            : fmt::format("{}:{}", env.bind_address, env.port),
+            std::to_string(env.variables.size())};
+        if (expiring) {
+            const auto when = expiry.find(env.name);
+            row.push_back(when == expiry.end() ? std::string("never")
+                          : when->second <= now
+                              ? "expired (env prune removes it)"
+                              : "in " + util::format_duration(std::chrono::seconds(
+                                            static_cast<long long>(when->second - now))));
+        }
+        table.add_row(row);
     }
     fmt::print("{}", table.render());
     return 0;
@@ -148,6 +188,10 @@ int run_env_show(Context& context, const std::string& name, Format format, bool 
     fmt::print("Backups:       the newest {} kept{}\n", env.keep_backups,
                env.backup_before_deploy ? "; one before every deploy (of provided data)"
                                         : "; none before deploys");
+    if (env.ttl > 0) {
+        fmt::print("Time to live:  {} after its last deploy, serve or env update (env ls: when)\n",
+                   util::format_duration(std::chrono::seconds(env.ttl)));
+    }
     if (!env.aliases.empty()) {
         fmt::print("Aliases:       {}\n", util::join(env.aliases, " "));
     }

@@ -130,7 +130,8 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
         return "";
     }
     const std::string id =
-        options.from.empty() ? options.id : import_backup(context, opened, env, options.from);
+        options.from.empty() ? options.id
+                             : import_backup(context, opened, env, options.from, options.from_name);
     BackupInfo backup;
     bool postgres = false;
     bool redis = false;
@@ -153,7 +154,9 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
     std::string before;
     const bool was_in_maintenance = env.maintenance;
     const std::string was_message = env.maintenance_message;
-    set_maintenance(context, locked, true, "Restoring the site's data. Please try again soon.");
+    if (!options.into_new) {
+        set_maintenance(context, locked, true, "Restoring the site's data. Please try again soon.");
+    }
     auto processes = opened.processes(env);
     const bool has_processes = !processes->counts().empty();
     const std::string backup_dir = "/backups/" + id;
@@ -191,7 +194,9 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
         } catch (...) {
             failed = std::current_exception();
         }
-        set_maintenance(context, locked, was_in_maintenance, was_message);
+        if (!options.into_new) {
+            set_maintenance(context, locked, was_in_maintenance, was_message);
+        }
         if (failed) {
             std::rethrow_exception(failed);
         }
@@ -204,9 +209,12 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
         }
         // The data it replaces, kept first, once nothing writes it: the restore can be undone.
         // On top of --keep-backups: a restore that fails discards it, and has cost no backup.
-        state::Environment keeping = env;
-        ++keeping.keep_backups;
-        before = take_backup(context, opened, keeping, "before restore of " + id, "", storage, id);
+        if (!options.into_new) {
+            state::Environment keeping = env;
+            ++keeping.keep_backups;
+            before =
+                take_backup(context, opened, keeping, "before restore of " + id, "", storage, id);
+        }
         if (postgres) {
             context.step("restoring PostgreSQL into a new database beside {}'s", env.name);
             job("postgres",
@@ -268,12 +276,19 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
         }
     } catch (const Error& e) {
         back_to_serving();
+        if (before.empty()) {
+            throw;  // into a new environment: it goes
+        }
         throw Error(
             fmt::format("{}\nWhat the restore replaced is the backup {}: {}", e.what(), before,
                         context.command(fmt::format("pallet restore {} {}", env.name, before))));
     }
     if (!options.stay_in_maintenance) {
         back_to_serving();
+    }
+    if (options.into_new) {
+        context.step("restored the backup {} into {}", id, env.name);
+        return before;
     }
     context.done("restored the backup {} into {}; what it replaced is the backup {} (undo: {})", id,
                  env.name, before,

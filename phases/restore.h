@@ -20,6 +20,10 @@ struct RestoreOptions {
     // Leaves the environment in maintenance with its processes stopped (rollback --data,
     // which serves another version next).
     bool stay_in_maintenance = false;
+    // The environment is new (env create --from --data): nothing of its own is served, stopped
+    // or kept as a backup first.
+    bool into_new = false;
+    std::string from_name = "";  // what messages call `from` ("": its file name)
 };
 int run_restore(Context& context, const RestoreOptions& options);
 // The restore itself; returns the ID of the backup of what it replaced ("" under --dry-run).

@@ -74,6 +74,10 @@ std::string to_json(const Environment& env) {
     if (env.edge_only) {
         doc["edge_only"] = true;
     }
+    if (env.ttl > 0) {
+        doc["ttl"] = env.ttl;
+        doc["touched"] = env.touched;
+    }
     if (env.swarm()) {
         doc["orchestrator"] = env.orchestrator;
         doc["shared_path"] = env.shared_path;
@@ -130,6 +134,8 @@ Environment from_record(const docker::ContainerRecord& record, const std::string
         env.acme_failure = doc.value("acme_failure", env.acme_failure);
         env.hsts = doc.value("hsts", false);
         env.edge_only = doc.value("edge_only", false);
+        env.ttl = doc.value("ttl", 0);
+        env.touched = doc.value("touched", 0.0);
         const json services = doc.value("services", json::object());
         for (const auto& [kind, service] : services.items()) {
             env.services[kind] = services::ServiceConfig{kind, service.value("url", ""),

@@ -62,6 +62,10 @@ struct Environment {
     std::string acme_failure;    // why the last request failed ("" when it did not), with its time
     bool hsts = false;           // HTTPS answers carry Strict-Transport-Security (https sites only)
     bool edge_only = false;      // --port none: its router listens on 127.0.0.1 for the edge alone
+    // A time to live (env prune): it expires `ttl` seconds after its last deploy, serve or env
+    // update (0: never); `touched` is the engine's clock at its creation or last env update.
+    int ttl = 0;
+    double touched = 0;
     int generation = 0;
     bool swarm() const { return orchestrator == "swarm"; }
     // Every host name of the site: SITE_DOMAIN, then the aliases.

@@ -157,6 +157,9 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
             return std::nullopt;
         }
         switch (c) {
+            case 'd':
+                total += number * 24 * 3600;
+                break;
             case 'h':
                 total += number * 3600;
                 break;
@@ -313,7 +316,10 @@ std::string format_duration(std::chrono::seconds duration) {
     if (s < 3600) {
         return fmt::format("{}m{:02}s", s / 60, s % 60);
     }
-    return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
+    if (s <= 24 * 3600) {
+        return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
+    }
+    return fmt::format("{}d{:02}h", s / (24 * 3600), (s % (24 * 3600)) / 3600);
 }
 
 bool is_one_line(std::string_view text, size_t max) {

@@ -41,7 +41,7 @@ std::string shell_join(const std::vector<std::string>& argv);
 // True for a DNS label of 1 to 63 characters: lowercase letters, digits and inner hyphens.
 bool is_dns_label(std::string_view name);
 
-// Parses "90", "90s", "5m", "1h", "1m30s" into seconds; nullopt when malformed or longer than
+// Parses "90", "90s", "5m", "1h", "1m30s", "3d" into seconds; nullopt when malformed or longer than
 // a year.
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 
@@ -70,7 +70,7 @@ bool is_host_name(std::string_view text);
 // True for a line of user text of at most `max` bytes: no character below 0x20 (no newline).
 bool is_one_line(std::string_view text, size_t max);
 
-// "3s", "2m05s", "1h02m": a short human form of a duration.
+// "3s", "2m05s", "1h02m", "3d04h" (over a day): a short human form of a duration.
 std::string format_duration(std::chrono::seconds duration);
 
 }  // namespace pallet::util

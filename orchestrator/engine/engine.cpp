@@ -4,6 +4,7 @@
 
 #include "orchestrator/engine/container.h"
 #include "orchestrator/engine/launch.h"
+#include "orchestrator/engine/networks.h"
 #include "orchestrator/engine/processes.h"
 #include "orchestrator/engine/replicas.h"
 #include "orchestrator/engine/router.h"
@@ -461,22 +462,7 @@ class EngineOrchestrator : public Orchestrator {
     void ensure_resources(const std::string& name) {
         auto labels = state::base_labels(name, state::phase::k_environment);
         if (m_context.docker.list_networks({state::env_filter(name)}).empty()) {
-            try {
-                m_context.docker.create_network(state::network_name(name), labels);
-            } catch (const Error& e) {
-                const std::string why = e.what();
-                if (why.find("already exists") != std::string::npos) {
-                    // created concurrently
-                } else if (why.find("address pool") != std::string::npos) {
-                    throw Error(fmt::format(
-                        "the engine has no address range left for the network of {}: {}\nRemove "
-                        "environments you no longer use ({pallet} rm ENV), or widen "
-                        "default-address-pools in the engine's daemon.json",
-                        name, why, fmt::arg("pallet", m_context.command("pallet"))));
-                } else {
-                    throw;
-                }
-            }
+            create_environment_network(m_context, state::network_name(name), labels);
         }
         labels[state::label::k_role] = "storage";
         m_context.docker.create_volume(state::storage_volume(name), labels);

@@ -181,7 +181,8 @@ int run_data_container(Context& context, const state::Environment& env, const Da
     spec.remove_on_exit = true;
     try {
         if (!job.input.empty() || job.output_to_stdout) {
-            return context.docker.run_streamed(spec, job.input, job.output_to_stdout, output);
+            return context.docker.run_streamed(spec, job.input, job.output_to_stdout, output,
+                                               job.output_file);
         }
         return context.docker.run_captured(spec, output);
     } catch (...) {

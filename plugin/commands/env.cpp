@@ -80,20 +80,32 @@ void add_settings_options(CLI::App* command, phases::EnvCreateOptions& create) {
                       "A deploy no longer takes a backup of the provided data first");
     command->add_flag("--backup-before-deploy", create.backup_before_deploy,
                       "A deploy takes a backup of the provided data first (the default)");
+    command->add_option("--ttl", create.ttl,
+                        "It expires after this long without a deploy, serve or env update "
+                        "(3d, 12h): env prune removes it then");
+    command->add_flag("--no-ttl", create.no_ttl, "It never expires (the default)");
 }
 
 // What only create takes: services, and where a swarm environment runs.
 void add_create_options(CLI::App* env_create, phases::EnvCreateOptions& create) {
+    env_create->add_option("--from", create.from,
+                           "A copy of this environment: its settings and variables, services "
+                           "of its own (new passwords); options given here change them");
+    env_create
+        ->add_option("--data", create.data,
+                     "--from: with a copy of its data (PostgreSQL, Redis, /storage) from its "
+                     "newest backup, or the backup ID given (a new one when it has none)")
+        ->expected(0, 1)
+        ->type_name("[ID]");
     repeatable(env_create->add_option("--service", create.services,
                                       "Provide a service (NAME) or use your server (NAME=URL)"));
     env_create->add_flag("--check", create.check,
                          "Check that the servers of NAME=URL services accept connections");
     env_create
         ->add_option("--orchestrator", create.orchestrator,
-                     "engine (containers on the engine addressed) or swarm (services on "
-                     "the swarm it manages)")
-        ->check(CLI::IsMember({"engine", "swarm"}))
-        ->default_str("engine");
+                     "engine (containers on the engine addressed; the default) or swarm "
+                     "(services on the swarm it manages)")
+        ->check(CLI::IsMember({"engine", "swarm"}));
     env_create
         ->add_option("--shared-path", create.shared_path,
                      "swarm: a directory on every node (an NFS mount) for /storage, /static")
@@ -165,6 +177,12 @@ void add_env(Tree& tree) {
                                       o->env_quiet);
         };
     });
+
+    auto* env_prune = add_command(
+        *env_cmd, "prune",
+        "Remove every environment whose --ttl has passed, with its volumes and backups");
+    env_prune->callback(
+        [&tree] { tree.action = [&tree] { return phases::run_env_prune(tree.runtime.get()); }; });
 
     auto* env_show = add_command(*env_cmd, "show", "Show an environment's settings");
     env_show->add_option("ENV", o->env_name, "Environment name")->required();

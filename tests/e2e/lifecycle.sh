@@ -374,6 +374,53 @@ lifecycle_scenario() {
     lc_pallet maintenance "$env" off
     expect_eq "$CODE" "0" "$LC_ORCH: maintenance off"
     expect_contains "$(lc_page)" "<title>Notes</title>" "$LC_ORCH: the site is back"
+
+    log "lifecycle on $LC_ORCH: 5b"
+    # 5b. A preview of the site, as CI makes one per merge request: a copy with its data and a
+    # time to live, reached through the edge by its own domain; env prune removes it once the TTL
+    # has passed, while the site it copies keeps serving.
+    local pr="$env-pr" edge_http="http://127.0.0.1:$LC_EDGE_HTTP/" site_url="$url" e
+    pr_page() { curl -s --max-time 10 -H "Host: $pr.test" "$edge_http"; }
+    lc_pallet env create "$pr" --from "$env" --data --site-domain "$pr.test" --port none
+    expect_eq "$CODE" "1" "$LC_ORCH: a copy whose domain its source's certificate does not name is refused"
+    expect_contains "$ERR" "the certificate of $env: give the copy its own" "$LC_ORCH: the error says what to do"
+    expect_eq "$(lc_objects "$pr")" "" "$LC_ORCH: and nothing of it is made"
+    lc_pallet env create "$pr" --from "$env" --data --ttl 20s --site-domain "$pr.test" --site-protocol http \
+        --tls none --port none
+    expect_eq "$CODE" "0" "$LC_ORCH: env create --from --data --ttl: a preview"
+    expect_contains "$ERR" "restored the backup" "$LC_ORCH: with the data of $env's newest backup"
+    lc_pallet release "$pr" pallet-test-django:1
+    expect_eq "$CODE" "0" "$LC_ORCH: release of the preview"
+    expect_contains "$(pr_page)" "late note of $RUN_ID" "$LC_ORCH: the preview serves the copied notes, through the edge"
+    lc_pallet run "$pr" cat /storage/late.txt
+    expect_eq "$OUT" "late" "$LC_ORCH: and the copied /storage"
+    expect_eq "$(lc_redis "$pr" "GET cart")" "$(lc_redis "$env" "GET cart")" "$LC_ORCH: and the copied Redis"
+    local variables=()
+    for e in "$env" "$pr"; do
+        lc_pallet env show "$e" --format json --reveal
+        variables+=("$(echo "$OUT" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["Variables"], sort_keys=True))')")
+    done
+    expect_eq "${variables[1]}" "${variables[0]}" "$LC_ORCH: its variables, with their values, are $env's"
+    expect_eq "$(LC_DOMAIN="$pr.test" url="$edge_http" lc_post_note "preview note of $RUN_ID")" "302" \
+        "$LC_ORCH: a note written on the preview"
+    expect_contains "$(pr_page)" "preview note of $RUN_ID" "$LC_ORCH: the preview has it"
+    expect_not_contains "$(lc_page)" "preview note of $RUN_ID" "$LC_ORCH: $env does not: a database of its own"
+    lc_pallet env ls
+    expect_contains "$(echo "$OUT" | grep "^$pr ")" " in " "$LC_ORCH: env ls says when the preview expires"
+    lc_pallet env prune
+    expect_contains "$CODE:$ERR" "0:" "$LC_ORCH: env prune before the TTL passed"
+    expect_contains "$(pr_page)" "preview note of $RUN_ID" "$LC_ORCH: removes nothing"
+    sleep 21  # its TTL, from the release
+    url="https://127.0.0.1:$LC_EDGE_HTTPS/"; LOAD_HOST="$LC_DOMAIN"; LOAD_CACERT="$tls/ca.pem"; LOAD_RUN=lc_pallet
+    under_load env prune
+    expect_eq "$CODE:$(field '["failures"]')" "0:0" "$LC_ORCH: env prune after the TTL: 0 failed requests to $env of $(field '["requests"]')"
+    expect_contains "$ERR" "removing $pr, with its volumes and backups" "$LC_ORCH: it names what it removes"
+    expect_eq "$(lc_objects "$pr")" "" "$LC_ORCH: nothing of the preview is left: containers, volumes, backups, network"
+    [ "$LC_ORCH" == swarm ] && expect_eq "$(ls -A "$SWARM_SHARED/$pr" 2>&1 | head -1)" \
+        "ls: cannot access '$SWARM_SHARED/$pr': No such file or directory" "swarm: nor its shared directory"
+    expect_not_contains "$(pr_page)" "<title>Notes</title>" "$LC_ORCH: nor its domain at the edge"
+    expect_contains "$(curl -s "${https[@]}" "https://$LC_DOMAIN:$LC_EDGE_HTTPS/")" "late note of $RUN_ID" "$LC_ORCH: $env serves on"
+    LOAD_RUN=pallet; LOAD_HOST=""; LOAD_CACERT=""; url="$site_url"
     url="https://127.0.0.1:$LC_EDGE_HTTPS/"; LOAD_HOST="$LC_DOMAIN"; LOAD_CACERT="$tls/ca.pem"; LOAD_RUN=lc_pallet
     under_load release "$env" pallet-test-django:2
     expect_eq "$CODE:$(field '["failures"]')" "0:0" "$LC_ORCH: upgrade behind the edge over HTTPS: 0 failed of $(field '["requests"]')"

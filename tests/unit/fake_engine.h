@@ -43,6 +43,15 @@ class FakeEngine : public docker::Runner {
     };
 
     std::map<std::string, Container> containers;  // by name
+    // Networks by name: their subnets (network create, ls --quiet, inspect); docker's own three.
+    std::map<std::string, std::string> networks = {
+        {"bridge", "172.17.0.0/16"}, {"host", ""}, {"none", ""}};
+    // What /proc/net/route of the engine's host says (a container on the host's network reads
+    // it): a default route and the host's own network.
+    std::string host_routes =
+        "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+        "eth0\t00000000\t0100000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+        "eth0\t0000000A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n";
     FakeSwarm swarm;
     bool swarm_manager = false;
 
@@ -268,6 +277,10 @@ class FakeEngine : public docker::Runner {
         for (size_t c = i + 1; c < args.size(); ++c) {
             container.command.push_back(args[c]);
         }
+        if (container.command == std::vector<std::string>{"/proc/net/route"}) {
+            containers.erase(name);  // the host's routes, read before a network is made
+            return ok(host_routes);
+        }
         if (args[1] == "run" && started) {
             started(container);
         }
@@ -316,6 +329,28 @@ class FakeEngine : public docker::Runner {
                                     {"RepoDigests", nlohmann::json::array()},
                                     {"Config", {{"Labels", labels}, {"User", ""}}}};
             return ok(nlohmann::json::array({image}).dump());
+        }
+        if (group == "network" && verb == "create") {
+            const auto subnet = std::find(args.begin(), args.end(), "--subnet");
+            networks[args.back()] = subnet == args.end() ? "172.18.0.0/16" : *(subnet + 1);
+            return ok();
+        }
+        if (group == "network" && verb == "ls" &&
+            std::find(args.begin(), args.end(), "--quiet") != args.end()) {
+            std::string out;
+            for (const auto& [name, subnet] : networks) {
+                out += name + "\n";
+            }
+            return ok(out);
+        }
+        if (group == "network" && verb == "inspect") {
+            std::string out;
+            for (const auto& [name, subnet] : networks) {
+                if (std::find(args.begin(), args.end(), name) != args.end()) {
+                    out += subnet + "\n";
+                }
+            }
+            return ok(out);
         }
         if (group == "image" && verb == "import") {
             images[args.back()] = fmt::format("sha256:{:064x}", ++m_next_id);

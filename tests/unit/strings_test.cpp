@@ -43,12 +43,17 @@ TEST(Strings, Durations) {
     EXPECT_EQ(parse_duration("90s")->count(), 90);
     EXPECT_EQ(parse_duration("5m")->count(), 300);
     EXPECT_EQ(parse_duration("1h1m30s")->count(), 3690);
+    EXPECT_EQ(parse_duration("3d")->count(), 3 * 86400);
+    EXPECT_EQ(parse_duration("1d12h")->count(), 36 * 3600);
+    EXPECT_FALSE(parse_duration("367d").has_value());
     EXPECT_FALSE(parse_duration("").has_value());
     EXPECT_FALSE(parse_duration("m").has_value());
     EXPECT_FALSE(parse_duration("5x").has_value());
     EXPECT_EQ(format_duration(std::chrono::seconds(5)), "5s");
     EXPECT_EQ(format_duration(std::chrono::seconds(125)), "2m05s");
     EXPECT_EQ(format_duration(std::chrono::seconds(3720)), "1h02m");
+    EXPECT_EQ(format_duration(std::chrono::seconds(86400)), "24h00m");
+    EXPECT_EQ(format_duration(std::chrono::seconds(3 * 86400 + 4 * 3600 + 5)), "3d04h");
 }
 
 TEST(Strings, SplitJoinTrim) {
