@@ -46,6 +46,9 @@ python3 "$repo/bench/processes_bench.py" "$@"
 echo
 python3 "$repo/bench/backup_bench.py" "$@"
 echo
+export PALLET_REDIS_IMAGE="${PALLET_REDIS_IMAGE:-pallet-test-redis:7}"
+python3 "$repo/bench/preview_bench.py" "$@"
+echo
 bash "$repo/bench/ssh_run.sh" "$@"
 echo
 bash "$repo/bench/swarm_run.sh" "$@"
