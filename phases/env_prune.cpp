@@ -50,8 +50,8 @@ int run_env_prune(Context& context) {
             if (!when || *when > now) {
                 continue;
             }
-            const std::string ago = util::format_duration(
-                std::chrono::seconds(static_cast<long long>(now - *when)));
+            const std::string ago =
+                util::format_duration(std::chrono::seconds(static_cast<long long>(now - *when)));
             context.step("removing {}, with its volumes and backups (it expired {} ago)", name,
                          ago);
             const std::string remark = remove_environment(context, *opened, true);
@@ -70,8 +70,8 @@ int run_env_prune(Context& context) {
     context.done("pruned {} expired environment(s){}", removed.size(),
                  removed.empty() ? "" : ": " + util::join(removed, " "));
     if (!failed.empty()) {
-        throw Error(fmt::format("{} expired environment(s) could not be removed: {}",
-                                failed.size(), util::join(failed, " ")));
+        throw Error(fmt::format("{} expired environment(s) could not be removed: {}", failed.size(),
+                                util::join(failed, " ")));
     }
     return 0;
 }

@@ -11,9 +11,7 @@
 namespace pallet::util {
 namespace {
 
-std::uint32_t mask_of(int prefix) {
-    return prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
-}
+std::uint32_t mask_of(int prefix) { return prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix); }
 
 std::optional<std::uint32_t> parse_number(std::string_view text, std::uint32_t max, int base) {
     std::uint32_t value = 0;
@@ -27,9 +25,7 @@ std::optional<std::uint32_t> parse_number(std::string_view text, std::uint32_t m
 
 }  // namespace
 
-std::uint32_t Subnet::last() const {
-    return base | ~mask_of(prefix);
-}
+std::uint32_t Subnet::last() const { return base | ~mask_of(prefix); }
 
 bool Subnet::overlaps(const Subnet& other) const {
     return base <= other.last() && other.base <= last();

@@ -42,9 +42,10 @@ std::vector<util::Subnet> taken_subnets(Context& context, bool routes) {
         spec.remove_on_exit = true;
         std::string output;
         if (context.docker.run_captured(spec, output) != 0) {
-            throw Error(fmt::format("could not read the routes of the engine's host (a container "
-                                    "of {} on the host's network): {}",
-                                    spec.image, last_line(output)));
+            throw Error(
+                fmt::format("could not read the routes of the engine's host (a container "
+                            "of {} on the host's network): {}",
+                            spec.image, last_line(output)));
         }
         const auto host = util::parse_proc_routes(output);
         taken.insert(taken.end(), host.begin(), host.end());

@@ -56,8 +56,7 @@ TEST_P(Previews, PruneUnderDryRunRemovesNothing) {
     EXPECT_TRUE(exists(docker, "pr-1"));
     for (auto i = before; i < engine.commands.size(); ++i) {
         const auto& args = engine.commands[i];
-        EXPECT_TRUE(args[1] == "ls" || args[1] == "inspect" || args[1] == "info" ||
-                    args[1] == "ps")
+        EXPECT_TRUE(args[1] == "ls" || args[1] == "inspect" || args[1] == "info" || args[1] == "ps")
             << "only reads under --dry-run: " << args[0] << " " << args[1];
     }
 }
@@ -125,19 +124,20 @@ TEST(Preview, ACopyIsRefusedWithoutADomainOfItsOwnOrAnUnknownSourceChangingNothi
                         "(--site-domain pr-1.staging.example.org)"),
               std::string::npos);
     preview.site_domain = "staging.example.org";
-    EXPECT_NE(error_of([&] { run_env_create(context, preview); })
-                  .find("staging.example.org is already a host name of staging"),
+    EXPECT_NE(error_of([&] {
+                  run_env_create(context, preview);
+              }).find("staging.example.org is already a host name of staging"),
               std::string::npos);
     preview.site_domain = "pr-1.preview.example.org";
     preview.from = "nosuch";
-    EXPECT_NE(error_of([&] { run_env_create(context, preview); })
-                  .find("no environment named nosuch"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of([&] { run_env_create(context, preview); }).find("no environment named nosuch"),
+        std::string::npos);
     preview.from = std::nullopt;
     preview.data = "";
-    EXPECT_NE(error_of([&] { run_env_create(context, preview); })
-                  .find("--data goes with --from ENV"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of([&] { run_env_create(context, preview); }).find("--data goes with --from ENV"),
+        std::string::npos);
     EXPECT_FALSE(exists(docker, "pr-1"));
 }
 
@@ -177,8 +177,9 @@ TEST(Preview, AFullPoolIsSaidWithItsSettingAndNothingIsMade) {
     EXPECT_EQ(engine.networks, networks);
     EnvCreateOptions create;
     create.name = "shop";
-    EXPECT_NE(error_of([&] { run_env_create(context, create); })
-                  .find("no address range is left for a new environment's network"),
+    EXPECT_NE(error_of([&] {
+                  run_env_create(context, create);
+              }).find("no address range is left for a new environment's network"),
               std::string::npos);
     EXPECT_FALSE(exists(docker, "shop"));
 }
