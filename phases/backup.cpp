@@ -64,9 +64,15 @@ constexpr const char* k_remove_script =
 constexpr const char* k_discard_script = "rm -rf \"$1\"\n";
 
 // The backup "$1" as a tar archive of its directory on stdout (3: there is none).
+// "$1": the ID, or "" for the newest (5: there is none).
 constexpr const char* k_export_script =
-    "[ -f \"/backups/$1/meta.json\" ] || exit 3\n"
-    "exec tar -C /backups -cf - \"$1\"\n";
+    "id=\"$1\"\n"
+    "if [ -z \"$id\" ]; then\n"
+    "  id=\"$(ls -1 /backups | grep -E '^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$' | sort | tail -n 1)\"\n"
+    "  [ -n \"$id\" ] || exit 5\n"
+    "fi\n"
+    "[ -f \"/backups/$id/meta.json\" ] || exit 3\n"
+    "exec tar -C /backups -cf - \"$id\"\n";
 
 // An archive of backup export on stdin, into the hidden directory "$1": saved first and
 // checked, as it comes from anywhere: one directory named as a backup, holding files of the
@@ -435,13 +441,16 @@ int run_backup_rm(Context& context, const std::string& name, const std::vector<s
     return 0;
 }
 
-void export_backup(Context& context, orchestrator::Orchestrator& opened,
+bool export_backup(Context& context, orchestrator::Orchestrator& opened,
                    const state::Environment& env, const std::string& id, const std::string& file) {
     orchestrator::DataJob job{"", k_export_script, {id}, {}, false};
     job.output_to_stdout = true;
     job.output_file = file;
     std::string output;
     const int code = opened.run_data_job(env, job, output);
+    if (code == 5 && id.empty()) {
+        return false;
+    }
     if (code == 3) {
         throw no_such_backup(context, env.name, id);
     }
@@ -449,6 +458,7 @@ void export_backup(Context& context, orchestrator::Orchestrator& opened,
         throw Error(fmt::format("the export of the backup {} of {} failed (exit {}):\n{}", id,
                                 env.name, code, job_output_tail(output)));
     }
+    return true;
 }
 
 int run_backup_export(Context& context, const std::string& name, const std::string& id) {

@@ -63,8 +63,9 @@ int run_backup_rm(Context& context, const std::string& env, const std::vector<st
 // import_backup takes.
 int run_backup_export(Context& context, const std::string& env, const std::string& id);
 
-// Writes the backup `id` of `env` as backup export's archive into `file` ("": stdout).
-void export_backup(Context& context, orchestrator::Orchestrator& opened,
+// Writes the backup `id` of `env` ("": its newest) as backup export's archive into `file` ("":
+// stdout); false when `id` is "" and there is no backup.
+bool export_backup(Context& context, orchestrator::Orchestrator& opened,
                    const state::Environment& env, const std::string& id, const std::string& file);
 // Takes the archive `file` (backup export's; "-": stdin; messages call it `shown` when given) in
 // as a new backup of `env` ("imported

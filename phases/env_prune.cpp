@@ -37,7 +37,7 @@ int run_env_prune(Context& context) {
         }
     }
     if (expired.empty()) {
-        context.done("no environment has expired");
+        context.outcome("no environment has expired");
         return 0;
     }
     std::vector<std::string> removed;

@@ -376,30 +376,30 @@ void copy_data(Context& context, const state::Environment& source, const state::
                const std::string& wanted) {
     auto from = orchestrator::open(context, source.name);
     const state::Environment source_now = from->ensure();
-    std::string id = wanted;
-    if (id.empty()) {
-        const auto backups = list_backups(context, *from, source_now);
-        if (backups.empty()) {
-            context.step("{} has no backup yet: taking one", source.name);
-            id = take_backup(context, *from, source_now, "for the copy " + env.name, "", true);
-        } else {
-            id = backups.front().id;
-        }
-    }
     if (context.docker.dry_run()) {
-        context.done("copy of the backup {} of {} into {}", id.empty() ? "(new)" : id, source.name,
-                     env.name);
+        context.done("copy of the {} of {} into {}",
+                     wanted.empty() ? std::string("newest backup") : "backup " + wanted,
+                     source.name, env.name);
         return;
     }
-    context.step("copying the backup {} of {} into {}", id, source.name, env.name);
+    context.step("copying the {} of {} into {}",
+                 wanted.empty() ? std::string("newest backup") : "backup " + wanted, source.name,
+                 env.name);
     const TemporaryFile archive;
-    export_backup(context, *from, source_now, id, archive.path());
+    if (!export_backup(context, *from, source_now, wanted, archive.path())) {
+        context.step("{} has no backup yet: taking one", source.name);
+        const std::string id =
+            take_backup(context, *from, source_now, "for the copy " + env.name, "", true);
+        export_backup(context, *from, source_now, id, archive.path());
+    }
     auto opened = orchestrator::open(context, env.name);
     const state::Environment ensured = opened->ensure();
     opened->provide_services(ensured);
     RestoreOptions restore{env.name};
     restore.from = archive.path();
-    restore.from_name = fmt::format("{}'s backup {}", source.name, id);
+    restore.from_name =
+        fmt::format("the export of {}'s {}", source.name,
+                    wanted.empty() ? std::string("newest backup") : "backup " + wanted);
     restore.into_new = true;
     restore_backup(context, restore);
 }

@@ -215,15 +215,23 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
             before =
                 take_backup(context, opened, keeping, "before restore of " + id, "", storage, id);
         }
+        // Into a new environment, each swap goes with its restore, in one job: nothing of its
+        // own is there to keep should the other fail (the environment goes then).
+        const std::string swap_db =
+            options.into_new && postgres
+                ? services::swap_script(env.services.at("postgres"), endpoint("postgres"))
+                : "";
         if (postgres) {
             context.step("restoring PostgreSQL into a new database beside {}'s", env.name);
             job("postgres",
-                services::restore_script(env.services.at("postgres"), endpoint("postgres")), false,
-                "the restore of PostgreSQL");
+                services::restore_script(env.services.at("postgres"), endpoint("postgres")) +
+                    swap_db,
+                false, "the restore of PostgreSQL");
         }
         if (storage) {
             context.step("restoring /storage beside what it holds");
-            job("", k_storage_restore, true, "the restore of /storage");
+            job("", std::string(k_storage_restore) + (options.into_new ? k_storage_swap : ""), true,
+                "the restore of /storage");
         }
         // Last of these: it leaves nothing beside to swap in, the Redis holds it all at once.
         if (redis) {
@@ -264,13 +272,13 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
     // and the way back to serving (a few seconds), not to leave half of it.
     const cancel::Shield shield;
     try {
-        if (postgres) {
+        if (postgres && !options.into_new) {
             context.step("swapping the restored database in");
             job("postgres",
                 services::swap_script(env.services.at("postgres"), endpoint("postgres")), false,
                 "the swap of the database");
         }
-        if (storage) {
+        if (storage && !options.into_new) {
             context.step("swapping the restored /storage in");
             job("", k_storage_swap, true, "the swap of /storage");
         }

@@ -29,6 +29,16 @@ pallet release "$PALLET_SOURCE" pallet-conformance:v1
 expect_eq "$CODE" "0" "staging serves"
 psql_in "$PALLET_SOURCE" "CREATE TABLE notes (text text); INSERT INTO notes VALUES ('staging data')"
 
+# A copy that cannot be made (a backup the source does not have) leaves nothing of it.
+missing="$(env_name pr-0)"
+pallet env create "$missing" --from "$PALLET_SOURCE" --data 20261201-000000-abcd --site-domain "$missing.test"
+expect_eq "$CODE" "1" "a copy of a backup its source does not have: refused"
+expect_contains "$ERR" "has no backup 20261201-000000-abcd" "the error names the backup"
+expect_contains "$ERR" "$missing was not created" "and says the copy was not made"
+expect_eq "$(leftovers "$missing")" "" "nothing of it is left"
+pallet env show "$missing"
+expect_eq "$CODE" "1" "not even its settings"
+
 job test PALLET_IMAGE=pallet-conformance:v1
 expect_eq "$CODE" "0" "push: the test job"
 

@@ -216,7 +216,7 @@ TEST_P(Backups, AnExportStreamsTheArchiveToStdoutInOneJob) {
     ASSERT_EQ(jobs.size(), 1u);
     const auto& args = engine.commands[jobs[0]];
     EXPECT_EQ(engine.outputs[jobs[0]], docker::Output::data) << "its stdout is the plugin's";
-    EXPECT_NE(script_of(args).find("tar -C /backups -cf - \"$1\""), std::string::npos);
+    EXPECT_NE(script_of(args).find("tar -C /backups -cf - \"$id\""), std::string::npos);
     EXPECT_EQ(args.back(), "20261125-110000-aaaa");
     EXPECT_EQ(std::find(args.begin(), args.end(), "--interactive"), args.end()) << "reads nothing";
 
