@@ -138,6 +138,8 @@ def many():
 def main():
     for env in [STAGING] + MANY:
         remove(env)
+    # edge down keeps the edge's ACME volume: removed again when this made it.
+    acme = sh("docker", "volume", "ls", "-q", "--filter", "name=^pallet-acme$").stdout.strip()
     try:
         copies()
         many()
@@ -145,6 +147,8 @@ def main():
         sh("docker", "pallet", "edge", "down", check=False)
         for env in [STAGING] + MANY:
             remove(env)
+        if not acme:
+            sh("docker", "volume", "rm", "pallet-acme", check=False)
 
 
 if __name__ == "__main__":
