@@ -32,7 +32,7 @@ std::vector<util::Subnet> taken_subnets(Context& context, bool routes) {
             taken.push_back(*subnet);
         }
     }
-    if (routes) {
+    if (routes && !context.docker.dry_run()) {  // a container: not under --dry-run
         docker::ContainerSpec spec;
         spec.name = "pallet-routes-" + state::random_id();
         spec.image = router_image(context);
