@@ -9,6 +9,7 @@
 #include "phases/env_commands.h"
 #include "phases/expiry.h"
 #include "phases/remove.h"
+#include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -42,6 +43,21 @@ int run_env_prune(Context& context) {
     }
     std::vector<std::string> removed;
     std::vector<std::string> failed;
+    // Cut short (Ctrl-C), the edge still forgets those that are gone.
+    struct EdgeRefresh {
+        Context& context;
+        const std::vector<std::string>& removed;
+        bool done = false;
+        ~EdgeRefresh() {
+            if (!done && !removed.empty()) {
+                const cancel::Shield shield;
+                try {
+                    refresh_edge(context);
+                } catch (...) {
+                }
+            }
+        }
+    } edge{context, removed};
     for (const auto& name : expired) {
         try {
             // Read again on its own: a deploy or an update since the listing keeps it.
@@ -64,6 +80,7 @@ int run_env_prune(Context& context) {
             failed.push_back(name);
         }
     }
+    edge.done = true;
     if (!removed.empty()) {
         refresh_edge(context);  // once, for all of them
     }
