@@ -95,6 +95,7 @@ class EngineOrchestrator : public Orchestrator {
         if (m_snapshot.settings) {
             env = *m_snapshot.settings;
         } else {
+            check_network_pool(m_context);  // a full pool: not even its settings are made
             env = store.ensure(m_snapshot.env);
             m_snapshot.settings = env;
             m_state.settings = env;
