@@ -182,6 +182,11 @@ TEST(Preview, AFullPoolIsSaidWithItsSettingAndNothingIsMade) {
               }).find("no address range is left for a new environment's network"),
               std::string::npos);
     EXPECT_FALSE(exists(docker, "shop"));
+    // A first deploy makes an environment with defaults: not when its network cannot be made.
+    const std::string first = error_of([&] { orchestrator::open(context, "shop")->ensure(); });
+    EXPECT_NE(first.find("no address range is left"), std::string::npos) << first;
+    EXPECT_FALSE(exists(docker, "shop"));
+    EXPECT_EQ(engine.networks, networks);
 }
 
 TEST(Subnets, ParseOverlapAndTheHostsRoutes) {
