@@ -60,7 +60,7 @@ Answer values(const CLI::Option* option, const CompletionSources& sources) {
     Answer answer;
     const std::string type = option->get_type_name();
     std::vector<std::string> words = choices(option);
-    if (option->get_name() == "ENV" && sources.environments) {
+    if ((option->get_name() == "ENV" || option->check_lname("from")) && sources.environments) {
         words = sources.environments();
     } else if (type.find("IMAGE") != std::string::npos && sources.images) {
         words = sources.images();

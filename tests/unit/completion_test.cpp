@@ -17,6 +17,7 @@ class Completion : public ::testing::Test {
         create->add_option("ENV", text, "Environment name");
         create->add_option("--kind", text, "Its kind")->check(CLI::IsMember({"dev", "prod"}));
         create->add_option("--tls-cert", text, "A certificate")->type_name("FILE");
+        create->add_option("--from", text, "A copy of this environment");
         create->add_option("--service", texts, "A service")
             ->expected(1)
             ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -76,6 +77,8 @@ TEST_F(Completion, FlagsAndTheirValues) {
     EXPECT_EQ(complete_words({"env", "create", "x", "--kind", ""}), "dev\nprod\n:4\n");
     EXPECT_EQ(complete_words({"env", "create", "x", "--kind=p"}), "--kind=prod\n:4\n");
     EXPECT_EQ(complete_words({"env", "create", "x", "--service", "r"}), "redis\n:4\n");
+    EXPECT_EQ(complete_words({"env", "create", "pr-1", "--from", "st"}), "staging\n:4\n")
+        << "--from: an environment";
     EXPECT_EQ(complete_words({"env", "create", "x", "--tls-cert", ""}), ":0\n")
         << "FILE: the shell completes files";
     EXPECT_EQ(complete_words({"--d"}), "--dry-run\n:4\n") << "the plugin's own flags";
