@@ -393,7 +393,8 @@ lifecycle_scenario() {
     expect_eq "$CODE" "0" "$LC_ORCH: release of the preview"
     local released=$SECONDS
     lc_pallet env prune
-    expect_contains "$CODE:$ERR" "0:no environment has expired" "$LC_ORCH: env prune before the TTL passed"
+    expect_eq "$CODE" "0" "$LC_ORCH: env prune before the TTL passed"
+    expect_contains "$ERR" "no environment has expired" "$LC_ORCH: says none has expired"
     expect_contains "$(pr_page)" "late note of $RUN_ID" "$LC_ORCH: removes nothing"
     expect_contains "$(pr_page)" "late note of $RUN_ID" "$LC_ORCH: the preview serves the copied notes, through the edge"
     lc_pallet run "$pr" cat /storage/late.txt
