@@ -23,7 +23,7 @@ old_db_url="$(db_url_of_deploy)"
 # The settings of `env show --format json`, without the variables and without the fields the new
 # plugin adds (an environment the old plugin made runs on the engine).
 settings() {
-    python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("Variables"); [d.pop(k, None) for k in ("Orchestrator", "ProcessStopTimeoutSeconds", "ProcessSettleSeconds", "KeepBackups", "BackupBeforeDeploy", "Maintenance")]; print(json.dumps(d, sort_keys=True))'
+    python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("Variables"); [d.pop(k, None) for k in ("Orchestrator", "ProcessStopTimeoutSeconds", "ProcessSettleSeconds", "KeepBackups", "BackupBeforeDeploy", "Maintenance", "TTLSeconds")]; print(json.dumps(d, sort_keys=True))'
 }
 settings_before="$("$DOCKER" pallet env show "$env" --format json | settings)"
 
