@@ -10,7 +10,9 @@ if [ -n "$("$DOCKER" ps -aq --filter name=^pallet-edge$)" ]; then
     echo "SKIP: an edge already runs on this engine; the test would replace it" >&2
     exit 77
 fi
-trap '"$DOCKER" pallet edge down >/dev/null 2>&1; finish; exit $?' EXIT
+# edge down keeps the edge's ACME volume: removed again when this test made it.
+acme_before="$("$DOCKER" volume ls -q --filter name=^pallet-acme$)"
+trap '"$DOCKER" pallet edge down >/dev/null 2>&1; [ -n "$acme_before" ] || "$DOCKER" volume rm pallet-acme >/dev/null 2>&1; finish; exit $?' EXIT
 COUNT="${PALLET_MANY:-100}"
 names=()
 for i in $(seq -w 1 "$COUNT"); do names+=("$(env_name "m$i")"); done
