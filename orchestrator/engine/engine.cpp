@@ -90,19 +90,17 @@ class EngineOrchestrator : public Orchestrator {
     }
 
     state::Environment ensure() override {
-        state::EnvironmentStore store(m_context.docker);
-        state::Environment env;
-        if (m_snapshot.settings) {
-            env = *m_snapshot.settings;
-        } else {
-            check_network_pool(m_context);  // a full pool: not even its settings are made
-            env = store.ensure(m_snapshot.env);
-            m_snapshot.settings = env;
-            m_state.settings = env;
-        }
+        // Its network first: a new environment in a full pool gets not even its settings.
         if (!m_snapshot.resources_in_use()) {
-            ensure_resources(env.name);
+            ensure_resources(m_snapshot.env);
         }
+        if (m_snapshot.settings) {
+            return *m_snapshot.settings;
+        }
+        const state::Environment env =
+            state::EnvironmentStore(m_context.docker).ensure(m_snapshot.env);
+        m_snapshot.settings = env;
+        m_state.settings = env;
         return env;
     }
 
