@@ -376,15 +376,12 @@ void copy_data(Context& context, const state::Environment& source, const state::
                const std::string& wanted) {
     auto from = orchestrator::open(context, source.name);
     const state::Environment source_now = from->ensure();
+    const std::string which = wanted.empty() ? std::string("newest backup") : "backup " + wanted;
     if (context.docker.dry_run()) {
-        context.done("copy of the {} of {} into {}",
-                     wanted.empty() ? std::string("newest backup") : "backup " + wanted,
-                     source.name, env.name);
+        context.done("copy of the {} of {} into {}", which, source.name, env.name);
         return;
     }
-    context.step("copying the {} of {} into {}",
-                 wanted.empty() ? std::string("newest backup") : "backup " + wanted, source.name,
-                 env.name);
+    context.step("copying the {} of {} into {}", which, source.name, env.name);
     const TemporaryFile archive;
     if (!export_backup(context, *from, source_now, wanted, archive.path())) {
         context.step("{} has no backup yet: taking one", source.name);
@@ -397,9 +394,7 @@ void copy_data(Context& context, const state::Environment& source, const state::
     opened->provide_services(ensured);
     RestoreOptions restore{env.name};
     restore.from = archive.path();
-    restore.from_name =
-        fmt::format("the export of {}'s {}", source.name,
-                    wanted.empty() ? std::string("newest backup") : "backup " + wanted);
+    restore.from_name = fmt::format("the export of {}'s {}", source.name, which);
     restore.into_new = true;
     restore_backup(context, restore);
 }
@@ -442,9 +437,8 @@ int run_env_create(Context& context, const EnvCreateOptions& options) {
         check_domain_free(context, env);
     }
     add_service_args(options.services, env.services, path);
-    if (options.from) {
-        // Where its source runs, as its source does.
-    } else if (options.orchestrator == "swarm") {
+    // A copy runs where its source does: copy_of refused these options with --from.
+    if (options.orchestrator == "swarm") {
         env.orchestrator = "swarm";
         env.shared_path = options.shared_path.value_or("");
         env.router_node = options.router_node.value_or("");
