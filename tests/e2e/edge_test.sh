@@ -7,10 +7,7 @@
 # from an ACME server (Debian's pebble) through the edge's HTTP-01 answers, renewed under load.
 source "$(dirname "$0")/lib.sh"
 setup acme
-if [ -n "$("$DOCKER" ps -aq --filter name=^pallet-edge$)" ]; then
-    echo "SKIP: an edge already runs on this engine; the test would replace it" >&2
-    exit 77
-fi
+skip_if_edge_runs
 # The ACME client's volume is the engine's: the test removes it only when it made it.
 acme_volume_before="$("$DOCKER" volume ls -q --filter name=^pallet-acme$)"
 pebble="pallet-test-pebble-$RUN_ID"

@@ -117,6 +117,14 @@ setup() {
     "$REPO_DIR/tests/images/build-images.sh" conformance nginx "$@"
 }
 
+# A test that starts the edge skips (exit 77) where one runs already: it would replace it.
+skip_if_edge_runs() {
+    if [ -n "$("$DOCKER" ps -aq --filter name=^pallet-edge$)" ]; then
+        echo "SKIP: an edge already runs on this engine; the test would replace it" >&2
+        exit 77
+    fi
+}
+
 # Runs `docker ARGS...`, capturing stdout, stderr and the exit code into OUT, ERR, CODE.
 run_docker() {
     local out err

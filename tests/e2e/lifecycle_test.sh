@@ -4,10 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/lifecycle.sh"
 setup services frameworks
-if [ -n "$("$DOCKER" ps -aq --filter name=^pallet-edge$)" ]; then
-    echo "SKIP: an edge already runs on this engine; the scenario would replace it" >&2
-    exit 77
-fi
+skip_if_edge_runs
 trap '"$DOCKER" pallet edge down >/dev/null 2>&1; finish; exit $?' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -6,10 +6,7 @@
 # command, and leaves nothing. Timings are printed, not asserted (bench/ measures them).
 source "$(dirname "$0")/lib.sh"
 setup services
-if [ -n "$("$DOCKER" ps -aq --filter name=^pallet-edge$)" ]; then
-    echo "SKIP: an edge already runs on this engine; the test would replace it" >&2
-    exit 77
-fi
+skip_if_edge_runs
 # edge down keeps the edge's ACME volume: removed again when this test made it.
 acme_before="$("$DOCKER" volume ls -q --filter name=^pallet-acme$)"
 trap '"$DOCKER" pallet edge down >/dev/null 2>&1; [ -n "$acme_before" ] || "$DOCKER" volume rm pallet-acme >/dev/null 2>&1; finish; exit $?' EXIT
