@@ -11,28 +11,15 @@ replaced, then pg_restore). Then, on a small database: deploys with their backup
 interleaved (goal: under 1 s more).
 """
 import statistics
-import subprocess
 import sys
-import time
+
+from common import sh, timed
 
 QUICK = "--quick" in sys.argv
 RUNS = 2 if QUICK else 5
 BIG = "bench-backup"
 SMALL = "bench-backup-small"
 ROWS = 400_000 if QUICK else 1_800_000  # about 120 bytes a row: ~220 MB of table
-
-
-def sh(*args, check=True, input=None):
-    result = subprocess.run(args, capture_output=True, text=True, input=input)
-    if check and result.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {result.stderr[-400:]}")
-    return result
-
-
-def timed(*args):
-    start = time.perf_counter()
-    sh(*args)
-    return time.perf_counter() - start
 
 
 def psql(env, sql):

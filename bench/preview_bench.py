@@ -18,25 +18,14 @@ import sys
 import tempfile
 import time
 
+from common import sh, timed
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOAD = os.path.join(REPO, "tests", "load.py")
 QUICK = "--quick" in sys.argv
 RUNS = 2 if QUICK else 5
 STAGING = "bench-staging"
 MANY = [f"bench-m{i:03d}" for i in range(1, 101)]
-
-
-def sh(*args, check=True):
-    result = subprocess.run(args, capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {result.stderr[-400:]}")
-    return result
-
-
-def timed(*args):
-    start = time.perf_counter()
-    sh(*args)
-    return time.perf_counter() - start
 
 
 def remove(env):

@@ -12,22 +12,15 @@ import subprocess
 import sys
 import time
 
+from common import sh, timed
+
 QUICK = "--quick" in sys.argv
 RUNS = 3 if QUICK else 7
 SETTLE = 2
 
 
-def sh(*args, check=True):
-    result = subprocess.run(args, capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {result.stderr[-400:]}")
-    return result
-
-
 def pallet(*args):
-    start = time.perf_counter()
-    sh("docker", "pallet", *args)
-    return time.perf_counter() - start
+    return timed("docker", "pallet", *args)
 
 
 def build(tag, base, processes):
