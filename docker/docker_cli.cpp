@@ -202,6 +202,15 @@ std::vector<ContainerRecord> DockerCli::list_containers(
     return json ? parse_container_inspect(*json) : std::vector<ContainerRecord>{};
 }
 
+std::vector<ContainerRecord> DockerCli::list_container_summaries(
+    const std::vector<std::string>& label_filters, const std::vector<std::string>& label_keys) {
+    std::vector<std::string> args = {"container",  "ls",       "--all",
+                                     "--no-trunc", "--format", summary_template(label_keys)};
+    auto filters = argv::filter_args(label_filters);
+    args.insert(args.end(), filters.begin(), filters.end());
+    return parse_container_summaries(query(args).out);
+}
+
 std::optional<std::string> DockerCli::inspect_listed(std::vector<std::string> inspect,
                                                      const std::string& ids) {
     const size_t fixed = inspect.size();

@@ -146,6 +146,12 @@ class DockerCli {
     std::optional<ImageRecord> inspect_image(const std::string& ref);
     // Containers with all these labels (key or key=value), running or not; one ps, one inspect.
     std::vector<ContainerRecord> list_containers(const std::vector<std::string>& label_filters);
+    // The same containers as docker's listing describes them, in one call and one request to the
+    // engine (an inspect asks once per container): no environment variables, no start and end
+    // times (`summary` is set), the creation time to the second, and of the labels only
+    // `label_keys`. For reading many environments at once (status, env ls, the edge).
+    std::vector<ContainerRecord> list_container_summaries(
+        const std::vector<std::string>& label_filters, const std::vector<std::string>& label_keys);
     std::optional<ContainerRecord> inspect_container(const std::string& name);
     std::vector<VolumeRecord> list_volumes(const std::vector<std::string>& label_filters);
     std::vector<std::string> list_networks(const std::vector<std::string>& label_filters);

@@ -163,6 +163,100 @@ std::vector<ContainerRecord> parse_container_inspect(const std::string& json_tex
     return records;
 }
 
+namespace {
+
+// "2026-12-04 21:15:31 +0000 UTC" (docker's listing, in the client's zone) as RFC 3339
+// ("2026-12-04T21:15:31+00:00"); "" when it is not that.
+std::string listing_time(const std::string& text) {
+    if (text.size() < 25 || text[10] != ' ' || text[19] != ' ' ||
+        (text[20] != '+' && text[20] != '-')) {
+        return "";
+    }
+    return fmt::format("{}T{}{}:{}", text.substr(0, 10), text.substr(11, 8), text.substr(20, 3),
+                       text.substr(23, 2));
+}
+
+// The health docker's status text ends with: "Up 5 seconds (healthy)", "(health: starting)".
+std::string listing_health(const std::string& status) {
+    for (const char* health : {"healthy", "unhealthy", "starting"}) {
+        if (status.find(fmt::format("({})", health)) != std::string::npos ||
+            status.find(fmt::format("(health: {})", health)) != std::string::npos) {
+            return health;
+        }
+    }
+    return "";
+}
+
+// The exit code in "Exited (137) 5 seconds ago" (0 for any other status).
+int listing_exit_code(const std::string& status) {
+    if (status.rfind("Exited (", 0) != 0) {
+        return 0;
+    }
+    const auto digits = status.substr(8, status.find(')') - 8);
+    if (digits.empty() || digits.size() > 6 ||
+        digits.find_first_not_of("-0123456789") != std::string::npos) {
+        return 0;
+    }
+    try {
+        return std::stoi(digits);
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+}  // namespace
+
+std::string summary_template(const std::vector<std::string>& label_keys) {
+    std::string labels;
+    for (const auto& key : label_keys) {
+        labels += fmt::format("{}\"{}\":{{{{json (.Label \"{}\")}}}}", labels.empty() ? "" : ",",
+                              key, key);
+    }
+    return "{\"ID\":{{json .ID}},\"Names\":{{json .Names}},\"Image\":{{json .Image}},"
+           "\"State\":{{json .State}},\"Status\":{{json .Status}},\"Ports\":{{json .Ports}},"
+           "\"CreatedAt\":{{json .CreatedAt}},\"Labels\":{" +
+           labels + "}}";
+}
+
+std::vector<ContainerRecord> parse_container_summaries(const std::string& text) {
+    std::vector<ContainerRecord> records;
+    for (const auto& line : util::split(text, '\n')) {
+        if (util::trim(line).empty()) {
+            continue;
+        }
+        const json item = parse(line, "container ls");
+        if (!item.is_object()) {
+            continue;
+        }
+        ContainerRecord record;
+        record.summary = true;
+        record.id = text_field(item, "ID");
+        record.name = text_field(item, "Names");
+        record.name = record.name.substr(0, record.name.find(','));
+        record.image = text_field(item, "Image");
+        record.status = text_field(item, "State");
+        // As an inspect says Running: a paused or restarting container runs.
+        record.running = record.status == "running" || record.status == "paused" ||
+                         record.status == "restarting";
+        const std::string status = text_field(item, "Status");
+        record.exit_code = listing_exit_code(status);
+        record.health = listing_health(status);
+        record.created = listing_time(text_field(item, "CreatedAt"));
+        for (const auto& port : util::split(text_field(item, "Ports"), ',')) {
+            if (port.find("->") != std::string::npos) {
+                record.published.push_back(util::trim(port));
+            }
+        }
+        for (auto& [key, value] : label_map(item)) {
+            if (!value.empty()) {
+                record.labels.emplace(key, std::move(value));
+            }
+        }
+        records.push_back(std::move(record));
+    }
+    return records;
+}
+
 ImageRecord parse_image_inspect(const std::string& json_text) {
     const json doc = parse(json_text, "image inspect");
     ImageRecord record;

@@ -27,6 +27,9 @@ struct ContainerRecord {
     std::string health;                  // healthy, unhealthy, starting, or "" without a check
     std::vector<std::string> env;        // KEY=VALUE, as the container was created with
     std::string data;                    // swarm configs kept as records: their data
+    // Read from docker's listing, not from an inspect: no env, no started_at and finished_at,
+    // `created` to the second, only the labels asked for.
+    bool summary = false;
     std::string label(const std::string& key) const;
     // The value of one of its environment variables ("" when unset).
     std::string env_value(const std::string& key) const;
@@ -55,6 +58,15 @@ struct VolumeRecord {
 
 // Parses the JSON array printed by `docker container inspect`.
 std::vector<ContainerRecord> parse_container_inspect(const std::string& json_text);
+
+// The `docker container ls --format` template whose lines parse_container_summaries reads: each
+// container's id, name, image, state, status, ports, creation time and `label_keys`.
+std::string summary_template(const std::vector<std::string>& label_keys);
+
+// Parses the lines `docker container ls --format summary_template(...)` prints. The exit code
+// and the health come from docker's status text ("Exited (3) 2 minutes ago", "Up 5 seconds
+// (healthy)"), the creation time ("2026-12-04 21:15:31 +0000 UTC") becomes RFC 3339.
+std::vector<ContainerRecord> parse_container_summaries(const std::string& text);
 
 // Parses the JSON array printed by `docker image inspect` (first element).
 ImageRecord parse_image_inspect(const std::string& json_text);

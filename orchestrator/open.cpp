@@ -29,11 +29,15 @@ std::vector<EnvironmentState> read_all(Context& context, const std::optional<std
     if (only) {
         filters.push_back(state::env_filter(*only));
     }
-    auto states = engine::describe_all(context.docker.list_containers(filters),
-                                       context.command("pallet"), routers);
-    // A swarm's environments keep their records as configs (none on a plain engine).
-    for (auto& state :
-         swarm::describe_all(context, context.docker.list_configs(filters), filters, routers)) {
+    // A swarm's environments keep their records as configs (none on a plain engine): asked at
+    // the same time as the engine's containers, whose listing (not an inspect of each) is one
+    // request to the engine however many environments it has.
+    auto configs =
+        std::async(std::launch::async, [&] { return context.docker.list_configs(filters); });
+    auto states = engine::describe_all(
+        context.docker.list_container_summaries(filters, state::label::container_keys()),
+        context.command("pallet"), routers);
+    for (auto& state : swarm::describe_all(context, configs.get(), filters, routers)) {
         states.push_back(std::move(state));
     }
     std::sort(states.begin(), states.end(),

@@ -54,8 +54,15 @@ std::vector<docker::ContainerRecord> deploy_records(docker::DockerCli& docker,
 HistoryEntry deploy_entry(const docker::ContainerRecord& record) {
     HistoryEntry entry = entry_from_labels(record, phase::k_deploy);
     entry.container = record.name;
-    auto started = docker::parse_docker_time(record.started_at);
-    auto finished = docker::parse_docker_time(record.finished_at);
+    // A listing's summary has no start and end times: a deploy container starts as it is
+    // created (docker run), and its duration is left unknown.
+    std::optional<double> started = docker::parse_docker_time(record.started_at);
+    std::optional<double> finished = docker::parse_docker_time(record.finished_at);
+    if (record.summary) {
+        started =
+            record.status == "created" ? std::nullopt : std::optional<double>(created_at(record));
+        finished = std::nullopt;
+    }
     entry.started = started.value_or(created_at(record));
     if (record.running) {
         entry.result = "running";

@@ -7,6 +7,39 @@
 
 namespace pallet::state {
 
+namespace label {
+const std::vector<std::string>& container_keys() {
+    static const std::vector<std::string> keys = {k_managed,
+                                                  k_env,
+                                                  k_phase,
+                                                  k_version,
+                                                  k_image_id,
+                                                  k_user,
+                                                  k_host,
+                                                  k_started,
+                                                  k_generation,
+                                                  k_settings,
+                                                  k_result,
+                                                  k_detail,
+                                                  k_duration,
+                                                  k_service,
+                                                  k_service_data,
+                                                  k_warm,
+                                                  k_process,
+                                                  k_processes,
+                                                  k_services_required,
+                                                  k_services_optional,
+                                                  k_test_run,
+                                                  k_role,
+                                                  k_router_config,
+                                                  k_job,
+                                                  k_finished,
+                                                  k_edge_http,
+                                                  k_edge_https};
+    return keys;
+}
+}  // namespace label
+
 std::string network_name(const std::string& env) { return "pallet-" + env; }
 std::string storage_volume(const std::string& env) { return "pallet-" + env + "-storage"; }
 std::string static_volume(const std::string& env) { return "pallet-" + env + "-static"; }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "docker/records.h"
 
@@ -44,6 +45,9 @@ inline constexpr const char* k_finished = "io.pallet.finished";
 // The edge: the address and port it listens on for HTTP.
 inline constexpr const char* k_edge_http = "io.pallet.edge-http";
 inline constexpr const char* k_edge_https = "io.pallet.edge-https";
+// Every key above that the plugin's containers carry: what a listing of them asks for (a
+// listing gives only the labels it names). A label added above belongs here too.
+const std::vector<std::string>& container_keys();
 }  // namespace label
 
 namespace phase {

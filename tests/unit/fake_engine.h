@@ -7,6 +7,7 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -95,6 +96,9 @@ class FakeEngine : public docker::Runner {
     };
 
     docker::Result run(const docker::Command& command) override {
+        // A use case may ask two things at once (status: the containers and the swarm's
+        // configs); the engine answers one at a time.
+        const std::lock_guard lock(m_mutex);
         std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
         commands.push_back(args);
         inputs.push_back(command.stdin_data.value_or(""));
@@ -220,6 +224,45 @@ class FakeEngine : public docker::Runner {
                   {"ExitCode", c.exit_code},
                   {"StartedAt", "2026-11-25T12:00:00.000000000Z"},
                   {"FinishedAt", "2026-11-25T12:00:00.000000000Z"}}}};
+    }
+
+    static bool is_summary_listing(const std::vector<std::string>& args) {
+        const auto format = std::find(args.begin(), args.end(), "--format");
+        return format != args.end() && format + 1 != args.end() &&
+               (format + 1)->rfind("{\"ID\":", 0) == 0;
+    }
+
+    // `container ls --format` of docker::summary_template: newest first, as docker lists them.
+    std::string summaries(const std::vector<std::string>& args) const {
+        std::vector<const Container*> listed;
+        for (const auto& [name, container] : containers) {
+            if (matches(container, args)) {
+                listed.push_back(&container);
+            }
+        }
+        std::stable_sort(listed.begin(), listed.end(),
+                         [](const auto* a, const auto* b) { return a->created > b->created; });
+        std::string out;
+        for (const Container* c : listed) {
+            const std::string status = c->running() ? "Up 5 seconds"
+                                       : c->status == "exited"
+                                           ? fmt::format("Exited ({}) 5 seconds ago", c->exit_code)
+                                           : "Created";
+            nlohmann::json line = {
+                {"ID", c->id},
+                {"Names", c->name},
+                {"Image", c->image},
+                {"State", c->status},
+                {"Status", status},
+                {"Ports", c->container_port.empty() ? std::string()
+                                                    : fmt::format("{}:{}->{}/tcp", c->host_ip,
+                                                                  c->host_port, c->container_port)},
+                {"CreatedAt",
+                 fmt::format("2026-11-25 11:59:{:02d} +0000 UTC", c->created * 10 / 1000 % 60)},
+                {"Labels", c->labels}};
+            out += line.dump() + "\n";
+        }
+        return out;
     }
 
     docker::Result container_run(const std::vector<std::string>& args) {
@@ -362,6 +405,9 @@ class FakeEngine : public docker::Runner {
         if (verb == "run" || verb == "create") {
             return container_run(args);
         }
+        if (verb == "ls" && is_summary_listing(args)) {
+            return ok(summaries(args));
+        }
         if (verb == "ls") {
             std::string out;
             for (const auto& [name, container] : containers) {
@@ -440,6 +486,7 @@ class FakeEngine : public docker::Runner {
         return ok();  // logs, update, ...
     }
 
+    std::recursive_mutex m_mutex;
     unsigned long m_next_id = 0;
     int m_clock = 0;
 };

@@ -32,6 +32,44 @@ TEST(Records, ContainerInspect) {
     EXPECT_DOUBLE_EQ(*parse_docker_time(r.finished_at) - *parse_docker_time(r.started_at), 10.0);
 }
 
+// Lines as docker 28's `container ls --format summary_template(...)` printed them.
+TEST(Records, ContainerSummaries) {
+    const std::string text =
+        R"J({"ID":"1ec9","Names":"sumexit","Image":"busybox:1","State":"exited","Status":"Exited (3) 2 seconds ago","Ports":"","CreatedAt":"2026-12-04 21:15:42 +0000 UTC","Labels":{"io.pallet.env":"s","io.pallet.settings":""}})J"
+        "\n"
+        R"J({"ID":"36af","Names":"sumtest","Image":"nginx:1","State":"running","Status":"Up 2 seconds (healthy)","Ports":"127.0.0.1:32768->80/tcp","CreatedAt":"2026-12-04 22:15:41 +0100 CET","Labels":{"io.pallet.env":"s","io.pallet.settings":"{\"a\":1,\"b\":\"x,y=z\"}"}})J"
+        "\n"
+        R"J({"ID":"77aa","Names":"made","Image":"busybox:1","State":"created","Status":"Created","Ports":"0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 443/tcp","CreatedAt":"2026-12-04 21:15:43 +0000 UTC","Labels":{}})J"
+        "\n";
+    auto records = parse_container_summaries(text);
+    ASSERT_EQ(records.size(), 3u);
+    EXPECT_TRUE(records[0].summary);
+    EXPECT_EQ(records[0].name, "sumexit");
+    EXPECT_FALSE(records[0].running);
+    EXPECT_EQ(records[0].exit_code, 3);
+    EXPECT_EQ(records[0].labels.count("io.pallet.settings"), 0u);  // empty: not set
+    EXPECT_EQ(*parse_docker_time(records[0].created), 1796418942.0);
+    EXPECT_TRUE(records[1].running);
+    EXPECT_EQ(records[1].health, "healthy");
+    EXPECT_EQ(records[1].label("io.pallet.settings"), R"({"a":1,"b":"x,y=z"})");
+    EXPECT_EQ(records[1].published_url(), "http://127.0.0.1:32768/");
+    EXPECT_EQ(*parse_docker_time(records[1].created), 1796418941.0);  // its zone: CET
+    EXPECT_EQ(records[2].status, "created");
+    EXPECT_EQ(records[2].published,
+              (std::vector<std::string>{"0.0.0.0:8080->80/tcp", "[::]:8080->80/tcp"}));
+    EXPECT_EQ(records[2].published_port(), 8080);
+    EXPECT_TRUE(parse_container_summaries("").empty());
+    EXPECT_ANY_THROW(parse_container_summaries("{not json"));
+}
+
+TEST(Records, SummaryTemplateNamesEachLabel) {
+    EXPECT_EQ(summary_template({"io.pallet.env"}),
+              "{\"ID\":{{json .ID}},\"Names\":{{json .Names}},\"Image\":{{json .Image}},"
+              "\"State\":{{json .State}},\"Status\":{{json .Status}},\"Ports\":{{json .Ports}},"
+              "\"CreatedAt\":{{json .CreatedAt}},"
+              "\"Labels\":{\"io.pallet.env\":{{json (.Label \"io.pallet.env\")}}}}");
+}
+
 TEST(Records, ZeroTimesAreAbsent) {
     EXPECT_FALSE(parse_docker_time("0001-01-01T00:00:00Z").has_value());
     EXPECT_FALSE(parse_docker_time("garbage").has_value());
