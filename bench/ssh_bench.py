@@ -104,6 +104,50 @@ def main():
           f"{statistics.median(plain_slow):.2f}s")
     print(f"docker processes of release over ssh://: {docker_processes(TARGETS['ssh'], ['release', ENV, 'pallet-conformance:v2'])}"
           " (each one through the command's single SSH connection)")
+    distance_table()
+
+
+def distance_table():
+    """Issue 21's figures at 25 ms each way: a first command (no kept connection, as a CI job
+    runs it) and one on a connection kept by the command just before it, each with the relay
+    (the default) and without it (PALLET_SSH_RELAY=0), against docker -H ssh:// ps and local."""
+    slow = TARGETS["ssh+25ms"]
+    relay_off = dict(os.environ, PALLET_SSH_RELAY="0")
+    cold = dict(os.environ, PALLET_SSH_KEEP="0")
+    cold_off = dict(relay_off, PALLET_SSH_KEEP="0")
+    version = ["pallet-conformance:v2", "pallet-conformance:v1"]
+    figures = {key: [] for key in ("status cold", "status cold off", "status kept",
+                                   "status kept off", "release", "release off", "release local",
+                                   "test", "test off", "test local", "ps")}
+    for i in range(RUNS):
+        figures["ps"].append(run(["docker", "-H", slow[1], "ps"]))
+        figures["status cold"].append(run(["docker"] + slow + ["pallet", "status", ENV], env=cold))
+        figures["status cold off"].append(
+            run(["docker"] + slow + ["pallet", "status", ENV], env=cold_off))
+        for suffix, env in (("", None), (" off", relay_off)):
+            run(["docker"] + slow + ["pallet", "status", ENV], env=env)  # the connection kept
+            figures["status kept" + suffix].append(
+                run(["docker"] + slow + ["pallet", "status", ENV], env=env))
+            figures["release" + suffix].append(
+                run(["docker"] + slow + ["pallet", "release", ENV, version[i % 2]], env=env))
+            figures["test" + suffix].append(
+                run(["docker"] + slow + ["pallet", "test", "pallet-conformance:v1"], env=env))
+        figures["release local"].append(run(["docker", "pallet", "release", ENV, version[i % 2]]))
+        figures["test local"].append(run(["docker", "pallet", "test", "pallet-conformance:v1"]))
+    m = {key: statistics.median(values) for key, values in figures.items()}
+    print()
+    print("at 25 ms each way (median of %d; relay: channels opened ahead and docker's ping answered "
+          "once per command; off: PALLET_SSH_RELAY=0)" % RUNS)
+    rows = [
+        ("first status / docker -H ssh:// ps", m["status cold"], m["status cold off"], m["ps"], 1.1),
+        ("status, kept / docker -H ssh:// ps", m["status kept"], m["status kept off"], m["ps"], 0.5),
+        ("release (upgrade), kept / local", m["release"], m["release off"], m["release local"], 1.5),
+        ("test, kept / local", m["test"], m["test off"], m["test local"], 1.5),
+    ]
+    print(f"{'figure':38} {'relay':>7} {'off':>7} {'against':>8} {'ratio':>6} {'off':>6} {'goal':>6}")
+    for name, value, off, against, goal in rows:
+        print(f"{name:38} {value:6.2f}s {off:6.2f}s {against:7.2f}s {value / against:5.2f}x "
+              f"{off / against:5.2f}x {goal:5.2f}x {'met' if value / against <= goal else 'NOT met'}")
 
 
 if __name__ == "__main__":

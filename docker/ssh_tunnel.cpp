@@ -65,6 +65,7 @@ SshTunnel::SshTunnel(Runner& runner, std::string destination)
     : m_runner(runner), m_destination(std::move(destination)) {}
 
 SshTunnel::~SshTunnel() {
+    m_relay.reset();
     if (m_hold >= 0) {
         ::close(m_hold);  // a kept connection goes once idle for its time
     }
@@ -173,7 +174,19 @@ bool SshTunnel::connect(std::chrono::seconds keep, std::string& why) {
 }
 
 std::unique_ptr<SshTunnel> SshTunnel::open(Runner& runner, const SshAddress& address,
-                                           std::chrono::seconds keep, std::string& why) {
+                                           std::chrono::seconds keep, std::string& why,
+                                           bool relay) {
+    auto tunnel = open_forward(runner, address, keep, why);
+    if (tunnel && relay) {
+        tunnel->m_relay_directory.emplace();
+        tunnel->m_relay = EngineRelay::start(tunnel->m_local_socket,
+                                             tunnel->m_relay_directory->path() + "/engine.sock");
+    }
+    return tunnel;
+}
+
+std::unique_ptr<SshTunnel> SshTunnel::open_forward(Runner& runner, const SshAddress& address,
+                                                   std::chrono::seconds keep, std::string& why) {
     const std::string destination = (address.user.empty() ? "" : address.user + "@") +
                                     address.host + (address.port.empty() ? "" : ":" + address.port);
     std::unique_ptr<SshTunnel> tunnel(new SshTunnel(runner, destination));

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "docker/engine_relay.h"
 #include "docker/runner.h"
 #include "util/private_dir.h"
 
@@ -38,14 +39,19 @@ class SshTunnel {
     // unreachable host). Returns nullptr, with `why` set, when the engine's socket cannot be
     // forwarded (a remote engine on TCP, forwarding refused by the server): the command then
     // goes on with docker's own ssh connection for each call.
+    // With `relay`, docker processes reach the forward through an EngineRelay of this command
+    // (channels opened ahead, docker's ping answered once).
     static std::unique_ptr<SshTunnel> open(Runner& runner, const SshAddress& address,
-                                           std::chrono::seconds keep, std::string& why);
+                                           std::chrono::seconds keep, std::string& why,
+                                           bool relay = true);
     ~SshTunnel();
     SshTunnel(const SshTunnel&) = delete;
     SshTunnel& operator=(const SshTunnel&) = delete;
 
     // "unix:///.../docker.sock": the engine, for docker's -H.
-    std::string docker_host() const { return "unix://" + m_local_socket; }
+    std::string docker_host() const {
+        return "unix://" + (m_relay ? m_relay->socket_path() : m_local_socket);
+    }
     // True while the connection is up.
     bool alive();
     // True when the connection is still up after `grace`; false as soon as it drops. A docker
@@ -62,6 +68,8 @@ class SshTunnel {
 
   private:
     SshTunnel(Runner& runner, std::string destination);
+    static std::unique_ptr<SshTunnel> open_forward(Runner& runner, const SshAddress& address,
+                                                   std::chrono::seconds keep, std::string& why);
     std::vector<std::string> ssh(const std::vector<std::string>& options) const;
     // Makes the master connection and the forward; nullptr (with `why`) when it cannot forward.
     bool connect(std::chrono::seconds keep, std::string& why);
@@ -78,6 +86,8 @@ class SshTunnel {
     std::unique_ptr<BackgroundProcess> m_master;  // when not kept: the master itself
     int m_hold = -1;                              // when kept: the idle connection held
     bool m_reused = false;
+    std::optional<util::PrivateDirectory> m_relay_directory;
+    std::unique_ptr<EngineRelay> m_relay;  // ends first
 };
 
 }  // namespace pallet::docker

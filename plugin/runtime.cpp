@@ -135,7 +135,8 @@ void Runtime::connect() {
         keep = *parsed;
     }
     std::string why;
-    tunnel = docker::SshTunnel::open(*runner, *address, keep, why);
+    tunnel = docker::SshTunnel::open(*runner, *address, keep, why,
+                                     environment("PALLET_SSH_RELAY") != "0");
     if (!tunnel) {
         if (invocation.debug) {
             fmt::print(stderr,
