@@ -76,6 +76,9 @@ std::string csv_line(const std::vector<std::string>& fields) {
 }
 
 std::string mount_value(const Mount& mount) {
+    if (mount.tmpfs) {
+        return csv_line({"type=tmpfs", "target=" + mount.target, "tmpfs-mode=1777"});
+    }
     std::vector<std::string> fields = {mount.bind ? "type=bind" : "type=volume"};
     if (!mount.volume.empty()) {
         fields.push_back("source=" + mount.volume);

@@ -25,11 +25,20 @@ struct Mount {
         mount.bind = true;
         return mount;
     }
+    // A tmpfs at `target` that every user of the container can write (mode 1777, as /tmp):
+    // for a throwaway run's directories, ready for an image's non-root user without a step
+    // that hands them to it.
+    static Mount scratch(std::string target) {
+        Mount mount("", std::move(target));
+        mount.tmpfs = true;
+        return mount;
+    }
 
     std::string volume;  // empty: an anonymous volume, removed with the container
     std::string target;
     bool read_only = false;
     bool bind = false;   // `volume` is a path of the host (on a swarm: the same on every node)
+    bool tmpfs = false;  // Mount::scratch
     std::string driver;  // a volume's driver ("": local), with its options: made on first use
     std::map<std::string, std::string> options;  // (no secrets: they are on argv)
 };

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "docker/image_user.h"
 #include "docker/reference.h"
 #include "orchestrator/engine/container.h"
 #include "orchestrator/engine/launch.h"
@@ -30,7 +31,8 @@ using orchestrator::engine::release_services;
 using orchestrator::engine::ServiceSite;
 
 // What one test run created; removed when the run ends, however it ends, unless kept.
-// The run's /storage and /static are anonymous volumes of its container: they go with it.
+// The run's /storage and /static are anonymous volumes (or tmpfs) of its container: they go
+// with it.
 class TransientEnvironment {
   public:
     TransientEnvironment(Context& context, std::string container)
@@ -237,8 +239,14 @@ int run_test(Context& context, const TestOptions& options) {
     spec.interactive = options.interactive;
     spec.tty = options.tty;
     spec.remove_on_exit = !options.keep;
-    // Fresh, private /storage and /static for every run.
-    spec.mounts = {{"", "/storage", false}, {"", "/static", false}};
+    // Fresh, private /storage and /static for every run. An image that runs as another user
+    // gets them as tmpfs it can write (no step before the run to hand volumes to its user),
+    // unless the container is kept to be looked at: a tmpfs would not keep what it wrote.
+    if (!docker::parse_image_user(image.record.user).is_root() && !options.keep) {
+        spec.mounts = {docker::Mount::scratch("/storage"), docker::Mount::scratch("/static")};
+    } else {
+        spec.mounts = {{"", "/storage", false}, {"", "/static", false}};
+    }
     spec.network = env.services.empty() ? std::string() : site.network;
     const std::string what =
         one_off ? util::shell_join(options.command) : "tests of " + options.image;

@@ -34,19 +34,30 @@ docker::Ids ids_in(Context& context, const ResolvedImage& image, const std::stri
 }
 
 // Hands the writable mount points of the created `container` to the image's user.
+// The mounts of `spec` the image's user cannot write until they are handed to it.
+std::vector<const docker::Mount*> mounts_to_hand(const docker::ContainerSpec& spec) {
+    std::vector<const docker::Mount*> mounts;
+    for (const auto& mount : spec.mounts) {
+        if (!mount.read_only && !mount.tmpfs && mount.target.size() > 1) {
+            mounts.push_back(&mount);
+        }
+    }
+    return mounts;
+}
+
 void hand_mounts_to_user(Context& context, const ResolvedImage& image,
                          const docker::ContainerSpec& spec, const std::string& container) {
+    const auto mounts = mounts_to_hand(spec);
+    if (mounts.empty()) {
+        return;
+    }
     const docker::Ids ids =
         context.docker.dry_run() ? docker::Ids{} : ids_in(context, image, container);
     std::vector<util::TarDirectory> directories;
-    for (const auto& mount : spec.mounts) {
-        if (!mount.read_only && mount.target.size() > 1) {
-            directories.push_back({mount.target.substr(1), 0755, ids.uid, ids.gid});
-        }
+    for (const auto* mount : mounts) {
+        directories.push_back({mount->target.substr(1), 0755, ids.uid, ids.gid});
     }
-    if (!directories.empty()) {
-        context.docker.copy_archive_into(container, "/", util::tar_of_directories(directories));
-    }
+    context.docker.copy_archive_into(container, "/", util::tar_of_directories(directories));
 }
 
 bool runs_as_root(const ResolvedImage& image) {
@@ -95,7 +106,7 @@ std::optional<docker::Ids> image_user_ids(Context& context, const ResolvedImage&
 
 docker::StartOutcome launch_detached(Context& context, const ResolvedImage& image,
                                      const docker::ContainerSpec& spec) {
-    if (runs_as_root(image)) {
+    if (runs_as_root(image) || mounts_to_hand(spec).empty()) {
         return context.docker.run_detached(spec);
     }
     if (create_prepared(context, image, spec) == docker::StartOutcome::name_taken) {
@@ -142,7 +153,7 @@ void create_replicas(Context& context, const ResolvedImage& image,
 
 int launch_attached(Context& context, const ResolvedImage& image,
                     const docker::ContainerSpec& spec) {
-    if (runs_as_root(image)) {
+    if (runs_as_root(image) || mounts_to_hand(spec).empty()) {
         context.output_follows();
         return context.docker.run_attached(spec);
     }

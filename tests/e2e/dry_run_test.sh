@@ -32,7 +32,7 @@ dry() {
     EXPECT_PRINTED=""
 }
 
-EXPECT_PRINTED="create --name pallet-test-" dry test pallet-conformance:v1 -e TOKEN="$secret"
+EXPECT_PRINTED="run --rm --name pallet-test-" dry test pallet-conformance:v1 -e TOKEN="$secret"
 EXPECT_PRINTED="run --detach --name pallet-test-" dry test pallet-test-svcapp:1
 dry test pallet-conformance:not-built-anywhere
 EXPECT_PRINTED="run --rm" dry env create "$fresh" --service "redis=redis://:$secret@127.0.0.1:1/0" --check

@@ -113,8 +113,25 @@ TEST_F(Launch, ReadOnlyMountsAreLeftAlone) {
     auto only_static = spec("c1");
     only_static.mounts = {{"v", "/static", true}};
     launch_detached(context, image("1000"), only_static);
-    ASSERT_EQ(runner.commands.size(), 2u) << "no cp without a writable mount";
-    EXPECT_EQ(verb(1), "container start");
+    ASSERT_EQ(runner.commands.size(), 1u) << "nothing to hand over: one run, as for root";
+    EXPECT_EQ(verb(0), "container run");
+}
+
+TEST_F(Launch, ScratchMountsNeedNoHandOverForANonRootUser) {
+    auto once = spec("t1");
+    once.remove_on_exit = true;
+    once.mounts = {docker::Mount::scratch("/storage"), docker::Mount::scratch("/static")};
+    runner.answer(3);  // run attached: the command's exit status
+    EXPECT_EQ(launch_attached(context, image("webapp"), once), 3);
+    ASSERT_EQ(runner.commands.size(), 1u) << "no lookup of the user, no create, cp and start";
+    const auto& run = runner.commands[0].argv;
+    EXPECT_EQ(verb(0), "container run");
+    for (const char* mount : {"type=tmpfs,target=/storage,tmpfs-mode=1777",
+                              "type=tmpfs,target=/static,tmpfs-mode=1777"}) {
+        const auto it = std::find(run.begin(), run.end(), mount);
+        ASSERT_NE(it, run.end()) << mount;
+        EXPECT_EQ(*(it - 1), "--mount");
+    }
 }
 
 TEST_F(Launch, AttachedRunOfANonRootImageIsGoneWhenItReturns) {
