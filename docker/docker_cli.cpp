@@ -229,6 +229,11 @@ std::optional<std::string> DockerCli::inspect_listed(std::vector<std::string> in
     return result.out;
 }
 
+std::vector<ContainerRecord> DockerCli::inspect_containers(const std::vector<std::string>& ids) {
+    const auto json = inspect_listed({"container", "inspect"}, util::join(ids, "\n"));
+    return json ? parse_container_inspect(*json) : std::vector<ContainerRecord>{};
+}
+
 std::optional<ContainerRecord> DockerCli::inspect_container(const std::string& name) {
     Result result = execute({"container", "inspect", name}, Command{}, false);
     if (!result.ok()) {

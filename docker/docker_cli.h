@@ -162,6 +162,9 @@ class DockerCli {
     std::vector<ContainerRecord> list_container_summaries(
         const std::vector<std::string>& label_filters, const std::vector<std::string>& label_keys);
     std::optional<ContainerRecord> inspect_container(const std::string& name);
+    // The containers of `ids` in full, in one docker call (docker asks once for each); those
+    // that are gone are left out.
+    std::vector<ContainerRecord> inspect_containers(const std::vector<std::string>& ids);
     std::vector<VolumeRecord> list_volumes(const std::vector<std::string>& label_filters);
     std::vector<std::string> list_networks(const std::vector<std::string>& label_filters);
     // The IPv4 subnets of every network of the engine ("172.17.0.0/16"); one ls, one inspect.

@@ -13,8 +13,9 @@
 
 namespace pallet::orchestrator {
 
-std::unique_ptr<Orchestrator> open(Context& context, const std::string& env) {
-    state::Snapshot snapshot = state::read_snapshot(context.docker, env);
+std::unique_ptr<Orchestrator> open(Context& context, const std::string& env,
+                                   state::Reading reading) {
+    state::Snapshot snapshot = state::read_snapshot(context.docker, env, reading);
     if (!snapshot.settings) {
         if (auto swarm = swarm::open(context, env)) {
             return swarm;

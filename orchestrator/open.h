@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "orchestrator/orchestrator.h"
+#include "state/snapshot.h"
 
 // The one place that picks an orchestrator: from an environment's settings (where they are kept
 // tells which), engine when it has none. A new orchestrator is a folder of its own with one
@@ -14,7 +15,9 @@ namespace pallet::orchestrator {
 
 // The environment named `env`, read at once, on its orchestrator; one of the engine (not yet
 // created) when no orchestrator has it: state().settings then says it does not exist.
-std::unique_ptr<Orchestrator> open(Context& context, const std::string& env);
+// `reading`: what of its history is read in full (state::Reading).
+std::unique_ptr<Orchestrator> open(Context& context, const std::string& env,
+                                   state::Reading reading = state::Reading::current);
 
 // Every environment of every orchestrator the engine addressed reaches (or `only`), read at
 // once: a few docker calls, whatever their number. `routers`: with each one's edge upstream.

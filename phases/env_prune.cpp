@@ -61,7 +61,8 @@ int run_env_prune(Context& context) {
     for (const auto& name : expired) {
         try {
             // Read again on its own: a deploy or an update since the listing keeps it.
-            auto opened = orchestrator::open(context, name);
+            // (Its deploys' end times too: a listing has only their start.)
+            auto opened = orchestrator::open(context, name, state::Reading::with_deploy_times);
             const auto when = expires_at(opened->state());
             if (!when || *when > now) {
                 continue;

@@ -205,7 +205,7 @@ int run_status(Context& context, const std::optional<std::string>& only, Format 
 
 int run_history(Context& context, const std::string& env, Format format) {
     state::validate_env_name(env, "docker pallet history");
-    auto opened = orchestrator::open(context, env);
+    auto opened = orchestrator::open(context, env, state::Reading::with_deploy_times);
     const auto& state = opened->state();
     if (!state.settings) {
         state::EnvironmentStore(context.docker).get(env);  // throws, with what to do

@@ -68,12 +68,32 @@ std::map<std::string, Snapshot> group_snapshots(std::vector<docker::ContainerRec
     return snapshots;
 }
 
-Snapshot read_snapshot(docker::DockerCli& docker, const std::string& env) {
-    auto snapshots = group_snapshots(
-        docker.list_containers({fmt::format("{}=true", label::k_managed), env_filter(env)}),
-        docker.command_line("pallet"));
+Snapshot read_snapshot(docker::DockerCli& docker, const std::string& env, Reading reading) {
+    auto records = docker.list_container_summaries(
+        {fmt::format("{}=true", label::k_managed), env_filter(env)}, label::container_keys());
+    std::vector<std::string> detail;
+    for (const auto& record : records) {
+        const std::string phase = record.label(label::k_phase);
+        if (phase == phase::k_service ||
+            (reading == Reading::with_deploy_times && phase == phase::k_deploy)) {
+            detail.push_back(record.id);
+        }
+    }
+    if (!detail.empty()) {
+        // One inspect of those; one removed since the listing keeps its summary.
+        for (auto& full : docker.inspect_containers(detail)) {
+            for (auto& record : records) {
+                if (record.id == full.id) {
+                    record = std::move(full);
+                    break;
+                }
+            }
+        }
+    }
+    auto snapshots = group_snapshots(std::move(records), docker.command_line("pallet"));
     Snapshot snapshot = snapshots[env];
     snapshot.env = env;
+    snapshot.reading = reading;
     if (snapshot.settings) {
         learn_secrets(docker.redactor(), *snapshot.settings);
     }

@@ -13,8 +13,15 @@ namespace pallet::state {
 // Everything on the engine about one environment, read at once (one listing of the containers
 // labelled with it, one inspect of them all): a command decides from it in plain code instead
 // of asking the engine again for each thing it needs.
+// How much of an environment a command reads. Its containers come from one listing (one
+// request to the engine, however long its history); only what a listing lacks is inspected: the
+// provided services' containers (the admin password they were made with), and for `history`
+// (and env prune's decision) the deploys' start and end times.
+enum class Reading { current, with_deploy_times };
+
 struct Snapshot {
     std::string env;
+    Reading reading = Reading::current;
     std::optional<Environment> settings;                 // the newest settings record
     std::vector<docker::ContainerRecord> deploys;        // deploy containers, newest first
     std::vector<docker::ContainerRecord> serving;        // serve containers
@@ -38,6 +45,7 @@ std::map<std::string, Snapshot> group_snapshots(std::vector<docker::ContainerRec
                                                 const std::string& pallet_command);
 
 // Reads the snapshot of `env` (its secrets go to the adapter's redactor).
-Snapshot read_snapshot(docker::DockerCli& docker, const std::string& env);
+Snapshot read_snapshot(docker::DockerCli& docker, const std::string& env,
+                       Reading reading = Reading::current);
 
 }  // namespace pallet::state

@@ -85,7 +85,7 @@ class EngineOrchestrator : public Orchestrator {
     const EnvironmentState& state() const override { return m_state; }
 
     void reread() override {
-        m_snapshot = state::read_snapshot(m_context.docker, m_snapshot.env);
+        m_snapshot = state::read_snapshot(m_context.docker, m_snapshot.env, m_snapshot.reading);
         m_state = describe(m_snapshot, false);
     }
 

@@ -118,6 +118,39 @@ TEST_F(UseCase, StatusOfFiftyEnvironmentsInThreeDockerCalls) {
     EXPECT_EQ(verbs, (std::vector<std::string>{"config ls", "container ls"}));
 }
 
+TEST_F(UseCase, AnEnvironmentWithALongHistoryIsReadInOneListingAndItsServicesInspected) {
+    create("shop");
+    auto labels = [](const char* phase) {
+        return std::map<std::string, std::string>{{state::label::k_managed, "true"},
+                                                  {state::label::k_env, "shop"},
+                                                  {state::label::k_phase, phase}};
+    };
+    for (int i = 0; i < 30; ++i) {
+        engine.add(fmt::format("pallet-shop-deploy-{}", i), labels(state::phase::k_deploy),
+                   "exited");
+        engine.add(fmt::format("pallet-shop-served-{}", i), labels(state::phase::k_serve_record),
+                   "created");
+    }
+    auto service = labels(state::phase::k_service);
+    service[state::label::k_service] = "postgres";
+    const std::string postgres = engine.add("pallet-shop-postgres", service, "running").id;
+    engine.commands.clear();
+    auto opened = orchestrator::open(context, "shop");
+    ASSERT_EQ(engine.commands.size(), 2u) << "a listing, then an inspect of what it lacks";
+    EXPECT_EQ(engine.commands[0][1], "ls");
+    EXPECT_EQ(engine.commands[1], (std::vector<std::string>{"container", "inspect", postgres}))
+        << "only the service's container (the password it was made with), not 61 records";
+    ASSERT_EQ(opened->state().deploys.size(), 30u);
+    EXPECT_EQ(opened->state().deploys.front().result, "succeeded");
+    EXPECT_FALSE(opened->state().deploys.front().duration) << "a listing has no end times";
+
+    engine.commands.clear();
+    auto history = orchestrator::open(context, "shop", state::Reading::with_deploy_times);
+    ASSERT_EQ(engine.commands.size(), 2u);
+    EXPECT_EQ(engine.commands[1].size(), 2u + 31u) << "the service's and the 30 deploys' ids";
+    EXPECT_TRUE(history->state().deploys.front().duration) << "history shows how long each took";
+}
+
 TEST_F(UseCase, AFinishedDeployIsArchivedBeforeTheNextTakesTheLock) {
     create("shop");
     const std::string old_id = deploying("shop", "sha256:one", "exited").id;
