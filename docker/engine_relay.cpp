@@ -163,6 +163,11 @@ void EngineRelay::untrack_and_close(int fd) {
     ::close(fd);
 }
 
+bool EngineRelay::engine_answers() const {
+    const std::lock_guard lock(m_mutex);
+    return !m_pinged || m_ping.has_value();
+}
+
 int EngineRelay::pings_answered() const {
     const std::lock_guard lock(m_mutex);
     return m_pings_answered;

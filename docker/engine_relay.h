@@ -36,6 +36,9 @@ class EngineRelay {
     EngineRelay& operator=(const EngineRelay&) = delete;
 
     const std::string& socket_path() const { return m_local; }
+    // False once its own ping has had no answer from the engine (nothing there, or not an
+    // engine); true before it knows.
+    bool engine_answers() const;
     // Pings answered here, and connections relayed (for the benchmark and the tests).
     int pings_answered() const;
     int connections() const;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <thread>
 
@@ -32,6 +33,9 @@ constexpr const char* k_remote_engine_script =
     "\"$HOME/.docker/config.json\"; "
     "then docker context inspect --format '{{.Endpoints.docker.Host}}'; "
     "else echo unix:///var/run/docker.sock; fi";
+
+// Where the remote docker connects when nothing there says otherwise.
+constexpr const char* k_default_remote_socket = "/var/run/docker.sock";
 
 constexpr auto k_connect_timeout = std::chrono::seconds(35);
 
@@ -146,21 +150,57 @@ bool SshTunnel::connect(std::chrono::seconds keep, std::string& why) {
     }
 
     std::string remote = m_address.socket;
+    std::future<Result> asked;
     if (remote.empty()) {
-        Command ask;
-        ask.argv = ssh({"-o", "ControlMaster=no", "-T"});
-        ask.argv.push_back(k_remote_engine_script);
-        Result answer = m_runner.run(ask);
-        const std::string host = util::trim(answer.out);
-        if (!answer.ok() || host.rfind("unix://", 0) != 0) {
-            why = answer.ok() ? fmt::format("the engine on {} is at {}, not a unix socket",
-                                            m_address.host, host)
-                              : "could not ask the remote host where its engine is: " +
-                                    util::trim(answer.err);
+        // Asked while the default socket is already forwarded and, with the relay, asked for
+        // the engine's ping and channels: most hosts answer the default, and the question's
+        // round trips then overlap those. Nothing but that ping reaches the engine before the
+        // answer.
+        asked = std::async(std::launch::async, [this] {
+            Command ask;
+            ask.argv = ssh({"-o", "ControlMaster=no", "-T"});
+            ask.argv.push_back(k_remote_engine_script);
+            return m_runner.run(ask);
+        });
+        remote = k_default_remote_socket;
+    }
+    if (!forward(remote, why)) {
+        return false;
+    }
+    if (m_want_relay) {
+        start_relay();
+    }
+    if (!asked.valid()) {
+        return true;
+    }
+    Result answer = asked.get();
+    const std::string host = util::trim(answer.out);
+    if (!answer.ok() || host.rfind("unix://", 0) != 0) {
+        m_relay.reset();
+        why =
+            answer.ok()
+                ? fmt::format("the engine on {} is at {}, not a unix socket", m_address.host, host)
+                : "could not ask the remote host where its engine is: " + util::trim(answer.err);
+        return false;
+    }
+    if (host.substr(7) != remote) {
+        // Not the default: what was asked of it is dropped, and the right socket forwarded.
+        m_relay.reset();
+        Command cancel;
+        cancel.argv = ssh({"-O", "cancel", "-L", m_local_socket + ":" + remote});
+        m_runner.run(cancel);
+        if (!forward(host.substr(7), why)) {
             return false;
         }
-        remote = host.substr(7);
+        if (m_want_relay) {
+            start_relay();
+        }
     }
+    return true;
+}
+
+bool SshTunnel::forward(const std::string& remote, std::string& why) {
+    m_remote_socket = remote;
     ::unlink(m_local_socket.c_str());
     Command forward;
     forward.argv = ssh({"-O", "forward", "-L", m_local_socket + ":" + remote});
@@ -173,24 +213,21 @@ bool SshTunnel::connect(std::chrono::seconds keep, std::string& why) {
     return true;
 }
 
+void SshTunnel::start_relay() {
+    if (!m_relay_directory) {
+        m_relay_directory.emplace();
+    }
+    m_relay = EngineRelay::start(m_local_socket, m_relay_directory->path() + "/engine.sock");
+}
+
 std::unique_ptr<SshTunnel> SshTunnel::open(Runner& runner, const SshAddress& address,
                                            std::chrono::seconds keep, std::string& why,
                                            bool relay) {
-    auto tunnel = open_forward(runner, address, keep, why);
-    if (tunnel && relay) {
-        tunnel->m_relay_directory.emplace();
-        tunnel->m_relay = EngineRelay::start(tunnel->m_local_socket,
-                                             tunnel->m_relay_directory->path() + "/engine.sock");
-    }
-    return tunnel;
-}
-
-std::unique_ptr<SshTunnel> SshTunnel::open_forward(Runner& runner, const SshAddress& address,
-                                                   std::chrono::seconds keep, std::string& why) {
     const std::string destination = (address.user.empty() ? "" : address.user + "@") +
                                     address.host + (address.port.empty() ? "" : ":" + address.port);
     std::unique_ptr<SshTunnel> tunnel(new SshTunnel(runner, destination));
     tunnel->m_address = address;
+    tunnel->m_want_relay = relay;
     std::optional<std::string> shared =
         keep.count() > 0 ? util::own_directory("docker-pallet") : std::nullopt;
     if (!shared) {
@@ -240,6 +277,9 @@ std::unique_ptr<SshTunnel> SshTunnel::open_forward(Runner& runner, const SshAddr
         throw;
     }
     ::close(lock);
+    if (usable && relay && !tunnel->m_relay) {
+        tunnel->start_relay();  // a connection of an earlier command, forwarded already
+    }
     return usable ? std::move(tunnel) : nullptr;
 }
 

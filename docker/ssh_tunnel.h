@@ -63,16 +63,23 @@ class SshTunnel {
     // "ops@db.example.org": the remote, as people call it.
     const std::string& destination() const { return m_destination; }
 
+    // Where the engine is on the remote host (a socket there), and whether it answered there
+    // (false once the relay's first question went unanswered).
+    const std::string& remote_socket() const { return m_remote_socket; }
+    bool engine_answers() const { return !m_relay || m_relay->engine_answers(); }
+
     // True when this command found the connection of an earlier one and uses it.
     bool reused() const { return m_reused; }
 
   private:
     SshTunnel(Runner& runner, std::string destination);
-    static std::unique_ptr<SshTunnel> open_forward(Runner& runner, const SshAddress& address,
-                                                   std::chrono::seconds keep, std::string& why);
     std::vector<std::string> ssh(const std::vector<std::string>& options) const;
-    // Makes the master connection and the forward; nullptr (with `why`) when it cannot forward.
+    // Makes the master connection and the forward (and the relay); false (with `why`) when it
+    // cannot forward.
     bool connect(std::chrono::seconds keep, std::string& why);
+    // Forwards the local socket to `remote`, a socket of the remote host.
+    bool forward(const std::string& remote, std::string& why);
+    void start_relay();
     // Holds a connection on the forwarded socket; false when nothing answers there.
     bool hold();
 
@@ -86,6 +93,8 @@ class SshTunnel {
     std::unique_ptr<BackgroundProcess> m_master;  // when not kept: the master itself
     int m_hold = -1;                              // when kept: the idle connection held
     bool m_reused = false;
+    bool m_want_relay = true;
+    std::string m_remote_socket;  // "" when a kept connection's forward is reused
     std::optional<util::PrivateDirectory> m_relay_directory;
     std::unique_ptr<EngineRelay> m_relay;  // ends first
 };

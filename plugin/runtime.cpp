@@ -160,6 +160,14 @@ void Runtime::connect() {
     connection.lost = [shared]() -> std::optional<std::string> {
         // Asked after a docker call failed: give ssh a moment to see a drop the call saw first.
         if (shared->survives(std::chrono::milliseconds(1500))) {
+            if (!shared->engine_answers()) {
+                return fmt::format(
+                    "no Docker engine answers on {}{}: the connection is up, and nothing "
+                    "listens where the remote docker would connect (its DOCKER_HOST or "
+                    "context there), or the engine there is stopped",
+                    shared->destination(),
+                    shared->remote_socket().empty() ? "" : " at " + shared->remote_socket());
+            }
             return std::nullopt;
         }
         return fmt::format(

@@ -39,11 +39,13 @@ EOF
     chmod 600 "$home/.ssh/config"
 }
 
-# (Re)starts sshd on SSH_PORT; its pid in SSH_PID.
+# (Re)starts sshd on SSH_PORT; its pid in SSH_PID. SSH_SET_ENV="NAME=VALUE": a variable its
+# sessions get (as a remote user's profile would set it).
 ssh_start_server() {
     /usr/sbin/sshd -p "$SSH_PORT" -o ListenAddress=127.0.0.1 -o HostKey="$SSH_DIR/host_key" \
         -o PidFile="$SSH_DIR/sshd.pid" -o AuthorizedKeysFile="$SSH_DIR/authorized_keys" \
-        -o PasswordAuthentication=no -o StrictModes=no -o MaxStartups=100:30:200 -o MaxSessions=100
+        -o PasswordAuthentication=no -o StrictModes=no -o MaxStartups=100:30:200 -o MaxSessions=100 \
+        ${SSH_SET_ENV:+-o "SetEnv=$SSH_SET_ENV"}
     local i
     for i in $(seq 1 50); do [ -s "$SSH_DIR/sshd.pid" ] && break; sleep 0.1; done
     SSH_PID="$(cat "$SSH_DIR/sshd.pid")"

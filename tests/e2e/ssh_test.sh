@@ -102,3 +102,23 @@ pallet env set "$env" DEPLOY_SECONDS=0
 run_docker -H "$remote" pallet release "$env" pallet-conformance:v2
 expect_eq "$CODE" "0" "once sshd is back, the next release works (nothing to unlock)"
 expect_eq "$(curl -s --max-time 5 "$url")" "v2" "v2 serves"
+
+# A remote host whose docker is not at the default socket (DOCKER_HOST set there): the plugin
+# reaches the engine that host's docker would, not /var/run/docker.sock. Missing there first:
+# the command fails and changes nothing; then there (a link to the engine's socket): it works.
+alt="/run/pallet-e2e-$RUN_ID.sock"
+ssh_stop_server
+SSH_SET_ENV="DOCKER_HOST=unix://$alt" ssh_start_server
+before="$(engine_snapshot)"
+run_docker -H "$remote" pallet status "$env"
+expect_eq "$CODE" "1" "an engine missing where the remote host's DOCKER_HOST says: status fails"
+expect_eq "$(echo "$ERR" | grep -c '^docker-pallet: error')" "1" "in one error"
+expect_contains "$ERR" "no Docker engine answers on $alias at $alt" "that says where it looked"
+expect_eq "$(engine_snapshot)" "$before" "and changes nothing"
+ln -s /var/run/docker.sock "$alt"
+run_docker -H "$remote" pallet status "$env" --format json
+expect_eq "$CODE" "0" "once the engine is there, status over ssh:// works"
+expect_contains "$OUT" "\"Serving\":\"pallet-conformance:v2\"" "and reads the environment"
+rm -f "$alt"
+ssh_stop_server
+ssh_start_server
