@@ -13,6 +13,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } catch (const pallet::Error&) {
     }
     try {
+        for (const auto& record : pallet::docker::parse_container_summaries(input)) {
+            record.published_port();
+            pallet::docker::parse_docker_time(record.created);
+        }
+    } catch (const pallet::Error&) {
+    }
+    try {
         pallet::docker::parse_image_inspect(input);
     } catch (const pallet::Error&) {
     }
