@@ -175,8 +175,17 @@ bool SshTunnel::connect(std::chrono::seconds keep, std::string& why) {
     }
     Result answer = asked.get();
     const std::string host = util::trim(answer.out);
-    if (!answer.ok() || host.rfind("unix://", 0) != 0) {
+    // What was asked of the default socket is dropped, and its forward too: a kept connection
+    // must not lead the next command there.
+    const auto unforward = [&] {
         m_relay.reset();
+        Command cancel;
+        cancel.argv = ssh({"-O", "cancel", "-L", m_local_socket + ":" + remote});
+        m_runner.run(cancel);
+        ::unlink(m_local_socket.c_str());
+    };
+    if (!answer.ok() || host.rfind("unix://", 0) != 0) {
+        unforward();
         why =
             answer.ok()
                 ? fmt::format("the engine on {} is at {}, not a unix socket", m_address.host, host)
@@ -184,11 +193,7 @@ bool SshTunnel::connect(std::chrono::seconds keep, std::string& why) {
         return false;
     }
     if (host.substr(7) != remote) {
-        // Not the default: what was asked of it is dropped, and the right socket forwarded.
-        m_relay.reset();
-        Command cancel;
-        cancel.argv = ssh({"-O", "cancel", "-L", m_local_socket + ":" + remote});
-        m_runner.run(cancel);
+        unforward();  // not the default: the right socket is forwarded instead
         if (!forward(host.substr(7), why)) {
             return false;
         }
