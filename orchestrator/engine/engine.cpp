@@ -394,7 +394,7 @@ class EngineOrchestrator : public Orchestrator {
 
     int run_data_job(const state::Environment& env, const DataJob& job,
                      std::string& output) override {
-        std::vector<docker::Mount> mounts = {backups_volume_mount(m_context, env)};
+        std::vector<docker::Mount> mounts = {m_job_places.backups(m_context, env)};
         if (job.storage) {
             mounts.push_back({state::storage_volume(env.name), "/storage", !job.storage_writable});
         }
@@ -435,10 +435,13 @@ class EngineOrchestrator : public Orchestrator {
     // the router's.
     std::string data_job_image(const state::Environment& env, const std::string& service) {
         if (service.empty()) {
-            return resolve_image(
-                       m_context,
-                       router_image(m_context, m_snapshot.router ? m_snapshot.router->image : ""))
-                .runnable();
+            return m_job_places.image([this] {
+                return resolve_image(
+                           m_context,
+                           router_image(m_context,
+                                        m_snapshot.router ? m_snapshot.router->image : ""))
+                    .runnable();
+            });
         }
         for (const auto& record : m_snapshot.services) {
             if (record.label(state::label::k_service) == service && record.running) {
@@ -472,6 +475,7 @@ class EngineOrchestrator : public Orchestrator {
     Context& m_context;
     state::Snapshot m_snapshot;
     EnvironmentState m_state;
+    DataJobPlaces m_job_places;
     bool m_archived_last = false;
     docker::ContainerRecord m_holder_record;
 };

@@ -202,10 +202,23 @@ int run_data_container(Context& context, const state::Environment& env, const Da
     }
 }
 
-docker::Mount backups_volume_mount(Context& context, const state::Environment& env) {
-    context.docker.create_volume(state::backups_volume(env.name),
-                                 state::base_labels(env.name, state::phase::k_environment));
-    return {state::backups_volume(env.name), "/backups", false};
+std::string DataJobPlaces::image(const std::function<std::string()>& resolve) {
+    const std::lock_guard lock(m_mutex);
+    if (m_image.empty()) {
+        m_image = resolve();
+    }
+    return m_image;
+}
+
+docker::Mount DataJobPlaces::backups(Context& context, const state::Environment& env) {
+    const std::string volume = state::backups_volume(env.name);
+    const std::lock_guard lock(m_mutex);
+    if (m_volumes.count(volume) == 0) {
+        context.docker.create_volume(volume,
+                                     state::base_labels(env.name, state::phase::k_environment));
+        m_volumes.insert(volume);
+    }
+    return {volume, "/backups", false};
 }
 
 }  // namespace pallet::orchestrator::engine

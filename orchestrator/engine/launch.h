@@ -1,6 +1,10 @@
 #pragma once
 
+#include <functional>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "docker/docker_cli.h"
@@ -42,8 +46,19 @@ int launch_attached(Context& context, const ResolvedImage& image,
 int run_data_container(Context& context, const state::Environment& env, const DataJob& job,
                        const std::string& image, const std::string& script,
                        std::vector<docker::Mount> mounts, std::string& output);
-// The volume of an environment's backups on the engine addressed, made when missing (labelled:
-// rm --volumes takes it); its mount at /backups.
-docker::Mount backups_volume_mount(Context& context, const state::Environment& env);
+// What the data jobs of one command need from the engine, asked once however many jobs run, and
+// from lanes running at once: the image of a job without a service of its own (the router's),
+// and the volume of an environment's backups on the engine addressed, made when missing
+// (labelled: rm --volumes takes it), mounted at /backups.
+class DataJobPlaces {
+  public:
+    std::string image(const std::function<std::string()>& resolve);
+    docker::Mount backups(Context& context, const state::Environment& env);
+
+  private:
+    std::mutex m_mutex;
+    std::string m_image;
+    std::set<std::string> m_volumes;
+};
 
 }  // namespace pallet::orchestrator::engine

@@ -504,7 +504,7 @@ class SwarmOrchestrator : public Orchestrator {
                 "ln -s /environment/backups /backups || exit 1\n" +
                 script;
         } else {
-            mounts = {engine::backups_volume_mount(m_context, env)};
+            mounts = {m_job_places.backups(m_context, env)};
         }
         if (job.storage) {
             mounts.push_back(environment_volume(env, "storage", "/storage", !job.storage_writable));
@@ -601,10 +601,12 @@ class SwarmOrchestrator : public Orchestrator {
     // What a data job runs: the image the swarm runs the provided service from, or the router's.
     std::string data_job_image(const std::string& service) {
         if (service.empty()) {
-            return resolve_image(
-                       m_context,
-                       router_image(m_context, m_objects.router ? m_objects.router->image : ""))
-                .runnable();
+            return m_job_places.image([this] {
+                return resolve_image(
+                           m_context,
+                           router_image(m_context, m_objects.router ? m_objects.router->image : ""))
+                    .runnable();
+            });
         }
         for (const auto& record : m_objects.provided) {
             if (record.label(state::label::k_service) == service) {
@@ -735,6 +737,7 @@ class SwarmOrchestrator : public Orchestrator {
     state::Environment m_env;
     SwarmObjects m_objects;
     EnvironmentState m_state;
+    engine::DataJobPlaces m_job_places;
     docker::ContainerRecord m_lock;  // the deploy lock as last read
     std::optional<docker::TaskRecord> m_ended_task;
 };
