@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <exception>
 #include <functional>
+#include <vector>
 
 #include "orchestrator/orchestrator.h"
 #include "phases/backup.h"
@@ -14,6 +15,7 @@
 #include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
+#include "util/together.h"
 
 namespace pallet::phases {
 namespace {
@@ -52,7 +54,30 @@ std::string underscored(std::string id) {
 // than the server's. Changes nothing.
 BackupInfo checked_backup(Context& context, orchestrator::Orchestrator& opened,
                           const state::Environment& env, const std::string& id) {
-    const auto backups = list_backups(context, opened, env);
+    // The PostgreSQL's version is asked while the backups are listed, when there is one to ask
+    // (a read, whatever the backup turns out to hold); its answer counts only for a backup of it.
+    const auto postgres = env.services.find("postgres");
+    const auto running = opened.state().services.find("postgres");
+    const bool ask = postgres != env.services.end() && postgres->second.provisioned() &&
+                     running != opened.state().services.end() && running->second != "not started";
+    std::vector<BackupInfo> backups;
+    std::string server;
+    int asked = -1;
+    std::vector<std::function<void()>> lanes = {
+        [&] { backups = list_backups(context, opened, env); }};
+    if (ask) {
+        lanes.emplace_back([&] {
+            const services::Endpoint endpoint{orchestrator::service_container(env.name, "postgres"),
+                                              env.name};
+            orchestrator::DataJob check{"postgres",
+                                        services::version_script(postgres->second, endpoint),
+                                        {},
+                                        services::dump_variables(postgres->second),
+                                        false};
+            asked = opened.run_data_job(env, check, server);
+        });
+    }
+    util::run_together(lanes);
     const auto found = std::find_if(backups.begin(), backups.end(),
                                     [&](const BackupInfo& info) { return info.id == id; });
     if (found == backups.end()) {
@@ -74,20 +99,11 @@ BackupInfo checked_backup(Context& context, orchestrator::Orchestrator& opened,
         }
     }
     if (backup.holds("postgres")) {
-        const auto it = env.services.find("postgres");
-        const services::Endpoint endpoint{orchestrator::service_container(env.name, "postgres"),
-                                          env.name};
-        std::string output;
-        orchestrator::DataJob check{"postgres",
-                                    services::version_script(it->second, endpoint),
-                                    {},
-                                    services::dump_variables(it->second),
-                                    false};
-        if (opened.run_data_job(env, check, output) != 0) {
+        if (asked != 0) {
             throw Error(fmt::format("could not ask the PostgreSQL of {} its version:\n{}", env.name,
-                                    job_output_tail(output)));
+                                    job_output_tail(server)));
         }
-        const std::string server = util::trim(output);
+        server = util::trim(server);
         const std::string dumped = backup.server_versions.count("postgres") > 0
                                        ? backup.server_versions.at("postgres")
                                        : "";
@@ -207,37 +223,64 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
                          env.process_stop_timeout);
             processes->stop();
         }
-        // The data it replaces, kept first, once nothing writes it: the restore can be undone.
-        // On top of --keep-backups: a restore that fails discards it, and has cost no backup.
-        if (!options.into_new) {
-            state::Environment keeping = env;
-            ++keeping.keep_backups;
-            before =
-                take_backup(context, opened, keeping, "before restore of " + id, "", storage, id);
-        }
         // Into a new environment, each swap goes with its restore, in one job: nothing of its
         // own is there to keep should the other fail (the environment goes then).
         const std::string swap_db =
             options.into_new && postgres
                 ? services::swap_script(env.services.at("postgres"), endpoint("postgres"))
                 : "";
-        if (postgres) {
+        const auto restore_postgres = [&] {
             context.step("restoring PostgreSQL into a new database beside {}'s", env.name);
             job("postgres",
                 services::restore_script(env.services.at("postgres"), endpoint("postgres")) +
                     swap_db,
                 false, "the restore of PostgreSQL");
-        }
-        if (storage) {
+        };
+        const auto restore_storage = [&] {
             context.step("restoring /storage beside what it holds");
             job("", std::string(k_storage_restore) + (options.into_new ? k_storage_swap : ""), true,
                 "the restore of /storage");
-        }
-        // Last of these: it leaves nothing beside to swap in, the Redis holds it all at once.
-        if (redis) {
+        };
+        const auto restore_redis = [&] {
             context.step("restoring Redis (its server takes the backup's copy as a replica)");
             job("redis", services::redis_restore_script(endpoint("redis")), false,
                 "the restore of Redis");
+        };
+        std::vector<std::function<void()>> lanes;
+        if (options.into_new) {
+            // Nothing there to keep: all three at once.
+            if (postgres) {
+                lanes.emplace_back(restore_postgres);
+            }
+            if (storage) {
+                lanes.emplace_back(restore_storage);
+            }
+            if (redis) {
+                lanes.emplace_back(restore_redis);
+            }
+            util::run_together(lanes);
+        } else {
+            // The data it replaces is kept, once nothing writes it, so the restore can be undone
+            // (on top of --keep-backups: a restore that fails discards it, and has cost no
+            // backup); meanwhile the backup's PostgreSQL goes into its database beside, which
+            // that backup does not read. /storage's beside waits for it: the backup reads all of
+            // /storage. Redis last: it leaves nothing beside to swap in, it holds it all at once.
+            lanes.emplace_back([&] {
+                state::Environment keeping = env;
+                ++keeping.keep_backups;
+                before = take_backup(context, opened, keeping, "before restore of " + id, "",
+                                     storage, id);
+            });
+            if (postgres) {
+                lanes.emplace_back(restore_postgres);
+            }
+            util::run_together(lanes);
+            if (storage) {
+                restore_storage();
+            }
+            if (redis) {
+                restore_redis();
+            }
         }
     } catch (...) {
         // Each step of the way back on its own: the error on its way out is the one to tell,
