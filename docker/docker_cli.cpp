@@ -156,6 +156,7 @@ void DockerCli::cleanup(std::vector<std::string> args) {
 }
 
 double DockerCli::engine_now() {
+    const std::lock_guard lock(m_engine_time_mutex);
     if (!m_engine_time) {
         const auto before = std::chrono::steady_clock::now();
         std::string text =

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -327,7 +328,8 @@ class DockerCli {
     std::function<void(Log, const std::string&)> m_logger = [](Log, const std::string&) {};
     util::Redactor m_redactor;
     std::optional<Connection> m_connection;
-    // The engine's time when m_engine_read was taken, once read.
+    // The engine's time when m_engine_read was taken, once read (by the first thread to ask).
+    std::mutex m_engine_time_mutex;
     std::optional<double> m_engine_time;
     std::chrono::steady_clock::time_point m_engine_read;
 };

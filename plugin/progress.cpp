@@ -51,7 +51,9 @@ class JsonProgress : public orchestrator::Progress {
   public:
     explicit JsonProgress(std::string environment) : m_environment(std::move(environment)) {}
 
+    // Independent jobs run at once (util::run_together) and say their steps from their threads.
     void step(const std::string& text) override {
+        const std::lock_guard lock(m_mutex);
         if (is_warning(text)) {
             emit({{"state", "warning"}, {"message", text.substr(std::string(k_warning).size())}});
             return;
@@ -64,12 +66,17 @@ class JsonProgress : public orchestrator::Progress {
     }
     void outcome(const std::string& text) override {
         step(text);
+        const std::lock_guard lock(m_mutex);
         close("done");
     }
-    void note(const std::string& text) override { emit({{"state", "note"}, {"message", text}}); }
+    void note(const std::string& text) override {
+        const std::lock_guard lock(m_mutex);
+        emit({{"state", "note"}, {"message", text}});
+    }
     // A deploy's raw log would break the one-event-a-line stream: it stays in `docker pallet logs`.
     bool shows_logs() const override { return false; }
     bool finish(const std::string& error) override {
+        const std::lock_guard lock(m_mutex);
         close(error.empty() ? "done" : "failed");
         if (!error.empty()) {
             emit({{"state", "error"}, {"message", error}});
@@ -104,6 +111,7 @@ class JsonProgress : public orchestrator::Progress {
         std::fflush(stderr);
     }
 
+    std::mutex m_mutex;
     std::string m_environment;
     int m_step = 0;
     bool m_open = false;

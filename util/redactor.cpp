@@ -25,6 +25,7 @@ std::string percent_decoded(std::string_view text) {
 }  // namespace
 
 void Redactor::add(std::string_view value) {
+    const std::lock_guard lock(m_mutex);
     if (value.size() >= k_min_length) {
         m_values.emplace(value);
     }
@@ -44,6 +45,7 @@ void Redactor::add(std::string_view value) {
 
 std::string Redactor::redact(std::string_view text) const {
     std::string out(text);
+    const std::lock_guard lock(m_mutex);
     for (const auto& value : m_values) {
         for (size_t at = out.find(value); at != std::string::npos; at = out.find(value, at + 4)) {
             out.replace(at, value.size(), "****");
