@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <optional>
 
 #include "docker/failure.h"
 #include "orchestrator/router_nginx.h"
@@ -11,6 +13,7 @@
 #include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
+#include "util/together.h"
 
 namespace pallet::orchestrator::engine {
 namespace {
@@ -55,6 +58,12 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
         std::string container;
     };
     std::vector<Pending> pending;
+    struct Start {
+        services::ServiceConfig* service;
+        docker::ContainerSpec spec;
+        std::optional<docker::StartOutcome> outcome;  // once it was asked for
+    };
+    std::vector<Start> starts;
     // A running container keeps the admin password it was made with.
     auto adopt = [&](services::ServiceConfig& service, const docker::ContainerRecord& record) {
         const std::string variable = services::admin_password_variable(service.kind);
@@ -119,18 +128,41 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
             if (site.ensure_network) {
                 ensure_shared_network(context, site);
             }
-            context.step("starting {} ({})", name, spec.image);
-            if (context.docker.run_detached(spec) == docker::StartOutcome::name_taken) {
+            starts.push_back({&service, std::move(spec), std::nullopt});
+        }
+        // The containers start at once (a dry run says them in order).
+        std::vector<std::function<void()>> lanes;
+        for (auto& start : starts) {
+            lanes.emplace_back([&context, &start] {
+                context.step("starting {} ({})", start.service->kind, start.spec.image);
+                start.outcome = context.docker.run_detached(start.spec);
+            });
+        }
+        if (context.docker.dry_run()) {
+            for (const auto& lane : lanes) {
+                lane();
+            }
+            return;
+        }
+        try {
+            util::run_together(lanes);
+        } catch (...) {
+            for (const auto& start : starts) {
+                if (start.outcome == docker::StartOutcome::started) {
+                    started_containers.push_back(start.spec.name);  // those that did start go
+                }
+            }
+            throw;
+        }
+        for (auto& start : starts) {
+            if (start.outcome == docker::StartOutcome::name_taken) {
                 // Started by a concurrent command just now: use that one.
-                if (auto theirs = context.docker.inspect_container(container)) {
-                    adopt(service, *theirs);
+                if (auto theirs = context.docker.inspect_container(start.spec.name)) {
+                    adopt(*start.service, *theirs);
                 }
                 continue;
             }
-            started_containers.push_back(container);
-        }
-        if (context.docker.dry_run()) {
-            return;
+            started_containers.push_back(start.spec.name);
         }
         const auto deadline = cancel::now() + site.ready_timeout;
         for (const auto& item : pending) {
@@ -156,7 +188,7 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
                                  site.ready_timeout.count());
                     announced = true;
                 }
-                cancel::sleep(std::chrono::milliseconds(500));
+                cancel::sleep(std::chrono::milliseconds(250));
             }
             if (endpoint.shared && item.service->kind == "redis") {
                 item.service->db_index = services::leased_db_index(output);
