@@ -29,6 +29,7 @@
 #include "util/strings.h"
 #include "util/text_table.h"
 #include "util/tls.h"
+#include "util/together.h"
 #include "util/url.h"
 
 namespace pallet::phases {
@@ -382,19 +383,26 @@ void copy_data(Context& context, const state::Environment& source, const state::
         return;
     }
     context.step("copying the {} of {} into {}", which, source.name, env.name);
-    const TemporaryFile archive;
-    if (!export_backup(context, *from, source_now, wanted, archive.path())) {
-        context.step("{} has no backup yet: taking one", source.name);
-        const std::string id =
-            take_backup(context, *from, source_now, "for the copy " + env.name, "", true);
-        export_backup(context, *from, source_now, id, archive.path());
-    }
     auto opened = orchestrator::open(context, env.name);
     const state::Environment ensured = opened->ensure();
-    opened->provide_services(ensured);
+    // The export and its import run while the copy's services start (a new PostgreSQL takes
+    // seconds to get ready); the restore needs both.
+    const TemporaryFile archive;
+    std::string imported;
+    util::run_together(
+        {[&] {
+             if (!export_backup(context, *from, source_now, wanted, archive.path())) {
+                 context.step("{} has no backup yet: taking one", source.name);
+                 const std::string id =
+                     take_backup(context, *from, source_now, "for the copy " + env.name, "", true);
+                 export_backup(context, *from, source_now, id, archive.path());
+             }
+             imported = import_backup(context, *opened, ensured, archive.path(),
+                                      fmt::format("the export of {}'s {}", source.name, which));
+         },
+         [&] { opened->provide_services(ensured); }});
     RestoreOptions restore{env.name};
-    restore.from = archive.path();
-    restore.from_name = fmt::format("the export of {}'s {}", source.name, which);
+    restore.id = imported;
     restore.into_new = true;
     restore_backup(context, restore);
 }
