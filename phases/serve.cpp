@@ -8,6 +8,7 @@
 #include "phases/rollout.h"
 #include "util/error.h"
 #include "util/strings.h"
+#include "util/together.h"
 
 namespace pallet::phases {
 
@@ -63,6 +64,8 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
         old_processes->remove();
         return 0;
     }
+    // What runs of the old version's processes is read while the new replicas come up.
+    auto old_processes = opened.processes(env);
     Unhealthy why;
     std::vector<std::string> targets;
     try {
@@ -80,7 +83,6 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
     }
     // The new web replicas answer, but get no request yet: first the processes change version,
     // one version of each type at a time. When the new ones do not stay up, nothing switched.
-    auto old_processes = opened.processes(env);
     try {
         hand_over_processes(context, env, image, *old_processes, processes);
     } catch (const Error& e) {
@@ -90,9 +92,10 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
         throw;
     }
     router->send_to(*fresh);
-    fresh->keep();
-    router->keep();
-    processes->keep();
+    // Their restart policies are independent calls; the old processes go only when the new
+    // ones are kept (else they run again).
+    util::run_together(
+        {[&] { fresh->keep(); }, [&] { router->keep(); }, [&] { processes->keep(); }});
     old_processes->remove();
     if (old) {
         if (router_was_running) {
