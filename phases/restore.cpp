@@ -51,9 +51,10 @@ std::string underscored(std::string id) {
 
 // The backup `id` of `env`, once it is known that the environment's services can take it back:
 // what it holds is there to restore into, and its PostgreSQL is not of a newer major version
-// than the server's. Changes nothing.
+// than the server's. Changes nothing. `backing_up`: a backup follows, whose id needs the
+// engine's time: it is asked meanwhile too.
 BackupInfo checked_backup(Context& context, orchestrator::Orchestrator& opened,
-                          const state::Environment& env, const std::string& id) {
+                          const state::Environment& env, const std::string& id, bool backing_up) {
     // The PostgreSQL's version is asked while the backups are listed, when there is one to ask
     // (a read, whatever the backup turns out to hold); its answer counts only for a backup of it.
     const auto postgres = env.services.find("postgres");
@@ -65,6 +66,9 @@ BackupInfo checked_backup(Context& context, orchestrator::Orchestrator& opened,
     int asked = -1;
     std::vector<std::function<void()>> lanes = {
         [&] { backups = list_backups(context, opened, env); }};
+    if (backing_up) {
+        lanes.emplace_back([&] { context.docker.engine_now(); });
+    }
     if (ask) {
         lanes.emplace_back([&] {
             const services::Endpoint endpoint{orchestrator::service_container(env.name, "postgres"),
@@ -153,7 +157,7 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
     bool redis = false;
     bool storage = false;
     try {
-        backup = checked_backup(context, opened, env, id);
+        backup = checked_backup(context, opened, env, id, !options.into_new);
         postgres = backup.holds("postgres");
         redis = backup.holds("redis");
         storage = backup.holds("storage");
@@ -170,9 +174,6 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
     std::string before;
     const bool was_in_maintenance = env.maintenance;
     const std::string was_message = env.maintenance_message;
-    if (!options.into_new) {
-        set_maintenance(context, locked, true, "Restoring the site's data. Please try again soon.");
-    }
     auto processes = opened.processes(env);
     const bool has_processes = !processes->counts().empty();
     const std::string backup_dir = "/backups/" + id;
@@ -217,12 +218,19 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
             std::rethrow_exception(failed);
         }
     };
-    try {
+    // In maintenance (the page up, the processes stopped) nothing writes the data any more.
+    const auto quiesce = [&] {
+        if (!options.into_new) {
+            set_maintenance(context, locked, true,
+                            "Restoring the site's data. Please try again soon.");
+        }
         if (has_processes) {
             context.step("stopping the processes (at most {}s each to finish their work)",
                          env.process_stop_timeout);
             processes->stop();
         }
+    };
+    try {
         // Into a new environment, each swap goes with its restore, in one job: nothing of its
         // own is there to keep should the other fail (the environment goes then).
         const std::string swap_db =
@@ -249,6 +257,7 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
         std::vector<std::function<void()>> lanes;
         if (options.into_new) {
             // Nothing there to keep: all three at once.
+            quiesce();
             if (postgres) {
                 lanes.emplace_back(restore_postgres);
             }
@@ -262,10 +271,12 @@ std::string restore_backup(Context& context, const RestoreOptions& options) {
         } else {
             // The data it replaces is kept, once nothing writes it, so the restore can be undone
             // (on top of --keep-backups: a restore that fails discards it, and has cost no
-            // backup); meanwhile the backup's PostgreSQL goes into its database beside, which
-            // that backup does not read. /storage's beside waits for it: the backup reads all of
+            // backup). Meanwhile, from the start (the site still serves: it touches nothing the
+            // site uses), the backup's PostgreSQL goes into its database beside, which that
+            // backup does not read. /storage's beside waits for the backup: it reads all of
             // /storage. Redis last: it leaves nothing beside to swap in, it holds it all at once.
             lanes.emplace_back([&] {
+                quiesce();
                 state::Environment keeping = env;
                 ++keeping.keep_backups;
                 before = take_backup(context, opened, keeping, "before restore of " + id, "",
