@@ -137,6 +137,9 @@ std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool det
     if (!spec.restart.empty()) {
         args.insert(args.end(), {"--restart", spec.restart});
     }
+    if (spec.never_pull) {
+        args.insert(args.end(), {"--pull", "never"});
+    }
     if (!spec.entrypoint.empty()) {
         args.insert(args.end(), {"--entrypoint", spec.entrypoint});
     }

@@ -58,6 +58,7 @@ struct ContainerSpec {
     std::optional<std::string> publish;  // e.g. "127.0.0.1:8080:8000"
     std::optional<int> stop_timeout;     // seconds between SIGTERM and SIGKILL
     std::string restart;                 // e.g. "always"; empty for none
+    bool never_pull = false;             // --pull never: a missing image fails as no_such_image
     bool remove_on_exit = false;         // --rm
     bool interactive = false;            // --interactive: the user's stdin reaches it
     bool tty = false;                    // --tty

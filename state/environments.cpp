@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "docker/failure.h"
 #include "state/labels.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -259,12 +260,6 @@ std::vector<Environment> EnvironmentStore::list() {
     return out;
 }
 
-void EnvironmentStore::ensure_record_image() {
-    if (!m_docker.inspect_image(k_record_image)) {
-        m_docker.import_empty_image(k_record_image);
-    }
-}
-
 bool EnvironmentStore::write(const Environment& env, int generation) {
     learn_secrets(m_docker.redactor(), env);
     const std::string settings = to_json(env);
@@ -284,12 +279,20 @@ bool EnvironmentStore::write(const Environment& env, int generation) {
         return m_docker.create_config(config_name(env.name, generation), labels, settings) ==
                docker::StartOutcome::started;
     }
-    ensure_record_image();
     docker::ContainerSpec spec;
     spec.name = config_name(env.name, generation);
     spec.image = k_record_image;
+    spec.never_pull = true;  // a name of ours, on no registry: made here the first time
     spec.labels = labels;
     spec.labels[label::k_settings] = settings;
+    try {
+        return m_docker.create_container(spec) == docker::StartOutcome::started;
+    } catch (const docker::DockerError& e) {
+        if (e.failure() != docker::Failure::no_such_image) {
+            throw;
+        }
+    }
+    m_docker.import_empty_image(k_record_image);
     return m_docker.create_container(spec) == docker::StartOutcome::started;
 }
 

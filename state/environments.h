@@ -118,7 +118,6 @@ class EnvironmentStore {
     void remove(const Environment& env);
 
   private:
-    void ensure_record_image();
     bool write(const Environment& env, int generation);
 
     docker::DockerCli& m_docker;

@@ -88,6 +88,34 @@ TEST_F(UseCase, SettingsGenerationsOneWriterWinsTheOtherIsTold) {
     EXPECT_THROW(create("shop"), Error) << "an environment is created once";
 }
 
+TEST_F(UseCase, SettingsAreWrittenInOneCallOnceTheRecordImageIsThere) {
+    const size_t from = engine.commands.size();
+    create("shop");
+
+    // The first write finds no record image: it is made on the engine, and the write done again.
+    ASSERT_EQ(engine.commands.size() - from, 5U);  // after the two lookups of the name: these
+    EXPECT_EQ(engine.commands[from + 2][1], "create");
+    EXPECT_EQ(engine.commands[from + 3][0], "image");
+    EXPECT_EQ(engine.commands[from + 3][1], "import");
+    EXPECT_EQ(engine.commands[from + 4][1], "create");
+    const auto& write = engine.commands[from + 4];
+    const auto pull = std::find(write.begin(), write.end(), "--pull");
+    ASSERT_NE(pull, write.end()) << "never pulled: the name is on no registry";
+    EXPECT_EQ(*(pull + 1), "never");
+    // From then on: one call a write (no question whether the image is there first).
+    state::EnvironmentStore store(docker);
+    state::Environment env = store.get("shop");
+    const size_t before = engine.commands.size();
+    env.kind = "prod";
+    store.save(env);
+    size_t creates = 0;
+    for (size_t i = before; i < engine.commands.size(); ++i) {
+        EXPECT_NE(engine.commands[i][0], "image") << "no image asked or made again";
+        creates += engine.commands[i].size() > 1 && engine.commands[i][1] == "create" ? 1 : 0;
+    }
+    EXPECT_EQ(creates, 1U);
+}
+
 TEST_F(UseCase, StatusOfFiftyEnvironmentsInThreeDockerCalls) {
     for (int i = 1; i <= 50; ++i) {
         create(fmt::format("env-{}", i));

@@ -267,9 +267,9 @@ class FakeEngine : public docker::Runner {
 
     docker::Result container_run(const std::vector<std::string>& args) {
         static const std::set<std::string> k_valued = {
-            "--name",  "--label-file", "--network",      "--network-alias",
-            "--mount", "--publish",    "--stop-timeout", "--restart",
-            "--env",   "--env-file",   "--user",         "--entrypoint"};
+            "--name",    "--label-file",   "--network", "--network-alias", "--mount",
+            "--publish", "--stop-timeout", "--restart", "--env",           "--env-file",
+            "--user",    "--entrypoint",   "--pull"};
         std::map<std::string, std::string> options;
         bool detach = false;
         bool remove = false;
@@ -290,6 +290,10 @@ class FakeEngine : public docker::Runner {
                 125, fmt::format("docker: Error response from daemon: Conflict. The container name "
                                  "\"/{}\" is already in use by container \"{}\".",
                                  name, containers[name].id));
+        }
+        if (options.count("--pull") > 0 && options["--pull"] == "never" && i < args.size() &&
+            images.count(args[i]) == 0) {
+            return failed(125, "docker: Error response from daemon: No such image: " + args[i]);
         }
         std::map<std::string, std::string> labels;
         if (options.count("--label-file") > 0) {
