@@ -164,8 +164,9 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
             }
             started_containers.push_back(start.spec.name);
         }
+        // Each is asked at once: an environment's PostgreSQL and Redis get ready side by side.
         const auto deadline = cancel::now() + site.ready_timeout;
-        for (const auto& item : pending) {
+        const auto wait_ready = [&](const Pending& item) {
             const services::Endpoint endpoint{item.container, site.scope, site.test_run,
                                               !site.host_scope.empty()};
             const std::string script = services::ready_script(*item.service, endpoint);
@@ -193,7 +194,12 @@ void provision_services(Context& context, const ServiceSite& site, ServiceMap& s
             if (endpoint.shared && item.service->kind == "redis") {
                 item.service->db_index = services::leased_db_index(output);
             }
+        };
+        std::vector<std::function<void()>> waits;
+        for (const auto& item : pending) {
+            waits.emplace_back([&wait_ready, &item] { wait_ready(item); });
         }
+        util::run_together(waits);
     } catch (...) {
         context.docker.remove_containers(started_containers);
         context.docker.remove_volumes(created_volumes);
