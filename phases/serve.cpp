@@ -55,8 +55,8 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
     // While they come up: the new version's processes are made, to start the moment the old
     // ones have stopped.
     auto processes = prepare_processes(opened, env, image);
+    auto old_processes = opened.processes(env);  // as the environment was read: no docker call
     if (context.docker.dry_run()) {
-        auto old_processes = opened.processes(env);
         hand_over_processes(context, env, image, *old_processes, processes);
         fresh->keep();
         router->keep();
@@ -64,8 +64,6 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
         old_processes->remove();
         return 0;
     }
-    // What runs of the old version's processes is read while the new replicas come up.
-    auto old_processes = opened.processes(env);
     Unhealthy why;
     std::vector<std::string> targets;
     try {
