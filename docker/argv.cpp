@@ -75,10 +75,12 @@ std::string csv_line(const std::vector<std::string>& fields) {
     return line;
 }
 
+std::string tmpfs_value(const Mount& mount) {
+    return fmt::format("{}:uid={},gid={},mode=0755,exec", mount.target, mount.owner.uid,
+                       mount.owner.gid);
+}
+
 std::string mount_value(const Mount& mount) {
-    if (mount.tmpfs) {
-        return csv_line({"type=tmpfs", "target=" + mount.target, "tmpfs-mode=1777"});
-    }
     std::vector<std::string> fields = {mount.bind ? "type=bind" : "type=volume"};
     if (!mount.volume.empty()) {
         fields.push_back("source=" + mount.volume);
@@ -126,7 +128,11 @@ std::vector<std::string> DockerCli::run_args(const ContainerSpec& spec, bool det
         args.insert(args.end(), {"--network-alias", alias});
     }
     for (const auto& mount : spec.mounts) {
-        args.insert(args.end(), {"--mount", argv::mount_value(mount)});
+        if (mount.tmpfs) {  // --mount's tmpfs takes no owner before docker 27
+            args.insert(args.end(), {"--tmpfs", argv::tmpfs_value(mount)});
+        } else {
+            args.insert(args.end(), {"--mount", argv::mount_value(mount)});
+        }
     }
     if (spec.publish) {
         args.insert(args.end(), {"--publish", *spec.publish});

@@ -30,7 +30,10 @@ void append_labels(std::vector<std::string>& args, const Labels& labels);
 // One CSV line of `fields`, as --mount reads it: a field with a comma or a quote is quoted.
 std::string csv_line(const std::vector<std::string>& fields);
 
-// The value of --mount for `mount` (docker run and docker service create read it alike).
+// The value of --mount for `mount` (docker run and docker service create read it alike), a
+// tmpfs excepted.
 std::string mount_value(const Mount& mount);
+// The value of docker run's --tmpfs for a tmpfs `mount`: its owner, mode 0755, exec.
+std::string tmpfs_value(const Mount& mount);
 
 }  // namespace pallet::docker::argv

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "docker/image_user.h"
 #include "docker/records.h"
 #include "docker/runner.h"
 #include "docker/swarm_records.h"
@@ -26,12 +27,15 @@ struct Mount {
         mount.bind = true;
         return mount;
     }
-    // A tmpfs at `target` that every user of the container can write (mode 1777, as /tmp):
-    // for a throwaway run's directories, ready for an image's non-root user without a step
-    // that hands them to it.
-    static Mount scratch(std::string target) {
+    // A tmpfs at `target` that belongs to `owner` (mode 0755, executable files allowed, as a
+    // volume handed to the image's user): for a throwaway run's directories, ready for an
+    // image's non-root user without a step that hands them to it. Numbers only: a user's name
+    // would need the image's /etc/passwd. (A mode alone is not enough: when the image has the
+    // directory, runc gives the tmpfs that directory's mode, and root stays its owner.)
+    static Mount scratch(std::string target, Ids owner) {
         Mount mount("", std::move(target));
         mount.tmpfs = true;
+        mount.owner = owner;
         return mount;
     }
 
@@ -40,6 +44,7 @@ struct Mount {
     bool read_only = false;
     bool bind = false;   // `volume` is a path of the host (on a swarm: the same on every node)
     bool tmpfs = false;  // Mount::scratch
+    Ids owner;           // of a tmpfs
     std::string driver;  // a volume's driver ("": local), with its options: made on first use
     std::map<std::string, std::string> options;  // (no secrets: they are on argv)
 };

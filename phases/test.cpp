@@ -239,11 +239,15 @@ int run_test(Context& context, const TestOptions& options) {
     spec.interactive = options.interactive;
     spec.tty = options.tty;
     spec.remove_on_exit = !options.keep;
-    // Fresh, private /storage and /static for every run. An image that runs as another user
-    // gets them as tmpfs it can write (no step before the run to hand volumes to its user),
-    // unless the container is kept to be looked at: a tmpfs would not keep what it wrote.
-    if (!docker::parse_image_user(image.record.user).is_root() && !options.keep) {
-        spec.mounts = {docker::Mount::scratch("/storage"), docker::Mount::scratch("/static")};
+    // Fresh, private /storage and /static for every run. An image that runs as another user,
+    // given as numbers, gets them as tmpfs of that user (no step before the run to hand volumes
+    // to it), unless the container is kept to be looked at: a tmpfs would not keep what it
+    // wrote. A user's name needs the image's /etc/passwd: its volumes are handed over.
+    const docker::ImageUser user = docker::parse_image_user(image.record.user);
+    if (!user.is_root() && !user.needs_lookup() && !options.keep) {
+        const docker::Ids ids = docker::resolve_ids(user, "", "").value_or(docker::Ids{});
+        spec.mounts = {docker::Mount::scratch("/storage", ids),
+                       docker::Mount::scratch("/static", ids)};
     } else {
         spec.mounts = {{"", "/storage", false}, {"", "/static", false}};
     }

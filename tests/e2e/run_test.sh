@@ -9,7 +9,7 @@ setup nonroot services frameworks
 run_containers() { "$DOCKER" ps -aq --filter "label=io.pallet.env=$1" --filter label=io.pallet.phase=run; }
 
 # --- Non-root images, numeric and named user, in test, deploy, serve, scale and run ----------
-for flavour in numeric:1000 named:2345; do
+for flavour in numeric:1000 named:2345 own-dirs:1000; do
     tag="${flavour%%:*}"; uid="${flavour#*:}"; image="pallet-test-nonroot:$tag"
     pallet test "$image"
     expect_eq "$CODE" "0" "$tag: test passes"

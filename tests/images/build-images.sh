@@ -7,7 +7,8 @@
 #   debian:      pallet-test-debian:bookworm (debootstrap, about 30 s, once per machine)
 #   nginx:       pallet-test-nginx:1 (Debian's nginx-light, the router in tests) and
 #                pallet-test-nginx-debian:1 (nginx-light left as the package installs it)
-#   nonroot:     pallet-test-nonroot:numeric, :named (non-root users, no /storage or /static)
+#   nonroot:     pallet-test-nonroot:numeric, :named (non-root users, no /storage or /static),
+#                :own-dirs (a numeric user, root's /storage and /static in the image)
 #   acme:        pallet-test-pebble:1, pallet-test-lego:1 (Debian's pebble, Let's Encrypt's test ACME
 #                server, and lego, the ACME client)
 #   package:     pallet-test-deb-host:1 (bookworm with docker.io: the .deb installed offline)
@@ -107,6 +108,7 @@ build_nginx() {
 build_nonroot() {
     have pallet-test-nonroot:numeric || { say "building pallet-test-nonroot:numeric"; build -t pallet-test-nonroot:numeric "$here/nonroot"; }
     have pallet-test-nonroot:named || { say "building pallet-test-nonroot:named"; build --build-arg RUN_AS=webapp -t pallet-test-nonroot:named "$here/nonroot"; }
+    have pallet-test-nonroot:own-dirs || { say "building pallet-test-nonroot:own-dirs"; build --build-arg OWN_DIRS=1 -t pallet-test-nonroot:own-dirs "$here/nonroot"; }
 }
 
 build_services() {

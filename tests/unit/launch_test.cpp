@@ -120,17 +120,20 @@ TEST_F(Launch, ReadOnlyMountsAreLeftAlone) {
 TEST_F(Launch, ScratchMountsNeedNoHandOverForANonRootUser) {
     auto once = spec("t1");
     once.remove_on_exit = true;
-    once.mounts = {docker::Mount::scratch("/storage"), docker::Mount::scratch("/static")};
+    once.mounts = {docker::Mount::scratch("/storage", {1000, 50}),
+                   docker::Mount::scratch("/static", {1000, 50})};
     runner.answer(3);  // run attached: the command's exit status
-    EXPECT_EQ(launch_attached(context, image("webapp"), once), 3);
-    ASSERT_EQ(runner.commands.size(), 1u) << "no lookup of the user, no create, cp and start";
+    EXPECT_EQ(launch_attached(context, image("1000:50"), once), 3);
+    ASSERT_EQ(runner.commands.size(), 1u) << "no create, cp and start";
     const auto& run = runner.commands[0].argv;
     EXPECT_EQ(verb(0), "container run");
-    for (const char* mount : {"type=tmpfs,target=/storage,tmpfs-mode=1777",
-                              "type=tmpfs,target=/static,tmpfs-mode=1777"}) {
+    // The owner is given: runc gives a tmpfs over a directory of the image that directory's
+    // mode, so a mode alone leaves root's directory unwritable.
+    for (const char* mount :
+         {"/storage:uid=1000,gid=50,mode=0755,exec", "/static:uid=1000,gid=50,mode=0755,exec"}) {
         const auto it = std::find(run.begin(), run.end(), mount);
         ASSERT_NE(it, run.end()) << mount;
-        EXPECT_EQ(*(it - 1), "--mount");
+        EXPECT_EQ(*(it - 1), "--tmpfs");
     }
 }
 
