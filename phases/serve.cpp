@@ -49,14 +49,18 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
         router->start();
         refresh_edge(context);  // an edge that runs sends the domain's requests to this router
     }
-    auto fresh = opened.start_replicas(env, image, replicas);
-    context.done("started {} serve replica(s) of {}; waiting for GET {} to answer (at most {}s)",
-                 replicas, image.ref, env.health_path, env.health_timeout);
-    // While they come up: the new version's processes are made, to start the moment the old
-    // ones have stopped.
-    auto processes = prepare_processes(opened, env, image);
     auto old_processes = opened.processes(env);  // as the environment was read: no docker call
+    std::unique_ptr<orchestrator::Replicas> fresh;
+    std::unique_ptr<orchestrator::Processes> processes;
+    auto start_web = [&] {
+        fresh = opened.start_replicas(env, image, replicas);
+        context.done(
+            "started {} serve replica(s) of {}; waiting for GET {} to answer (at most {}s)",
+            replicas, image.ref, env.health_path, env.health_timeout);
+    };
     if (context.docker.dry_run()) {
+        start_web();
+        processes = prepare_processes(opened, env, image);
         hand_over_processes(context, env, image, *old_processes, processes);
         fresh->keep();
         router->keep();
@@ -64,15 +68,24 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
         old_processes->remove();
         return 0;
     }
+    // While the web replicas start and come up, the new version's processes are made, to
+    // start the moment the old ones have stopped.
     Unhealthy why;
     std::vector<std::string> targets;
-    try {
-        targets = fresh->wait_started(std::chrono::seconds(env.health_timeout));
-    } catch (const Error& e) {
-        why.summary = e.what();
-        why.evidence = e.what();
-    }
-    if (targets.empty() || !wait_healthy(env, *router, *fresh, targets, why)) {
+    bool healthy = false;
+    util::run_together(
+        {[&] { processes = prepare_processes(opened, env, image); },
+         [&] {
+             start_web();
+             try {
+                 targets = fresh->wait_started(std::chrono::seconds(env.health_timeout));
+             } catch (const Error& e) {
+                 why.summary = e.what();
+                 why.evidence = e.what();
+             }
+             healthy = !targets.empty() && wait_healthy(env, *router, *fresh, targets, why);
+         }});
+    if (!healthy) {
         opened.record_serve(env,
                             serve_event(context, image.ref, image.record.id, "failed health check"),
                             why.summary);
@@ -94,14 +107,18 @@ int serve_image(Context& context, const ServeOptions& options, const ResolvedIma
     // ones are kept (else they run again).
     util::run_together(
         {[&] { fresh->keep(); }, [&] { router->keep(); }, [&] { processes->keep(); }});
-    old_processes->remove();
-    if (old) {
-        if (router_was_running) {
-            drain_and_remove(context, env, *old);
-        } else {
-            old->remove();  // behind a router that did not run: no traffic to drain
-        }
-    }
+    // The old processes go while the old replicas drain.
+    util::run_together({[&] { old_processes->remove(); },
+                        [&] {
+                            if (!old) {
+                                return;
+                            }
+                            if (router_was_running) {
+                                drain_and_remove(context, env, *old);
+                            } else {
+                                old->remove();  // behind a router that did not run: no traffic
+                            }
+                        }});
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     auto served = serve_event(context, image.ref, image.record.id, "serving", seconds);
