@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <random>
+
 #include "docker/failure.h"
 #include "state/labels.h"
 #include "util/error.h"
@@ -10,11 +12,20 @@
 namespace pallet::orchestrator::engine {
 namespace {
 
+// Ports tried for a first router before the engine is asked for one.
+constexpr int k_port_attempts = 2;
+
+// A port of the range docker publishes random ports from (the kernel's default ephemeral range).
+int random_port() {
+    std::random_device device;
+    return std::uniform_int_distribution<int>(32768, 60999)(device);
+}
+
 class EngineRouter : public Router {
   public:
     EngineRouter(Context& context, state::Environment& env,
                  const std::optional<docker::ContainerRecord>& known)
-        : m_context(context), m_env(env), m_record(known) {}
+        : m_context(context), m_env(env), m_record(known), m_may_exist(known.has_value()) {}
     ~EngineRouter() override {
         if (m_started && !m_kept) {
             m_context.docker.remove_containers({name()});
@@ -28,19 +39,10 @@ class EngineRouter : public Router {
         try {
             int port = m_env.port;
             if (port == 0 && !m_context.docker.dry_run()) {
-                // The engine picks a free port; the router then starts again on it for good, so
-                // that it keeps it when it starts again (after an engine restart docker would
-                // pick another).
-                start_on(0, false);
-                auto record = m_context.docker.inspect_container(name());
-                if (!record || !record->published_port()) {
-                    wait_started();  // says why it stopped
-                    throw Error(
-                        fmt::format("the router of {} got no port from the engine", m_env.name));
-                }
-                port = *record->published_port();
+                port = start_on_a_free_port();
+            } else {
+                start_on(port, true);
             }
-            start_on(port, true);
             m_started = true;
             m_started_port = port;
             if (m_env.port == 0 && !m_context.docker.dry_run()) {
@@ -89,10 +91,36 @@ class EngineRouter : public Router {
     // The image it runs, or will: the environment keeps the one it was first served with.
     std::string image() const { return router_image(m_context, m_record ? m_record->image : ""); }
 
-    // Starts the router container publishing `port` (0: any free one).
-    void start_on(int port, bool wait) {
+    // The first router of an environment keeps its port for good: after an engine restart,
+    // docker would give a port it picked itself another one. So the port is chosen here, in the
+    // range docker picks from, and the router starts once on it; when it is taken (by another
+    // container or a program of the engine's host) another is tried, then the engine picks one
+    // and the router starts again on that.
+    int start_on_a_free_port() {
+        for (int attempt = 0; attempt < k_port_attempts; ++attempt) {
+            const int port = random_port();
+            if (start_on(port, true, true)) {
+                return port;
+            }
+        }
+        start_on(0, false);
+        auto record = m_context.docker.inspect_container(name());
+        if (!record || !record->published_port()) {
+            wait_started();  // says why it stopped
+            throw Error(fmt::format("the router of {} got no port from the engine", m_env.name));
+        }
+        const int port = *record->published_port();
+        start_on(port, true);
+        return port;
+    }
+
+    // Starts the router container publishing `port` (0: any free one). False when the port is
+    // taken and `may_be_taken` (nothing is left of the attempt), else an error says so.
+    bool start_on(int port, bool wait, bool may_be_taken = false) {
         const std::string config_volume = state::router_volume(m_env.name);
-        m_context.docker.remove_containers({name()});
+        if (m_may_exist) {
+            m_context.docker.remove_containers({name()});
+        }
         m_context.docker.remove_volumes({config_volume});  // seeded afresh
         docker::ContainerSpec spec;
         spec.name = name();
@@ -111,6 +139,7 @@ class EngineRouter : public Router {
         m_context.docker.create_volume(config_volume,
                                        state::base_labels(m_env.name, state::phase::k_router));
         try {
+            m_may_exist = true;
             m_context.docker.run_detached(spec);
             if (wait && !m_context.docker.dry_run()) {
                 wait_started();
@@ -118,9 +147,15 @@ class EngineRouter : public Router {
         } catch (const Error& e) {
             m_context.docker.remove_containers({name()});
             m_context.docker.remove_volumes({config_volume});
-            explain_missing_router_image(m_context, spec.image);
+            m_may_exist = false;
             const auto* failure = dynamic_cast<const docker::DockerError*>(&e);
-            if (failure != nullptr && failure->failure() == docker::Failure::port_taken) {
+            const bool taken =
+                failure != nullptr && failure->failure() == docker::Failure::port_taken;
+            if (taken && may_be_taken) {
+                return false;
+            }
+            explain_missing_router_image(m_context, spec.image);
+            if (taken) {
                 throw Error(
                     fmt::format("port {} on {} is taken on the engine's host; choose another: "
                                 "{pallet} env update {} --port PORT",
@@ -129,6 +164,7 @@ class EngineRouter : public Router {
             }
             throw;
         }
+        return true;
     }
 
     // Waits until nginx runs in the new router; throws with its output when it stopped.
@@ -165,6 +201,7 @@ class EngineRouter : public Router {
     Context& m_context;
     state::Environment& m_env;
     std::optional<docker::ContainerRecord> m_record;
+    bool m_may_exist;  // a router container may be there: removed before one starts
     bool m_started = false;
     bool m_kept = false;
     int m_started_port = 0;

@@ -278,6 +278,48 @@ TEST_F(Serving, AServeLockLeftByAnEndedHolderIsTakenOver) {
     EXPECT_EQ(engine.find("pallet-shop-serve-lock"), nullptr) << "released at the end";
 }
 
+// The `container run`s of the router, their --publish values in order.
+std::vector<std::string> router_runs(const FakeEngine& engine) {
+    std::vector<std::string> publishes;
+    for (const auto& args : engine.commands) {
+        const auto name = std::find(args.begin(), args.end(), "pallet-shop-router");
+        if (args.size() > 1 && args[0] == "container" && args[1] == "run" && name != args.end() &&
+            *(name - 1) == "--name") {
+            const auto publish = std::find(args.begin(), args.end(), "--publish");
+            publishes.push_back(publish == args.end() ? "" : *(publish + 1));
+        }
+    }
+    return publishes;
+}
+
+TEST_F(Serving, AFirstRouterStartsOnceOnAPortItKeeps) {
+    ASSERT_EQ(release("shop:1"), 0);
+    const auto runs = router_runs(engine);
+    ASSERT_EQ(runs.size(), 1u) << "one start, no second one to pin the port";
+    const int port = std::stoi(runs[0].substr(runs[0].find(':') + 1));
+    EXPECT_EQ(runs[0], fmt::format("127.0.0.1:{}:80", port));
+    EXPECT_GE(port, 32768);
+    EXPECT_LE(port, 60999);
+    EXPECT_EQ(state::EnvironmentStore(docker).get("shop").port, port) << "kept for good";
+    for (const auto& args : engine.commands) {
+        EXPECT_FALSE(args.size() > 3 && args[0] == "container" && args[1] == "rm" &&
+                     args.back() == "pallet-shop-router")
+            << "no router to remove before the first";
+    }
+}
+
+TEST_F(Serving, WhenThePortsItChoosesAreTakenTheEnginePicksOne) {
+    engine.refuse_chosen_ports = true;  // a program of the host has each port it tries
+    ASSERT_EQ(release("shop:1"), 0);
+    const auto runs = router_runs(engine);
+    ASSERT_EQ(runs.size(), 4u) << "two ports tried, the engine's, then again on the engine's";
+    EXPECT_EQ(runs[2], "127.0.0.1::80");
+    const int port = state::EnvironmentStore(docker).get("shop").port;
+    EXPECT_EQ(runs[3], fmt::format("127.0.0.1:{}:80", port));
+    EXPECT_TRUE(engine.find("pallet-shop-router")->running());
+    EXPECT_EQ(serving(), (std::map<std::string, int>{{"shop:1", 1}}));
+}
+
 }  // namespace
 }  // namespace pallet::phases
 

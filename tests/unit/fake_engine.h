@@ -79,6 +79,9 @@ class FakeEngine : public docker::Runner {
     std::map<std::string, std::map<std::string, std::string>> image_labels;  // by ID
     // Called when a container starts (run, start): a test makes it exit there.
     std::function<void(Container&)> started;
+    // Every port given to --publish is taken (a program of the host has it), but those the
+    // engine picked itself.
+    bool refuse_chosen_ports = false;
     std::vector<std::vector<std::string>> commands;  // every docker argv, without "docker"
     std::vector<std::string> inputs;                 // what each was fed on stdin
     std::vector<std::string> input_files;            // the file each read as stdin ("-": ours)
@@ -313,8 +316,22 @@ class FakeEngine : public docker::Runner {
             container.host_ip = publish.substr(0, first);
             container.host_port = publish.substr(first + 1, last - first - 1);
             container.container_port = publish.substr(last + 1);
+            const bool taken =
+                !container.host_port.empty() &&
+                ((refuse_chosen_ports && m_picked_ports.count(container.host_port) == 0) ||
+                 std::any_of(containers.begin(), containers.end(), [&](const auto& other) {
+                     return other.first != name && other.second.host_port == container.host_port;
+                 }));
+            if (taken) {  // docker run -d: the container is made, its start fails
+                container.status = "created";
+                return failed(125, fmt::format("docker: Error response from daemon: driver failed "
+                                               "programming external connectivity on endpoint {}: "
+                                               "Bind for {}:{} failed: port is already allocated.",
+                                               name, container.host_ip, container.host_port));
+            }
             if (container.host_port.empty()) {
                 container.host_port = std::to_string(32768 + m_next_id);
+                m_picked_ports.insert(container.host_port);
             }
         }
         container.image = i < args.size() ? args[i] : "";
@@ -492,6 +509,7 @@ class FakeEngine : public docker::Runner {
 
     std::recursive_mutex m_mutex;
     unsigned long m_next_id = 0;
+    std::set<std::string> m_picked_ports;  // host ports the engine chose
     int m_clock = 0;
 };
 
