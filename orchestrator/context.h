@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "docker/docker_cli.h"
@@ -30,6 +31,9 @@ struct Context {
     // Asks the user a yes-or-no question on the terminal; true for yes. Empty when there is no
     // terminal to ask on (stdin or stderr is not one): a command then needs --yes.
     std::function<bool(const std::string& question)> ask = nullptr;
+    // The environments whose network and volumes this command has made or found already: a
+    // release's serve does not ask again after its deploy did (one thread asks).
+    std::set<std::string> resources_ensured = {};
 
     // A step of the command's progress ("=> text" in plain), without any secret the command
     // knows.

@@ -91,8 +91,10 @@ class EngineOrchestrator : public Orchestrator {
 
     state::Environment ensure() override {
         // Its network first: a new environment in a full pool gets not even its settings.
-        if (!m_snapshot.resources_in_use()) {
+        if (!m_snapshot.resources_in_use() &&
+            m_context.resources_ensured.count(m_snapshot.env) == 0) {
             ensure_resources(m_snapshot.env);
+            m_context.resources_ensured.insert(m_snapshot.env);
         }
         if (m_snapshot.settings) {
             return *m_snapshot.settings;
@@ -412,6 +414,7 @@ class EngineOrchestrator : public Orchestrator {
     }
 
     std::string remove(const state::Environment& env, bool volumes) override {
+        m_context.resources_ensured.erase(env.name);
         std::vector<std::string> containers;
         for (const auto& record : m_context.docker.list_containers({state::env_filter(env.name)})) {
             containers.push_back(record.name);

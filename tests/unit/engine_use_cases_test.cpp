@@ -308,6 +308,22 @@ TEST_F(Serving, AFirstRouterStartsOnceOnAPortItKeeps) {
     }
 }
 
+TEST_F(Serving, AReleaseMakesANewEnvironmentsNetworkAndVolumesOnce) {
+    ASSERT_EQ(release("shop:1"), 0);
+    int network_lookups = 0;
+    int storage_creates = 0;
+    for (const auto& args : engine.commands) {
+        network_lookups +=
+            args.size() > 1 && args[0] == "network" && args[1] == "ls" &&
+            std::find(args.begin(), args.end(), "label=io.pallet.env=shop") != args.end();
+        storage_creates += args.size() > 1 && args[0] == "volume" && args[1] == "create" &&
+                           args.back() == "pallet-shop-storage";
+    }
+    EXPECT_EQ(network_lookups, 1) << "its serve does not ask again after its deploy";
+    EXPECT_EQ(storage_creates, 1);
+    EXPECT_NE(engine.find("pallet-shop-router"), nullptr);
+}
+
 TEST_F(Serving, WhenThePortsItChoosesAreTakenTheEnginePicksOne) {
     engine.refuse_chosen_ports = true;  // a program of the host has each port it tries
     ASSERT_EQ(release("shop:1"), 0);
