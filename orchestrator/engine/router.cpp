@@ -8,6 +8,7 @@
 #include "state/labels.h"
 #include "util/error.h"
 #include "util/strings.h"
+#include "util/together.h"
 
 namespace pallet::orchestrator::engine {
 namespace {
@@ -45,9 +46,6 @@ class EngineRouter : public Router {
             }
             m_started = true;
             m_started_port = port;
-            if (m_env.port == 0 && !m_context.docker.dry_run()) {
-                keep_port(port);
-            }
         } catch (...) {
             m_context.docker.remove_containers({name()});
             m_context.docker.remove_volumes({state::router_volume(m_env.name)});
@@ -57,7 +55,15 @@ class EngineRouter : public Router {
 
     void keep() override {
         // One started by docker-pallet 0.1 has unless-stopped: always, as for serve containers.
-        m_context.docker.set_restart_policy({name()}, k_serving_restart_policy);
+        // A first one's port becomes the environment's with it (a serve that fails keeps none).
+        const bool first = m_started && m_env.port == 0 && !m_context.docker.dry_run();
+        util::run_together(
+            {[&] { m_context.docker.set_restart_policy({name()}, k_serving_restart_policy); },
+             [&] {
+                 if (first) {
+                     keep_port(m_started_port);
+                 }
+             }});
         m_kept = true;
     }
 
