@@ -24,6 +24,7 @@ namespace {
 
 using orchestrator::service_container;
 using orchestrator::services_variables;
+using orchestrator::engine::image_user_ids;
 using orchestrator::engine::launch_attached;
 using orchestrator::engine::phase_container;
 using orchestrator::engine::provision_services;
@@ -243,11 +244,11 @@ int run_test(Context& context, const TestOptions& options) {
     // given as numbers, gets them as tmpfs of that user (no step before the run to hand volumes
     // to it), unless the container is kept to be looked at: a tmpfs would not keep what it
     // wrote. A user's name needs the image's /etc/passwd: its volumes are handed over.
-    const docker::ImageUser user = docker::parse_image_user(image.record.user);
-    if (!user.is_root() && !user.needs_lookup() && !options.keep) {
-        const docker::Ids ids = docker::resolve_ids(user, "", "").value_or(docker::Ids{});
-        spec.mounts = {docker::Mount::scratch("/storage", ids),
-                       docker::Mount::scratch("/static", ids)};
+    const bool numbers = !docker::parse_image_user(image.record.user).needs_lookup();
+    const auto ids = numbers && !options.keep ? image_user_ids(context, image) : std::nullopt;
+    if (ids) {
+        spec.mounts = {docker::Mount::scratch("/storage", *ids),
+                       docker::Mount::scratch("/static", *ids)};
     } else {
         spec.mounts = {{"", "/storage", false}, {"", "/static", false}};
     }

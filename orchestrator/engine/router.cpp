@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <random>
 
 #include "docker/failure.h"
@@ -56,14 +57,12 @@ class EngineRouter : public Router {
     void keep() override {
         // One started by docker-pallet 0.1 has unless-stopped: always, as for serve containers.
         // A first one's port becomes the environment's with it (a serve that fails keeps none).
-        const bool first = m_started && m_env.port == 0 && !m_context.docker.dry_run();
-        util::run_together(
-            {[&] { m_context.docker.set_restart_policy({name()}, k_serving_restart_policy); },
-             [&] {
-                 if (first) {
-                     keep_port(m_started_port);
-                 }
-             }});
+        std::vector<std::function<void()>> lanes = {
+            [&] { m_context.docker.set_restart_policy({name()}, k_serving_restart_policy); }};
+        if (m_started && m_env.port == 0 && !m_context.docker.dry_run()) {
+            lanes.emplace_back([&] { keep_port(m_started_port); });
+        }
+        util::run_together(lanes);  // one lane alone runs on this thread
         m_kept = true;
     }
 
