@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "docker/argv.h"
+#include "docker/engine_socket.h"
 #include "docker/failure.h"
 #include "util/error.h"
 #include "util/private_dir.h"
@@ -16,6 +17,9 @@
 
 namespace pallet::docker {
 namespace {
+
+// How long a read on the engine's socket may take before the docker CLI is asked instead.
+constexpr std::chrono::milliseconds k_socket_read_timeout{2000};
 
 // The line of docker's error output that says what went wrong (not its "Run 'docker run
 // --help'" hint).
@@ -289,6 +293,23 @@ std::vector<std::string> DockerCli::container_label_values(
 }
 
 std::vector<std::string> DockerCli::list_image_tags() {
+    // Completion asks this while the user waits at the prompt: read from the engine's socket
+    // when there is one here, else (or when it does not answer) through the docker CLI.
+    if (!m_engine_socket.empty()) {
+        if (auto body = engine_get(m_engine_socket, "/images/json", k_socket_read_timeout)) {
+            try {
+                auto tags = image_tags_from_api(*body);
+                if (m_debug) {
+                    m_logger(Log::debug, "GET /images/json on " + m_engine_socket);
+                }
+                return tags;
+            } catch (const Error&) {
+            }
+        }
+        if (m_debug) {
+            m_logger(Log::debug, "no list of images on " + m_engine_socket + ": asking docker");
+        }
+    }
     std::vector<std::string> tags;
     for (const auto& tag : query_lines({"image", "ls", "--format", "{{.Repository}}:{{.Tag}}"})) {
         if (tag.find("<none>") == std::string::npos) {

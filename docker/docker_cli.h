@@ -134,6 +134,9 @@ class DockerCli {
     void set_debug(bool debug) { m_debug = debug; }
     // Reaches the engine through `connection` from now on.
     void connect_through(Connection connection) { m_connection = std::move(connection); }
+    // A local unix socket that reaches the same engine (its own, or an SSH tunnel's), for the
+    // few reads that must not wait for a docker process to start (completion).
+    void set_engine_socket(std::string socket) { m_engine_socket = std::move(socket); }
     bool debug() const { return m_debug; }
     // The docker host of a context (docker context inspect; local files only).
     std::string context_host(const std::string& context);
@@ -334,6 +337,7 @@ class DockerCli {
     std::function<void(Log, const std::string&)> m_logger = [](Log, const std::string&) {};
     util::Redactor m_redactor;
     std::optional<Connection> m_connection;
+    std::string m_engine_socket;
     // The engine's time when m_engine_read was taken, once read (by the first thread to ask).
     std::mutex m_engine_time_mutex;
     std::optional<double> m_engine_time;

@@ -1,4 +1,5 @@
 // docker's JSON, as inspect and ls print it: whatever it holds, a clean error or records.
+#include "docker/engine_socket.h"
 #include "docker/records.h"
 #include "fuzz_support.h"
 #include "util/error.h"
@@ -21,6 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     try {
         pallet::docker::parse_image_inspect(input);
+    } catch (const pallet::Error&) {
+    }
+    try {
+        pallet::docker::image_tags_from_api(input);
     } catch (const pallet::Error&) {
     }
     try {

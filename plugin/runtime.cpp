@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "docker/engine_socket.h"
 #include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -120,6 +121,10 @@ void Runtime::connect() {
         return;
     }
     const auto host = engine_host();
+    if (const auto socket = docker::local_engine_socket(host.value_or(""))) {
+        docker->set_engine_socket(*socket);
+        return;
+    }
     const auto address = host ? docker::parse_ssh_host(*host) : std::nullopt;
     if (!address) {
         return;
@@ -176,6 +181,7 @@ void Runtime::connect() {
             shared->destination(), shared->last_words(), shared->destination());
     };
     docker->connect_through(std::move(connection));
+    docker->set_engine_socket(tunnel->docker_host().substr(std::string("unix://").size()));
 }
 
 std::string Runtime::current_user() {

@@ -1,0 +1,142 @@
+#include "docker/engine_socket.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "util/error.h"
+
+namespace pallet::docker {
+namespace {
+
+constexpr const char* k_default_socket = "/var/run/docker.sock";
+// An answer larger than this is not read here (a list of images is some kilobytes).
+constexpr size_t k_max_answer = 16 * 1024 * 1024;
+
+// Closes the descriptor however the read ends.
+class Socket {
+  public:
+    explicit Socket(int fd) : m_fd(fd) {}
+    ~Socket() {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+        }
+    }
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+    int fd() const { return m_fd; }
+
+  private:
+    int m_fd;
+};
+
+// Waits until `fd` is ready for `events` before `deadline`.
+bool ready(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+    while (true) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            return false;
+        }
+        pollfd wanted{fd, events, 0};
+        const int got = ::poll(&wanted, 1, static_cast<int>(left.count()));
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        return got > 0;
+    }
+}
+
+}  // namespace
+
+std::optional<std::string> engine_get(const std::string& socket, const std::string& path,
+                                      std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (socket.empty() || socket.size() >= sizeof address.sun_path) {
+        return std::nullopt;
+    }
+    std::memcpy(address.sun_path, socket.c_str(), socket.size() + 1);
+    const Socket connection(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (connection.fd() < 0 ||
+        ::connect(connection.fd(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        return std::nullopt;
+    }
+    // HTTP/1.0: the engine closes the connection after its answer, which is not chunked.
+    std::string request = "GET " + path + " HTTP/1.0\r\nHost: docker\r\n\r\n";
+    while (!request.empty()) {
+        if (!ready(connection.fd(), POLLOUT, deadline)) {
+            return std::nullopt;
+        }
+        const ssize_t sent = ::send(connection.fd(), request.data(), request.size(), MSG_NOSIGNAL);
+        if (sent < 0 && (errno == EINTR || errno == EAGAIN)) {
+            continue;
+        }
+        if (sent <= 0) {
+            return std::nullopt;
+        }
+        request.erase(0, static_cast<size_t>(sent));
+    }
+    std::string answer;
+    char chunk[64 * 1024];
+    while (true) {
+        if (!ready(connection.fd(), POLLIN, deadline)) {
+            return std::nullopt;
+        }
+        const ssize_t got = ::recv(connection.fd(), chunk, sizeof chunk, 0);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN)) {
+            continue;
+        }
+        if (got < 0 || answer.size() > k_max_answer) {
+            return std::nullopt;
+        }
+        if (got == 0) {
+            break;
+        }
+        answer.append(chunk, static_cast<size_t>(got));
+    }
+    const auto head_end = answer.find("\r\n\r\n");
+    if (head_end == std::string::npos || answer.rfind("HTTP/1.", 0) != 0 ||
+        answer.compare(8, 5, " 200 ") != 0) {
+        return std::nullopt;
+    }
+    return answer.substr(head_end + 4);
+}
+
+std::vector<std::string> image_tags_from_api(const std::string& body) {
+    const auto images = nlohmann::json::parse(body, nullptr, false);
+    if (!images.is_array()) {
+        throw Error("the engine's list of images is not a JSON array");
+    }
+    std::vector<std::string> tags;
+    for (const auto& image : images) {
+        const auto found = image.is_object() ? image.find("RepoTags") : image.end();
+        if (!image.is_object() || found == image.end() || !found->is_array()) {
+            continue;  // untagged (null) or not an image
+        }
+        for (const auto& tag : *found) {
+            if (tag.is_string() && tag.get<std::string>().find("<none>") == std::string::npos) {
+                tags.push_back(tag.get<std::string>());
+            }
+        }
+    }
+    return tags;
+}
+
+std::optional<std::string> local_engine_socket(const std::string& host) {
+    if (host.empty()) {
+        return std::string(k_default_socket);
+    }
+    if (host.rfind("unix://", 0) == 0 && host.size() > 7) {
+        return host.substr(7);
+    }
+    return std::nullopt;
+}
+
+}  // namespace pallet::docker

@@ -1,0 +1,151 @@
+// Completion's read of the engine's socket, against a one-answer engine of this test's own, and
+// the DockerCli falling back to `docker image ls` when the socket does not answer.
+#include "docker/engine_socket.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "docker/docker_cli.h"
+#include "fake_runner.h"
+#include "util/error.h"
+#include "util/private_dir.h"
+
+namespace pallet::docker {
+namespace {
+
+using Args = std::vector<std::string>;
+
+// Takes one connection on `path`, keeps what it was asked and answers `answer` (then closes),
+// or answers nothing until the client goes when `answer` is empty.
+class OneAnswer {
+  public:
+    OneAnswer(const std::string& path, std::string answer) : m_answer(std::move(answer)) {
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+        m_listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        EXPECT_EQ(::bind(m_listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        EXPECT_EQ(::listen(m_listener, 4), 0);
+        m_thread = std::thread([this] { serve(); });
+    }
+    ~OneAnswer() {
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+        ::close(m_listener);
+    }
+    // What the engine was asked, once the client is done.
+    const std::string& asked() {
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+        return m_asked;
+    }
+
+  private:
+    void serve() {
+        const int fd = ::accept(m_listener, nullptr, nullptr);
+        if (fd < 0) {
+            return;
+        }
+        char chunk[4096];
+        ssize_t got = 0;
+        while (m_asked.find("\r\n\r\n") == std::string::npos &&
+               (got = ::recv(fd, chunk, sizeof chunk, 0)) > 0) {
+            m_asked.append(chunk, static_cast<size_t>(got));
+        }
+        if (m_answer.empty()) {
+            while (::recv(fd, chunk, sizeof chunk, 0) > 0) {
+            }
+        } else {
+            ::send(fd, m_answer.data(), m_answer.size(), MSG_NOSIGNAL);
+        }
+        ::close(fd);
+    }
+
+    std::string m_answer;
+    std::string m_asked;
+    int m_listener = -1;
+    std::thread m_thread;
+};
+
+constexpr std::chrono::milliseconds k_timeout{2000};
+
+const char* const k_images =
+    R"([{"Id":"sha256:1","RepoTags":["app:v2","app:latest"]},)"
+    R"({"Id":"sha256:2","RepoTags":null},{"Id":"sha256:3","RepoTags":["<none>:<none>"]},)"
+    R"({"Id":"sha256:4","RepoTags":["registry.example:5000/team/web:1.0"]}])";
+
+TEST(EngineSocket, AnswersTheBodyOfA200AndAsksWithHttp10) {
+    util::PrivateDirectory dir;
+    const std::string path = dir.path() + "/engine.sock";
+    OneAnswer engine(path, "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n[1,2]\n");
+    EXPECT_EQ(engine_get(path, "/images/json", k_timeout), std::optional<std::string>("[1,2]\n"));
+    EXPECT_EQ(engine.asked(), "GET /images/json HTTP/1.0\r\nHost: docker\r\n\r\n");
+}
+
+TEST(EngineSocket, AnythingButA200IsNoAnswer) {
+    util::PrivateDirectory dir;
+    const std::string path = dir.path() + "/engine.sock";
+    OneAnswer engine(path, "HTTP/1.0 404 Not Found\r\n\r\n{\"message\":\"page not found\"}");
+    EXPECT_EQ(engine_get(path, "/images/json", k_timeout), std::nullopt);
+}
+
+TEST(EngineSocket, NoEngineOrNoAnswerInTimeIsNoAnswer) {
+    util::PrivateDirectory dir;
+    EXPECT_EQ(engine_get(dir.path() + "/nothing.sock", "/images/json", k_timeout), std::nullopt);
+    const std::string path = dir.path() + "/silent.sock";
+    OneAnswer silent(path, "");
+    EXPECT_EQ(engine_get(path, "/images/json", std::chrono::milliseconds(100)), std::nullopt);
+}
+
+TEST(EngineSocket, TagsAreThoseDockerImageLsLists) {
+    EXPECT_EQ(image_tags_from_api(k_images),
+              (Args{"app:v2", "app:latest", "registry.example:5000/team/web:1.0"}));
+    EXPECT_EQ(image_tags_from_api("[]"), Args{});
+    EXPECT_THROW(image_tags_from_api("{\"message\":\"no\"}"), Error);
+    EXPECT_THROW(image_tags_from_api("[{\"RepoTags\":"), Error);
+}
+
+TEST(EngineSocket, OnlyAUnixAddressIsALocalSocket) {
+    EXPECT_EQ(local_engine_socket(""), std::optional<std::string>("/var/run/docker.sock"));
+    EXPECT_EQ(local_engine_socket("unix:///run/user/1000/docker.sock"),
+              std::optional<std::string>("/run/user/1000/docker.sock"));
+    EXPECT_EQ(local_engine_socket("unix://"), std::nullopt);
+    EXPECT_EQ(local_engine_socket("tcp://10.0.0.2:2376"), std::nullopt);
+    EXPECT_EQ(local_engine_socket("ssh://ops@db"), std::nullopt);
+}
+
+TEST(EngineSocket, ImagesAreReadFromTheSocketWithoutADockerProcess) {
+    util::PrivateDirectory dir;
+    const std::string path = dir.path() + "/engine.sock";
+    OneAnswer engine(path, std::string("HTTP/1.0 200 OK\r\n\r\n") + k_images);
+    testing::FakeRunner runner;
+    DockerCli docker(runner, DockerTarget{"docker", {}});
+    docker.set_engine_socket(path);
+    EXPECT_EQ(docker.list_image_tags(),
+              (Args{"app:v2", "app:latest", "registry.example:5000/team/web:1.0"}));
+    EXPECT_TRUE(runner.commands.empty());
+}
+
+TEST(EngineSocket, ImagesComeFromDockerWhenTheSocketDoesNotAnswer) {
+    util::PrivateDirectory dir;
+    testing::FakeRunner runner;
+    DockerCli docker(runner, DockerTarget{"docker", {"-H", "unix:///x.sock"}});
+    docker.set_engine_socket(dir.path() + "/nothing.sock");
+    runner.answer(0, "app:v1\n<none>:<none>\n");
+    EXPECT_EQ(docker.list_image_tags(), Args{"app:v1"});
+    ASSERT_EQ(runner.commands.size(), 1u);
+    EXPECT_EQ(runner.commands[0].argv,
+              (Args{"docker", "-H", "unix:///x.sock", "image", "ls", "--format",
+                    "{{.Repository}}:{{.Tag}}"}));
+}
+
+}  // namespace
+}  // namespace pallet::docker
