@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -17,6 +18,36 @@ namespace pallet::orchestrator {
 // "always", because a Docker engine started again without live-restore stops every running
 // container as if by hand, after which unless-stopped leaves it down (seen with 20.10).
 inline constexpr const char* k_serving_restart_policy = "always";
+
+// Names a command has dealt with once, asked and told from any of its lanes.
+class NameSet {
+  public:
+    NameSet() = default;
+    NameSet(const NameSet& other) : m_names(other.names()) {}
+    NameSet& operator=(const NameSet&) = delete;
+
+    bool contains(const std::string& name) const {
+        const std::lock_guard lock(m_mutex);
+        return m_names.count(name) > 0;
+    }
+    void insert(const std::string& name) {
+        const std::lock_guard lock(m_mutex);
+        m_names.insert(name);
+    }
+    void erase(const std::string& name) {
+        const std::lock_guard lock(m_mutex);
+        m_names.erase(name);
+    }
+
+  private:
+    std::set<std::string> names() const {
+        const std::lock_guard lock(m_mutex);
+        return m_names;
+    }
+
+    mutable std::mutex m_mutex;
+    std::set<std::string> m_names;
+};
 
 // What every command's code gets from the command line layer: the use cases, and the
 // orchestrators they run on.
@@ -32,8 +63,9 @@ struct Context {
     // terminal to ask on (stdin or stderr is not one): a command then needs --yes.
     std::function<bool(const std::string& question)> ask = nullptr;
     // The environments whose network and volumes this command has made or found already: a
-    // release's serve does not ask again after its deploy did (one thread asks).
-    std::set<std::string> resources_ensured = {};
+    // release's serve does not ask again after its deploy did; env prune forgets those it
+    // removes from several lanes at once.
+    NameSet resources_ensured = {};
 
     // A step of the command's progress ("=> text" in plain), without any secret the command
     // knows.

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <mutex>
 
 #include "orchestrator/open.h"
 #include "phases/edge.h"
@@ -12,6 +14,7 @@
 #include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
+#include "util/together.h"
 
 namespace pallet::phases {
 
@@ -28,6 +31,32 @@ std::optional<double> expires_at(const orchestrator::EnvironmentState& state) {
     }
     return last + state.settings->ttl;
 }
+
+namespace {
+
+// Environments removed at once by env prune.
+constexpr std::size_t k_prune_lanes = 4;
+
+// Removes `name` when it has still expired at `now`; false when it no longer has.
+bool prune_one(Context& context, const std::string& name, double now) {
+    // Read again on its own: a deploy or an update since the listing keeps it.
+    // (Its deploys' end times too: a listing has only their start.)
+    auto opened = orchestrator::open(context, name, state::Reading::with_deploy_times);
+    const auto when = expires_at(opened->state());
+    if (!when || *when > now) {
+        return false;
+    }
+    const std::string ago =
+        util::format_duration(std::chrono::seconds(static_cast<long long>(now - *when)));
+    context.step("removing {}, with its volumes and backups (it expired {} ago)", name, ago);
+    const std::string remark = remove_environment(context, *opened, true);
+    if (!remark.empty()) {
+        context.note("docker-pallet: {}: {}", name, remark);
+    }
+    return true;
+}
+
+}  // namespace
 
 int run_env_prune(Context& context) {
     const double now = context.docker.engine_now();
@@ -58,29 +87,40 @@ int run_env_prune(Context& context) {
             }
         }
     } edge{context, removed};
-    for (const auto& name : expired) {
-        try {
-            // Read again on its own: a deploy or an update since the listing keeps it.
-            // (Its deploys' end times too: a listing has only their start.)
-            auto opened = orchestrator::open(context, name, state::Reading::with_deploy_times);
-            const auto when = expires_at(opened->state());
-            if (!when || *when > now) {
+    // Each environment is removed on its own (its containers, network and volumes): a few at
+    // once, as the engine does them side by side; a dry run says them one after the other.
+    std::mutex mutex;
+    std::size_t next = 0;
+    auto lane = [&] {
+        while (true) {
+            std::string name;
+            {
+                const std::lock_guard lock(mutex);
+                if (next == expired.size()) {
+                    return;
+                }
+                name = expired[next++];
+            }
+            bool gone = false;
+            try {
+                gone = prune_one(context, name, now);
+            } catch (const Error& e) {
+                context.note("docker-pallet: {} was not removed: {}", name, e.what());
+                const std::lock_guard lock(mutex);
+                failed.push_back(name);
                 continue;
             }
-            const std::string ago =
-                util::format_duration(std::chrono::seconds(static_cast<long long>(now - *when)));
-            context.step("removing {}, with its volumes and backups (it expired {} ago)", name,
-                         ago);
-            const std::string remark = remove_environment(context, *opened, true);
-            if (!remark.empty()) {
-                context.note("docker-pallet: {}: {}", name, remark);
+            if (gone) {
+                const std::lock_guard lock(mutex);
+                removed.push_back(name);
             }
-            removed.push_back(name);
-        } catch (const Error& e) {
-            context.note("docker-pallet: {} was not removed: {}", name, e.what());
-            failed.push_back(name);
         }
-    }
+    };
+    const std::size_t lanes =
+        context.docker.dry_run() ? 1 : std::min(expired.size(), k_prune_lanes);
+    util::run_together(std::vector<std::function<void()>>(lanes, lane));
+    std::sort(removed.begin(), removed.end());
+    std::sort(failed.begin(), failed.end());
     edge.done = true;
     if (!removed.empty()) {
         refresh_edge(context);  // once, for all of them

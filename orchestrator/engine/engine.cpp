@@ -92,7 +92,7 @@ class EngineOrchestrator : public Orchestrator {
     state::Environment ensure() override {
         // Its network first: a new environment in a full pool gets not even its settings.
         if (!m_snapshot.resources_in_use() &&
-            m_context.resources_ensured.count(m_snapshot.env) == 0) {
+            !m_context.resources_ensured.contains(m_snapshot.env)) {
             ensure_resources(m_snapshot.env);
             m_context.resources_ensured.insert(m_snapshot.env);
         }

@@ -44,6 +44,27 @@ TEST_P(Previews, PruneRemovesExactlyTheEnvironmentsWhoseTimeToLivePassed) {
     EXPECT_TRUE(exists(docker, "shop")) << "a deploy a minute ago keeps it";
 }
 
+TEST_P(Previews, PruneRemovesEveryExpiredEnvironmentOfMany) {
+    // More than it removes at once: each lane takes the next until none is left.
+    for (int i = 1; i <= 9; ++i) {
+        state::Environment expired;
+        expired.ttl = 60;
+        expired.touched = k_now - 61 - i;
+        create(fmt::format("pr-{}", i), expired);
+    }
+    state::Environment alive;
+    alive.ttl = 3600;
+    alive.touched = k_now - 60;
+    create("pr-10", alive);
+
+    EXPECT_EQ(run_env_prune(context), 0);
+    for (int i = 1; i <= 9; ++i) {
+        EXPECT_FALSE(exists(docker, fmt::format("pr-{}", i))) << i;
+    }
+    EXPECT_TRUE(exists(docker, "pr-10"));
+    EXPECT_EQ(run_env_prune(context), 0) << "nothing left to prune is no error";
+}
+
 TEST_P(Previews, PruneUnderDryRunRemovesNothing) {
     state::Environment expired;
     expired.ttl = 60;
