@@ -142,9 +142,8 @@ TEST(EngineSocket, ImagesComeFromDockerWhenTheSocketDoesNotAnswer) {
     runner.answer(0, "app:v1\n<none>:<none>\n");
     EXPECT_EQ(docker.list_image_tags(), Args{"app:v1"});
     ASSERT_EQ(runner.commands.size(), 1u);
-    EXPECT_EQ(runner.commands[0].argv,
-              (Args{"docker", "-H", "unix:///x.sock", "image", "ls", "--format",
-                    "{{.Repository}}:{{.Tag}}"}));
+    EXPECT_EQ(runner.commands[0].argv, (Args{"docker", "-H", "unix:///x.sock", "image", "ls",
+                                             "--format", "{{.Repository}}:{{.Tag}}"}));
 }
 
 }  // namespace
