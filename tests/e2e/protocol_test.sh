@@ -98,6 +98,18 @@ expect_eq "$("$DOCKER" __complete pallet env show "$RUN_ID-com" 2>/dev/null)" "$
 expect_contains "$("$DOCKER" __complete pallet release "$completed" pallet-conformance:v 2>/dev/null)" \
     "pallet-conformance:v1"$'\n' "IMAGE: local images"
 expect_contains "$("$DOCKER" __complete pallet env create x --service po 2>/dev/null)" "postgres" "--service: service kinds"
+# Read from the engine's socket (no docker process): the same tags as docker image ls, untagged
+# ones left out, and nothing when no engine answers there.
+expect_eq "$("$DOCKER" __complete pallet release "$completed" "" 2>/dev/null | grep -v '^:' | sort)" \
+    "$("$DOCKER" image ls --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>' | sort)" \
+    "IMAGE: every tagged image docker image ls lists"
+expect_eq "$(DOCKER_HOST=unix:///nonexistent.sock "$DOCKER" __complete pallet release x "" 2>&1)" ":4" \
+    "IMAGE, no engine: nothing offered, no error printed"
+stub="$(mktemp -d)"
+printf '#!/bin/sh\nexit 1\n' >"$stub/docker" && chmod +x "$stub/docker"
+expect_contains "$(PATH="$stub:$PATH" "$PALLET_BINARY" __complete release x pallet-conformance:v 2>/dev/null)" \
+    "pallet-conformance:v1"$'\n' "IMAGE: from the engine's socket, with no docker process to ask"
+rm -rf "$stub"
 expect_eq "$(DOCKER_HOST=unix:///nonexistent.sock "$DOCKER" __complete pallet env show "" 2>&1)" ":4" \
     "no engine: nothing offered, no error printed"
 if [ -f /usr/share/bash-completion/completions/docker ] && [ -f /usr/share/bash-completion/bash_completion ]; then
