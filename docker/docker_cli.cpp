@@ -98,6 +98,12 @@ Result DockerCli::execute(std::vector<std::string> args, Command options, bool i
     return result;
 }
 
+void DockerCli::log_socket_read(const std::string& what) const {
+    if (m_debug) {
+        m_logger(Log::debug, fmt::format("{} on {}", what, m_engine_socket));
+    }
+}
+
 Result DockerCli::query(std::vector<std::string> args) {
     auto summary = args.size() > 1 ? args[0] + " " + args[1] : args.at(0);
     Result result = execute(std::move(args), Command{}, false);
@@ -188,6 +194,26 @@ std::string DockerCli::context_host(const std::string& context) {
 }
 
 std::optional<ImageRecord> DockerCli::inspect_image(const std::string& ref) {
+    // Asked by every command with an image, before anything else can start: read from the
+    // engine's socket when there is one here (no docker process to start, no ping before it);
+    // anything but the image or docker's "no such image" goes through the docker CLI, which
+    // says what went wrong.
+    if (!m_engine_socket.empty() && fits_api_path(ref)) {
+        const auto answer =
+            engine_read(m_engine_socket, "/images/" + ref + "/json", k_socket_read_timeout);
+        if (answer && answer->status == 404) {
+            log_socket_read("GET /images/" + ref + "/json: no such image");
+            return std::nullopt;
+        }
+        if (answer && answer->status == 200) {
+            try {
+                auto record = parse_image_inspect("[" + answer->body + "]");
+                log_socket_read("GET /images/" + ref + "/json");
+                return record;
+            } catch (const Error&) {
+            }
+        }
+    }
     Result result = execute({"image", "inspect", ref}, Command{}, false);
     if (!result.ok()) {
         if (result.err.find("No such") != std::string::npos) {
@@ -299,9 +325,7 @@ std::vector<std::string> DockerCli::list_image_tags() {
         if (auto body = engine_get(m_engine_socket, "/images/json", k_socket_read_timeout)) {
             try {
                 auto tags = image_tags_from_api(*body);
-                if (m_debug) {
-                    m_logger(Log::debug, "GET /images/json on " + m_engine_socket);
-                }
+                log_socket_read("GET /images/json");
                 return tags;
             } catch (const Error&) {
             }

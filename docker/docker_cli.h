@@ -338,6 +338,8 @@ class DockerCli {
     util::Redactor m_redactor;
     std::optional<Connection> m_connection;
     std::string m_engine_socket;
+    // -D: what was read from m_engine_socket rather than asked of a docker process.
+    void log_socket_read(const std::string& what) const;
     // The engine's time when m_engine_read was taken, once read (by the first thread to ask).
     std::mutex m_engine_time_mutex;
     std::optional<double> m_engine_time;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "util/error.h"
 
@@ -54,8 +55,8 @@ bool ready(int fd, short events, std::chrono::steady_clock::time_point deadline)
 
 }  // namespace
 
-std::optional<std::string> engine_get(const std::string& socket, const std::string& path,
-                                      std::chrono::milliseconds timeout) {
+std::optional<EngineAnswer> engine_read(const std::string& socket, const std::string& path,
+                                        std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
@@ -101,12 +102,44 @@ std::optional<std::string> engine_get(const std::string& socket, const std::stri
         }
         answer.append(chunk, static_cast<size_t>(got));
     }
+    // "HTTP/1.0 200 OK\r\n...\r\n\r\nBODY"
     const auto head_end = answer.find("\r\n\r\n");
-    if (head_end == std::string::npos || answer.rfind("HTTP/1.", 0) != 0 ||
-        answer.compare(8, 5, " 200 ") != 0) {
+    if (head_end == std::string::npos || answer.rfind("HTTP/1.", 0) != 0 || answer.size() < 13 ||
+        answer[8] != ' ' || answer[12] != ' ') {
         return std::nullopt;
     }
-    return answer.substr(head_end + 4);
+    int status = 0;
+    for (std::size_t i = 9; i < 12; ++i) {
+        if (answer[i] < '0' || answer[i] > '9') {
+            return std::nullopt;
+        }
+        status = status * 10 + (answer[i] - '0');
+    }
+    return EngineAnswer{status, answer.substr(head_end + 4)};
+}
+
+std::optional<std::string> engine_get(const std::string& socket, const std::string& path,
+                                      std::chrono::milliseconds timeout) {
+    auto answer = engine_read(socket, path, timeout);
+    if (!answer || answer->status != 200) {
+        return std::nullopt;
+    }
+    return std::move(answer->body);
+}
+
+bool fits_api_path(std::string_view name) {
+    if (name.empty() || name.front() == '/' || name.front() == '.') {
+        return false;
+    }
+    for (const char c : name) {
+        const bool fits = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == ':' ||
+                          c == '/' || c == '@';
+        if (!fits) {
+            return false;
+        }
+    }
+    return name.find("..") == std::string_view::npos;
 }
 
 std::vector<std::string> image_tags_from_api(const std::string& body) {

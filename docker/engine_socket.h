@@ -3,18 +3,32 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pallet::docker {
 
 // A read of the engine's API on a local unix socket, without a docker process: for what must
-// answer faster than a docker CLI starts (completion). Everything else goes through the CLI.
-//
-// The body of the engine's 200 answer to `GET path`, or nullopt when the socket cannot be
-// reached, does not answer within `timeout`, or answers anything else: the caller then asks
-// the docker CLI, which says why.
+// answer faster than a docker CLI starts (completion, the image every command starts from).
+// Everything else goes through the CLI.
+struct EngineAnswer {
+    int status = 0;
+    std::string body;
+};
+
+// The engine's answer to `GET path`, or nullopt when the socket cannot be reached, does not
+// answer within `timeout`, or answers what is not HTTP: the caller then asks the docker CLI,
+// which says why.
+std::optional<EngineAnswer> engine_read(const std::string& socket, const std::string& path,
+                                        std::chrono::milliseconds timeout);
+
+// The body of a 200 answer to `GET path`; nullopt for any other answer, or none.
 std::optional<std::string> engine_get(const std::string& socket, const std::string& path,
                                       std::chrono::milliseconds timeout);
+
+// True when `name` (an image reference or ID) can stand in an API path as it is: letters,
+// digits and . _ - : / @ only, no "..", not starting with / or a dot.
+bool fits_api_path(std::string_view name);
 
 // "repo:tag" of every tagged image in the engine's answer to GET /images/json, as
 // `docker image ls --format '{{.Repository}}:{{.Tag}}'` lists them less the untagged ones.

@@ -97,6 +97,23 @@ TEST(EngineSocket, AnythingButA200IsNoAnswer) {
     EXPECT_EQ(engine_get(path, "/images/json", k_timeout), std::nullopt);
 }
 
+TEST(EngineSocket, AReadGivesTheStatusOfAnyAnswer) {
+    util::PrivateDirectory dir;
+    const std::string path = dir.path() + "/engine.sock";
+    OneAnswer engine(path, "HTTP/1.1 404 Not Found\r\n\r\n{\"message\":\"No such image: x\"}");
+    const auto answer = engine_read(path, "/images/x/json", k_timeout);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->status, 404);
+    EXPECT_EQ(answer->body, "{\"message\":\"No such image: x\"}");
+}
+
+TEST(EngineSocket, NotHttpIsNoAnswer) {
+    util::PrivateDirectory dir;
+    const std::string path = dir.path() + "/engine.sock";
+    OneAnswer engine(path, "SSH-2.0-OpenSSH_9.2\r\n\r\n");
+    EXPECT_EQ(engine_read(path, "/images/x/json", k_timeout), std::nullopt);
+}
+
 TEST(EngineSocket, NoEngineOrNoAnswerInTimeIsNoAnswer) {
     util::PrivateDirectory dir;
     EXPECT_EQ(engine_get(dir.path() + "/nothing.sock", "/images/json", k_timeout), std::nullopt);
@@ -120,6 +137,63 @@ TEST(EngineSocket, OnlyAUnixAddressIsALocalSocket) {
     EXPECT_EQ(local_engine_socket("unix://"), std::nullopt);
     EXPECT_EQ(local_engine_socket("tcp://10.0.0.2:2376"), std::nullopt);
     EXPECT_EQ(local_engine_socket("ssh://ops@db"), std::nullopt);
+}
+
+TEST(EngineSocket, OnlyPlainNamesGoIntoAnApiPath) {
+    for (const char* name : {"app:1", "registry.example:5000/team/web:1.0", "sha256:0123abcd",
+                             "app@sha256:0123abcd", "my_app-2"}) {
+        EXPECT_TRUE(fits_api_path(name)) << name;
+    }
+    for (const char* name : {"", "../containers/x", "a/../../b", "/images", "app?x=1", "app#x",
+                             "app 1", "app%2F", ".hidden"}) {
+        EXPECT_FALSE(fits_api_path(name)) << name;
+    }
+}
+
+TEST(EngineSocket, AnImageIsReadFromTheSocketWithoutADockerProcess) {
+    util::PrivateDirectory dir;
+    const std::string path = dir.path() + "/engine.sock";
+    OneAnswer engine(path,
+                     "HTTP/1.0 200 OK\r\n\r\n"
+                     R"({"Id":"sha256:abc","RepoTags":["shop:2"],)"
+                     R"("Config":{"User":"1000","Labels":{"io.pallet.services":"postgres"}}})");
+    testing::FakeRunner runner;
+    DockerCli docker(runner, DockerTarget{"docker", {}});
+    docker.set_engine_socket(path);
+    const auto record = docker.inspect_image("shop:2");
+    ASSERT_TRUE(record.has_value());
+    EXPECT_EQ(record->id, "sha256:abc");
+    EXPECT_EQ(record->user, "1000");
+    EXPECT_EQ(record->labels.at("io.pallet.services"), "postgres");
+    EXPECT_EQ(engine.asked(), "GET /images/shop:2/json HTTP/1.0\r\nHost: docker\r\n\r\n");
+    EXPECT_TRUE(runner.commands.empty());
+}
+
+TEST(EngineSocket, AnImageTheEngineDoesNotHaveIsNoneWithoutADockerProcess) {
+    util::PrivateDirectory dir;
+    const std::string path = dir.path() + "/engine.sock";
+    OneAnswer engine(path, "HTTP/1.0 404 Not Found\r\n\r\n{\"message\":\"No such image\"}");
+    testing::FakeRunner runner;
+    DockerCli docker(runner, DockerTarget{"docker", {}});
+    docker.set_engine_socket(path);
+    EXPECT_EQ(docker.inspect_image("shop:9"), std::nullopt);
+    EXPECT_TRUE(runner.commands.empty());
+}
+
+TEST(EngineSocket, AnyOtherAnswerAboutAnImageIsDockersToGive) {
+    util::PrivateDirectory dir;
+    const std::string path = dir.path() + "/engine.sock";
+    OneAnswer engine(path, "HTTP/1.0 500 Internal Server Error\r\n\r\n{\"message\":\"disk\"}");
+    testing::FakeRunner runner;
+    DockerCli docker(runner, DockerTarget{"docker", {"-H", "unix:///x.sock"}});
+    docker.set_engine_socket(path);
+    runner.answer(0, R"([{"Id":"sha256:abc","Config":{}}])");
+    const auto record = docker.inspect_image("shop:2");
+    ASSERT_TRUE(record.has_value());
+    EXPECT_EQ(record->id, "sha256:abc");
+    ASSERT_EQ(runner.commands.size(), 1u);
+    EXPECT_EQ(runner.commands[0].argv,
+              (Args{"docker", "-H", "unix:///x.sock", "image", "inspect", "shop:2"}));
 }
 
 TEST(EngineSocket, ImagesAreReadFromTheSocketWithoutADockerProcess) {
