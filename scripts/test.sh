@@ -31,7 +31,7 @@ cmake --build "$build_dir" -j "$(nproc)"
 "$repo/scripts/fuzz.sh" "${PALLET_FUZZ_SECONDS:-6}"
 
 # The unit tests in one process, shuffled and repeated: no test leans on another's leftovers
-# (ctest below runs each alone).
+# (ctest below runs each in a process of its own).
 "$build_dir/tests/pallet_unit_tests" --gtest_shuffle --gtest_repeat=3 --gtest_brief=1 >/dev/null \
     || "$build_dir/tests/pallet_unit_tests" --gtest_shuffle --gtest_repeat=3 --gtest_brief=1
 
@@ -43,4 +43,5 @@ fi
 cat "$images_log"
 
 cd "$build_dir"
-ctest --output-on-failure --timeout 900 "$@"
+# Two at once: the engine's tests in one lane, the swarm's beside them (tests/CMakeLists.txt).
+ctest --output-on-failure --timeout 900 -j 2 "$@"

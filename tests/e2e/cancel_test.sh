@@ -3,7 +3,7 @@
 # and SIGKILL of the docker CLI: the plugin stops in order, exits 130/143, leaves nothing.
 source "$(dirname "$0")/lib.sh"
 setup
-volumes_before="$("$DOCKER" volume ls -q | sort)"
+volumes_before="$(engine_volumes)"
 
 # Waits until a test container of a slow run is running.
 wait_test_running() {
@@ -60,4 +60,4 @@ wait_test_running || fail "the standalone slow test did not start"
 kill -INT "$pid"; wait "$pid"; code=$?
 expect_eq "$code" "130" "standalone SIGINT exits 130"
 expect_eq "$(test_run_leftovers | wc -l)" "0" "standalone SIGINT cleans up"
-expect_eq "$("$DOCKER" volume ls -q | sort)" "$volumes_before" "cancelled runs leave no volume behind"
+expect_eq "$(engine_volumes)" "$volumes_before" "cancelled runs leave no volume behind"

@@ -4,7 +4,7 @@
 # middle of an upgrade.
 # Afterwards the environment serves again with nobody's help, the deploy's outcome is recorded
 # (and the plugin said what to do), no lock needs removing by hand, and the next release works.
-# It runs last: it restarts the engine every other suite uses.
+# It runs last, alone (tests/CMakeLists.txt): it restarts the engine every other suite uses.
 source "$(dirname "$0")/lib.sh"
 setup services
 

@@ -44,12 +44,20 @@ labelled_objects() {
         awk -v run="$RUN_ID" "{ env = \$2 } $condition { print \"volume\", \$1 }"
 }
 
+# The shared swarm's nodes are containers on this engine, with a network and a volume each, all
+# named pallet-swarm-*: ctest runs the swarm tests beside the others, so what one engine test
+# sees of the engine leaves them out.
+not_swarm_nodes() { grep -v -E '(^| )pallet-swarm-' || true; }
+
+# Every volume on the engine but the swarm nodes'.
+engine_volumes() { "$DOCKER" volume ls -q | not_swarm_nodes | sort; }
+
 # Everything on the engine a command could change: containers with their state, networks,
 # volumes, images.
 engine_snapshot() {
-    "$DOCKER" ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.State}}' | sort
-    "$DOCKER" network ls --no-trunc --format '{{.ID}} {{.Name}}' | sort
-    "$DOCKER" volume ls --format '{{.Name}}' | sort
+    "$DOCKER" ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.State}}' | not_swarm_nodes | sort
+    "$DOCKER" network ls --no-trunc --format '{{.ID}} {{.Name}}' | not_swarm_nodes | sort
+    engine_volumes
     "$DOCKER" images --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}' | sort
 }
 

@@ -4,7 +4,7 @@
 # separation of environments, label-declared services, readiness failures, bad input.
 source "$(dirname "$0")/lib.sh"
 setup services
-volumes_before="$("$DOCKER" volume ls -q | sort)"
+volumes_before="$(engine_volumes)"
 
 # A bare `docker pallet test` provides the services the image declares, and removes them.
 pallet test pallet-test-svcapp:1
@@ -15,7 +15,7 @@ done
 expect_contains "$OUT" "(not superuser)" "the database role is not a superuser"
 expect_contains "$ERR" "starting postgres (pallet-test-postgres:15)" "the image override is used"
 expect_eq "$(test_run_leftovers | wc -l)" "0" "nothing left after a test with services"
-expect_eq "$("$DOCKER" volume ls -q | sort)" "$volumes_before" "no service volume left after a test"
+expect_eq "$(engine_volumes)" "$volumes_before" "no service volume left after a test"
 
 # The formats of the variables.
 url_re='^postgres://test_[0-9a-f]{8}:[A-Za-z0-9]{24}@pallet-test-[0-9a-f]{8}-postgres:5432/test_[0-9a-f]{8}$'
@@ -126,7 +126,7 @@ pallet test pallet-conformance:v1 --service postgres --service-image postgres=pa
 expect_eq "$CODE" "1" "a missing override image fails"
 expect_contains "$ERR" "pallet-no-such:1 is not on the engine and could not be pulled" "a missing override image is named"
 expect_eq "$(test_run_leftovers | wc -l)" "0" "nothing left after a missing service image"
-expect_eq "$("$DOCKER" volume ls -q | grep -v "^pallet-$RUN_ID-" | sort)" "$volumes_before" "no volume left by test runs"
+expect_eq "$(engine_volumes | grep -v "^pallet-$RUN_ID-")" "$volumes_before" "no volume left by test runs"
 
 # --reuse-services: warm services kept per user; every run gets a database of its own, dropped
 # when it ends.

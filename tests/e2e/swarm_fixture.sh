@@ -34,6 +34,7 @@ down)
     if [ -f "$PALLET_SWARM_STATE" ]; then
         down
         expect_eq "$("$DOCKER" ps -aq --filter "label=io.pallet.test-swarm=$SWARM_ID")" "" "the shared swarm is gone"
+        expect_eq "$("$DOCKER" volume ls -q --filter "name=^pallet-swarm-$SWARM_ID-node")" "" "with its nodes' volumes"
     else
         log "no shared swarm to remove"
     fi

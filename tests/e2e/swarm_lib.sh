@@ -44,7 +44,7 @@ swarm_up() {
             --network "$SWARM_NET" "${SWARM_NODE_CAPS[@]}" "${publish[@]}" \
             -e "NODE_NAME=pallet-swarm-$SWARM_ID-node$i" \
             -v /sys/fs/cgroup:/sys/fs/cgroup:rw -v "$SWARM_DIR/node$i:/var/run/node" \
-            -v "$SWARM_SHARED:$SWARM_SHARED" \
+            -v "$SWARM_SHARED:$SWARM_SHARED" -v "pallet-swarm-$SWARM_ID-node$i:/var/lib/docker" \
             --label "io.pallet.test-swarm=$SWARM_ID" pallet-test-swarm-node:1 >/dev/null
         SWARM_NODES+=("pallet-swarm-$SWARM_ID-node$i")
     done
@@ -72,6 +72,7 @@ swarm_up() {
 swarm_down() {
     [ -n "${SWARM_DIR:-}" ] || return 0
     "$DOCKER" ps -aq --filter "label=io.pallet.test-swarm=$SWARM_ID" | xargs -r "$DOCKER" rm -f -v >/dev/null 2>&1
+    "$DOCKER" volume ls -q --filter "name=^pallet-swarm-$SWARM_ID-node" | xargs -r "$DOCKER" volume rm -f >/dev/null 2>&1
     "$DOCKER" network rm "$SWARM_NET" >/dev/null 2>&1
     rm -rf "$SWARM_DIR"
     SWARM_DIR=""

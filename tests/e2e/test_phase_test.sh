@@ -3,7 +3,7 @@
 # environment, streams its output, exits with the suite's code and removes what it created.
 source "$(dirname "$0")/lib.sh"
 setup
-volumes_before="$("$DOCKER" volume ls -q | sort)"
+volumes_before="$(engine_volumes)"
 
 # What a kept test container's /storage holds.
 kept_records() {
@@ -93,4 +93,4 @@ for id in $ids; do
     "$DOCKER" rm -f -v "pallet-test-$id" >/dev/null
 done
 rm -f "$a" "$b"
-expect_eq "$("$DOCKER" volume ls -q | sort)" "$volumes_before" "no volume is left behind by test runs"
+expect_eq "$(engine_volumes)" "$volumes_before" "no volume is left behind by test runs"
