@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "docker/unix_socket.h"
 #include "util/error.h"
 
 namespace pallet::docker {
@@ -86,16 +86,6 @@ void pump(int from, int to) {
     ::shutdown(to, SHUT_WR);
 }
 
-sockaddr_un unix_address(const std::string& path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path) {
-        throw Error(fmt::format("the socket path {} is too long", path));
-    }
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    return address;
-}
-
 }  // namespace
 
 EngineRelay::EngineRelay(std::string upstream, std::string local)
@@ -104,11 +94,14 @@ EngineRelay::EngineRelay(std::string upstream, std::string local)
 std::unique_ptr<EngineRelay> EngineRelay::start(const std::string& upstream,
                                                 const std::string& local) {
     std::unique_ptr<EngineRelay> relay(new EngineRelay(upstream, local));
-    const sockaddr_un address = unix_address(local);
+    const auto address = unix_address(local);
+    if (!address) {
+        throw Error(fmt::format("the socket path {} is too long", local));
+    }
     relay->m_listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ::unlink(local.c_str());
     if (relay->m_listener < 0 ||
-        ::bind(relay->m_listener, reinterpret_cast<const sockaddr*>(&address), sizeof address) !=
+        ::bind(relay->m_listener, reinterpret_cast<const sockaddr*>(&*address), sizeof *address) !=
             0 ||
         ::listen(relay->m_listener, 64) != 0) {
         throw Error(fmt::format("cannot listen on {}: {}", local, std::strerror(errno)));
@@ -178,18 +171,7 @@ int EngineRelay::connections() const {
     return m_connections;
 }
 
-int EngineRelay::connect_upstream() const {
-    const sockaddr_un address = unix_address(m_upstream);
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return -1;
-    }
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
+int EngineRelay::connect_upstream() const { return connect_unix(m_upstream); }
 
 void EngineRelay::fill_loop() {
     block_signals();

@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "docker/unix_socket.h"
 #include "util/error.h"
 
 namespace pallet::docker {
@@ -58,15 +58,8 @@ bool ready(int fd, short events, std::chrono::steady_clock::time_point deadline)
 std::optional<EngineAnswer> engine_read(const std::string& socket, const std::string& path,
                                         std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (socket.empty() || socket.size() >= sizeof address.sun_path) {
-        return std::nullopt;
-    }
-    std::memcpy(address.sun_path, socket.c_str(), socket.size() + 1);
-    const Socket connection(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (connection.fd() < 0 ||
-        ::connect(connection.fd(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    const Socket connection(connect_unix(socket, SOCK_NONBLOCK));
+    if (connection.fd() < 0) {
         return std::nullopt;
     }
     // HTTP/1.0: the engine closes the connection after its answer, which is not chunked.

@@ -6,7 +6,6 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,6 +16,7 @@
 #include <iterator>
 #include <thread>
 
+#include "docker/unix_socket.h"
 #include "util/cancel.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -101,22 +101,8 @@ std::vector<std::string> SshTunnel::ssh(const std::vector<std::string>& options)
 }
 
 bool SshTunnel::hold() {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (fd < 0 || m_local_socket.size() >= sizeof address.sun_path) {
-        if (fd >= 0) {
-            ::close(fd);
-        }
-        return false;
-    }
-    std::memcpy(address.sun_path, m_local_socket.c_str(), m_local_socket.size() + 1);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        ::close(fd);
-        return false;
-    }
-    m_hold = fd;
-    return true;
+    m_hold = connect_unix(m_local_socket);
+    return m_hold >= 0;
 }
 
 bool SshTunnel::connect(std::chrono::seconds keep, std::string& why) {

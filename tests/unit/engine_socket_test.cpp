@@ -2,6 +2,7 @@
 // the DockerCli falling back to `docker image ls` when the socket does not answer.
 #include "docker/engine_socket.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "docker/docker_cli.h"
+#include "docker/unix_socket.h"
 #include "fake_runner.h"
 #include "util/error.h"
 #include "util/private_dir.h"
@@ -26,11 +28,11 @@ using Args = std::vector<std::string>;
 class OneAnswer {
   public:
     OneAnswer(const std::string& path, std::string answer) : m_answer(std::move(answer)) {
-        sockaddr_un address{};
-        address.sun_family = AF_UNIX;
-        std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+        const auto address = unix_address(path);
+        EXPECT_TRUE(address.has_value());
         m_listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        EXPECT_EQ(::bind(m_listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        EXPECT_EQ(::bind(m_listener, reinterpret_cast<const sockaddr*>(&*address), sizeof *address),
+                  0);
         EXPECT_EQ(::listen(m_listener, 4), 0);
         m_thread = std::thread([this] { serve(); });
     }
@@ -81,6 +83,21 @@ const char* const k_images =
     R"([{"Id":"sha256:1","RepoTags":["app:v2","app:latest"]},)"
     R"({"Id":"sha256:2","RepoTags":null},{"Id":"sha256:3","RepoTags":["<none>:<none>"]},)"
     R"({"Id":"sha256:4","RepoTags":["registry.example:5000/team/web:1.0"]}])";
+
+TEST(UnixSocket, AConnectionOnlyToASocketThatListensAtAPathThatFits) {
+    util::PrivateDirectory dir;
+    const std::string path = dir.path() + "/engine.sock";
+    EXPECT_EQ(connect_unix(path), -1) << "nothing listens there";
+    EXPECT_FALSE(unix_address(std::string(200, 'a')).has_value()) << "longer than sun_path";
+    EXPECT_FALSE(unix_address("").has_value());
+    EXPECT_EQ(connect_unix("/" + std::string(200, 'a')), -1);
+    OneAnswer engine(path, "HTTP/1.0 200 OK\r\n\r\n");
+    const int fd = connect_unix(path, SOCK_NONBLOCK);
+    ASSERT_GE(fd, 0);
+    EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0) << "not handed to docker processes";
+    EXPECT_NE(::fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+    ::close(fd);
+}
 
 TEST(EngineSocket, AnswersTheBodyOfA200AndAsksWithHttp10) {
     util::PrivateDirectory dir;
