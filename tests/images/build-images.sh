@@ -165,7 +165,7 @@ build_frameworks() {
 
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(busybox conformance nginx)
-# One build at a time on this machine: ctest runs two tests at once, and two of them asking for
+# One build at a time (per user): ctest runs two tests at once, and two of them asking for
 # the same image (or the same debootstrap) would build it twice over each other.
 exec 9>"${TMPDIR:-/tmp}/pallet-build-images-$(id -u).lock"
 flock 9
