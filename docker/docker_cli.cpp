@@ -18,9 +18,6 @@
 namespace pallet::docker {
 namespace {
 
-// How long a read on the engine's socket may take before the docker CLI is asked instead.
-constexpr std::chrono::milliseconds k_socket_read_timeout{2000};
-
 // The line of docker's error output that says what went wrong (not its "Run 'docker run
 // --help'" hint).
 std::string last_line(const std::string& text) {
@@ -200,7 +197,7 @@ std::optional<ImageRecord> DockerCli::inspect_image(const std::string& ref) {
     // says what went wrong.
     if (!m_engine_socket.empty() && fits_api_path(ref)) {
         const auto answer =
-            engine_read(m_engine_socket, "/images/" + ref + "/json", k_socket_read_timeout);
+            engine_read(m_engine_socket, "/images/" + ref + "/json", k_engine_read_timeout);
         if (answer && answer->status == 404) {
             log_socket_read("GET /images/" + ref + "/json: no such image");
             return std::nullopt;
@@ -311,6 +308,18 @@ std::vector<std::string> DockerCli::network_subnets() {
 
 std::vector<std::string> DockerCli::container_label_values(
     const std::vector<std::string>& label_filters, const std::string& label) {
+    // Completion's environments: from the engine's socket when there is one here, as images.
+    if (!m_engine_socket.empty()) {
+        const std::string path = "/containers/json?all=1&" + label_filters_query(label_filters);
+        if (auto body = engine_get(m_engine_socket, path, k_engine_read_timeout)) {
+            try {
+                auto values = container_label_values_from_api(*body, label);
+                log_socket_read("GET /containers/json");
+                return values;
+            } catch (const Error&) {
+            }
+        }
+    }
     std::vector<std::string> args = {"container", "ls", "--all", "--format",
                                      fmt::format("{{{{.Label \"{}\"}}}}", label)};
     auto filters = argv::filter_args(label_filters);
@@ -322,7 +331,7 @@ std::vector<std::string> DockerCli::list_image_tags() {
     // Completion asks this while the user waits at the prompt: read from the engine's socket
     // when there is one here, else (or when it does not answer) through the docker CLI.
     if (!m_engine_socket.empty()) {
-        if (auto body = engine_get(m_engine_socket, "/images/json", k_socket_read_timeout)) {
+        if (auto body = engine_get(m_engine_socket, "/images/json", k_engine_read_timeout)) {
             try {
                 auto tags = image_tags_from_api(*body);
                 log_socket_read("GET /images/json");

@@ -1,9 +1,11 @@
 #include "docker/engine_socket.h"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -153,6 +155,68 @@ std::vector<std::string> image_tags_from_api(const std::string& body) {
         }
     }
     return tags;
+}
+
+std::string label_filters_query(const std::vector<std::string>& label_filters) {
+    nlohmann::json labels = nlohmann::json::object();
+    for (const auto& filter : label_filters) {
+        labels[filter] = true;
+    }
+    // Every character but the unreserved ones escaped, as Go's url.QueryEscape does.
+    static constexpr char k_hex[] = "0123456789ABCDEF";
+    std::string query = "filters=";
+    for (const unsigned char c : nlohmann::json({{"label", labels}}).dump()) {
+        if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+            query += static_cast<char>(c);
+        } else {
+            query += {'%', k_hex[c >> 4], k_hex[c & 15]};
+        }
+    }
+    return query;
+}
+
+namespace {
+
+// The answer's list of objects, or an Error naming `what` it should have listed.
+nlohmann::json api_list(const std::string& body, const char* what) {
+    auto list = nlohmann::json::parse(body, nullptr, false);
+    if (!list.is_array()) {
+        throw Error(fmt::format("the engine's list of {} is not a JSON array", what));
+    }
+    return list;
+}
+
+}  // namespace
+
+std::vector<std::string> container_label_values_from_api(const std::string& body,
+                                                         const std::string& label) {
+    std::vector<std::string> values;
+    for (const auto& container : api_list(body, "containers")) {
+        const auto labels = container.is_object() ? container.find("Labels") : container.end();
+        if (!container.is_object() || labels == container.end() || !labels->is_object()) {
+            continue;
+        }
+        const auto value = labels->find(label);
+        if (value != labels->end() && value->is_string() && !value->get<std::string>().empty()) {
+            values.push_back(value->get<std::string>());
+        }
+    }
+    return values;
+}
+
+std::vector<std::string> config_names_from_api(const std::string& body) {
+    std::vector<std::string> names;
+    for (const auto& config : api_list(body, "configs")) {
+        if (!config.is_object() || !config.contains("Spec") || !config["Spec"].is_object()) {
+            continue;
+        }
+        const auto& spec = config["Spec"];
+        const auto name = spec.find("Name");
+        if (name != spec.end() && name->is_string() && !name->get<std::string>().empty()) {
+            names.push_back(name->get<std::string>());
+        }
+    }
+    return names;
 }
 
 std::optional<std::string> local_engine_socket(const std::string& host) {

@@ -29,6 +29,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } catch (const pallet::Error&) {
     }
     try {
+        pallet::docker::container_label_values_from_api(input, "io.pallet.env");
+    } catch (const pallet::Error&) {
+    }
+    try {
+        pallet::docker::config_names_from_api(input);
+    } catch (const pallet::Error&) {
+    }
+    try {
         pallet::docker::parse_volume_lines(input);
     } catch (const pallet::Error&) {
     }

@@ -109,6 +109,8 @@ stub="$(mktemp -d)"
 printf '#!/bin/sh\nexit 1\n' >"$stub/docker" && chmod +x "$stub/docker"
 expect_contains "$(PATH="$stub:$PATH" "$PALLET_BINARY" __complete release x pallet-conformance:v 2>/dev/null)" \
     "pallet-conformance:v1"$'\n' "IMAGE: from the engine's socket, with no docker process to ask"
+expect_eq "$(PATH="$stub:$PATH" "$PALLET_BINARY" __complete env show "$RUN_ID-com" 2>/dev/null)" "$(printf '%s\n:4' "$completed")" \
+    "ENV: from the engine's socket too (its containers, and no swarm configs on an engine in no swarm)"
 rm -rf "$stub"
 expect_eq "$(DOCKER_HOST=unix:///nonexistent.sock "$DOCKER" __complete pallet env show "" 2>&1)" ":4" \
     "no engine: nothing offered, no error printed"

@@ -31,6 +31,7 @@ class OneAnswer {
         const auto address = unix_address(path);
         EXPECT_TRUE(address.has_value());
         m_listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        ::unlink(path.c_str());  // an engine before this one's
         EXPECT_EQ(::bind(m_listener, reinterpret_cast<const sockaddr*>(&*address), sizeof *address),
                   0);
         EXPECT_EQ(::listen(m_listener, 4), 0);
@@ -223,6 +224,59 @@ TEST(EngineSocket, ImagesAreReadFromTheSocketWithoutADockerProcess) {
     EXPECT_EQ(docker.list_image_tags(),
               (Args{"app:v2", "app:latest", "registry.example:5000/team/web:1.0"}));
     EXPECT_TRUE(runner.commands.empty());
+}
+
+TEST(EngineSocket, LabelFiltersAreAnEscapedQuery) {
+    EXPECT_EQ(label_filters_query({"io.pallet.phase=config", "io.pallet.managed=true"}),
+              "filters=%7B%22label%22%3A%7B%22io.pallet.managed%3Dtrue%22%3Atrue%2C%22io.pallet."
+              "phase%3Dconfig%22%3Atrue%7D%7D");
+}
+
+TEST(EngineSocket, LabelValuesAndConfigNamesFromTheEnginesLists) {
+    EXPECT_EQ(container_label_values_from_api(
+                  R"([{"Labels":{"io.pallet.env":"prod"}},{"Labels":{"io.pallet.env":""}},)"
+                  R"({"Labels":{}},{"Labels":null},{},7,{"Labels":{"io.pallet.env":"staging"}}])",
+                  "io.pallet.env"),
+              (Args{"prod", "staging"}));
+    EXPECT_THROW(container_label_values_from_api(R"({"message":"no"})", "x"), Error);
+    EXPECT_EQ(config_names_from_api(
+                  R"([{"Spec":{"Name":"pallet-a-config-1"}},{"Spec":{}},{"Spec":7},{},"x"])"),
+              Args{"pallet-a-config-1"});
+    EXPECT_THROW(config_names_from_api("[{"), Error);
+}
+
+TEST(EngineSocket, EnvironmentsAreReadFromTheSocketWithoutADockerProcess) {
+    util::PrivateDirectory dir;
+    const std::string path = dir.path() + "/engine.sock";
+    const Args filters = {"io.pallet.managed=true", "io.pallet.phase=config"};
+    testing::FakeRunner runner;
+    DockerCli docker(runner, DockerTarget{"docker", {}});
+    docker.set_engine_socket(path);
+    {
+        OneAnswer engine(path,
+                         "HTTP/1.0 200 OK\r\n\r\n[{\"Labels\":{\"io.pallet.env\":\"prod\"}}]");
+        EXPECT_EQ(docker.container_label_values(filters, "io.pallet.env"), Args{"prod"});
+        EXPECT_EQ(engine.asked(), "GET /containers/json?all=1&" + label_filters_query(filters) +
+                                      " HTTP/1.0\r\nHost: docker\r\n\r\n");
+    }
+    {
+        OneAnswer engine(path,
+                         "HTTP/1.0 503 Service Unavailable\r\n\r\n{\"message\":\"This node "
+                         "is not a swarm manager.\"}");
+        EXPECT_EQ(docker.config_names(filters), Args{}) << "no manager: no swarm environments";
+        EXPECT_EQ(engine.asked(), "GET /configs?" + label_filters_query(filters) +
+                                      " HTTP/1.0\r\nHost: docker\r\n\r\n");
+    }
+    EXPECT_TRUE(runner.commands.empty());
+    {
+        OneAnswer engine(path, "HTTP/1.0 500 Internal Server Error\r\n\r\n{}");
+        runner.answer(0, "pallet-a-config-1\n");
+        EXPECT_EQ(docker.config_names(filters), Args{"pallet-a-config-1"}) << "docker is asked";
+    }
+    ASSERT_EQ(runner.commands.size(), 1u);
+    EXPECT_EQ(runner.commands[0].argv,
+              (Args{"docker", "config", "ls", "--format", "{{.Name}}", "--filter",
+                    "label=io.pallet.managed=true", "--filter", "label=io.pallet.phase=config"}));
 }
 
 TEST(EngineSocket, ImagesComeFromDockerWhenTheSocketDoesNotAnswer) {
