@@ -101,6 +101,31 @@ void DockerCli::log_socket_read(const std::string& what) const {
     }
 }
 
+std::optional<std::vector<std::string>> DockerCli::socket_list(
+    const std::string& path,
+    const std::function<std::vector<std::string>(const std::string&)>& parse, int none) {
+    if (m_engine_socket.empty()) {
+        return std::nullopt;
+    }
+    const std::string what = "GET " + path.substr(0, path.find('?'));
+    if (auto answer = engine_read(m_engine_socket, path, k_engine_read_timeout)) {
+        try {
+            if (answer->status == 200 || (none != 0 && answer->status == none)) {
+                auto list =
+                    answer->status == 200 ? parse(answer->body) : std::vector<std::string>{};
+                log_socket_read(what);
+                return list;
+            }
+        } catch (const Error&) {
+        }
+    }
+    if (m_debug) {
+        m_logger(Log::debug,
+                 fmt::format("no list from {} on {}: asking docker", what, m_engine_socket));
+    }
+    return std::nullopt;
+}
+
 Result DockerCli::query(std::vector<std::string> args) {
     auto summary = args.size() > 1 ? args[0] + " " + args[1] : args.at(0);
     Result result = execute(std::move(args), Command{}, false);
@@ -309,16 +334,11 @@ std::vector<std::string> DockerCli::network_subnets() {
 std::vector<std::string> DockerCli::container_label_values(
     const std::vector<std::string>& label_filters, const std::string& label) {
     // Completion's environments: from the engine's socket when there is one here, as images.
-    if (!m_engine_socket.empty()) {
-        const std::string path = "/containers/json?all=1&" + label_filters_query(label_filters);
-        if (auto body = engine_get(m_engine_socket, path, k_engine_read_timeout)) {
-            try {
-                auto values = container_label_values_from_api(*body, label);
-                log_socket_read("GET /containers/json");
-                return values;
-            } catch (const Error&) {
-            }
-        }
+    if (auto values = socket_list("/containers/json?all=1&" + label_filters_query(label_filters),
+                                  [&label](const std::string& body) {
+                                      return container_label_values_from_api(body, label);
+                                  })) {
+        return *values;
     }
     std::vector<std::string> args = {"container", "ls", "--all", "--format",
                                      fmt::format("{{{{.Label \"{}\"}}}}", label)};
@@ -330,18 +350,8 @@ std::vector<std::string> DockerCli::container_label_values(
 std::vector<std::string> DockerCli::list_image_tags() {
     // Completion asks this while the user waits at the prompt: read from the engine's socket
     // when there is one here, else (or when it does not answer) through the docker CLI.
-    if (!m_engine_socket.empty()) {
-        if (auto body = engine_get(m_engine_socket, "/images/json", k_engine_read_timeout)) {
-            try {
-                auto tags = image_tags_from_api(*body);
-                log_socket_read("GET /images/json");
-                return tags;
-            } catch (const Error&) {
-            }
-        }
-        if (m_debug) {
-            m_logger(Log::debug, "no list of images on " + m_engine_socket + ": asking docker");
-        }
+    if (auto tags = socket_list("/images/json", image_tags_from_api)) {
+        return *tags;
     }
     std::vector<std::string> tags;
     for (const auto& tag : query_lines({"image", "ls", "--format", "{{.Repository}}:{{.Tag}}"})) {

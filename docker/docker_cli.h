@@ -340,6 +340,12 @@ class DockerCli {
     std::string m_engine_socket;
     // -D: what was read from m_engine_socket rather than asked of a docker process.
     void log_socket_read(const std::string& what) const;
+    // A list completion reads from the engine's socket (when there is one here): what `parse`
+    // makes of a 200 answer to GET `path`, or an empty list for an answer of status `none` (when
+    // not 0); nullopt, and docker is to be asked, for no answer, another status or not a list.
+    std::optional<std::vector<std::string>> socket_list(
+        const std::string& path,
+        const std::function<std::vector<std::string>(const std::string&)>& parse, int none = 0);
     // The engine's time when m_engine_read was taken, once read (by the first thread to ask).
     std::mutex m_engine_time_mutex;
     std::optional<double> m_engine_time;

@@ -267,22 +267,9 @@ std::string DockerCli::service_logs(const std::string& service) {
 std::vector<std::string> DockerCli::config_names(const std::vector<std::string>& label_filters) {
     // Completion's swarm environments: from the engine's socket when there is one here. An
     // engine that is no manager answers 503, as `docker config ls` fails there: no configs.
-    if (!m_engine_socket.empty()) {
-        const std::string path = "/configs?" + label_filters_query(label_filters);
-        if (auto answer = engine_read(m_engine_socket, path, k_engine_read_timeout)) {
-            try {
-                if (answer->status == 503) {
-                    log_socket_read("GET /configs");
-                    return {};
-                }
-                if (answer->status == 200) {
-                    auto names = config_names_from_api(answer->body);
-                    log_socket_read("GET /configs");
-                    return names;
-                }
-            } catch (const Error&) {
-            }
-        }
+    if (auto names = socket_list("/configs?" + label_filters_query(label_filters),
+                                 config_names_from_api, 503)) {
+        return *names;
     }
     std::vector<std::string> args = {"config", "ls", "--format", "{{.Name}}"};
     auto filters = argv::filter_args(label_filters);

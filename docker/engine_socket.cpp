@@ -113,15 +113,6 @@ std::optional<EngineAnswer> engine_read(const std::string& socket, const std::st
     return EngineAnswer{status, answer.substr(head_end + 4)};
 }
 
-std::optional<std::string> engine_get(const std::string& socket, const std::string& path,
-                                      std::chrono::milliseconds timeout) {
-    auto answer = engine_read(socket, path, timeout);
-    if (!answer || answer->status != 200) {
-        return std::nullopt;
-    }
-    return std::move(answer->body);
-}
-
 bool fits_api_path(std::string_view name) {
     if (name.empty() || name.front() == '/' || name.front() == '.') {
         return false;
@@ -137,13 +128,22 @@ bool fits_api_path(std::string_view name) {
     return name.find("..") == std::string_view::npos;
 }
 
-std::vector<std::string> image_tags_from_api(const std::string& body) {
-    const auto images = nlohmann::json::parse(body, nullptr, false);
-    if (!images.is_array()) {
-        throw Error("the engine's list of images is not a JSON array");
+namespace {
+
+// The answer's list of objects, or an Error naming `what` it should have listed.
+nlohmann::json api_list(const std::string& body, const char* what) {
+    auto list = nlohmann::json::parse(body, nullptr, false);
+    if (!list.is_array()) {
+        throw Error(fmt::format("the engine's list of {} is not a JSON array", what));
     }
+    return list;
+}
+
+}  // namespace
+
+std::vector<std::string> image_tags_from_api(const std::string& body) {
     std::vector<std::string> tags;
-    for (const auto& image : images) {
+    for (const auto& image : api_list(body, "images")) {
         const auto found = image.is_object() ? image.find("RepoTags") : image.end();
         if (!image.is_object() || found == image.end() || !found->is_array()) {
             continue;  // untagged (null) or not an image
@@ -174,19 +174,6 @@ std::string label_filters_query(const std::vector<std::string>& label_filters) {
     }
     return query;
 }
-
-namespace {
-
-// The answer's list of objects, or an Error naming `what` it should have listed.
-nlohmann::json api_list(const std::string& body, const char* what) {
-    auto list = nlohmann::json::parse(body, nullptr, false);
-    if (!list.is_array()) {
-        throw Error(fmt::format("the engine's list of {} is not a JSON array", what));
-    }
-    return list;
-}
-
-}  // namespace
 
 std::vector<std::string> container_label_values_from_api(const std::string& body,
                                                          const std::string& label) {

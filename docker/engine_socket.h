@@ -25,10 +25,6 @@ inline constexpr std::chrono::milliseconds k_engine_read_timeout{2000};
 std::optional<EngineAnswer> engine_read(const std::string& socket, const std::string& path,
                                         std::chrono::milliseconds timeout);
 
-// The body of a 200 answer to `GET path`; nullopt for any other answer, or none.
-std::optional<std::string> engine_get(const std::string& socket, const std::string& path,
-                                      std::chrono::milliseconds timeout);
-
 // True when `name` (an image reference or ID) can stand in an API path as it is: letters,
 // digits and . _ - : / @ only, no "..", not starting with / or a dot.
 bool fits_api_path(std::string_view name);

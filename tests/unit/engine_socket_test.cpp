@@ -104,15 +104,23 @@ TEST(EngineSocket, AnswersTheBodyOfA200AndAsksWithHttp10) {
     util::PrivateDirectory dir;
     const std::string path = dir.path() + "/engine.sock";
     OneAnswer engine(path, "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n[1,2]\n");
-    EXPECT_EQ(engine_get(path, "/images/json", k_timeout), std::optional<std::string>("[1,2]\n"));
+    const auto answer = engine_read(path, "/images/json", k_timeout);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->status, 200);
+    EXPECT_EQ(answer->body, "[1,2]\n");
     EXPECT_EQ(engine.asked(), "GET /images/json HTTP/1.0\r\nHost: docker\r\n\r\n");
 }
 
-TEST(EngineSocket, AnythingButA200IsNoAnswer) {
+TEST(EngineSocket, AnythingButA200IsNoList) {
     util::PrivateDirectory dir;
     const std::string path = dir.path() + "/engine.sock";
     OneAnswer engine(path, "HTTP/1.0 404 Not Found\r\n\r\n{\"message\":\"page not found\"}");
-    EXPECT_EQ(engine_get(path, "/images/json", k_timeout), std::nullopt);
+    testing::FakeRunner runner;
+    DockerCli docker(runner, DockerTarget{"docker", {}});
+    docker.set_engine_socket(path);
+    runner.answer(0, "app:v1\n");
+    EXPECT_EQ(docker.list_image_tags(), Args{"app:v1"});
+    EXPECT_EQ(runner.commands.size(), 1u) << "docker is asked";
 }
 
 TEST(EngineSocket, AReadGivesTheStatusOfAnyAnswer) {
@@ -134,10 +142,11 @@ TEST(EngineSocket, NotHttpIsNoAnswer) {
 
 TEST(EngineSocket, NoEngineOrNoAnswerInTimeIsNoAnswer) {
     util::PrivateDirectory dir;
-    EXPECT_EQ(engine_get(dir.path() + "/nothing.sock", "/images/json", k_timeout), std::nullopt);
+    EXPECT_EQ(engine_read(dir.path() + "/nothing.sock", "/images/json", k_timeout).has_value(),
+              false);
     const std::string path = dir.path() + "/silent.sock";
     OneAnswer silent(path, "");
-    EXPECT_EQ(engine_get(path, "/images/json", std::chrono::milliseconds(100)), std::nullopt);
+    EXPECT_EQ(engine_read(path, "/images/json", std::chrono::milliseconds(100)).has_value(), false);
 }
 
 TEST(EngineSocket, TagsAreThoseDockerImageLsLists) {
